@@ -1,0 +1,116 @@
+// Starts the control plane: database and migrations, first-start defaults, the API on its port.
+import fs from 'node:fs';
+import path from 'node:path';
+import pg from 'pg';
+import type { Logger } from 'pino';
+import { invalid } from '../model/errors.js';
+import { chooseOverlay, readHostFacts } from '../network/overlay-choice.js';
+import { openDatabase } from '../store/open.js';
+import { Store } from '../store/store.js';
+import { getSetting, setSetting } from '../store/settings.js';
+import { createDomain, DEFAULT_INTERNAL_DOMAIN, listDomains } from '../store/routes.js';
+import { countTokens, createToken } from '../store/tokens.js';
+import { ADMIN_TOKEN_FILE, DATABASE_FILE } from '../home/paths.js';
+import { loadOrCreateCa } from '../ca/index.js';
+import { buildApi, type Api, type ApiOptions } from './server.js';
+
+export interface ControlPlaneConfig {
+  home: string;
+  /** postgres://… or an SQLite file path; the SQLite file under `home` when absent. */
+  database?: string;
+  host: string;
+  port: number;
+  overlayCidr?: string;
+  api: ApiOptions;
+}
+
+export interface ControlPlane {
+  api: Api;
+  store: Store;
+  url: string;
+  overlayCidr: string;
+  close(): Promise<void>;
+}
+
+const KEEP_REVISIONS = 100_000;
+const PRUNE_EVERY_MS = 60_000;
+
+export async function startControlPlane(config: ControlPlaneConfig, logger: Logger): Promise<ControlPlane> {
+  fs.mkdirSync(config.home, { recursive: true, mode: 0o700 });
+  const opened = await openDatabase(config.database ?? path.join(config.home, DATABASE_FILE));
+  const store = new Store(opened.db, opened.dialect);
+  const overlayCidr = await firstStartDefaults(store, config, logger);
+  await store.hub.start();
+  const listener = opened.postgresUrl !== null ? await listenForOtherServers(opened.postgresUrl, store, logger) : null;
+  const prune = setInterval(() => void pruneChanges(store, logger), PRUNE_EVERY_MS);
+  prune.unref();
+
+  const ca = await loadOrCreateCa(path.join(config.home, 'ca'));
+  const api = await buildApi(store, ca, logger, config.api);
+  await api.app.listen({ host: config.host, port: config.port });
+  const address = api.app.server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : config.port;
+  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  logger.info({ url, database: opened.dialect, overlayCidr }, 'control plane listening');
+  return {
+    api,
+    store,
+    url,
+    overlayCidr,
+    async close() {
+      clearInterval(prune);
+      await api.app.close();
+      await listener?.end();
+      await store.close();
+    },
+  };
+}
+
+async function firstStartDefaults(store: Store, config: ControlPlaneConfig, logger: Logger): Promise<string> {
+  const stored = await getSetting(store.db, 'overlay_cidr');
+  if (stored !== null && config.overlayCidr !== undefined && config.overlayCidr !== stored) {
+    throw invalid(`--overlay ${config.overlayCidr}: this control plane already runs overlay ${stored}`);
+  }
+  let overlayCidr = stored;
+  if (overlayCidr === null) {
+    const choice = chooseOverlay(config.overlayCidr, await readHostFacts());
+    logger.info(choice.note);
+    overlayCidr = choice.cidr;
+  }
+
+  const adminToken = await store.write('system', async (w) => {
+    if (stored === null) await setSetting(w.trx, 'overlay_cidr', overlayCidr);
+    if (!(await listDomains(w.trx)).some((d) => d.name === DEFAULT_INTERNAL_DOMAIN)) {
+      await createDomain(w, DEFAULT_INTERNAL_DOMAIN, true);
+    }
+    if ((await countTokens(w.trx)) > 0) return null;
+    return (await createToken(w, { name: 'admin', role: 'admin', spaceGuids: [] })).token;
+  });
+  if (adminToken !== null) {
+    const file = path.join(config.home, ADMIN_TOKEN_FILE);
+    fs.writeFileSync(file, `${adminToken}\n`, { mode: 0o600 });
+    logger.info({ file }, 'created the admin token');
+  }
+  return overlayCidr;
+}
+
+/** With PostgreSQL several servers may share the database: each hears the others' commits. */
+async function listenForOtherServers(url: string, store: Store, logger: Logger): Promise<pg.Client> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  client.on('notification', () => void store.hub.poke());
+  client.on('error', (err) => logger.error({ err }, 'lost the PostgreSQL change listener'));
+  await client.query('listen weft_changes');
+  return client;
+}
+
+async function pruneChanges(store: Store, logger: Logger): Promise<void> {
+  try {
+    await store.db
+      .deleteFrom('changes')
+      .where('revision', '<', store.hub.revision - KEEP_REVISIONS)
+      .execute();
+  } catch (err) {
+    logger.warn({ err }, 'pruning the change log failed');
+  }
+}

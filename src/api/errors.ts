@@ -1,0 +1,49 @@
+// Every failure leaves the API as {"error": "..."} with a status a client can act on.
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { WeftError } from '../model/errors.js';
+
+export function errorHandler(err: FastifyError | WeftError, req: FastifyRequest, reply: FastifyReply): void {
+  if (err instanceof WeftError) {
+    void reply.status(err.status).send({ error: err.message });
+    return;
+  }
+  if (err.validation) {
+    const first = err.validation[0];
+    const where = fieldPath(err.validationContext ?? 'body', first?.instancePath ?? '');
+    const missing = (first?.params as { missingProperty?: string } | undefined)?.missingProperty;
+    const what =
+      missing !== undefined
+        ? `${where ? `${where}.` : ''}${missing}: is required`
+        : `${where || 'body'}: ${first?.message}`;
+    void reply.status(400).send({ error: what });
+    return;
+  }
+  switch (err.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      void reply
+        .status(400)
+        .send({ error: `body: larger than the ${req.routeOptions.bodyLimit ?? 0} bytes allowed` });
+      return;
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      void reply.status(400).send({ error: `body: malformed JSON (${err.message})` });
+      return;
+  }
+  if (err instanceof SyntaxError || err.statusCode === 400) {
+    void reply.status(400).send({ error: `body: malformed JSON (${err.message})` });
+    return;
+  }
+  if (err.statusCode !== undefined && err.statusCode < 500) {
+    void reply.status(err.statusCode).send({ error: err.message });
+    return;
+  }
+  req.log.error({ err }, 'request failed');
+  void reply.status(500).send({ error: 'internal error; the server log has the details' });
+}
+
+/** "/policies/0/destination/ports/start" → "policies[0].destination.ports.start" */
+function fieldPath(context: string, instancePath: string): string {
+  const parts = instancePath.split('/').filter((p) => p !== '');
+  const path = parts.reduce((acc, p) => (/^\d+$/.test(p) ? `${acc}[${p}]` : acc ? `${acc}.${p}` : p), '');
+  return context === 'body' ? path : `${context}${path ? `.${path}` : ''}`;
+}

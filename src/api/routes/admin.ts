@@ -1,0 +1,65 @@
+// Tokens, the audit log, platform info, health and metrics.
+import { Type } from '@sinclair/typebox';
+import type { Api } from '../server.js';
+import { actor, requireRole, who } from '../auth.js';
+import { listEvents } from '../../store/events.js';
+import { getSetting } from '../../store/settings.js';
+import { createToken, ROLES, type Role } from '../../store/tokens.js';
+import { Guid } from '../schemas.js';
+
+export function adminRoutes(api: Api): void {
+  const { store, metrics } = api;
+  api.app.get('/healthz', () => ({ ok: true }));
+
+  api.app.get('/v1/info', async (req) => {
+    const id = who(req);
+    return {
+      name: 'weft',
+      overlayCidr: await getSetting(store.db, 'overlay_cidr'),
+      unproxiedPortMappings: api.options.unproxiedPortMappings,
+      maxPoliciesPerApp: api.options.maxPoliciesPerApp,
+      revision: store.hub.revision,
+      you: { name: id.name, role: id.role, spaceGuids: id.spaceGuids },
+    };
+  });
+
+  api.app.post(
+    '/v1/tokens',
+    {
+      schema: {
+        body: Type.Object({
+          name: Type.String({ minLength: 1, maxLength: 128 }),
+          role: Type.Union(ROLES.map((r) => Type.Literal(r))),
+          spaceGuids: Type.Optional(Type.Array(Guid, { maxItems: 1000 })),
+        }),
+      },
+    },
+    async (req, reply) => {
+      requireRole(req, 'admin');
+      const created = await store.write(actor(req), (w) =>
+        createToken(w, { name: req.body.name, role: req.body.role as Role, spaceGuids: req.body.spaceGuids ?? [] }),
+      );
+      return reply.status(201).send({ ...created.identity, token: created.token });
+    },
+  );
+
+  api.app.get(
+    '/v1/events',
+    {
+      schema: {
+        querystring: Type.Object({
+          limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
+          target: Type.Optional(Type.String({ maxLength: 128 })),
+        }),
+      },
+    },
+    async (req) => {
+      requireRole(req, 'admin');
+      return listEvents(store.db, { limit: req.query.limit ?? 50, target: req.query.target });
+    },
+  );
+
+  api.app.get('/metrics', async (_req, reply) => {
+    return reply.type(metrics.contentType).send(await metrics.metrics());
+  });
+}

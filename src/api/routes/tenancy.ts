@@ -1,0 +1,47 @@
+// /v1/orgs and /v1/spaces
+import { Type } from '@sinclair/typebox';
+import type { Api } from '../server.js';
+import { actor, requireRole, spaceScope } from '../auth.js';
+import { createOrg, createSpace, listOrgs, listSpaces } from '../../store/tenancy.js';
+import { Guid, Name, Org, Space } from '../schemas.js';
+
+export function tenancyRoutes(api: Api): void {
+  const { store } = api;
+  api.app.get('/v1/orgs', { schema: { response: { 200: Type.Array(Org) } } }, async (req) => {
+    const orgs = await listOrgs(store.db);
+    const scope = spaceScope(req);
+    if (!scope) return orgs;
+    const visible = new Set((await listSpaces(store.db)).filter((s) => scope.includes(s.guid)).map((s) => s.orgGuid));
+    return orgs.filter((o) => visible.has(o.guid));
+  });
+
+  api.app.post(
+    '/v1/orgs',
+    { schema: { body: Type.Object({ name: Name }), response: { 201: Org } } },
+    async (req, reply) => {
+      requireRole(req, 'admin');
+      const org = await store.write(actor(req), (w) => createOrg(w, req.body.name));
+      return reply.status(201).send(org);
+    },
+  );
+
+  api.app.get(
+    '/v1/spaces',
+    { schema: { querystring: Type.Object({ org_guid: Type.Optional(Guid) }), response: { 200: Type.Array(Space) } } },
+    async (req) => {
+      const spaces = await listSpaces(store.db, req.query.org_guid);
+      const scope = spaceScope(req);
+      return scope ? spaces.filter((s) => scope.includes(s.guid)) : spaces;
+    },
+  );
+
+  api.app.post(
+    '/v1/spaces',
+    { schema: { body: Type.Object({ name: Name, orgGuid: Guid }), response: { 201: Space } } },
+    async (req, reply) => {
+      requireRole(req, 'admin');
+      const space = await store.write(actor(req), (w) => createSpace(w, req.body.orgGuid, req.body.name));
+      return reply.status(201).send(space);
+    },
+  );
+}

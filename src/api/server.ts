@@ -1,0 +1,75 @@
+// The control plane's HTTP API: weft's /v1 resources and Cloud Foundry's policy API.
+import Fastify, { type FastifyBaseLogger } from 'fastify';
+import swagger from '@fastify/swagger';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Logger } from 'pino';
+import { Registry, collectDefaultMetrics } from 'prom-client';
+import type { Store } from '../store/store.js';
+import { installAuth } from './auth.js';
+import { errorHandler } from './errors.js';
+import { adminRoutes } from './routes/admin.js';
+import { certificateRoutes } from './routes/certificates.js';
+import type { Ca } from '../ca/index.js';
+import { appRoutes } from './routes/apps.js';
+import { cellRoutes } from './routes/cells.js';
+import { domainRoutes } from './routes/domains.js';
+import { policyRoutes } from './routes/policies.js';
+import { tenancyRoutes } from './routes/tenancy.js';
+
+export interface ApiOptions {
+  maxPoliciesPerApp: number;
+  unproxiedPortMappings: boolean;
+  bodyLimit: number;
+  certificateValidityHours: number;
+}
+
+export const DEFAULT_API_OPTIONS: ApiOptions = {
+  maxPoliciesPerApp: 150,
+  unproxiedPortMappings: true,
+  bodyLimit: 1024 * 1024,
+  certificateValidityHours: 24,
+};
+
+function createApp(logger: Logger, bodyLimit: number) {
+  return Fastify({ loggerInstance: logger as FastifyBaseLogger, bodyLimit, disableRequestLogging: true }).withTypeProvider<TypeBoxTypeProvider>();
+}
+
+export type ApiApp = ReturnType<typeof createApp>;
+
+export interface Api {
+  app: ApiApp;
+  store: Store;
+  options: ApiOptions;
+  metrics: Registry;
+  ca: Ca;
+}
+
+export async function buildApi(store: Store, ca: Ca, logger: Logger, options: ApiOptions): Promise<Api> {
+  const app = createApp(logger, options.bodyLimit);
+  // Clients of Cloud Foundry's API (curl -d, scripts) often omit the JSON content type; accept it anyway.
+  app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => {
+    app.getDefaultJsonParser('error', 'error')(_req, body.toString(), done);
+  });
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler((req, reply) => reply.status(404).send({ error: `no such endpoint: ${req.method} ${req.url}` }));
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'weft control plane', version: '1' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+  });
+  const metrics = new Registry();
+  collectDefaultMetrics({ register: metrics });
+  installAuth(app, store);
+  const api: Api = { app, store, options, metrics, ca };
+  tenancyRoutes(api);
+  appRoutes(api);
+  domainRoutes(api);
+  policyRoutes(api);
+  cellRoutes(api);
+  adminRoutes(api);
+  certificateRoutes(api);
+  app.get('/v1/openapi.json', { schema: { hide: true } }, () => app.swagger());
+  return api;
+}

@@ -1,0 +1,37 @@
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createCa, loadCa, type Ca } from './authority.js';
+
+/** Loads the platform CA from DIR/ca.crt and DIR/ca.key, creating both on first start. */
+export async function loadOrCreateCa(dir: string): Promise<Ca> {
+  const certPath = join(dir, 'ca.crt');
+  const keyPath = join(dir, 'ca.key');
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  // mkdir's mode only applies to a directory it creates; tighten one that already existed too.
+  await chmod(dir, 0o700);
+  const existing = await readPair(certPath, keyPath);
+  if (existing) return loadCa(existing.certPem, existing.keyPem);
+  const created = await createCa();
+  // The key goes first and exclusively: a concurrent creator fails here instead of mixing pairs.
+  await writeFile(keyPath, created.keyPem, { mode: 0o600, flag: 'wx' });
+  await writeFile(certPath, created.certPem, { mode: 0o644, flag: 'wx' });
+  return loadCa(created.certPem, created.keyPem);
+}
+
+async function readPair(certPath: string, keyPath: string): Promise<{ certPem: string; keyPem: string } | null> {
+  const [certPem, keyPem] = await Promise.all([readIfPresent(certPath), readIfPresent(keyPath)]);
+  if (certPem === null && keyPem === null) return null;
+  if (certPem === null || keyPem === null) {
+    throw new Error(`CA files incomplete: need both ${certPath} and ${keyPath}`);
+  }
+  return { certPem, keyPem };
+}
+
+async function readIfPresent(path: string): Promise<string | null> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
+  }
+}

@@ -1,0 +1,258 @@
+// The cell agent: follows the control plane's change stream and keeps this host's kernel rules, DNS,
+// TLS proxy and containers in line with it. Planning is pure (plan.ts); each part applies its own share.
+import fs from 'node:fs/promises';
+import type { Logger } from 'pino';
+import { DnsServer } from '../dns/server.js';
+import { buildZone } from '../dns/zone.js';
+import { readHostResolvers } from '../dns/upstream.js';
+import { Enforcer } from '../enforcer/enforcer.js';
+import type { Cell, Change } from '../model/types.js';
+import { allocateIp, gatewayAddress, parseCidr, parseIpv4 } from '../network/cidr.js';
+import { setupCellNetwork, teardownCellNetwork } from '../network/cell-network.js';
+import { checkOverlay, readHostFacts } from '../network/overlay-choice.js';
+import { TlsProxy } from '../proxy/index.js';
+import type { StreamMessage } from '../api/stream.js';
+import { CellApiClient } from './api-client.js';
+import { Coalescer } from './coalescer.js';
+import { Follower } from './follower.js';
+import { isPlacedHere, LocalInstanceRunner, proxiedPorts } from './instance.js';
+import type { LocalInstance } from './local.js';
+import { CellPaths } from './paths.js';
+import { planEnforcer, type CellIdentity } from './plan.js';
+import { writeTrust } from './trust.js';
+import { affects, World } from './world.js';
+
+export interface CellConfig {
+  api: string;
+  token: string;
+  cellId: string;
+  hostIp: string;
+  /** WEFT_HOME/cell: credentials, logs, the last known world. */
+  root: string;
+  /** nft table; host veth prefix; the dummy link holding the gateway address. */
+  table: string;
+  ifacePrefix: string;
+  gatewayIface: string;
+  dnsPort: number;
+}
+
+const FIRST_UID = 40_000;
+const FIRST_PROXY_PORT = 40_000;
+const PROXY_PORTS_PER_INSTANCE = 8;
+
+export class CellAgent {
+  private world: World | null = null;
+  private cell: Cell | null = null;
+  private identity: CellIdentity | null = null;
+  private readonly runners = new Map<string, LocalInstanceRunner>();
+  private readonly client: CellApiClient;
+  private readonly paths: CellPaths;
+  private readonly follower: Follower;
+  private readonly enforcer: Enforcer;
+  private readonly proxy: TlsProxy;
+  private dns: DnsServer | null = null;
+  private caPem = '';
+  private ready: (() => void) | null = null;
+  private readonly kernel: Coalescer;
+  private readonly zone: Coalescer;
+  private readonly instances: Coalescer;
+  private readonly certs: Coalescer;
+  private readonly save: Coalescer;
+
+  constructor(
+    private readonly config: CellConfig,
+    private readonly logger: Logger,
+  ) {
+    this.client = new CellApiClient(config.api, config.token, config.cellId);
+    this.paths = new CellPaths(config.root);
+    this.enforcer = new Enforcer({ table: config.table, logger });
+    this.proxy = new TlsProxy({ logger });
+    const fail = (what: string) => (err: unknown) => logger.error({ err: String(err) }, `${what} failed`);
+    this.kernel = new Coalescer(() => this.applyKernel(), fail('kernel update'));
+    this.zone = new Coalescer(async () => this.dns?.setZone(buildZone(this.requireWorld().toSnapshot())), fail('DNS update'));
+    this.instances = new Coalescer(() => this.reconcileInstances(), fail('instance reconcile'));
+    this.certs = new Coalescer(async () => {
+      await Promise.all([...this.runners.values()].map((r) => r.refresh()));
+    }, fail('certificate refresh'));
+    this.save = new Coalescer(() => this.saveWorld(), fail('saving the last known state'));
+    this.follower = new Follower(
+      config.api,
+      config.token,
+      {
+        onMessage: (m) => this.onMessage(m),
+        onConnected: (up) => logger.info({ connected: up }, up ? 'following the control plane' : 'control plane unreachable'),
+        revision: () => this.world?.revision ?? 0,
+      },
+      logger,
+    );
+  }
+
+  /** Registers, builds the host side of the overlay, and starts following; resolves once serving. */
+  async start(): Promise<void> {
+    this.cell = await this.client.register(this.config.hostIp);
+    const caAnswer = await fetch(`${this.config.api}/v1/ca`, { headers: { authorization: `Bearer ${this.config.token}` } });
+    this.caPem = ((await caAnswer.json()) as { certificate: string }).certificate;
+    const firstWorld = new Promise<void>((resolve) => (this.ready = resolve));
+    void this.follower.run();
+    await firstWorld;
+  }
+
+  async stop(opts: { cleanup: boolean }): Promise<void> {
+    this.follower.stop();
+    await Promise.all([...this.runners.values()].map((r) => r.stop()));
+    this.runners.clear();
+    await this.proxy.close();
+    await this.dns?.stop();
+    if (opts.cleanup && this.identity && this.cell) {
+      await this.enforcer.remove();
+      await teardownCellNetwork({
+        gatewayIp: this.identity.gatewayIp,
+        gatewayIface: this.config.gatewayIface,
+        subnet: this.cell.subnet,
+        overlay: this.identity.overlayCidr,
+      });
+    }
+  }
+
+  private requireWorld(): World {
+    if (!this.world) throw new Error('no state from the control plane yet');
+    return this.world;
+  }
+
+  private onMessage(m: StreamMessage): void {
+    if (m.type === 'heartbeat') return;
+    if (m.type === 'snapshot') {
+      this.world = new World(m.snapshot);
+      void this.onFirstWorld().then(() => this.everything());
+      return;
+    }
+    if (!this.world?.apply(m.change) || !this.identity) return;
+    this.react(m.change);
+  }
+
+  private react(change: Change): void {
+    const hit = affects(change.kind);
+    if (hit.kernel) void this.kernel.kick();
+    if (hit.dns) void this.zone.kick();
+    if (hit.instances) void this.instances.kick();
+    if (hit.certs) void this.certs.kick();
+    void this.save.kick();
+  }
+
+  private async everything(): Promise<void> {
+    await Promise.all([this.kernel.kick(), this.zone.kick(), this.instances.kick(), this.save.kick()]);
+  }
+
+  private async onFirstWorld(): Promise<void> {
+    if (this.identity || !this.cell) return;
+    const world = this.requireWorld();
+    const overlap = checkOverlay(world.overlayCidr, await readHostFacts());
+    if (overlap.length > 0) {
+      throw new Error(`overlay ${world.overlayCidr} overlaps this host: ${overlap.join('; ')}`);
+    }
+    const gatewayIp = gatewayAddress(this.cell.subnet);
+    await setupCellNetwork({
+      gatewayIp,
+      gatewayIface: this.config.gatewayIface,
+      subnet: this.cell.subnet,
+      overlay: world.overlayCidr,
+    });
+    await writeTrust(this.paths, this.caPem, gatewayIp);
+    this.dns = new DnsServer({
+      host: gatewayIp,
+      port: this.config.dnsPort,
+      upstream: await readHostResolvers(),
+      logger: this.logger,
+    });
+    await this.dns.start();
+    this.identity = {
+      table: this.config.table,
+      ifacePrefix: this.config.ifacePrefix,
+      overlayCidr: world.overlayCidr,
+      gatewayIp,
+    };
+    this.logger.info({ subnet: this.cell.subnet, gatewayIp }, 'cell network ready');
+    this.ready?.();
+  }
+
+  private locals(): LocalInstance[] {
+    return [...this.runners.values()].map((r) => r.local);
+  }
+
+  private async applyKernel(): Promise<void> {
+    if (!this.identity) return;
+    await this.enforcer.apply(planEnforcer(this.requireWorld(), this.identity, this.locals()));
+  }
+
+  private async reconcileInstances(): Promise<void> {
+    if (!this.identity || !this.cell) return;
+    const world = this.requireWorld();
+    const wanted = [...world.tables.instance.values()].filter((i) => isPlacedHere(i, this.config.cellId, world));
+    const wantedGuids = new Set(wanted.map((i) => i.guid));
+    const leaving = [...this.runners.values()].filter((r) => !wantedGuids.has(r.local.guid));
+    for (const r of leaving) this.runners.delete(r.local.guid);
+    await Promise.all(leaving.map((r) => r.stop()));
+    if (leaving.length > 0) await this.kernel.kick();
+
+    const subnet = this.cell.subnet;
+    const used = new Set([this.identity.gatewayIp, ...this.locals().map((l) => l.ip)]);
+    const starting: Promise<void>[] = [];
+    for (const i of wanted) {
+      if (this.runners.has(i.guid)) continue;
+      const app = world.tables.app.get(i.appGuid);
+      if (!app) continue;
+      const ip = allocateIp(subnet, used);
+      used.add(ip);
+      const slot = parseIpv4(ip) - parseCidr(subnet).base;
+      const short = i.guid.replaceAll('-', '').slice(0, 8);
+      const local: LocalInstance = {
+        guid: i.guid,
+        appGuid: i.appGuid,
+        index: i.index,
+        ip,
+        hostIface: `${this.config.ifacePrefix}${short}`,
+        netns: `weft-${short}`,
+        uid: FIRST_UID + slot,
+        proxyPorts: proxiedPorts(app, FIRST_PROXY_PORT + slot * PROXY_PORTS_PER_INSTANCE),
+      };
+      const runner = new LocalInstanceRunner(local, {
+        api: this.client,
+        proxy: this.proxy,
+        paths: this.paths,
+        logger: this.logger,
+        gatewayIp: this.identity.gatewayIp,
+        caPem: () => this.caPem,
+        world: () => this.requireWorld(),
+        applyKernel: () => this.kernel.kick(),
+        allows: (caller, dest) => this.allows(caller, dest),
+      });
+      this.runners.set(i.guid, runner);
+      starting.push(
+        runner.start().catch((err: unknown) => this.logger.error({ err: String(err), instance: i.guid }, 'start failed')),
+      );
+    }
+    await Promise.all(starting);
+  }
+
+  private allows(callerAppGuid: string, destAppGuid: string): boolean {
+    for (const p of this.requireWorld().tables.policy.values()) {
+      if (
+        p.sourceAppGuid === callerAppGuid &&
+        p.destAppGuid === destAppGuid &&
+        p.protocol === 'tcp' &&
+        p.startPort <= 61443 &&
+        p.endPort >= 61443
+      ) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private async saveWorld(): Promise<void> {
+    const snapshot = this.requireWorld().toSnapshot();
+    await fs.mkdir(this.paths.root, { recursive: true, mode: 0o700 });
+    await fs.writeFile(`${this.paths.lastWorld}.tmp`, JSON.stringify(snapshot), { mode: 0o600 });
+    await fs.rename(`${this.paths.lastWorld}.tmp`, this.paths.lastWorld);
+  }
+}

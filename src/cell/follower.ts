@@ -1,0 +1,77 @@
+// Follows the control plane's change stream; reconnects with backoff and resumes from its revision.
+import type { Logger } from 'pino';
+import type { StreamMessage } from '../api/stream.js';
+
+export interface FollowerHandlers {
+  onMessage(m: StreamMessage): void;
+  onConnected(connected: boolean): void;
+  /** The revision to resume from; 0 asks for a snapshot. */
+  revision(): number;
+}
+
+const MAX_BACKOFF_MS = 5_000;
+// Heartbeats arrive every 10 s; a silent stream for longer than this is treated as dead.
+const SILENCE_MS = 25_000;
+
+export class Follower {
+  private stopped = false;
+  private abort: AbortController | null = null;
+
+  constructor(
+    private readonly api: string,
+    private readonly token: string,
+    private readonly handlers: FollowerHandlers,
+    private readonly logger: Logger,
+  ) {}
+
+  async run(): Promise<void> {
+    let backoff = 100;
+    while (!this.stopped) {
+      try {
+        await this.once();
+        backoff = 100;
+      } catch (err) {
+        if (this.stopped) break;
+        this.logger.warn({ err: String(err) }, 'change stream lost; keeping the last known state');
+      }
+      this.handlers.onConnected(false);
+      if (this.stopped) break;
+      await new Promise((r) => setTimeout(r, backoff));
+      backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
+    }
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.abort?.abort();
+  }
+
+  private async once(): Promise<void> {
+    this.abort = new AbortController();
+    const since = this.handlers.revision();
+    const res = await fetch(`${this.api}/v1/watch?since=${since}`, {
+      headers: { authorization: `Bearer ${this.token}` },
+      signal: this.abort.signal,
+    });
+    if (!res.ok || !res.body) throw new Error(`watch answered ${res.status}: ${await res.text()}`);
+    this.handlers.onConnected(true);
+    const decoder = new TextDecoder();
+    let pending = '';
+    let silence = setTimeout(() => this.abort?.abort(), SILENCE_MS);
+    try {
+      for await (const chunk of res.body) {
+        clearTimeout(silence);
+        silence = setTimeout(() => this.abort?.abort(), SILENCE_MS);
+        pending += decoder.decode(chunk as Uint8Array, { stream: true });
+        let nl: number;
+        while ((nl = pending.indexOf('\n')) >= 0) {
+          const line = pending.slice(0, nl);
+          pending = pending.slice(nl + 1);
+          if (line !== '') this.handlers.onMessage(JSON.parse(line) as StreamMessage);
+        }
+      }
+    } finally {
+      clearTimeout(silence);
+    }
+  }
+}

@@ -1,0 +1,223 @@
+// One instance on this cell, from placement to removal: network, certificates, proxy listeners,
+// the container itself, health, reports to the control plane, and restarts with backoff.
+import fs from 'node:fs/promises';
+import net from 'node:net';
+import type { Logger } from 'pino';
+import { generateKeyAndCsr } from '../ca/index.js';
+import type { App, Instance } from '../model/types.js';
+import { instanceNames } from '../model/names.js';
+import { attachContainer, detachContainer } from '../network/container-network.js';
+import type { TlsProxy } from '../proxy/index.js';
+import { startContainer, type Container } from '../runtime/container.js';
+import type { CellApiClient } from './api-client.js';
+import { APP_HTTP_PORT, C2C_TLS_PORT, FIRST_APP_TLS_PORT, type LocalInstance } from './local.js';
+import type { CellPaths } from './paths.js';
+import type { World } from './world.js';
+import { containerEnv, containerMounts } from './container-view.js';
+import { AppLog } from './app-log.js';
+
+export interface InstanceHost {
+  api: CellApiClient;
+  proxy: TlsProxy;
+  paths: CellPaths;
+  logger: Logger;
+  gatewayIp: string;
+  caPem: () => string;
+  world: () => World;
+  /** Brings the kernel to the current plan; resolves once it holds. */
+  applyKernel: () => Promise<void>;
+  /** Whether the caller app may reach the destination app on 61443, for mutual TLS. */
+  allows: (callerAppGuid: string, destAppGuid: string) => boolean;
+}
+
+const MAX_BACKOFF_MS = 30_000;
+const STOP_GRACE_MS = 3_000;
+const HEALTH_POLL_MS = 50;
+
+export class LocalInstanceRunner {
+  private container: Container | null = null;
+  private stopping = false;
+  private restarts = 0;
+  private served = '';
+  private readonly log: Logger;
+  private readonly appLog: AppLog;
+
+  constructor(
+    readonly local: LocalInstance,
+    private readonly host: InstanceHost,
+  ) {
+    this.log = host.logger.child({ instance: local.guid, index: local.index });
+    this.appLog = new AppLog(host.paths.logFile(local.appGuid), local.index);
+  }
+
+  private get app(): App {
+    const app = this.host.world().tables.app.get(this.local.appGuid);
+    if (!app) throw new Error(`app ${this.local.appGuid} is gone`);
+    return app;
+  }
+
+  async start(): Promise<void> {
+    const { local, host } = this;
+    await fs.mkdir(host.paths.credentialsDir(local.guid), { recursive: true, mode: 0o700 });
+    await attachContainer({ netns: local.netns, hostIface: local.hostIface, ip: local.ip, gatewayIp: host.gatewayIp });
+    await this.refreshIdentity();
+    const c2c = await this.issueC2c();
+    const app = this.app;
+    for (const p of local.proxyPorts) {
+      const isC2c = p.port === C2C_TLS_PORT;
+      await host.proxy.addInstance({
+        guid: proxyGuid(local.guid, p.port),
+        listen: { host: host.gatewayIp, port: p.proxyPort },
+        backend: { host: local.ip, port: p.backendPort },
+        credentials: isC2c ? c2c : await this.identityCredentials(),
+        ...(isC2c && app.mtls ? { mtls: this.mtlsPolicy() } : {}),
+      });
+    }
+    await host.applyKernel();
+    void this.run();
+  }
+
+  /** Called on every change to the world: re-issues the 61443 certificate when the names changed. */
+  async refresh(): Promise<void> {
+    if (this.stopping) return;
+    const names = this.names().join(',');
+    if (names !== this.served) {
+      const creds = await this.issueC2c();
+      this.host.proxy.updateCredentials(proxyGuid(this.local.guid, C2C_TLS_PORT), creds);
+      this.log.info({ names }, 'serving new certificate on 61443');
+    }
+    this.host.proxy.setMtls(proxyGuid(this.local.guid, C2C_TLS_PORT), this.app.mtls ? this.mtlsPolicy() : null);
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await this.container?.stop(STOP_GRACE_MS);
+    for (const p of this.local.proxyPorts) await this.host.proxy.removeInstance(proxyGuid(this.local.guid, p.port));
+    await detachContainer({ netns: this.local.netns, hostIface: this.local.hostIface });
+    await fs.rm(this.host.paths.instanceDir(this.local.guid), { recursive: true, force: true });
+    await this.appLog.close();
+  }
+
+  private names(): string[] {
+    const w = this.host.world();
+    return instanceNames(w.tables.route.values(), (g) => w.tables.domain.get(g), this.local.appGuid, this.local.index);
+  }
+
+  private async issueC2c(): Promise<{ certPem: string; keyPem: string }> {
+    const { keyPem, csrPem } = await generateKeyAndCsr(this.local.guid);
+    const issued = await this.host.api.certificate(this.local.guid, 'c2c', csrPem, this.local.ip);
+    this.served = issued.names.join(',');
+    return { certPem: issued.certificate, keyPem };
+  }
+
+  private async refreshIdentity(): Promise<void> {
+    const { keyPem, csrPem } = await generateKeyAndCsr(this.local.guid);
+    const issued = await this.host.api.certificate(this.local.guid, 'identity', csrPem, this.local.ip);
+    const dir = this.host.paths.credentialsDir(this.local.guid);
+    await fs.writeFile(`${dir}/instance.crt`, issued.certificate + issued.ca, { mode: 0o444 });
+    await fs.writeFile(`${dir}/instance.key`, keyPem, { mode: 0o400 });
+    await fs.chown(`${dir}/instance.key`, this.local.uid, this.local.uid);
+  }
+
+  private async identityCredentials(): Promise<{ certPem: string; keyPem: string }> {
+    const dir = this.host.paths.credentialsDir(this.local.guid);
+    return {
+      certPem: await fs.readFile(`${dir}/instance.crt`, 'utf8'),
+      keyPem: await fs.readFile(`${dir}/instance.key`, 'utf8'),
+    };
+  }
+
+  private mtlsPolicy() {
+    return {
+      caPem: this.host.caPem(),
+      authorize: (caller: string) => this.host.allows(caller, this.local.appGuid),
+    };
+  }
+
+  /** Runs the app until it is stopped, restarting it with backoff when it exits on its own. */
+  private async run(): Promise<void> {
+    while (!this.stopping) {
+      await this.host.api.report(this.local.guid, 'STARTING', this.local.ip).catch((err: unknown) => this.reportFailed(err));
+      const app = this.app;
+      const started = Date.now();
+      try {
+        this.container = await startContainer(
+          {
+            id: this.local.guid,
+            netns: this.local.netns,
+            command: app.command,
+            cwd: '/home/vcap/app',
+            env: containerEnv(this.host.world(), app, this.local),
+            uid: this.local.uid,
+            gid: this.local.uid,
+            memoryMb: app.memoryMb,
+            hostname: this.local.guid.slice(0, 8),
+            mounts: containerMounts(this.host.paths, app, this.local.guid),
+          },
+          { onOutput: (stream, line) => this.appLog.write(stream, line), onLog: (m) => this.log.warn(m) },
+        );
+      } catch (err) {
+        this.log.error({ err: String(err) }, 'instance failed to start');
+        this.container = null;
+      }
+      await fs.writeFile(
+        this.host.paths.instanceState(this.local.guid),
+        JSON.stringify({ ...this.local, pid: this.container?.pid ?? null }),
+        { mode: 0o600 },
+      );
+      if (this.container) {
+        const exited = this.container.exited;
+        const healthy = await Promise.race([this.waitHealthy(app).then(() => true), exited.then(() => false)]);
+        if (healthy) {
+          await this.host.api.report(this.local.guid, 'RUNNING', this.local.ip).catch((err: unknown) => this.reportFailed(err));
+        }
+        const exit = await exited;
+        if (this.stopping) return;
+        this.appLog.write('stderr', `instance exited (${exit.code ?? exit.signal}); restarting`);
+      }
+      if (Date.now() - started > MAX_BACKOFF_MS) this.restarts = 0;
+      await this.host.api.report(this.local.guid, 'CRASHED', this.local.ip).catch((err: unknown) => this.reportFailed(err));
+      const backoff = Math.min(1000 * 2 ** this.restarts++, MAX_BACKOFF_MS);
+      await new Promise((r) => setTimeout(r, backoff));
+    }
+  }
+
+  /** Healthy once the app accepts connections on its first port, as Cloud Foundry's port check does. */
+  private async waitHealthy(app: App): Promise<void> {
+    const port = app.ports[0] ?? APP_HTTP_PORT;
+    while (!this.stopping) {
+      const ok = await new Promise<boolean>((resolve) => {
+        const s = net.connect({ host: this.local.ip, port, timeout: 500 });
+        s.once('connect', () => (s.destroy(), resolve(true)));
+        s.once('error', () => resolve(false));
+        s.once('timeout', () => (s.destroy(), resolve(false)));
+      });
+      if (ok) return;
+      await new Promise((r) => setTimeout(r, HEALTH_POLL_MS));
+    }
+  }
+
+  private reportFailed(err: unknown): void {
+    this.log.warn({ err: String(err) }, 'could not report to the control plane');
+  }
+}
+
+export function proxyGuid(instanceGuid: string, port: number): string {
+  return `${instanceGuid}:${port}`;
+}
+
+/** Ports the proxy serves for an app: 61443 → 8080 with the c2c certificate, 61001+i → the app's i-th port. */
+export function proxiedPorts(app: App, firstProxyPort: number): LocalInstance['proxyPorts'] {
+  const ports: LocalInstance['proxyPorts'] = [];
+  if (app.ports.includes(APP_HTTP_PORT)) {
+    ports.push({ port: C2C_TLS_PORT, proxyPort: firstProxyPort, backendPort: APP_HTTP_PORT });
+  }
+  app.ports.forEach((p, i) => {
+    ports.push({ port: FIRST_APP_TLS_PORT + i, proxyPort: firstProxyPort + 1 + i, backendPort: p });
+  });
+  return ports;
+}
+
+export function isPlacedHere(i: Instance, cellId: string, world: World): boolean {
+  return i.cellId === cellId && world.tables.app.get(i.appGuid)?.state === 'STARTED';
+}

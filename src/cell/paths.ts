@@ -1,0 +1,39 @@
+// Where a cell keeps its files under WEFT_HOME/cell. Instance directories are root-only (0700): an app
+// sees its own credentials through a bind mount, never another instance's.
+import path from 'node:path';
+
+export class CellPaths {
+  constructor(readonly root: string) {}
+
+  instanceDir(guid: string): string {
+    return path.join(this.root, 'instances', guid);
+  }
+
+  credentialsDir(guid: string): string {
+    return path.join(this.instanceDir(guid), 'credentials');
+  }
+
+  instanceState(guid: string): string {
+    return path.join(this.instanceDir(guid), 'state.json');
+  }
+
+  logFile(appGuid: string): string {
+    return path.join(this.root, 'logs', `${appGuid}.log`);
+  }
+
+  get trustBundle(): string {
+    return path.join(this.root, 'trust', 'ca-certificates.crt');
+  }
+
+  get systemCertificates(): string {
+    return path.join(this.root, 'trust', 'system-certificates');
+  }
+
+  get resolvConf(): string {
+    return path.join(this.root, 'resolv.conf');
+  }
+
+  get lastWorld(): string {
+    return path.join(this.root, 'world.json');
+  }
+}

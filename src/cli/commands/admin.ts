@@ -1,0 +1,57 @@
+// `weft events` (the audit log) and `weft create-token`
+import type { Command } from 'commander';
+import type { Named } from '../config.js';
+import { ok, printFields, printTable, progress, say } from '../output.js';
+import { findOrg, findSpace, openSession } from './session.js';
+
+const ROLES = ['admin', 'space_developer', 'cell'];
+
+export function registerAdmin(program: Command): void {
+  program
+    .command('events')
+    .option('--limit <n>', 'how many of the latest events to show (1-1000)', '50')
+    .description('show the audit log: who changed what, newest first')
+    .action(async (opts: { limit: string }) => {
+      const limit = Number(opts.limit);
+      if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
+        throw new Error(`--limit ${opts.limit}: expected a whole number from 1 to 1000`);
+      }
+      const s = openSession();
+      progress(`Getting events as ${s.user}`);
+      say();
+      printTable(
+        ['time', 'actor', 'action', 'target'],
+        (await s.client.events(limit)).map((e) => [e.at, e.actor, e.action, e.target]),
+      );
+    });
+
+  program
+    .command('create-token')
+    .argument('<name>', 'who or what the token is for')
+    .requiredOption('--role <role>', ROLES.join(' | '))
+    .option('-s, --space <space...>', 'spaces a space_developer develops in')
+    .option('-o, --org <org>', 'org of those spaces (default: the targeted org)')
+    .description('create a bearer token; it is shown once')
+    .action(async (name: string, opts: { role: string; space?: string[]; org?: string }) => {
+      if (!ROLES.includes(opts.role))
+        throw new Error(`--role ${opts.role}: expected one of ${ROLES.join(', ')}`);
+      const s = openSession();
+      const spaces: Named[] = [];
+      if (opts.space !== undefined) {
+        const org = opts.org !== undefined ? await findOrg(s, opts.org) : s.config.org;
+        if (org === undefined) throw new Error("No org targeted, use 'weft target -o ORG' or pass -o ORG");
+        for (const name of opts.space) spaces.push(await findSpace(s, org, name));
+      }
+      const inSpaces = spaces.length > 0 ? ` in space ${spaces.map((sp) => sp.name).join(', ')}` : '';
+      progress(`Creating token ${name} with role ${opts.role}${inSpaces} as ${s.user}`);
+      const created = await s.client.createToken({
+        name,
+        role: opts.role,
+        spaceGuids: spaces.map((sp) => sp.guid),
+      });
+      ok();
+      printFields([['token', created.token]]);
+      say();
+      say('The token is shown only this once. Log in with it: weft login --token TOKEN');
+    });
+}

@@ -1,0 +1,88 @@
+// `weft cell` (a host that runs instances for a control plane elsewhere) and `weft up` (everything on
+// one host: control plane with embedded SQLite, and a cell).
+import os from 'node:os';
+import path from 'node:path';
+import type { Command } from 'commander';
+import type { Logger } from 'pino';
+import { startControlPlane } from '../../api/control-plane.js';
+import { CellAgent, type CellConfig } from '../../cell/agent.js';
+import { weftHome } from '../../home/paths.js';
+import { createLogger } from '../../log/logger.js';
+import { readHostFacts } from '../../network/overlay-choice.js';
+import { untilSignal } from '../signals.js';
+import { addServerFlags, controlPlaneConfig, type ServerFlags } from './server.js';
+import fs from 'node:fs';
+import { ADMIN_TOKEN_FILE } from '../../home/paths.js';
+
+interface CellFlags {
+  id: string;
+  hostIp?: string;
+  cleanup: boolean;
+  table: string;
+  ifacePrefix: string;
+}
+
+function addCellFlags(cmd: Command): Command {
+  return cmd
+    .option('--id <name>', 'this cell’s name', os.hostname())
+    .option(
+      '--host-ip <ip>',
+      'address other cells reach this one on (default: the first non-loopback address)',
+    )
+    .option('--cleanup', 'on stop, remove containers, kernel rules and links this cell installed', false)
+    .option('--table <name>', 'nftables table weft owns', 'weft')
+    .option('--iface-prefix <prefix>', 'prefix of container veth names on the host', 'wc');
+}
+
+async function runCell(api: string, token: string, flags: CellFlags, logger: Logger): Promise<CellAgent> {
+  const config: CellConfig = {
+    api,
+    token,
+    cellId: flags.id,
+    hostIp: flags.hostIp ?? (await firstHostAddress()),
+    root: path.join(weftHome(), 'cell'),
+    table: flags.table,
+    ifacePrefix: flags.ifacePrefix,
+    gatewayIface: `${flags.ifacePrefix}-gw`,
+    dnsPort: 53,
+  };
+  const agent = new CellAgent(config, logger);
+  await agent.start();
+  return agent;
+}
+
+async function firstHostAddress(): Promise<string> {
+  const facts = await readHostFacts();
+  return facts.addresses.find((a) => !a.ip.startsWith('127.'))?.ip ?? '127.0.0.1';
+}
+
+export function registerCellCommands(program: Command): void {
+  addCellFlags(
+    program
+      .command('cell')
+      .description('run a cell: containers, kernel policy, DNS and TLS proxy for a control plane')
+      .requiredOption('--api <url>', 'the control plane’s URL')
+      .requiredOption('--token <token>', 'a cell or admin token'),
+  ).action(async (flags: CellFlags & { api: string; token: string }) => {
+    const logger = createLogger('weft-cell');
+    const agent = await runCell(flags.api, flags.token, flags, logger);
+    console.log(`weft cell ${flags.id} running`);
+    await untilSignal();
+    await agent.stop({ cleanup: flags.cleanup });
+  });
+
+  addCellFlags(
+    addServerFlags(
+      program.command('up').description('run control plane and cell on this host (SQLite, one host)'),
+    ),
+  ).action(async (flags: CellFlags & ServerFlags) => {
+    const logger = createLogger('weft');
+    const cp = await startControlPlane(controlPlaneConfig(flags), logger);
+    const token = fs.readFileSync(path.join(weftHome(), ADMIN_TOKEN_FILE), 'utf8').trim();
+    const agent = await runCell(cp.url, token, flags, logger);
+    console.log(`weft is up: API ${cp.url}, overlay ${cp.overlayCidr}`);
+    await untilSignal();
+    await agent.stop({ cleanup: flags.cleanup });
+    await cp.close();
+  });
+}

@@ -1,0 +1,59 @@
+// Checks of flag values the CLI can make before asking the API, with errors that name the flag.
+import type { Protocol } from '../../model/types.js';
+
+export interface PortRange {
+  start: number;
+  end: number;
+}
+
+/** "8080" or "8080-8090", each port in 1..65535 and start <= end. */
+export function parsePortRange(text: string): PortRange {
+  const m = /^(\d+)(?:-(\d+))?$/.exec(text.trim());
+  if (!m?.[1]) throw new Error(`--port ${text}: expected a port like 8080 or a range like 8080-8090`);
+  const start = checkPort(m[1], text);
+  const end = m[2] === undefined ? start : checkPort(m[2], text);
+  if (start > end)
+    throw new Error(`--port ${text}: the start port ${start} is greater than the end port ${end}`);
+  return { start, end };
+}
+
+function checkPort(digits: string, text: string): number {
+  const port = Number(digits);
+  if (port < 1 || port > 65535)
+    throw new Error(`--port ${text}: ${digits} is not a port between 1 and 65535`);
+  return port;
+}
+
+export function formatPortRange(range: PortRange): string {
+  return range.start === range.end ? String(range.start) : `${range.start}-${range.end}`;
+}
+
+export function parseProtocol(text: string): Protocol {
+  const lower = text.toLowerCase();
+  if (lower === 'tcp' || lower === 'udp') return lower;
+  throw new Error(`--protocol ${text}: the protocol must be tcp or udp`);
+}
+
+const MEGABYTES_PER_UNIT: Record<string, number> = { M: 1, MB: 1, G: 1024, GB: 1024 };
+
+/** Cloud Foundry's memory sizes: "256M", "512MB", "1G", "2GB", in megabytes. */
+export function parseMemory(text: string): number {
+  const m = /^(\d+)\s*([A-Za-z]+)$/.exec(text.trim());
+  const perUnit = m?.[2] !== undefined ? MEGABYTES_PER_UNIT[m[2].toUpperCase()] : undefined;
+  if (!m?.[1] || perUnit === undefined) {
+    throw new Error(`memory ${text}: expected a size with a unit, such as 256M, 512MB or 1G`);
+  }
+  const mb = Number(m[1]) * perUnit;
+  if (mb < 1) throw new Error(`memory ${text}: must be more than zero`);
+  return mb;
+}
+
+export function formatMemory(mb: number): string {
+  return mb % 1024 === 0 ? `${mb / 1024}G` : `${mb}M`;
+}
+
+export function parseInstances(text: string): number {
+  if (!/^\d+$/.test(text.trim()))
+    throw new Error(`instances ${text}: expected a whole number such as 1 or 3`);
+  return Number(text);
+}

@@ -1,0 +1,19 @@
+// The commands app developers and operators type, named and flagged as the cf CLI's.
+import type { Command } from 'commander';
+import { registerAdmin } from './admin.js';
+import { registerApps } from './apps.js';
+import { registerLogin } from './login.js';
+import { registerPolicies } from './policies.js';
+import { registerPush } from './push.js';
+import { registerRoutes } from './routes.js';
+import { registerTenancy } from './tenancy.js';
+
+export function registerUserCommands(program: Command): void {
+  registerLogin(program);
+  registerTenancy(program);
+  registerPush(program);
+  registerApps(program);
+  registerRoutes(program);
+  registerPolicies(program);
+  registerAdmin(program);
+}

@@ -1,0 +1,134 @@
+// `weft api`, `weft login`, `weft target`: where the CLI talks to, as whom, and in which space.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { ADMIN_TOKEN_FILE, weftHome } from '../../home/paths.js';
+import { ApiClient } from '../client.js';
+import { DEFAULT_API_URL, loadConfig, saveConfig, type CliConfig } from '../config.js';
+import { ok, printFields, progress, say } from '../output.js';
+import { findOrg, findSpace, openSession, type Session } from './session.js';
+
+export function registerLogin(program: Command): void {
+  program
+    .command('api')
+    .argument('[url]', 'the control plane, e.g. http://127.0.0.1:9080')
+    .description('show or set the API endpoint')
+    .action(async (url: string | undefined) => {
+      const config = loadConfig();
+      if (url === undefined) {
+        if (config.api === undefined) say("No API endpoint set. Use 'weft api URL' to set one.");
+        else printFields([['API endpoint', config.api]]);
+        return;
+      }
+      const api = normalizeApiUrl(url);
+      progress(`Setting API endpoint to ${api}`);
+      await new ApiClient(api).healthy();
+      ok();
+      const next: CliConfig = api === config.api ? config : { api };
+      saveConfig(next);
+      printFields([['API endpoint', api]]);
+      if (next.token === undefined) say("Not logged in. Use 'weft login' to log in.");
+    });
+
+  program
+    .command('login')
+    .description("log in with a token (on the API's own host, the admin token is found by itself)")
+    .option('-a, --api <url>', 'API endpoint')
+    .option('--token <token>', 'bearer token, as printed by create-token')
+    .action(async (opts: { api?: string; token?: string }) => {
+      const api = normalizeApiUrl(opts.api ?? loadConfig().api ?? DEFAULT_API_URL);
+      const token = opts.token ?? localAdminToken(api);
+      say(`API endpoint: ${api}`);
+      say();
+      progress('Authenticating');
+      const client = new ApiClient(api, token);
+      const { you } = await client.info();
+      ok();
+      const session: Session = {
+        config: { api, token, user: you.name, role: you.role },
+        client,
+        user: you.name,
+      };
+      await targetTheOnlyChoice(session);
+      saveConfig(session.config);
+      printTarget(session.config);
+    });
+
+  program
+    .command('target')
+    .description('show or set the targeted org and space')
+    .option('-o, --org <org>', 'org to target')
+    .option('-s, --space <space>', 'space to target')
+    .action(async (opts: { org?: string; space?: string }) => {
+      const s = openSession();
+      if (opts.org !== undefined) {
+        s.config.org = await findOrg(s, opts.org);
+        delete s.config.space;
+      }
+      if (opts.space !== undefined) {
+        if (s.config.org === undefined) throw new Error("No org targeted, use 'weft target -o ORG -s SPACE'");
+        s.config.space = await findSpace(s, s.config.org, opts.space);
+      } else if (opts.org !== undefined) {
+        await targetTheOnlyChoice(s);
+      }
+      if (opts.org !== undefined || opts.space !== undefined) saveConfig(s.config);
+      printTarget(s.config);
+    });
+}
+
+function printTarget(config: CliConfig): void {
+  printFields([
+    ['API endpoint', config.api ?? ''],
+    ['user', config.user ?? ''],
+    ['org', config.org?.name ?? ''],
+    ['space', config.space?.name ?? ''],
+  ]);
+  if (config.org === undefined || config.space === undefined) {
+    say();
+    say("No org or space targeted, use 'weft target -o ORG -s SPACE'");
+  }
+}
+
+/** As cf does: with a single org (and in it a single space) to choose from, choose it. */
+async function targetTheOnlyChoice(s: Session): Promise<void> {
+  if (s.config.org === undefined) {
+    const orgs = await s.client.orgs();
+    if (orgs.length !== 1 || orgs[0] === undefined) return;
+    s.config.org = { name: orgs[0].name, guid: orgs[0].guid };
+  }
+  const spaces = await s.client.spaces(s.config.org.guid);
+  if (spaces.length === 1 && spaces[0] !== undefined)
+    s.config.space = { name: spaces[0].name, guid: spaces[0].guid };
+}
+
+export function normalizeApiUrl(text: string): string {
+  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(text) ? text : `http://${text}`;
+  let url: URL;
+  try {
+    url = new URL(withScheme);
+  } catch {
+    throw new Error(`API endpoint ${text}: not a URL; expected e.g. http://127.0.0.1:9080`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new Error(`API endpoint ${text}: expected an http:// or https:// URL`);
+  }
+  return url.origin + url.pathname.replace(/\/+$/, '');
+}
+
+/** On the API's own host the admin token sits in WEFT_HOME, readable by whoever runs weft there. */
+function localAdminToken(api: string): string {
+  const file = path.join(weftHome(), ADMIN_TOKEN_FILE);
+  const hint = `pass --token TOKEN (an admin makes one with 'weft create-token')`;
+  if (!isLoopback(new URL(api).hostname)) throw new Error(`No token given: ${hint}`);
+  try {
+    const token = fs.readFileSync(file, 'utf8').trim();
+    if (token !== '') return token;
+  } catch {
+    // Unreadable or missing: the error below names the file and the way out.
+  }
+  throw new Error(`No token given and the admin token ${file} is not readable: ${hint}, or set WEFT_HOME`);
+}
+
+function isLoopback(hostname: string): boolean {
+  return hostname === 'localhost' || hostname === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(hostname);
+}

@@ -1,0 +1,99 @@
+// `weft domains`, `create-shared-domain`, `routes`, `map-route`, `unmap-route`
+import type { Command } from 'commander';
+import { ok, printTable, progress, say } from '../output.js';
+import { findApp, findDomain, inTarget, openSession, requireTarget } from './session.js';
+
+interface HostFlag {
+  hostname: string;
+}
+
+export function registerRoutes(program: Command): void {
+  program
+    .command('domains')
+    .description('list domains')
+    .action(async () => {
+      const s = openSession();
+      progress(`Getting domains as ${s.user}`);
+      say();
+      printTable(
+        ['name', 'availability', 'internal'],
+        (await s.client.domains()).map((d) => [d.name, 'shared', d.internal ? 'true' : '']),
+      );
+    });
+
+  program
+    .command('create-shared-domain')
+    .argument('<domain>', 'domain name, e.g. apps.internal')
+    .option('--internal', 'an internal domain: resolvable only from containers')
+    .description('create a domain every org can use')
+    .action(async (name: string, opts: { internal?: boolean }) => {
+      const s = openSession();
+      const internal = opts.internal === true;
+      progress(`Creating shared${internal ? ' internal' : ''} domain ${name} as ${s.user}`);
+      await s.client.createDomain(name, internal);
+      ok();
+    });
+
+  program
+    .command('routes')
+    .description('list routes and the apps they are mapped to')
+    .action(async () => {
+      const s = openSession();
+      progress(`Getting routes as ${s.user}`);
+      say();
+      const [routes, domains, apps] = await Promise.all([
+        s.client.routes(),
+        s.client.domains(),
+        s.client.apps(),
+      ]);
+      const domainName = new Map(domains.map((d) => [d.guid, d.name]));
+      const appName = new Map(apps.map((a) => [a.guid, a.name]));
+      printTable(
+        ['host', 'domain', 'apps'],
+        routes.map((r) => [
+          r.host,
+          domainName.get(r.domainGuid) ?? r.domainGuid,
+          r.appGuids.map((g) => appName.get(g) ?? g).join(', '),
+        ]),
+      );
+    });
+
+  program
+    .command('map-route')
+    .argument('<app>', 'app name')
+    .argument('<domain>', 'domain, e.g. apps.internal')
+    .requiredOption('--hostname <host>', 'host part of the route')
+    .description('map the route HOST.DOMAIN to an app, creating the route if needed')
+    .action(async (appName: string, domainName: string, opts: HostFlag) => {
+      const s = openSession();
+      const t = requireTarget(s);
+      const [app, domain] = await Promise.all([findApp(s, t.space, appName), findDomain(s, domainName)]);
+      progress(`Mapping route ${opts.hostname}.${domainName} to app ${appName} ${inTarget(t)} as ${s.user}`);
+      const route = await s.client.findOrCreateRoute(opts.hostname, domain.guid);
+      await s.client.mapRoute(route.guid, app.guid);
+      ok();
+    });
+
+  program
+    .command('unmap-route')
+    .argument('<app>', 'app name')
+    .argument('<domain>', 'domain, e.g. apps.internal')
+    .requiredOption('--hostname <host>', 'host part of the route')
+    .description('remove the route HOST.DOMAIN from an app')
+    .action(async (appName: string, domainName: string, opts: HostFlag) => {
+      const s = openSession();
+      const t = requireTarget(s);
+      const [app, domain] = await Promise.all([findApp(s, t.space, appName), findDomain(s, domainName)]);
+      const name = `${opts.hostname}.${domainName}`;
+      progress(`Removing route ${name} from app ${appName} ${inTarget(t)} as ${s.user}`);
+      const route = (await s.client.routes()).find(
+        (r) => r.host === opts.hostname && r.domainGuid === domain.guid,
+      );
+      if (route === undefined || !route.appGuids.includes(app.guid)) {
+        say(`Route ${name} is not mapped to app ${appName}.`);
+      } else {
+        await s.client.unmapRoute(route.guid, app.guid);
+      }
+      ok();
+    });
+}

@@ -1,0 +1,22 @@
+// The `weft` command: Cloud Foundry's command names and flags.
+import { Command, CommanderError } from 'commander';
+import { registerServer } from './commands/server.js';
+import { registerCellCommands } from './commands/cell.js';
+import { failAndExit } from './output.js';
+import { registerUserCommands } from './commands/index.js';
+
+const program = new Command('weft')
+  .description('weft: secure container-to-container networking')
+  .showHelpAfterError()
+  .exitOverride();
+
+registerServer(program);
+registerCellCommands(program);
+registerUserCommands(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CommanderError) process.exit(err.exitCode);
+  failAndExit(err);
+}

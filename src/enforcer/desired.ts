@@ -1,0 +1,111 @@
+// What a cell wants its kernel to enforce, and the checks that make it safe to render as an nft script.
+import { cidrContains, parseCidr, parseIpv4 } from './ipv4.js';
+
+export type L4Protocol = 'tcp' | 'udp';
+
+export interface EnforcerDesired {
+  /** nft table name, e.g. 'weft'. */
+  table: string;
+  /** Host-side veth names start with this. */
+  ifacePrefix: string;
+  overlayCidr: string;
+  /** This cell's address for DNS and proxy listeners. */
+  gatewayIp: string;
+  /** Containers on this cell. */
+  localInstances: { ip: string; hostIface: string }[];
+  /** Every running instance in the overlay (all cells) → its app's tag (1..65535). */
+  tags: { ip: string; tag: number }[];
+  policies: { srcTag: number; dstTag: number; protocol: L4Protocol; startPort: number; endPort: number }[];
+  /** DNAT INSTANCE_IP:port → gatewayIp:proxyPort (tcp). */
+  proxyForwards: { ip: string; port: number; proxyPort: number }[];
+  /** What containers may reach on gatewayIp besides DNAT-ed proxy forwards (e.g. DNS 53). */
+  hostServices: { protocol: L4Protocol; port: number }[];
+}
+
+export class EnforcerInputError extends Error {
+  override name = 'EnforcerInputError';
+}
+
+const TABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
+// Linux interface names: at most 15 bytes; we also keep them free of quotes and wildcards.
+const IFACE_CHARS = /^[A-Za-z0-9_.-]+$/;
+const IFNAMSIZ = 15;
+
+function fail(message: string): never {
+  throw new EnforcerInputError(message);
+}
+
+function checkPort(what: string, port: number): void {
+  if (!Number.isInteger(port) || port < 1 || port > 65535) fail(`${what}: port ${port} is not in 1..65535`);
+}
+
+function checkTag(what: string, tag: number): void {
+  if (!Number.isInteger(tag) || tag < 1 || tag > 65535) fail(`${what}: tag ${tag} is not in 1..65535`);
+}
+
+function checkProtocol(what: string, protocol: string): void {
+  if (protocol !== 'tcp' && protocol !== 'udp') fail(`${what}: protocol ${protocol} is not tcp or udp`);
+}
+
+/** Throws EnforcerInputError naming the first problem; everything the planner pastes into nft passes through here. */
+export function validateDesired(d: EnforcerDesired): void {
+  if (!TABLE_NAME.test(d.table)) fail(`table name '${d.table}' must match ${TABLE_NAME}`);
+  if (!IFACE_CHARS.test(d.ifacePrefix) || d.ifacePrefix.length >= IFNAMSIZ) {
+    fail(`ifacePrefix '${d.ifacePrefix}' must be 1..14 characters of [A-Za-z0-9_.-]`);
+  }
+  const overlay = parseCidr(d.overlayCidr);
+  if (!overlay) fail(`overlayCidr '${d.overlayCidr}' is not a network address a.b.c.d/n`);
+  const inOverlay = (what: string, ip: string): void => {
+    const value = parseIpv4(ip);
+    if (value === null) fail(`${what}: '${ip}' is not an IPv4 address`);
+    if (!cidrContains(overlay, value)) fail(`${what}: ${ip} is outside the overlay ${d.overlayCidr}`);
+  };
+  inOverlay('gatewayIp', d.gatewayIp);
+
+  for (const inst of d.localInstances) {
+    inOverlay('localInstances', inst.ip);
+    if (!IFACE_CHARS.test(inst.hostIface) || inst.hostIface.length > IFNAMSIZ) {
+      fail(`localInstances: interface '${inst.hostIface}' is not a valid interface name`);
+    }
+    if (!inst.hostIface.startsWith(d.ifacePrefix) || inst.hostIface === d.ifacePrefix) {
+      fail(`localInstances: interface '${inst.hostIface}' must start with the prefix '${d.ifacePrefix}'`);
+    }
+  }
+
+  const tagOf = new Map<string, number>();
+  for (const { ip, tag } of d.tags) {
+    inOverlay('tags', ip);
+    checkTag('tags', tag);
+    const known = tagOf.get(ip);
+    if (known !== undefined && known !== tag) fail(`tags: ${ip} has two tags, ${known} and ${tag}`);
+    tagOf.set(ip, tag);
+  }
+
+  for (const p of d.policies) {
+    const what = `policy ${p.srcTag}→${p.dstTag}`;
+    checkTag(what, p.srcTag);
+    checkTag(what, p.dstTag);
+    checkProtocol(what, p.protocol);
+    checkPort(what, p.startPort);
+    checkPort(what, p.endPort);
+    if (p.startPort > p.endPort) fail(`${what}: start port ${p.startPort} is after end port ${p.endPort}`);
+  }
+
+  const forwardTo = new Map<string, number>();
+  for (const f of d.proxyForwards) {
+    inOverlay('proxyForwards', f.ip);
+    checkPort('proxyForwards', f.port);
+    checkPort('proxyForwards', f.proxyPort);
+    const key = `${f.ip}:${f.port}`;
+    const known = forwardTo.get(key);
+    if (known !== undefined && known !== f.proxyPort) {
+      fail(`proxyForwards: ${key} is forwarded to two proxy ports, ${known} and ${f.proxyPort}`);
+    }
+    forwardTo.set(key, f.proxyPort);
+  }
+
+  for (const s of d.hostServices) {
+    checkProtocol('hostServices', s.protocol);
+    checkPort('hostServices', s.port);
+  }
+}

@@ -1,0 +1,112 @@
+// The contents of weft's nft sets and maps: computed from the desired state, rendered for nft, read back from `nft -j`.
+import type { EnforcerDesired, L4Protocol } from './desired.js';
+
+export interface AllowedRange {
+  srcTag: number;
+  dstTag: number;
+  protocol: L4Protocol;
+  startPort: number;
+  endPort: number;
+}
+
+export interface EnforcerElements {
+  antiSpoof: { iface: string; ip: string }[];
+  tags: { ip: string; tag: number }[];
+  allowed: AllowedRange[];
+  hostServices: { protocol: L4Protocol; port: number }[];
+  proxyForwards: { ip: string; port: number; toIp: string; toPort: number }[];
+}
+
+export type ElementKind = keyof EnforcerElements;
+
+/** nft set or map holding each kind of element. */
+export const SET_NAME: Record<ElementKind, string> = {
+  antiSpoof: 'spoof',
+  tags: 'tags',
+  allowed: 'allowed',
+  hostServices: 'host_services',
+  proxyForwards: 'proxy',
+};
+
+export const ELEMENT_KINDS = Object.keys(SET_NAME) as ElementKind[];
+
+/**
+ * The kernel refuses overlapping intervals in a concatenated set, so policies that overlap or touch on the
+ * same src/dst/protocol become one range. Element count stays at most the number of policies.
+ */
+export function mergePolicies(policies: readonly AllowedRange[]): AllowedRange[] {
+  const sorted = [...policies].sort(
+    (a, b) =>
+      a.srcTag - b.srcTag ||
+      a.dstTag - b.dstTag ||
+      a.protocol.localeCompare(b.protocol) ||
+      a.startPort - b.startPort ||
+      a.endPort - b.endPort,
+  );
+  const merged: AllowedRange[] = [];
+  for (const p of sorted) {
+    const last = merged.at(-1);
+    const sameFlow =
+      last !== undefined && last.srcTag === p.srcTag && last.dstTag === p.dstTag && last.protocol === p.protocol;
+    if (sameFlow && p.startPort <= last.endPort + 1) {
+      last.endPort = Math.max(last.endPort, p.endPort);
+    } else {
+      merged.push({ ...p });
+    }
+  }
+  return merged;
+}
+
+function uniqueBy<T>(items: readonly T[], key: (item: T) => string): T[] {
+  return [...new Map(items.map((item) => [key(item), item])).values()];
+}
+
+/** The elements a desired state puts in the kernel, deduplicated and in a stable order. */
+export function elementsOf(d: EnforcerDesired): EnforcerElements {
+  return {
+    antiSpoof: uniqueBy(
+      d.localInstances.map((i) => ({ iface: i.hostIface, ip: i.ip })),
+      (e) => `${e.iface} ${e.ip}`,
+    ),
+    tags: uniqueBy(
+      d.tags.map((t) => ({ ip: t.ip, tag: t.tag })),
+      (e) => e.ip,
+    ),
+    allowed: mergePolicies(d.policies),
+    hostServices: uniqueBy(
+      d.hostServices.map((s) => ({ protocol: s.protocol, port: s.port })),
+      (e) => `${e.protocol} ${e.port}`,
+    ),
+    proxyForwards: uniqueBy(
+      d.proxyForwards.map((f) => ({ ip: f.ip, port: f.port, toIp: d.gatewayIp, toPort: f.proxyPort })),
+      (e) => `${e.ip} ${e.port}`,
+    ),
+  };
+}
+
+/** One element as nft text: `key` identifies it (what `delete element` takes), `text` is what `add element` takes. */
+export interface RenderedElement {
+  key: string;
+  text: string;
+}
+
+export function renderElements(e: EnforcerElements): Record<ElementKind, RenderedElement[]> {
+  const asSet = (text: string): RenderedElement => ({ key: text, text });
+  return {
+    antiSpoof: e.antiSpoof.map((s) => asSet(`"${s.iface}" . ${s.ip}`)),
+    tags: e.tags.map((t) => ({ key: t.ip, text: `${t.ip} : ${t.tag}` })),
+    // Always a range, even for one port: nft 1.0.6 cannot delete a single value from a concatenated interval set.
+    allowed: e.allowed.map((a) =>
+      asSet(`${a.srcTag} . ${a.dstTag} . ${a.protocol} . ${a.startPort}-${a.endPort}`),
+    ),
+    hostServices: e.hostServices.map((s) => asSet(`${s.protocol} . ${s.port}`)),
+    proxyForwards: e.proxyForwards.map((f) => ({
+      key: `${f.ip} . ${f.port}`,
+      text: `${f.ip} . ${f.port} : ${f.toIp} . ${f.toPort}`,
+    })),
+  };
+}
+
+export function elementCount(e: EnforcerElements): number {
+  return ELEMENT_KINDS.reduce((sum, kind) => sum + e[kind].length, 0);
+}

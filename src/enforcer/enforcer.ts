@@ -1,0 +1,95 @@
+// Keeps weft's nft table in line with the desired state: one full atomic build, then element deltas, and a
+// conntrack sweep whenever something that was allowed may no longer be.
+import type { Logger } from 'pino';
+import { deleteFlow, listFlows } from './conntrack.js';
+import { validateDesired } from './desired.js';
+import type { EnforcerDesired } from './desired.js';
+import type { EnforcerElements } from './elements.js';
+import { flowsToEnd, mayEndFlows } from './flows.js';
+import { applyNftScript, deleteNftTable, listNftElements } from './nft.js';
+import { planDelta, planRuleset } from './plan.js';
+
+export type EnforcerLogger = Pick<Logger, 'debug' | 'info' | 'warn'>;
+
+export interface EnforcerOptions {
+  table: string;
+  logger?: EnforcerLogger;
+}
+
+export class Enforcer {
+  readonly table: string;
+  readonly #logger: EnforcerLogger | undefined;
+  /** What the kernel holds, as far as we know; null until the first full build succeeds. */
+  #applied: EnforcerDesired | null = null;
+  /** A sweep that failed is retried on the next apply, even when the table needs no change. */
+  #sweepPending = false;
+  #queue: Promise<unknown> = Promise.resolve();
+
+  constructor(opts: EnforcerOptions) {
+    this.table = opts.table;
+    this.#logger = opts.logger;
+  }
+
+  /** Makes the kernel enforce `desired`. Calls run one at a time, in order. */
+  apply(desired: EnforcerDesired): Promise<void> {
+    return this.#serialize(() => this.#apply(structuredClone(desired)));
+  }
+
+  /** Deletes the table: the cell stops enforcing. */
+  remove(): Promise<void> {
+    return this.#serialize(async () => {
+      await deleteNftTable(this.table);
+      this.#applied = null;
+    });
+  }
+
+  /** Reads back what the kernel's sets and maps hold. */
+  listElements(): Promise<EnforcerElements> {
+    return listNftElements(this.table);
+  }
+
+  #serialize(task: () => Promise<void>): Promise<void> {
+    const result = this.#queue.then(task);
+    this.#queue = result.catch(() => undefined);
+    return result;
+  }
+
+  async #apply(next: EnforcerDesired): Promise<void> {
+    validateDesired(next);
+    if (next.table !== this.table) {
+      throw new Error(`desired state names table '${next.table}', this enforcer owns '${this.table}'`);
+    }
+    const prev = this.#applied;
+    await this.#updateTable(prev, next);
+    this.#applied = next;
+    if (this.#sweepPending || mayEndFlows(prev, next)) {
+      this.#sweepPending = true;
+      await this.#endDisallowedFlows(next);
+      this.#sweepPending = false;
+    }
+  }
+
+  async #updateTable(prev: EnforcerDesired | null, next: EnforcerDesired): Promise<void> {
+    if (prev === null) {
+      await applyNftScript(planRuleset(next));
+      this.#logger?.info({ table: this.table }, 'enforcer: table built');
+      return;
+    }
+    const delta = planDelta(prev, next);
+    if (delta === null) return;
+    try {
+      await applyNftScript(delta);
+    } catch (err) {
+      // The table was changed behind our back (deleted, edited): rebuild it whole, still atomically.
+      this.#logger?.warn({ table: this.table, err }, 'enforcer: delta failed, rebuilding table');
+      await applyNftScript(planRuleset(next));
+    }
+    this.#logger?.debug({ table: this.table }, 'enforcer: delta applied');
+  }
+
+  async #endDisallowedFlows(desired: EnforcerDesired): Promise<void> {
+    const doomed = flowsToEnd(await listFlows(), desired);
+    for (const flow of doomed) await deleteFlow(flow);
+    if (doomed.length > 0) this.#logger?.info({ table: this.table, flows: doomed.length }, 'enforcer: flows ended');
+  }
+}

@@ -1,0 +1,64 @@
+// Pure selection of the conntrack entries a narrower policy set must end, and parsing of `conntrack -L` output.
+import type { EnforcerDesired, L4Protocol } from './desired.js';
+import { elementsOf } from './elements.js';
+import { cidrContains, parseCidr, parseIpv4 } from './ipv4.js';
+import { diffElements, structuralChange } from './plan.js';
+
+/** The original-direction tuple of a tracked flow: what the initiator sent, before any DNAT. */
+export interface Flow {
+  protocol: L4Protocol;
+  src: string;
+  dst: string;
+  sport: number;
+  dport: number;
+}
+
+const TUPLE = /\bsrc=(\S+) dst=(\S+) sport=(\d+) dport=(\d+)/;
+
+/** Parses `conntrack -L -o extended` lines; keeps IPv4 TCP and UDP flows, whose first tuple is the original one. */
+export function parseConntrackListing(text: string): Flow[] {
+  const flows: Flow[] = [];
+  for (const line of text.split('\n')) {
+    const [family, , protocol] = line.trim().split(/\s+/);
+    if (family !== 'ipv4' || (protocol !== 'tcp' && protocol !== 'udp')) continue;
+    const m = TUPLE.exec(line);
+    if (!m) continue;
+    flows.push({ protocol, src: m[1] ?? '', dst: m[2] ?? '', sport: Number(m[3]), dport: Number(m[4]) });
+  }
+  return flows;
+}
+
+/**
+ * Flows between two overlay addresses are held to the policies exactly as new flows are (see check_policy);
+ * flows to or from the gateway are the host's own business. A flow whose end lost its tag is no longer allowed.
+ */
+export function flowsToEnd(flows: readonly Flow[], desired: EnforcerDesired): Flow[] {
+  const overlay = parseCidr(desired.overlayCidr);
+  if (!overlay) throw new Error(`overlayCidr '${desired.overlayCidr}' is not a network address`);
+  const elements = elementsOf(desired);
+  const tagOf = new Map(elements.tags.map((t) => [t.ip, t.tag]));
+  const inOverlay = (ip: string): boolean => {
+    const value = parseIpv4(ip);
+    return value !== null && cidrContains(overlay, value) && ip !== desired.gatewayIp;
+  };
+  const allowed = (f: Flow): boolean => {
+    const srcTag = tagOf.get(f.src);
+    const dstTag = tagOf.get(f.dst);
+    return elements.allowed.some(
+      (a) =>
+        a.srcTag === srcTag &&
+        a.dstTag === dstTag &&
+        a.protocol === f.protocol &&
+        f.dport >= a.startPort &&
+        f.dport <= a.endPort,
+    );
+  };
+  return flows.filter((f) => inOverlay(f.src) && inOverlay(f.dst) && !allowed(f));
+}
+
+/** Whether going from `prev` to `next` can disallow a flow that was allowed (so conntrack needs a sweep). */
+export function mayEndFlows(prev: EnforcerDesired | null, next: EnforcerDesired): boolean {
+  if (prev === null || structuralChange(prev, next)) return true;
+  const { deleted } = diffElements(prev, next);
+  return deleted.allowed.length > 0 || deleted.tags.length > 0;
+}

@@ -1,0 +1,19 @@
+// Thin adapter over the nft binary: scripts go in through stdin as one transaction, state comes back as JSON.
+import { run } from './exec.js';
+import type { EnforcerElements } from './elements.js';
+import { parseTableElements } from './readback.js';
+
+/** Applies an `nft -f` script atomically: all of it or, on error, none of it. */
+export async function applyNftScript(script: string): Promise<void> {
+  await run('nft', ['-f', '-'], script);
+}
+
+export async function deleteNftTable(table: string): Promise<void> {
+  // Declaring the table first makes the delete succeed whether or not it exists.
+  await applyNftScript(`table inet ${table} {}\ndelete table inet ${table}\n`);
+}
+
+export async function listNftElements(table: string): Promise<EnforcerElements> {
+  const json: unknown = JSON.parse(await run('nft', ['-j', 'list', 'table', 'inet', table]));
+  return parseTableElements(json);
+}

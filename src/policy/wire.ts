@@ -1,0 +1,65 @@
+// Cloud Foundry's policy-server JSON, as its external API speaks it, and weft's policies.
+import { Type, type Static } from '@sinclair/typebox';
+import type { Policy } from '../model/types.js';
+import { invalid } from '../model/errors.js';
+
+const Port = Type.Integer({ minimum: 1, maximum: 65535 });
+
+export const WirePolicy = Type.Object({
+  source: Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) }),
+  destination: Type.Object({
+    id: Type.String({ minLength: 1, maxLength: 64 }),
+    protocol: Type.Union([Type.Literal('tcp'), Type.Literal('udp')]),
+    ports: Type.Object({ start: Port, end: Port }),
+  }),
+});
+export type WirePolicy = Static<typeof WirePolicy>;
+
+export const MAX_POLICIES_PER_REQUEST = 10_000;
+
+export const PolicyBatch = Type.Object({
+  policies: Type.Array(WirePolicy, { maxItems: MAX_POLICIES_PER_REQUEST }),
+});
+export type PolicyBatch = Static<typeof PolicyBatch>;
+
+export const PolicyList = Type.Object({
+  total_policies: Type.Integer(),
+  policies: Type.Array(WirePolicy),
+});
+
+export function toWire(p: Policy): WirePolicy {
+  return {
+    source: { id: p.sourceAppGuid },
+    destination: {
+      id: p.destAppGuid,
+      protocol: p.protocol,
+      ports: { start: p.startPort, end: p.endPort },
+    },
+  };
+}
+
+/** The checks a schema cannot express: port order, and ports the platform does not let apps open. */
+export function fromWire(batch: PolicyBatch, opts: { unproxiedPorts: boolean }): Policy[] {
+  return batch.policies.map((w, i) => {
+    const { start, end } = w.destination.ports;
+    if (start > end) {
+      throw invalid(`policies[${i}].destination.ports: start ${start} is greater than end ${end}`);
+    }
+    if (!opts.unproxiedPorts && !isProxiedRange(start, end)) {
+      throw invalid(
+        `policies[${i}].destination.ports: unproxied port mappings are off on this platform; only 61443 and the proxied ports 61001-61100 can be allowed`,
+      );
+    }
+    return {
+      sourceAppGuid: w.source.id,
+      destAppGuid: w.destination.id,
+      protocol: w.destination.protocol,
+      startPort: start,
+      endPort: end,
+    };
+  });
+}
+
+function isProxiedRange(start: number, end: number): boolean {
+  return (start === 61443 && end === 61443) || (start >= 61001 && end <= 61100);
+}

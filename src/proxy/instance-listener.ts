@@ -1,0 +1,208 @@
+import { randomBytes, X509Certificate } from 'node:crypto';
+import { connect, type AddressInfo, type Socket } from 'node:net';
+import { createServer, type Server, type TLSSocket } from 'node:tls';
+import type { Logger } from 'pino';
+import { appIdentityFromCert } from '../ca/app-identity.js';
+import { splice } from './splice.js';
+import { instanceContextOptions, type Credentials, type TlsSettings } from './tls-settings.js';
+
+export interface Endpoint {
+  host: string;
+  port: number;
+}
+
+export interface MtlsPolicy {
+  /** CA that callers' client certificates must chain to. */
+  caPem: string;
+  authorize(callerAppGuid: string): boolean;
+}
+
+export interface InstanceSpec {
+  guid: string;
+  listen: Endpoint;
+  backend: Endpoint;
+  credentials: Credentials;
+  mtls?: MtlsPolicy;
+}
+
+export interface InstanceCounters {
+  connectionsAccepted: number;
+  handshakeFailures: number;
+  connectionsRefused: number;
+  connectionsProxied: number;
+  backendFailures: number;
+  bytesToBackend: number;
+  bytesFromBackend: number;
+}
+
+export interface InstanceStats extends InstanceCounters {
+  guid: string;
+  listen: Endpoint;
+  activeConnections: number;
+  mtls: boolean;
+  /** When the certificate now served expires, in milliseconds since the epoch. */
+  certNotAfterMs: number;
+}
+
+// tls.Server reads these two fields afresh for every accepted connection (Node's
+// tlsConnectionListener), which lets mTLS be switched without a new listener.
+type ClientCertSwitch = Server & { requestCert: boolean; rejectUnauthorized: boolean };
+
+export function zeroCounters(): InstanceCounters {
+  return {
+    connectionsAccepted: 0,
+    handshakeFailures: 0,
+    connectionsRefused: 0,
+    connectionsProxied: 0,
+    backendFailures: 0,
+    bytesToBackend: 0,
+    bytesFromBackend: 0,
+  };
+}
+
+/** The TLS listener of one instance: terminates TLS and relays plain TCP to the instance's port. */
+export class InstanceListener {
+  readonly counters = zeroCounters();
+  private readonly server: ClientCertSwitch;
+  private readonly ticketKeys = randomBytes(48);
+  private readonly sockets = new Set<Socket>();
+  private credentials: Credentials;
+  private mtls: MtlsPolicy | null;
+  private certNotAfterMs = 0;
+  private activeConnections = 0;
+  private address: Endpoint;
+
+  constructor(
+    private readonly spec: InstanceSpec,
+    private readonly settings: TlsSettings,
+    private readonly log: Logger,
+  ) {
+    this.credentials = spec.credentials;
+    this.mtls = spec.mtls ?? null;
+    this.address = spec.listen;
+    this.server = createServer({
+      allowHalfOpen: true,
+      handshakeTimeout: settings.handshakeTimeoutMs,
+      rejectUnauthorized: true,
+    }) as ClientCertSwitch;
+    this.apply(this.credentials, this.mtls);
+    this.server.on('connection', (raw: Socket) => {
+      this.counters.connectionsAccepted++;
+      this.hold(raw);
+    });
+    this.server.on('secureConnection', (socket: TLSSocket) => this.onSecure(socket));
+    this.server.on('tlsClientError', (err: Error, socket: TLSSocket) => this.onHandshakeFailure(err, socket));
+    this.server.on('error', (err) => this.log.error({ instance: spec.guid, err }, 'TLS listener error'));
+  }
+
+  async listen(): Promise<Endpoint> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(this.spec.listen.port, this.spec.listen.host, () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+    const bound = this.server.address() as AddressInfo;
+    this.address = { host: bound.address, port: bound.port };
+    return this.address;
+  }
+
+  /** New handshakes present the new certificate; established connections keep theirs. */
+  updateCredentials(credentials: Credentials): void {
+    this.apply(credentials, this.mtls);
+  }
+
+  setMtls(mtls: MtlsPolicy | null): void {
+    this.apply(this.credentials, mtls);
+  }
+
+  stats(): InstanceStats {
+    return {
+      guid: this.spec.guid,
+      listen: this.address,
+      ...this.counters,
+      activeConnections: this.activeConnections,
+      mtls: this.mtls !== null,
+      certNotAfterMs: this.certNotAfterMs,
+    };
+  }
+
+  /** Stops accepting and ends every connection of this instance, the backend side included. */
+  async close(): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    for (const socket of this.sockets) socket.destroy();
+    await closed;
+  }
+
+  // Builds the whole context before touching any state, so a bad certificate or key throws and
+  // leaves the listener serving what it served before.
+  private apply(credentials: Credentials, mtls: MtlsPolicy | null): void {
+    const notAfterMs = Date.parse(new X509Certificate(credentials.certPem).validTo);
+    this.server.setSecureContext(
+      instanceContextOptions(this.settings, {
+        instanceGuid: this.spec.guid,
+        credentials,
+        clientCaPem: mtls?.caPem ?? null,
+        ticketKeys: this.ticketKeys,
+      }),
+    );
+    this.server.requestCert = mtls !== null;
+    this.credentials = credentials;
+    this.mtls = mtls;
+    this.certNotAfterMs = notAfterMs;
+  }
+
+  private hold(socket: Socket): void {
+    this.sockets.add(socket);
+    socket.once('close', () => this.sockets.delete(socket));
+  }
+
+  private onHandshakeFailure(err: Error, socket: TLSSocket): void {
+    this.counters.handshakeFailures++;
+    const code = (err as NodeJS.ErrnoException).code;
+    const callerApp = this.mtls ? appIdentityFromCert(socket.getPeerCertificate()) : undefined;
+    this.log.debug({ instance: this.spec.guid, code, callerApp, err: err.message }, 'TLS handshake failed');
+    socket.destroy();
+  }
+
+  private onSecure(socket: TLSSocket): void {
+    if (!this.admits(socket)) {
+      this.counters.connectionsRefused++;
+      socket.destroy();
+      return;
+    }
+    const backend = connect({ host: this.spec.backend.host, port: this.spec.backend.port, allowHalfOpen: true });
+    this.hold(backend);
+    this.counters.connectionsProxied++;
+    this.activeConnections++;
+    backend.once('error', (err: NodeJS.ErrnoException) => {
+      if (backend.connecting) {
+        this.counters.backendFailures++;
+        this.log.warn({ instance: this.spec.guid, code: err.code }, 'backend connection failed');
+      }
+    });
+    backend.once('close', () => this.activeConnections--);
+    splice(socket, backend, this.counters);
+  }
+
+  // The policy in force when the handshake completes decides, so switching mTLS on refuses a
+  // client whose handshake began before the switch and sent no certificate.
+  private admits(socket: TLSSocket): boolean {
+    const mtls = this.mtls;
+    if (mtls === null) return true;
+    const callerApp = appIdentityFromCert(socket.getPeerCertificate());
+    if (!socket.authorized || callerApp === null) {
+      this.log.warn({ instance: this.spec.guid, callerApp }, 'mTLS caller refused: no valid instance identity');
+      return false;
+    }
+    let allowed = false;
+    try {
+      allowed = mtls.authorize(callerApp);
+    } catch (err) {
+      this.log.error({ instance: this.spec.guid, callerApp, err }, 'mTLS authorize() threw; refusing');
+    }
+    if (!allowed) this.log.warn({ instance: this.spec.guid, callerApp }, 'mTLS caller refused: app not authorized');
+    return allowed;
+  }
+}

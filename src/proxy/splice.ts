@@ -1,0 +1,31 @@
+import type { Socket } from 'node:net';
+
+export interface ByteCounters {
+  bytesToBackend: number;
+  bytesFromBackend: number;
+}
+
+/**
+ * Joins a client and a backend socket at L4: bytes flow both ways with pipe's backpressure, an
+ * end on one side half-closes the other, and an error or abort on either side destroys both.
+ * Both sockets must allow half-open connections for a one-way close to pass through.
+ */
+export function splice(client: Socket, backend: Socket, counters: ByteCounters): void {
+  client.on('data', (chunk: Buffer) => (counters.bytesToBackend += chunk.length));
+  backend.on('data', (chunk: Buffer) => (counters.bytesFromBackend += chunk.length));
+  client.pipe(backend);
+  backend.pipe(client);
+  const destroyBoth = (): void => {
+    client.destroy();
+    backend.destroy();
+  };
+  client.on('error', destroyBoth);
+  backend.on('error', destroyBoth);
+  // A side closed before its peer sent EOF was aborted: nothing more can flow, so drop the other.
+  client.on('close', () => {
+    if (!client.readableEnded) backend.destroy();
+  });
+  backend.on('close', () => {
+    if (!backend.readableEnded) client.destroy();
+  });
+}

@@ -1,0 +1,17 @@
+// Versioned migrations, run on every start. Each entry is applied once, in name order, in a transaction.
+import { Migrator, type Kysely, type Migration } from 'kysely';
+import type { Dialect } from './dialect.js';
+import * as initial from './migrations/0001-initial.js';
+
+export async function migrate(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
+  const migrations: Record<string, Migration> = {
+    '0001-initial': { up: (d) => initial.up(d, dialect) },
+  };
+  const migrator = new Migrator({ db, provider: { getMigrations: () => Promise.resolve(migrations) } });
+  const { error, results } = await migrator.migrateToLatest();
+  const failed = results?.find((r) => r.status === 'Error');
+  if (error !== undefined || failed) {
+    const why = error instanceof Error ? error.message : String(error);
+    throw new Error(`database migration ${failed?.migrationName ?? ''} failed: ${why}`);
+  }
+}

@@ -1,0 +1,57 @@
+// Database rows to the platform's resources.
+import type { Selectable } from 'kysely';
+import type { App, AppState, Cell, Instance, InstanceState, Policy, Protocol } from '../model/types.js';
+import type { AppsTable, CellsTable, InstancesTable, PoliciesTable } from './schema.js';
+
+export function appFromRow(r: Selectable<AppsTable>): App {
+  return {
+    guid: r.guid,
+    name: r.name,
+    spaceGuid: r.space_guid,
+    command: r.command,
+    path: r.path,
+    instances: r.instances,
+    memoryMb: r.memory_mb,
+    env: JSON.parse(r.env) as Record<string, string>,
+    ports: JSON.parse(r.ports) as number[],
+    state: r.state as AppState,
+    tag: r.tag,
+    mtls: r.mtls === 1,
+  };
+}
+
+export function policyFromRow(r: Selectable<PoliciesTable>): Policy {
+  return {
+    sourceAppGuid: r.source_app_guid,
+    destAppGuid: r.dest_app_guid,
+    protocol: r.protocol as Protocol,
+    startPort: r.start_port,
+    endPort: r.end_port,
+  };
+}
+
+export function policyToRow(p: Policy): Selectable<PoliciesTable> {
+  return {
+    source_app_guid: p.sourceAppGuid,
+    dest_app_guid: p.destAppGuid,
+    protocol: p.protocol,
+    start_port: p.startPort,
+    end_port: p.endPort,
+  };
+}
+
+export function instanceFromRow(r: Selectable<InstancesTable>): Instance {
+  return {
+    guid: r.guid,
+    appGuid: r.app_guid,
+    index: r.idx,
+    cellId: r.cell_id,
+    state: r.state as InstanceState,
+    ip: r.ip,
+    since: r.since,
+  };
+}
+
+export function cellFromRow(r: Selectable<CellsTable>): Cell {
+  return { id: r.id, hostIp: r.host_ip, subnet: r.subnet };
+}

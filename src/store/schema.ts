@@ -1,0 +1,122 @@
+// Table shapes as kysely sees them; one interface per table, column names as stored.
+import type { Generated } from 'kysely';
+
+export interface OrgsTable {
+  guid: string;
+  name: string;
+}
+
+export interface SpacesTable {
+  guid: string;
+  org_guid: string;
+  name: string;
+}
+
+export interface AppsTable {
+  guid: string;
+  space_guid: string;
+  name: string;
+  command: string;
+  path: string;
+  instances: number;
+  memory_mb: number;
+  env: string;
+  ports: string;
+  state: string;
+  tag: number;
+  mtls: number;
+}
+
+export interface DomainsTable {
+  guid: string;
+  name: string;
+  internal: number;
+}
+
+export interface RoutesTable {
+  guid: string;
+  host: string;
+  domain_guid: string;
+}
+
+export interface RouteMappingsTable {
+  route_guid: string;
+  app_guid: string;
+}
+
+export interface PoliciesTable {
+  source_app_guid: string;
+  dest_app_guid: string;
+  protocol: string;
+  start_port: number;
+  end_port: number;
+}
+
+export interface InstancesTable {
+  guid: string;
+  app_guid: string;
+  idx: number;
+  cell_id: string;
+  state: string;
+  ip: string | null;
+  since: string;
+}
+
+export interface CellsTable {
+  id: string;
+  host_ip: string;
+  subnet: string;
+}
+
+export interface TokensTable {
+  id: string;
+  name: string;
+  hash: string;
+  role: string;
+  created_at: string;
+}
+
+export interface TokenSpacesTable {
+  token_id: string;
+  space_guid: string;
+}
+
+export interface ChangesTable {
+  revision: Generated<number>;
+  kind: string;
+  op: string;
+  key: string;
+  object: string | null;
+}
+
+export interface EventsTable {
+  id: Generated<number>;
+  at: string;
+  actor: string;
+  action: string;
+  target: string;
+  before: string | null;
+  after: string | null;
+}
+
+export interface SettingsTable {
+  key: string;
+  value: string;
+}
+
+export interface Database {
+  orgs: OrgsTable;
+  spaces: SpacesTable;
+  apps: AppsTable;
+  domains: DomainsTable;
+  routes: RoutesTable;
+  route_mappings: RouteMappingsTable;
+  policies: PoliciesTable;
+  instances: InstancesTable;
+  cells: CellsTable;
+  tokens: TokensTable;
+  token_spaces: TokenSpacesTable;
+  changes: ChangesTable;
+  events: EventsTable;
+  settings: SettingsTable;
+}

@@ -1,0 +1,58 @@
+// Orgs and spaces.
+import { randomUUID } from 'node:crypto';
+import type { Org, Space } from '../model/types.js';
+import { conflict, notFound } from '../model/errors.js';
+import type { Db, Writer } from './writer.js';
+
+export async function createOrg(w: Writer, name: string): Promise<Org> {
+  const existing = await w.trx.selectFrom('orgs').select('guid').where('name', '=', name).executeTakeFirst();
+  if (existing) throw conflict(`org ${name} already exists`);
+  const org = { guid: randomUUID(), name };
+  await w.trx.insertInto('orgs').values(org).execute();
+  await w.put('org', org.guid, org);
+  await w.audit('org.create', `org:${org.guid}`, null, org);
+  return org;
+}
+
+export async function listOrgs(db: Db): Promise<Org[]> {
+  return db.selectFrom('orgs').select(['guid', 'name']).orderBy('name').execute();
+}
+
+export async function orgByName(db: Db, name: string): Promise<Org> {
+  const org = await db.selectFrom('orgs').select(['guid', 'name']).where('name', '=', name).executeTakeFirst();
+  if (!org) throw notFound(`org ${name} not found`);
+  return org;
+}
+
+export async function createSpace(w: Writer, orgGuid: string, name: string): Promise<Space> {
+  const org = await w.trx.selectFrom('orgs').select('name').where('guid', '=', orgGuid).executeTakeFirst();
+  if (!org) throw notFound(`org ${orgGuid} not found`);
+  const existing = await w.trx
+    .selectFrom('spaces')
+    .select('guid')
+    .where('org_guid', '=', orgGuid)
+    .where('name', '=', name)
+    .executeTakeFirst();
+  if (existing) throw conflict(`space ${name} already exists in org ${org.name}`);
+  const space = { guid: randomUUID(), name, orgGuid };
+  await w.trx.insertInto('spaces').values({ guid: space.guid, name, org_guid: orgGuid }).execute();
+  await w.put('space', space.guid, space);
+  await w.audit('space.create', `space:${space.guid}`, null, space);
+  return space;
+}
+
+export async function listSpaces(db: Db, orgGuid?: string): Promise<Space[]> {
+  let q = db.selectFrom('spaces').select(['guid', 'name', 'org_guid as orgGuid']).orderBy('name');
+  if (orgGuid !== undefined) q = q.where('org_guid', '=', orgGuid);
+  return q.execute();
+}
+
+export async function getSpace(db: Db, guid: string): Promise<Space> {
+  const space = await db
+    .selectFrom('spaces')
+    .select(['guid', 'name', 'org_guid as orgGuid'])
+    .where('guid', '=', guid)
+    .executeTakeFirst();
+  if (!space) throw notFound(`space ${guid} not found`);
+  return space;
+}

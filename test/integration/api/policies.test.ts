@@ -1,0 +1,241 @@
+// Cloud Foundry's external policy API, driven by the real curl, on SQLite and on PostgreSQL.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, type TestServer } from '../../helpers/control-plane.js';
+import { curl } from '../../helpers/curl.js';
+import { DATABASE_KINDS, testDatabases } from '../../helpers/databases.js';
+import { createApp, wirePolicy } from '../../helpers/fixtures.js';
+
+type WirePolicy = ReturnType<typeof wirePolicy>;
+interface PolicyList {
+  total_policies: number;
+  policies: WirePolicy[];
+}
+
+const POLICIES = '/networking/v1/external/policies';
+const databases = testDatabases();
+after(() => databases.stop());
+
+const byKey = (p: WirePolicy) => JSON.stringify(p);
+const sorted = (ps: WirePolicy[]) => [...ps].sort((a, b) => byKey(a).localeCompare(byKey(b)));
+
+/** A client of the policy API, as a script would use it with curl. */
+function policyClient(server: TestServer) {
+  const json = ['--header', 'Content-Type: application/json'];
+  return {
+    create: (policies: unknown, args = json) =>
+      curl<unknown>(`${server.url}${POLICIES}`, {
+        method: 'POST',
+        token: server.adminToken,
+        data: typeof policies === 'string' ? policies : JSON.stringify({ policies }),
+        args,
+      }),
+    remove: (policies: unknown) =>
+      curl<unknown>(`${server.url}${POLICIES}/delete`, {
+        method: 'POST',
+        token: server.adminToken,
+        data: JSON.stringify({ policies }),
+        args: json,
+      }),
+    list: async (query = '') => {
+      const r = await curl<PolicyList>(`${server.url}${POLICIES}${query}`, { token: server.adminToken });
+      assert.equal(r.status, 200, JSON.stringify(r.body));
+      assert.equal(r.body.total_policies, r.body.policies.length);
+      return sorted(r.body.policies);
+    },
+  };
+}
+
+/** Fresh apps per test, so each test's policies are told apart by their GUIDs. */
+async function freshApps(server: TestServer, prefix: string, count: number): Promise<string[]> {
+  const spaces = await server.api<{ guid: string }[]>('GET', '/v1/spaces');
+  const space = spaces.body[0];
+  assert.ok(space);
+  const guids: string[] = [];
+  for (let i = 0; i < count; i++) guids.push((await createApp(server, space.guid, `${prefix}-${i}`)).guid);
+  return guids;
+}
+
+async function seedSpace(server: TestServer): Promise<void> {
+  const org = await server.api<{ guid: string }>('POST', '/v1/orgs', { name: 'policies' });
+  assert.equal(org.status, 201);
+  assert.equal((await server.api('POST', '/v1/spaces', { name: 'dev', orgGuid: org.body.guid })).status, 201);
+}
+
+function assertBadRequest(reply: { status: number; body: unknown }, field: RegExp): void {
+  assert.equal(reply.status, 400, JSON.stringify(reply.body));
+  const body = reply.body as { error?: unknown };
+  assert.deepEqual(Object.keys(body), ['error']);
+  assert.equal(typeof body.error, 'string');
+  assert.match(body.error as string, field);
+}
+
+for (const kind of DATABASE_KINDS) {
+  describe(`policy API on ${kind}`, () => {
+    let server: TestServer;
+    let client: ReturnType<typeof policyClient>;
+
+    before(async () => {
+      server = await startServer({ database: await databases.fresh(kind, 'policies') });
+      client = policyClient(server);
+      await seedSpace(server);
+    });
+    after(() => server?.stop());
+
+    test('curl creates, lists and deletes policies, even without a JSON content type', async () => {
+      const [a, b, c] = await freshApps(server, 'crud', 3);
+      assert.ok(a && b && c);
+      const tcp = wirePolicy(a, b, 8080);
+      const udp = wirePolicy(a, c, 5000, 5010, 'udp');
+      const self = wirePolicy(a, a, 9000);
+      // curl -d sends application/x-www-form-urlencoded unless told otherwise, as many scripts do.
+      const made = await client.create([tcp, udp, self], []);
+      assert.equal(made.status, 200, JSON.stringify(made.body));
+      assert.deepEqual(await client.list(`?id=${a}`), sorted([tcp, udp, self]));
+
+      const removed = await client.remove([tcp, self]);
+      assert.equal(removed.status, 200, JSON.stringify(removed.body));
+      assert.deepEqual(await client.list(`?id=${a}`), [udp]);
+    });
+
+    test('list filters by id, source_id and dest_id, each taking comma-separated GUIDs', async () => {
+      const [x, y, z] = await freshApps(server, 'filter', 3);
+      assert.ok(x && y && z);
+      const xy = wirePolicy(x, y);
+      const yz = wirePolicy(y, z, 7000, 7100);
+      const zx = wirePolicy(z, x, 53, 53, 'udp');
+      const xx = wirePolicy(x, x, 9999);
+      assert.equal((await client.create([xy, yz, zx, xx])).status, 200);
+
+      assert.deepEqual(await client.list(`?id=${x}`), sorted([xy, zx, xx]));
+      assert.deepEqual(await client.list(`?id=${y},${z}`), sorted([xy, yz, zx]));
+      assert.deepEqual(await client.list(`?source_id=${x},${y}`), sorted([xy, yz, xx]));
+      assert.deepEqual(await client.list(`?dest_id=${z}`), [yz]);
+      assert.deepEqual(await client.list(`?dest_id=${x},${y}`), sorted([xy, zx, xx]));
+      assert.deepEqual(await client.list(`?source_id=${x}&dest_id=${y}`), [xy]);
+      assert.deepEqual(await client.list(`?id=00000000-0000-0000-0000-000000000000`), []);
+
+      const all = await client.list();
+      for (const p of [xy, yz, zx, xx]) assert.ok(all.some((q) => byKey(q) === byKey(p)), `${byKey(p)} listed`);
+    });
+
+    test('creating a policy that exists already succeeds and leaves one copy', async () => {
+      const [a, b] = await freshApps(server, 'idem', 2);
+      assert.ok(a && b);
+      const p = wirePolicy(a, b, 8080);
+      const q = wirePolicy(a, b, 8081);
+      assert.equal((await client.create([p])).status, 200);
+      assert.equal((await client.create([p])).status, 200);
+      assert.equal((await client.create([p, q, q])).status, 200);
+      assert.deepEqual(await client.list(`?source_id=${a}`), sorted([p, q]));
+      // Deleting what is not there is fine too, as in Cloud Foundry.
+      assert.equal((await client.remove([p, p])).status, 200);
+      assert.equal((await client.remove([p])).status, 200);
+      assert.deepEqual(await client.list(`?source_id=${a}`), [q]);
+    });
+
+    test('each invalid policy is refused with a 400 naming the field, and nothing of its batch is written', async () => {
+      const [a, b] = await freshApps(server, 'invalid', 2);
+      assert.ok(a && b);
+      const ok = wirePolicy(a, b, 8080);
+      const unknown = '6a0c1a55-0000-4000-8000-000000000000';
+      const mutate = (f: (p: Record<string, any>) => void) => {
+        const p = structuredClone(wirePolicy(a, b, 9090)) as Record<string, any>;
+        f(p);
+        return p;
+      };
+      const cases: [string, unknown, RegExp][] = [
+        ['unknown source app', wirePolicy(unknown, b), /policies\[1\]\.source\.id.*no app/],
+        ['unknown destination app', wirePolicy(a, unknown), /policies\[1\]\.destination\.id.*no app/],
+        ['port 0', wirePolicy(a, b, 0, 10), /policies\[1\]\.destination\.ports\.start/],
+        ['port 65536', wirePolicy(a, b, 8080, 65536), /policies\[1\]\.destination\.ports\.end/],
+        ['negative port', wirePolicy(a, b, -1, 80), /policies\[1\]\.destination\.ports\.start/],
+        ['fractional port', wirePolicy(a, b, 80.5, 81), /policies\[1\]\.destination\.ports\.start/],
+        ['start after end', wirePolicy(a, b, 9000, 8000), /policies\[1\]\.destination\.ports: start 9000 is greater than end 8000/],
+        ['protocol icmp', wirePolicy(a, b, 8080, 8080, 'icmp'), /policies\[1\]\.destination\.protocol/],
+        ['protocol TCP', wirePolicy(a, b, 8080, 8080, 'TCP'), /policies\[1\]\.destination\.protocol/],
+        ['no source', mutate((p) => delete p.source), /policies\[1\]\.source: is required/],
+        ['no destination id', mutate((p) => delete p.destination.id), /policies\[1\]\.destination\.id: is required/],
+        ['no protocol', mutate((p) => delete p.destination.protocol), /policies\[1\]\.destination\.protocol: is required/],
+        ['no ports', mutate((p) => delete p.destination.ports), /policies\[1\]\.destination\.ports: is required/],
+        ['no end port', mutate((p) => delete p.destination.ports.end), /policies\[1\]\.destination\.ports\.end: is required/],
+        ['empty source id', mutate((p) => (p.source.id = '')), /policies\[1\]\.source\.id/],
+        ['a policy that is not an object', 'tcp', /policies\[1\]/],
+      ];
+      for (const [name, bad, field] of cases) {
+        const reply = await client.create([ok, bad]);
+        assertBadRequest(reply, field);
+        assert.deepEqual(await client.list(`?id=${a},${b}`), [], `${name}: nothing written`);
+      }
+    });
+
+    test('malformed, empty, shapeless and oversize bodies are refused with a 400', async () => {
+      const before = await client.list();
+      assertBadRequest(await client.create('{"policies": [{"source": '), /body: malformed JSON/);
+      assertBadRequest(await client.create('{"policies": [}'), /body: malformed JSON/);
+      assertBadRequest(await client.create(''), /body/);
+      assertBadRequest(await client.create('{}'), /policies: is required/);
+      assertBadRequest(await client.create('[]'), /^body: must be object/);
+      assertBadRequest(await client.create('{"policies": {}}'), /policies/);
+      const [a, b] = await freshApps(server, 'big', 2);
+      assert.ok(a && b);
+      const huge = JSON.stringify({ policies: [wirePolicy(a, b)], padding: 'x'.repeat(2 * 1024 * 1024) });
+      assertBadRequest(await client.create(huge), /body: larger than/);
+      assert.deepEqual(await client.list(), before);
+    });
+
+    test('a delete batch with an invalid policy deletes nothing', async () => {
+      const [a, b] = await freshApps(server, 'del', 2);
+      assert.ok(a && b);
+      const p = wirePolicy(a, b, 8080);
+      assert.equal((await client.create([p])).status, 200);
+      assertBadRequest(await client.remove([p, wirePolicy(a, b, 70000)]), /policies\[1\]\.destination\.ports\.start/);
+      assertBadRequest(await client.remove([p, wirePolicy(a, b, 10, 5)]), /policies\[1\]\.destination\.ports/);
+      assert.deepEqual(await client.list(`?id=${a}`), [p]);
+    });
+  });
+
+  describe(`policy limits on ${kind}, with --max-policies-per-app 3 --no-unproxied-port-mappings`, () => {
+    let server: TestServer;
+    let client: ReturnType<typeof policyClient>;
+
+    before(async () => {
+      server = await startServer({
+        database: await databases.fresh(kind, 'limits'),
+        flags: ['--max-policies-per-app', '3', '--no-unproxied-port-mappings'],
+      });
+      client = policyClient(server);
+      await seedSpace(server);
+    });
+    after(() => server?.stop());
+
+    test('a source app may have 3 policies; a batch going over the limit is refused whole', async () => {
+      const [a, b, c] = await freshApps(server, 'limit', 3);
+      assert.ok(a && b && c);
+      const first = [wirePolicy(a, b, 61443), wirePolicy(a, c, 61443)];
+      assert.equal((await client.create(first)).status, 200);
+
+      const over = [wirePolicy(a, b, 61001), wirePolicy(a, c, 61002)];
+      const refused = await client.create(over);
+      assertBadRequest(refused, /app .* would have more than 3 policies as a source/);
+      assert.deepEqual(await client.list(`?source_id=${a}`), sorted(first));
+
+      const third = wirePolicy(a, b, 61001, 61010);
+      assert.equal((await client.create([third])).status, 200);
+      // At the limit, re-creating an existing policy is still fine: it adds nothing.
+      assert.equal((await client.create([...first, third])).status, 200);
+      assertBadRequest(await client.create([wirePolicy(a, a, 61443)]), /more than 3 policies/);
+      // The limit counts per source: the destination app can still have its own.
+      assert.equal((await client.create([wirePolicy(b, a, 61443)])).status, 200);
+      assert.deepEqual(await client.list(`?source_id=${a}`), sorted([...first, third]));
+    });
+
+    test('a policy to an unproxied app port is refused with a clear error', async () => {
+      const [a, b] = await freshApps(server, 'unproxied', 2);
+      assert.ok(a && b);
+      assertBadRequest(await client.create([wirePolicy(a, b, 8080)]), /policies\[0\]\.destination\.ports: unproxied port mappings are off/);
+      assertBadRequest(await client.create([wirePolicy(a, b, 61440, 61450)]), /unproxied port mappings are off/);
+      assert.deepEqual(await client.list(`?id=${a}`), []);
+    });
+  });
+}

@@ -1,0 +1,136 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { request as httpsRequest, type Agent } from 'node:https';
+import type { AddressInfo, Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createCa, generateKeyAndCsr, loadCa, type Ca } from '../../../src/ca/index.js';
+import type { Credentials } from '../../../src/proxy/index.js';
+
+export const APP_B = { appGuid: 'app-b-guid', spaceGuid: 'space-guid', orgGuid: 'org-guid' };
+
+export async function newCa(): Promise<Ca> {
+  const { certPem, keyPem } = await createCa();
+  return loadCa(certPem, keyPem);
+}
+
+/** Key and c2c certificate for an instance of app-b serving the given internal route names. */
+export async function serverCredentials(ca: Ca, dnsNames: string[], instanceGuid = 'instance-b-0'): Promise<Credentials> {
+  const { keyPem, csrPem } = await generateKeyAndCsr(instanceGuid);
+  const certPem = await ca.issueC2c({ ...APP_B, instanceGuid, csrPem, dnsNames });
+  return { certPem, keyPem };
+}
+
+/** Key and instance identity certificate, as a calling container would hold them. */
+export async function identityCredentials(ca: Ca, appGuid: string): Promise<Credentials> {
+  const instanceGuid = `instance-of-${appGuid}`;
+  const { keyPem, csrPem } = await generateKeyAndCsr(instanceGuid);
+  const certPem = await ca.issueIdentity({ ...APP_B, appGuid, instanceGuid, csrPem, ip: '10.99.0.7' });
+  return { certPem, keyPem };
+}
+
+export interface Backend {
+  port: number;
+  /** TCP connections the backend has accepted: proof of whether any traffic reached it. */
+  connections(): number;
+  close(): Promise<void>;
+}
+
+/** A plain HTTP app on loopback that answers every request with its path. */
+export async function startBackend(): Promise<Backend> {
+  let connections = 0;
+  const server: Server = createServer((req, res) => {
+    res.setHeader('content-type', 'text/plain');
+    res.end(`backend says hi to ${req.url}`);
+  });
+  server.on('connection', () => connections++);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    connections: () => connections,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+export interface Scratch {
+  path: string;
+  write(name: string, text: string): Promise<string>;
+  remove(): Promise<void>;
+}
+
+export async function scratchDir(): Promise<Scratch> {
+  const path = await mkdtemp(join(tmpdir(), 'weft-proxy-test-'));
+  return {
+    path,
+    async write(name, text) {
+      const file = join(path, name);
+      await writeFile(file, text);
+      return file;
+    },
+    remove: () => rm(path, { recursive: true, force: true }),
+  };
+}
+
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a client program to completion; the timeout only keeps a hung client from hanging the suite. */
+export function run(command: string, args: string[], input = ''): Promise<RunResult> {
+  return new Promise((resolve) => {
+    const child = execFile(command, args, { timeout: 30_000 }, (err, stdout, stderr) => {
+      const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
+      resolve({ code, stdout, stderr });
+    });
+    child.stdin?.end(input);
+  });
+}
+
+export interface HttpsGetOptions {
+  port: number;
+  servername: string;
+  caPem: string;
+  path?: string;
+  agent?: Agent;
+  client?: Credentials;
+}
+
+export interface HttpsResponse {
+  status: number;
+  body: string;
+  socket: Socket;
+}
+
+/** One HTTPS request through the proxy from Node, verifying the server name against caPem. */
+export function httpsGet(opts: HttpsGetOptions): Promise<HttpsResponse> {
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest(
+      {
+        host: '127.0.0.1',
+        port: opts.port,
+        servername: opts.servername,
+        headers: { host: opts.servername },
+        path: opts.path ?? '/',
+        ca: opts.caPem,
+        agent: opts.agent ?? false,
+        cert: opts.client?.certPem,
+        key: opts.client?.keyPem,
+      },
+      (res: IncomingMessage) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (body += chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body, socket: res.socket }));
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end();
+  });
+}

@@ -1,0 +1,69 @@
+// A throwaway cell network for integration tests: names and a /24 of 10.99.0.0/16 derived from the test
+// process's pid so parallel runs do not collide, never anything near the host resolver's 10.255.0.0/16.
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { setupCellNetwork, teardownCellNetwork, type CellNetworkConfig } from '../../../src/network/cell-network.js';
+import { gatewayAddress, nthAddress } from '../../../src/network/cidr.js';
+import {
+  attachContainer,
+  detachContainer,
+  type ContainerNetworkConfig,
+} from '../../../src/network/container-network.js';
+
+export const pid = process.pid;
+
+export function testCell(): CellNetworkConfig {
+  const subnet = `10.99.${(pid % 200) + 20}.0/24`;
+  return { subnet, overlay: subnet, gatewayIp: gatewayAddress(subnet), gatewayIface: `wg${pid}` };
+}
+
+export function testContainerNet(cell: CellNetworkConfig, n: number): ContainerNetworkConfig {
+  return {
+    netns: `weft-it-${pid}-${n}`,
+    hostIface: `wc${pid}n${n}`,
+    ip: nthAddress(cell.subnet, 10 + n),
+    gatewayIp: cell.gatewayIp,
+  };
+}
+
+/** Registers teardown first, so a half-done setup is removed too. */
+export async function withCell(after: (fn: () => Promise<void>) => void): Promise<CellNetworkConfig> {
+  const cell = testCell();
+  after(() => teardownCellNetwork(cell));
+  await setupCellNetwork(cell);
+  return cell;
+}
+
+export async function withContainerNet(
+  after: (fn: () => Promise<void>) => void,
+  cell: CellNetworkConfig,
+  n: number,
+): Promise<ContainerNetworkConfig> {
+  const net = testContainerNet(cell, n);
+  after(() => detachContainer(net));
+  await attachContainer(net);
+  return net;
+}
+
+/** A temp dir outside /tmp: the container's /tmp is private, so app dirs and mount targets cannot live there. */
+export async function withBaseDir(after: (fn: () => Promise<void>) => void): Promise<string> {
+  const dir = await mkdtemp(`/var/tmp/weft-it-${pid}-`);
+  after(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** Runs a program and collects its exit code and output, failing or not. */
+export function capture(
+  program: string,
+  args: string[],
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(program, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}

@@ -1,0 +1,85 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { createServer, type AddressInfo } from 'node:net';
+import { teardownCellNetwork } from '../../../src/network/cell-network.js';
+import { attachContainer, detachContainer } from '../../../src/network/container-network.js';
+import { checkOverlay, readHostFacts } from '../../../src/network/overlay-choice.js';
+import { run } from '../../../src/network/run.js';
+import { capture, testCell, testContainerNet, withCell, withContainerNet } from './fixture.js';
+
+test('the cell network holds the gateway, forwards, and makes unassigned overlay addresses unreachable', async (t) => {
+  const cell = await withCell((fn) => t.after(fn));
+  const addrs = JSON.parse(await run(['ip', '-j', 'addr', 'show', 'dev', cell.gatewayIface])) as {
+    addr_info: { local: string; prefixlen: number }[];
+  }[];
+  assert.deepEqual(
+    addrs[0]?.addr_info.filter((a) => a.local === cell.gatewayIp).map((a) => a.prefixlen),
+    [32],
+  );
+  const routes = JSON.parse(await run(['ip', '-j', 'route', 'show', cell.subnet])) as { type?: string }[];
+  assert.equal(routes[0]?.type, 'unreachable');
+  assert.equal((await readFile('/proc/sys/net/ipv4/ip_forward', 'utf8')).trim(), '1');
+});
+
+test("a restarted cell does not mistake its own gateway and routes for the host's", async (t) => {
+  const cell = await withCell((fn) => t.after(fn));
+  await withContainerNet((fn) => t.after(fn), cell, 1);
+  assert.deepEqual(checkOverlay(cell.overlay, await readHostFacts()), []);
+});
+
+test('tearing the cell network down removes its link and routes and may be repeated', async (t) => {
+  const cell = await withCell((fn) => t.after(fn));
+  await teardownCellNetwork(cell);
+  await teardownCellNetwork(cell);
+  assert.notEqual((await capture('ip', ['link', 'show', 'dev', cell.gatewayIface])).code, 0);
+  assert.equal((await run(['ip', 'route', 'show', cell.subnet])).trim(), '');
+});
+
+test('an attached container has its /32 on eth0, no IPv6, and reaches the gateway via 169.254.0.1', async (t) => {
+  const cell = await withCell((fn) => t.after(fn));
+  const net = await withContainerNet((fn) => t.after(fn), cell, 1);
+  const inNs = (args: string[]) => run(['ip', '-n', net.netns, ...args]);
+
+  const eth0 = JSON.parse(await inNs(['-j', 'addr', 'show', 'dev', 'eth0'])) as {
+    addr_info: { family: string; local: string; prefixlen: number }[];
+  }[];
+  assert.deepEqual(
+    eth0[0]?.addr_info.map((a) => `${a.family} ${a.local}/${a.prefixlen}`),
+    [`inet ${net.ip}/32`],
+  );
+  const defaults = JSON.parse(await inNs(['-j', 'route', 'show', 'default'])) as {
+    gateway: string;
+    prefsrc: string;
+  }[];
+  assert.deepEqual(
+    defaults.map((r) => [r.gateway, r.prefsrc]),
+    [['169.254.0.1', net.ip]],
+  );
+  const server = createServer((c) => c.end('hello from the gateway\n'));
+  t.after(() => server.close());
+  await new Promise<void>((resolve) => server.listen(0, cell.gatewayIp, resolve));
+  const { port } = server.address() as AddressInfo;
+  const got = await capture('ip', ['netns', 'exec', net.netns, 'curl', '-sS', '-m', '2', `telnet://${cell.gatewayIp}:${port}`]);
+  assert.equal(got.stdout, 'hello from the gateway\n', got.stderr);
+});
+
+test('detaching removes the veth pair, the host route and the namespace', async (t) => {
+  const cell = await withCell((fn) => t.after(fn));
+  const net = await withContainerNet((fn) => t.after(fn), cell, 2);
+  await detachContainer(net);
+  await detachContainer(net);
+  assert.doesNotMatch(await run(['ip', 'netns', 'list']), new RegExp(`^${net.netns}\\b`, 'm'));
+  assert.notEqual((await capture('ip', ['link', 'show', 'dev', net.hostIface])).code, 0);
+  assert.equal((await run(['ip', 'route', 'show', `${net.ip}/32`])).trim(), '');
+});
+
+test('a failed attach leaves no namespace behind', async (t) => {
+  const cell = testCell();
+  // No cell network: the host route's source address is not local, so the host side fails half-way.
+  const net = testContainerNet(cell, 3);
+  t.after(() => detachContainer(net));
+  await assert.rejects(attachContainer(net), /prefsrc|src|Invalid/i);
+  assert.doesNotMatch(await run(['ip', 'netns', 'list']), new RegExp(`^${net.netns}\\b`, 'm'));
+  assert.notEqual((await capture('ip', ['link', 'show', 'dev', net.hostIface])).code, 0);
+});

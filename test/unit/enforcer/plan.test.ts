@@ -1,0 +1,156 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { planDelta, planRuleset } from '../../../src/enforcer/plan.js';
+import { elementCount, elementsOf } from '../../../src/enforcer/elements.js';
+import type { EnforcerDesired } from '../../../src/enforcer/desired.js';
+import { sampleDesired } from './fixture.js';
+
+const execFileAsync = promisify(execFile);
+
+/** `nft -c` runs the script through the kernel in check mode: parsed and validated, nothing committed. */
+async function nftCheck(script: string): Promise<void> {
+  const pending = execFileAsync('nft', ['-c', '-f', '-']);
+  pending.child.stdin?.end(script);
+  await pending;
+}
+
+function withPolicies(d: EnforcerDesired, policies: EnforcerDesired['policies']): EnforcerDesired {
+  return { ...d, policies };
+}
+
+test('the full ruleset replaces the table in one script that works whether or not the table exists', () => {
+  const d = sampleDesired();
+  const lines = planRuleset(d).split('\n');
+  assert.equal(lines[0], `table inet ${d.table} {}`);
+  assert.equal(lines[1], `delete table inet ${d.table}`);
+  assert.equal(lines[2], `table inet ${d.table} {`);
+});
+
+test('the full ruleset carries every element, single ports written as ranges', () => {
+  const script = planRuleset(sampleDesired());
+  assert.match(script, /add element inet \S+ spoof \{ "wca1" \. 10\.99\.1\.2, "wcb1" \. 10\.99\.1\.3 \}/);
+  assert.match(script, /add element inet \S+ tags \{ 10\.99\.1\.2 : 1, 10\.99\.1\.3 : 2, 10\.99\.2\.2 : 3 \}/);
+  assert.match(script, /1 \. 2 \. tcp \. 8080-8080/);
+  assert.match(script, /1 \. 2 \. tcp \. 9000-9010/);
+  assert.match(script, /3 \. 2 \. udp \. 5353-5353/);
+  assert.match(script, /add element inet \S+ proxy \{ 10\.99\.1\.3 \. 61443 : 10\.99\.1\.1 \. 40001 \}/);
+  assert.match(script, /iifname "wc\*" goto from_container/);
+});
+
+test('the full ruleset omits element lines for empty sets', () => {
+  const script = planRuleset(sampleDesired({ policies: [], proxyForwards: [] }));
+  assert.doesNotMatch(script, /add element inet \S+ allowed/);
+  assert.doesNotMatch(script, /add element inet \S+ proxy/);
+});
+
+test('the full ruleset passes nft check mode, empty or full', async () => {
+  await nftCheck(planRuleset(sampleDesired()));
+  await nftCheck(
+    planRuleset(sampleDesired({ localInstances: [], tags: [], policies: [], proxyForwards: [], hostServices: [] })),
+  );
+});
+
+test('a delta between identical states is null', () => {
+  assert.equal(planDelta(sampleDesired(), sampleDesired()), null);
+});
+
+test('a delta that only reorders inputs is null', () => {
+  const d = sampleDesired();
+  const shuffled = { ...d, tags: [...d.tags].reverse(), policies: [...d.policies].reverse() };
+  assert.equal(planDelta(d, shuffled), null);
+});
+
+test('adding a policy is a single add element', () => {
+  const prev = sampleDesired();
+  const next = withPolicies(prev, [
+    ...prev.policies,
+    { srcTag: 2, dstTag: 1, protocol: 'udp', startPort: 100, endPort: 200 },
+  ]);
+  assert.equal(planDelta(prev, next), `add element inet ${prev.table} allowed { 2 . 1 . udp . 100-200 }\n`);
+});
+
+test('removing a policy is a single delete element', () => {
+  const prev = sampleDesired();
+  const next = withPolicies(prev, prev.policies.slice(1));
+  assert.equal(planDelta(prev, next), `delete element inet ${prev.table} allowed { 1 . 2 . tcp . 8080-8080 }\n`);
+});
+
+test('a changed tag deletes the old map entry by key before adding the new one', () => {
+  const prev = sampleDesired();
+  const next = { ...prev, tags: prev.tags.map((t) => (t.ip === '10.99.2.2' ? { ...t, tag: 4 } : t)) };
+  assert.equal(
+    planDelta(prev, next),
+    `delete element inet ${prev.table} tags { 10.99.2.2 }\nadd element inet ${prev.table} tags { 10.99.2.2 : 4 }\n`,
+  );
+});
+
+test('an instance leaving removes its anti-spoof entry, tag and proxy forward', () => {
+  const prev = sampleDesired();
+  const next = {
+    ...prev,
+    localInstances: prev.localInstances.filter((i) => i.ip !== '10.99.1.3'),
+    tags: prev.tags.filter((t) => t.ip !== '10.99.1.3'),
+    proxyForwards: [],
+  };
+  const lines = planDelta(prev, next)?.trim().split('\n');
+  assert.deepEqual(lines, [
+    `delete element inet ${prev.table} spoof { "wcb1" . 10.99.1.3 }`,
+    `delete element inet ${prev.table} tags { 10.99.1.3 }`,
+    `delete element inet ${prev.table} proxy { 10.99.1.3 . 61443 }`,
+  ]);
+});
+
+test('a change to a structural input gives the full ruleset', () => {
+  const prev = sampleDesired();
+  for (const change of [{ overlayCidr: '10.98.0.0/15' }, { gatewayIp: '10.99.1.254' }, { ifacePrefix: 'wx' }]) {
+    const next = sampleDesired({ ...change, localInstances: [] });
+    assert.equal(planDelta(prev, next), planRuleset(next));
+  }
+});
+
+test('full ruleset followed by a delta passes nft check mode, overlapping ranges re-merged', async () => {
+  const prev = sampleDesired();
+  const next = withPolicies(prev, [
+    ...prev.policies.filter((p) => p.startPort !== 8080),
+    { srcTag: 1, dstTag: 2, protocol: 'tcp', startPort: 9005, endPort: 9020 },
+    { srcTag: 2, dstTag: 2, protocol: 'udp', startPort: 1, endPort: 65535 },
+  ]);
+  const delta = planDelta(prev, next);
+  assert.ok(delta);
+  assert.match(delta, /delete element \S+ \S+ allowed \{ 1 \. 2 \. tcp \. 8080-8080, 1 \. 2 \. tcp \. 9000-9010 \}/);
+  assert.match(delta, /add element \S+ \S+ allowed \{ 1 \. 2 \. tcp \. 9000-9020, 2 \. 2 \. udp \. 1-65535 \}/);
+  await nftCheck(planRuleset(prev) + delta);
+});
+
+test('1000 policies and 1000 instances take about 2000 elements, not a million', () => {
+  const instances = Array.from({ length: 1000 }, (_, i) => ({
+    ip: `10.99.${Math.floor(i / 250) + 10}.${(i % 250) + 2}`,
+    tag: (i % 500) + 1,
+  }));
+  const policies = Array.from({ length: 1000 }, (_, i) => ({
+    srcTag: (i % 500) + 1,
+    dstTag: ((i * 7) % 500) + 1,
+    protocol: 'tcp' as const,
+    startPort: 8080 + 2 * Math.floor(i / 500),
+    endPort: 8080 + 2 * Math.floor(i / 500),
+  }));
+  const d = sampleDesired({ localInstances: [], proxyForwards: [], hostServices: [], tags: instances, policies });
+  assert.equal(elementCount(elementsOf(d)), 2000);
+});
+
+test('a large ruleset passes nft check mode', async () => {
+  const tags = Array.from({ length: 2000 }, (_, i) => ({
+    ip: `10.99.${Math.floor(i / 250) + 10}.${(i % 250) + 2}`,
+    tag: i + 1,
+  }));
+  const policies = tags.map((t, i) => ({
+    srcTag: t.tag,
+    dstTag: ((i + 1) % tags.length) + 1,
+    protocol: 'tcp' as const,
+    startPort: 8000,
+    endPort: 8999,
+  }));
+  await nftCheck(planRuleset(sampleDesired({ tags, policies })));
+});
