@@ -38,7 +38,8 @@ export function actor(req: FastifyRequest): string {
 
 export function requireRole(req: FastifyRequest, ...roles: Role[]): Identity {
   const id = who(req);
-  if (!roles.includes(id.role)) throw forbidden(`this needs the ${roles.join(' or ')} role; the token is ${id.role}`);
+  if (!roles.includes(id.role))
+    throw forbidden(`this needs the ${roles.join(' or ')} role; the token is ${id.role}`);
   return id;
 }
 

@@ -41,7 +41,8 @@ export async function startControlPlane(config: ControlPlaneConfig, logger: Logg
   const store = new Store(opened.db, opened.dialect);
   const overlayCidr = await firstStartDefaults(store, config, logger);
   await store.hub.start();
-  const listener = opened.postgresUrl !== null ? await listenForOtherServers(opened.postgresUrl, store, logger) : null;
+  const listener =
+    opened.postgresUrl !== null ? await listenForOtherServers(opened.postgresUrl, store, logger) : null;
   const prune = setInterval(() => void pruneChanges(store, logger), PRUNE_EVERY_MS);
   prune.unref();
 

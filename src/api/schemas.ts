@@ -10,7 +10,10 @@ export const Org = Type.Object({ guid: Guid, name: Type.String() });
 export const Space = Type.Object({ guid: Guid, name: Type.String(), orgGuid: Guid });
 
 const Port = Type.Integer({ minimum: 1, maximum: 65535 });
-const Env = Type.Record(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]*$' }), Type.String({ maxLength: 65536 }));
+const Env = Type.Record(
+  Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]*$' }),
+  Type.String({ maxLength: 65536 }),
+);
 const State = Type.Union([Type.Literal('STARTED'), Type.Literal('STOPPED')]);
 
 export const App = Type.Object({
@@ -62,5 +65,10 @@ export const Instance = Type.Object({
 });
 
 export const Domain = Type.Object({ guid: Guid, name: Type.String(), internal: Type.Boolean() });
-export const Route = Type.Object({ guid: Guid, host: Type.String(), domainGuid: Guid, appGuids: Type.Array(Guid) });
+export const Route = Type.Object({
+  guid: Guid,
+  host: Type.String(),
+  domainGuid: Guid,
+  appGuids: Type.Array(Guid),
+});
 export const Cell = Type.Object({ id: Type.String(), hostIp: Type.String(), subnet: Type.String() });

@@ -31,7 +31,11 @@ export const DEFAULT_API_OPTIONS: ApiOptions = {
 };
 
 function createApp(logger: Logger, bodyLimit: number) {
-  return Fastify({ loggerInstance: logger as FastifyBaseLogger, bodyLimit, disableRequestLogging: true }).withTypeProvider<TypeBoxTypeProvider>();
+  return Fastify({
+    loggerInstance: logger as FastifyBaseLogger,
+    bodyLimit,
+    disableRequestLogging: true,
+  }).withTypeProvider<TypeBoxTypeProvider>();
 }
 
 export type ApiApp = ReturnType<typeof createApp>;
@@ -51,7 +55,9 @@ export async function buildApi(store: Store, ca: Ca, logger: Logger, options: Ap
     app.getDefaultJsonParser('error', 'error')(_req, body.toString(), done);
   });
   app.setErrorHandler(errorHandler);
-  app.setNotFoundHandler((req, reply) => reply.status(404).send({ error: `no such endpoint: ${req.method} ${req.url}` }));
+  app.setNotFoundHandler((req, reply) =>
+    reply.status(404).send({ error: `no such endpoint: ${req.method} ${req.url}` }),
+  );
   await app.register(swagger, {
     openapi: {
       info: { title: 'weft control plane', version: '1' },

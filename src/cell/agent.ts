@@ -39,6 +39,7 @@ export interface CellConfig {
 const FIRST_UID = 40_000;
 const FIRST_PROXY_PORT = 40_000;
 const PROXY_PORTS_PER_INSTANCE = 8;
+const START_RETRY_MS = 2_000;
 
 export class CellAgent {
   private world: World | null = null;
@@ -69,7 +70,10 @@ export class CellAgent {
     this.proxy = new TlsProxy({ logger });
     const fail = (what: string) => (err: unknown) => logger.error({ err: String(err) }, `${what} failed`);
     this.kernel = new Coalescer(() => this.applyKernel(), fail('kernel update'));
-    this.zone = new Coalescer(async () => this.dns?.setZone(buildZone(this.requireWorld().toSnapshot())), fail('DNS update'));
+    this.zone = new Coalescer(
+      async () => this.dns?.setZone(buildZone(this.requireWorld().toSnapshot())),
+      fail('DNS update'),
+    );
     this.instances = new Coalescer(() => this.reconcileInstances(), fail('instance reconcile'));
     this.certs = new Coalescer(async () => {
       await Promise.all([...this.runners.values()].map((r) => r.refresh()));
@@ -80,7 +84,8 @@ export class CellAgent {
       config.token,
       {
         onMessage: (m) => this.onMessage(m),
-        onConnected: (up) => logger.info({ connected: up }, up ? 'following the control plane' : 'control plane unreachable'),
+        onConnected: (up) =>
+          logger.info({ connected: up }, up ? 'following the control plane' : 'control plane unreachable'),
         revision: () => this.world?.revision ?? 0,
       },
       logger,
@@ -90,7 +95,9 @@ export class CellAgent {
   /** Registers, builds the host side of the overlay, and starts following; resolves once serving. */
   async start(): Promise<void> {
     this.cell = await this.client.register(this.config.hostIp);
-    const caAnswer = await fetch(`${this.config.api}/v1/ca`, { headers: { authorization: `Bearer ${this.config.token}` } });
+    const caAnswer = await fetch(`${this.config.api}/v1/ca`, {
+      headers: { authorization: `Bearer ${this.config.token}` },
+    });
     this.caPem = ((await caAnswer.json()) as { certificate: string }).certificate;
     const firstWorld = new Promise<void>((resolve) => (this.ready = resolve));
     void this.follower.run();
@@ -187,7 +194,9 @@ export class CellAgent {
   private async reconcileInstances(): Promise<void> {
     if (!this.identity || !this.cell) return;
     const world = this.requireWorld();
-    const wanted = [...world.tables.instance.values()].filter((i) => isPlacedHere(i, this.config.cellId, world));
+    const wanted = [...world.tables.instance.values()].filter((i) =>
+      isPlacedHere(i, this.config.cellId, world),
+    );
     const wantedGuids = new Set(wanted.map((i) => i.guid));
     const leaving = [...this.runners.values()].filter((r) => !wantedGuids.has(r.local.guid));
     for (const r of leaving) this.runners.delete(r.local.guid);
@@ -227,11 +236,17 @@ export class CellAgent {
         allows: (caller, dest) => this.allows(caller, dest),
       });
       this.runners.set(i.guid, runner);
-      starting.push(
-        runner.start().catch((err: unknown) => this.logger.error({ err: String(err), instance: i.guid }, 'start failed')),
-      );
+      starting.push(runner.start().catch((err: unknown) => this.startFailed(runner, err)));
     }
     await Promise.all(starting);
+  }
+
+  /** Undoes a half-made instance and tries again later; the control plane still wants it. */
+  private async startFailed(runner: LocalInstanceRunner, err: unknown): Promise<void> {
+    this.logger.error({ err: String(err), instance: runner.local.guid }, 'instance start failed; retrying');
+    this.runners.delete(runner.local.guid);
+    await runner.stop().catch(() => undefined);
+    setTimeout(() => void this.instances.kick(), START_RETRY_MS).unref();
   }
 
   private allows(callerAppGuid: string, destAppGuid: string): boolean {

@@ -22,8 +22,17 @@ export class CellApiClient {
     await this.call('PUT', `/v1/cells/${this.cellId}/instances/${instanceGuid}`, { state, ip });
   }
 
-  certificate(instanceGuid: string, kind: 'c2c' | 'identity', csr: string, ip: string): Promise<IssuedCertificate> {
-    return this.call('POST', `/v1/cells/${this.cellId}/instances/${instanceGuid}/certificates`, { kind, csr, ip });
+  certificate(
+    instanceGuid: string,
+    kind: 'c2c' | 'identity',
+    csr: string,
+    ip: string,
+  ): Promise<IssuedCertificate> {
+    return this.call('POST', `/v1/cells/${this.cellId}/instances/${instanceGuid}/certificates`, {
+      kind,
+      csr,
+      ip,
+    });
   }
 
   private async call<T>(method: string, path: string, body: unknown): Promise<T> {

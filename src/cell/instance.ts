@@ -59,7 +59,12 @@ export class LocalInstanceRunner {
   async start(): Promise<void> {
     const { local, host } = this;
     await fs.mkdir(host.paths.credentialsDir(local.guid), { recursive: true, mode: 0o700 });
-    await attachContainer({ netns: local.netns, hostIface: local.hostIface, ip: local.ip, gatewayIp: host.gatewayIp });
+    await attachContainer({
+      netns: local.netns,
+      hostIface: local.hostIface,
+      ip: local.ip,
+      gatewayIp: host.gatewayIp,
+    });
     await this.refreshIdentity();
     const c2c = await this.issueC2c();
     const app = this.app;
@@ -86,13 +91,17 @@ export class LocalInstanceRunner {
       this.host.proxy.updateCredentials(proxyGuid(this.local.guid, C2C_TLS_PORT), creds);
       this.log.info({ names }, 'serving new certificate on 61443');
     }
-    this.host.proxy.setMtls(proxyGuid(this.local.guid, C2C_TLS_PORT), this.app.mtls ? this.mtlsPolicy() : null);
+    this.host.proxy.setMtls(
+      proxyGuid(this.local.guid, C2C_TLS_PORT),
+      this.app.mtls ? this.mtlsPolicy() : null,
+    );
   }
 
   async stop(): Promise<void> {
     this.stopping = true;
     await this.container?.stop(STOP_GRACE_MS);
-    for (const p of this.local.proxyPorts) await this.host.proxy.removeInstance(proxyGuid(this.local.guid, p.port));
+    for (const p of this.local.proxyPorts)
+      await this.host.proxy.removeInstance(proxyGuid(this.local.guid, p.port));
     await detachContainer({ netns: this.local.netns, hostIface: this.local.hostIface });
     await fs.rm(this.host.paths.instanceDir(this.local.guid), { recursive: true, force: true });
     await this.appLog.close();
@@ -100,7 +109,12 @@ export class LocalInstanceRunner {
 
   private names(): string[] {
     const w = this.host.world();
-    return instanceNames(w.tables.route.values(), (g) => w.tables.domain.get(g), this.local.appGuid, this.local.index);
+    return instanceNames(
+      w.tables.route.values(),
+      (g) => w.tables.domain.get(g),
+      this.local.appGuid,
+      this.local.index,
+    );
   }
 
   private async issueC2c(): Promise<{ certPem: string; keyPem: string }> {
@@ -114,7 +128,7 @@ export class LocalInstanceRunner {
     const { keyPem, csrPem } = await generateKeyAndCsr(this.local.guid);
     const issued = await this.host.api.certificate(this.local.guid, 'identity', csrPem, this.local.ip);
     const dir = this.host.paths.credentialsDir(this.local.guid);
-    await fs.writeFile(`${dir}/instance.crt`, issued.certificate + issued.ca, { mode: 0o444 });
+    await fs.writeFile(`${dir}/instance.crt`, pemChain(issued.certificate, issued.ca), { mode: 0o444 });
     await fs.writeFile(`${dir}/instance.key`, keyPem, { mode: 0o400 });
     await fs.chown(`${dir}/instance.key`, this.local.uid, this.local.uid);
   }
@@ -137,7 +151,9 @@ export class LocalInstanceRunner {
   /** Runs the app until it is stopped, restarting it with backoff when it exits on its own. */
   private async run(): Promise<void> {
     while (!this.stopping) {
-      await this.host.api.report(this.local.guid, 'STARTING', this.local.ip).catch((err: unknown) => this.reportFailed(err));
+      await this.host.api
+        .report(this.local.guid, 'STARTING', this.local.ip)
+        .catch((err: unknown) => this.reportFailed(err));
       const app = this.app;
       const started = Date.now();
       try {
@@ -167,16 +183,23 @@ export class LocalInstanceRunner {
       );
       if (this.container) {
         const exited = this.container.exited;
-        const healthy = await Promise.race([this.waitHealthy(app).then(() => true), exited.then(() => false)]);
+        const healthy = await Promise.race([
+          this.waitHealthy(app).then(() => true),
+          exited.then(() => false),
+        ]);
         if (healthy) {
-          await this.host.api.report(this.local.guid, 'RUNNING', this.local.ip).catch((err: unknown) => this.reportFailed(err));
+          await this.host.api
+            .report(this.local.guid, 'RUNNING', this.local.ip)
+            .catch((err: unknown) => this.reportFailed(err));
         }
         const exit = await exited;
         if (this.stopping) return;
         this.appLog.write('stderr', `instance exited (${exit.code ?? exit.signal}); restarting`);
       }
       if (Date.now() - started > MAX_BACKOFF_MS) this.restarts = 0;
-      await this.host.api.report(this.local.guid, 'CRASHED', this.local.ip).catch((err: unknown) => this.reportFailed(err));
+      await this.host.api
+        .report(this.local.guid, 'CRASHED', this.local.ip)
+        .catch((err: unknown) => this.reportFailed(err));
       const backoff = Math.min(1000 * 2 ** this.restarts++, MAX_BACKOFF_MS);
       await new Promise((r) => setTimeout(r, backoff));
     }
@@ -200,6 +223,10 @@ export class LocalInstanceRunner {
   private reportFailed(err: unknown): void {
     this.log.warn({ err: String(err) }, 'could not report to the control plane');
   }
+}
+
+function pemChain(...pems: string[]): string {
+  return pems.map((p) => (p.endsWith('\n') ? p : `${p}\n`)).join('');
 }
 
 export function proxyGuid(instanceGuid: string, port: number): string {

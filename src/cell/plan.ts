@@ -10,7 +10,11 @@ export interface CellIdentity {
   gatewayIp: string;
 }
 
-export function planEnforcer(world: World, cell: CellIdentity, local: Iterable<LocalInstance>): EnforcerDesired {
+export function planEnforcer(
+  world: World,
+  cell: CellIdentity,
+  local: Iterable<LocalInstance>,
+): EnforcerDesired {
   const apps = world.tables.app;
   const tagByIp = new Map<string, number>();
   for (const i of world.tables.instance.values()) {

@@ -74,7 +74,12 @@ export class World {
 }
 
 /** Which parts of the cell a change of this kind can affect. */
-export function affects(kind: ResourceKind): { kernel: boolean; dns: boolean; instances: boolean; certs: boolean } {
+export function affects(kind: ResourceKind): {
+  kernel: boolean;
+  dns: boolean;
+  instances: boolean;
+  certs: boolean;
+} {
   return {
     kernel: kind === 'policy' || kind === 'instance' || kind === 'app' || kind === 'cell',
     dns: kind === 'route' || kind === 'instance' || kind === 'app' || kind === 'domain',

@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerServer } from './commands/server.js';
 import { registerCellCommands } from './commands/cell.js';
+import { registerInstanceAccess } from './commands/instance-access.js';
 import { failAndExit } from './output.js';
 import { registerUserCommands } from './commands/index.js';
 
@@ -12,6 +13,7 @@ const program = new Command('weft')
 
 registerServer(program);
 registerCellCommands(program);
+registerInstanceAccess(program);
 registerUserCommands(program);
 
 try {

@@ -20,7 +20,8 @@ export interface CellNetworkConfig {
 
 function validate(cfg: CellNetworkConfig): void {
   assertIfaceName(cfg.gatewayIface);
-  if (!cidrContains(cfg.subnet, cfg.gatewayIp)) throw new Error(`gateway ${cfg.gatewayIp} is not in ${cfg.subnet}`);
+  if (!cidrContains(cfg.subnet, cfg.gatewayIp))
+    throw new Error(`gateway ${cfg.gatewayIp} is not in ${cfg.subnet}`);
   const o = parseCidr(cfg.overlay);
   const s = parseCidr(cfg.subnet);
   if (!cidrsOverlap(cfg.overlay, cfg.subnet) || s.prefix < o.prefix) {

@@ -72,7 +72,9 @@ export function splitOverlay(overlay: string, subnetPrefix = 24): string[] {
   }
   const step = 2 ** (32 - subnetPrefix);
   const count = 2 ** (subnetPrefix - o.prefix);
-  return Array.from({ length: count }, (_, i) => formatCidr({ base: o.base + i * step, prefix: subnetPrefix }));
+  return Array.from({ length: count }, (_, i) =>
+    formatCidr({ base: o.base + i * step, prefix: subnetPrefix }),
+  );
 }
 
 /** The n-th address of a CIDR, counting the network address as 0. */

@@ -71,7 +71,9 @@ export async function attachContainer(cfg: ContainerNetworkConfig): Promise<void
 }
 
 /** Removes the veth pair (and with it the host route) and the netns; what is already gone is fine. */
-export async function detachContainer(cfg: Pick<ContainerNetworkConfig, 'netns' | 'hostIface'>): Promise<void> {
+export async function detachContainer(
+  cfg: Pick<ContainerNetworkConfig, 'netns' | 'hostIface'>,
+): Promise<void> {
   assertNetnsName(cfg.netns);
   assertIfaceName(cfg.hostIface);
   await ignoreMissing(run(['ip', 'link', 'del', 'dev', cfg.hostIface]));

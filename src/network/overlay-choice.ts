@@ -31,7 +31,10 @@ export function checkOverlay(cidr: string, facts: HostFacts): string[] {
   ];
 }
 
-export function chooseOverlay(configured: string | undefined, facts: HostFacts): { cidr: string; note: string } {
+export function chooseOverlay(
+  configured: string | undefined,
+  facts: HostFacts,
+): { cidr: string; note: string } {
   const firstFree = (): string | undefined =>
     [CF_DEFAULT_OVERLAY, ...FALLBACK_OVERLAYS].find((c) => checkOverlay(c, facts).length === 0);
 

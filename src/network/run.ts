@@ -21,7 +21,9 @@ export function run(argv: string[], input?: string): Promise<string> {
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve(stdout) : reject(new CommandError(argv, code, stderr))));
+    child.on('close', (code) =>
+      code === 0 ? resolve(stdout) : reject(new CommandError(argv, code, stderr)),
+    );
     // A program that fails before reading its input closes the pipe; its exit status tells what happened.
     child.stdin.on('error', () => {});
     child.stdin.end(input ?? '');

@@ -45,7 +45,8 @@ export interface MemoryCgroup {
 
 async function enableMemoryController(dir: string): Promise<void> {
   const subtree = await readFile(path.join(dir, 'cgroup.subtree_control'), 'utf8');
-  if (!subtree.split(/\s+/).includes('memory')) await writeFile(path.join(dir, 'cgroup.subtree_control'), '+memory');
+  if (!subtree.split(/\s+/).includes('memory'))
+    await writeFile(path.join(dir, 'cgroup.subtree_control'), '+memory');
 }
 
 /** Creates `<hierarchy>/weft/<id>` limited to memoryMb, or resolves undefined when no memory controller exists. */
@@ -64,7 +65,13 @@ export async function createMemoryCgroup(id: string, memoryMb: number): Promise<
     await writeFile(limitFile, bytes);
     // Without this an app over its limit would swap instead of being stopped by the OOM killer.
     const swapMax = path.join(dir, 'memory.swap.max');
-    if (await access(swapMax).then(() => true, () => false)) await writeFile(swapMax, '0');
+    if (
+      await access(swapMax).then(
+        () => true,
+        () => false,
+      )
+    )
+      await writeFile(swapMax, '0');
   } else {
     limitFile = path.join(dir, 'memory.limit_in_bytes');
     await writeFile(limitFile, bytes);

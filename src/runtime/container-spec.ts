@@ -53,7 +53,8 @@ export function validateSpec(spec: ContainerSpec): void {
     ['uid', spec.uid],
     ['gid', spec.gid],
   ] as const) {
-    if (!Number.isInteger(n) || n <= 0 || n > 0xfffffffe) throw new Error(`${what} must be a non-root id, got ${n}`);
+    if (!Number.isInteger(n) || n <= 0 || n > 0xfffffffe)
+      throw new Error(`${what} must be a non-root id, got ${n}`);
   }
   if (!Number.isInteger(spec.memoryMb) || spec.memoryMb <= 0) {
     throw new Error(`memoryMb must be a positive integer, got ${spec.memoryMb}`);
@@ -61,11 +62,13 @@ export function validateSpec(spec: ContainerSpec): void {
   if (spec.command.trim() === '') throw new Error('command is empty');
   assertContainerPath('cwd', spec.cwd);
   for (const m of spec.mounts) {
-    if (!path.isAbsolute(m.source)) throw new Error(`mount source must be absolute, got ${JSON.stringify(m.source)}`);
+    if (!path.isAbsolute(m.source))
+      throw new Error(`mount source must be absolute, got ${JSON.stringify(m.source)}`);
     assertContainerPath('mount target', m.target);
   }
   for (const key of Object.keys(spec.env)) {
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) throw new Error(`bad environment variable name ${JSON.stringify(key)}`);
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key))
+      throw new Error(`bad environment variable name ${JSON.stringify(key)}`);
   }
 }
 

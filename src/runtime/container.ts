@@ -34,9 +34,9 @@ export interface Container {
 }
 
 export interface StartHandlers {
-  onOutput(stream: 'stdout' | 'stderr', line: string): void;
+  onOutput: (stream: 'stdout' | 'stderr', line: string) => void;
   /** Operational notes about the container, such as a missing memory controller. */
-  onLog?(message: string): void;
+  onLog?: (message: string) => void;
 }
 
 async function childPidOf(pid: number): Promise<number> {
@@ -127,7 +127,12 @@ export async function startContainer(spec: ContainerSpec, handlers: StartHandler
   ready = true;
 
   if (child.pid === undefined) throw new Error('container process has no pid');
-  const pid = await childPidOf(child.pid);
+  // Closing the handshake socket without the acknowledgement makes the waiting init exit.
+  const pid = await childPidOf(child.pid).catch(async (err: unknown) => {
+    readyPipe.destroy();
+    await exited;
+    throw err;
+  });
   readyPipe.end('go\n');
 
   const signal = (sig: NodeJS.Signals): void => {

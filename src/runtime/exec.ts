@@ -20,7 +20,8 @@ function shellQuote(args: string[]): string {
 // The same privilege drop as container-init.sh gives the app.
 function dropPrivilegesArgv(uid: number, gid: number): string[] {
   for (const id of [uid, gid]) {
-    if (!Number.isInteger(id) || id <= 0) throw new Error(`exec needs a non-root uid and gid, got ${uid}:${gid}`);
+    if (!Number.isInteger(id) || id <= 0)
+      throw new Error(`exec needs a non-root uid and gid, got ${uid}:${gid}`);
   }
   return [
     '/usr/bin/setpriv',
@@ -36,7 +37,9 @@ function dropPrivilegesArgv(uid: number, gid: number): string[] {
 /** The argv run inside the container's namespaces. */
 export function execArgv(opts: ExecOptions): string[] {
   const command = opts.command ?? ['/bin/sh', '-i'];
-  const inContainer = opts.tty ? ['/usr/bin/script', '-q', '-e', '-c', shellQuote(command), '/dev/null'] : command;
+  const inContainer = opts.tty
+    ? ['/usr/bin/script', '-q', '-e', '-c', shellQuote(command), '/dev/null']
+    : command;
   return [...dropPrivilegesArgv(opts.uid, opts.gid), '--', ...inContainer];
 }
 
@@ -46,9 +49,23 @@ export function execArgv(opts: ExecOptions): string[] {
  */
 export async function execInContainer(pid: number, opts: ExecOptions): Promise<ChildProcess> {
   if (!Number.isInteger(pid) || pid <= 1) throw new Error(`bad container pid ${pid}`);
-  const enter = ['/usr/bin/nsenter', '-t', String(pid), '-m', '-p', '-u', '-i', '-n', '--wd', '--', ...execArgv(opts)];
+  const enter = [
+    '/usr/bin/nsenter',
+    '-t',
+    String(pid),
+    '-m',
+    '-p',
+    '-u',
+    '-i',
+    '-n',
+    '--wd',
+    '--',
+    ...execArgv(opts),
+  ];
   const procs = await memoryCgroupProcsOf(pid);
-  const argv = procs ? ['/bin/sh', '-c', 'echo 0 >"$1" && shift && exec "$@"', 'weft-exec', procs, ...enter] : enter;
+  const argv = procs
+    ? ['/bin/sh', '-c', 'echo 0 >"$1" && shift && exec "$@"', 'weft-exec', procs, ...enter]
+    : enter;
   const [program, ...args] = argv as [string, ...string[]];
   return spawn(program, args, {
     stdio: 'pipe',

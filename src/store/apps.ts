@@ -30,7 +30,9 @@ export function checkPorts(ports: number[]): void {
     if (!Number.isInteger(p) || p < 1 || p > 65535) throw invalid(`ports: ${p} is not a port (1-65535)`);
     if (p === PROXY_PORT) throw invalid(`ports: ${PROXY_PORT} is reserved for platform HTTPS`);
     if (p >= FIRST_PROXIED_APP_PORT && p < FIRST_PROXIED_APP_PORT + 100) {
-      throw invalid(`ports: ${FIRST_PROXIED_APP_PORT}-${FIRST_PROXIED_APP_PORT + 99} are reserved for the proxy`);
+      throw invalid(
+        `ports: ${FIRST_PROXIED_APP_PORT}-${FIRST_PROXIED_APP_PORT + 99} are reserved for the proxy`,
+      );
     }
   }
   if (new Set(ports).size !== ports.length) throw invalid('ports: a port is listed twice');
@@ -38,7 +40,11 @@ export function checkPorts(ports: number[]): void {
 
 export async function createApp(w: Writer, spec: AppSpec): Promise<App> {
   checkPorts(spec.ports);
-  const space = await w.trx.selectFrom('spaces').select('guid').where('guid', '=', spec.spaceGuid).executeTakeFirst();
+  const space = await w.trx
+    .selectFrom('spaces')
+    .select('guid')
+    .where('guid', '=', spec.spaceGuid)
+    .executeTakeFirst();
   if (!space) throw notFound(`space ${spec.spaceGuid} not found`);
   const taken = await w.trx
     .selectFrom('apps')
@@ -90,7 +96,11 @@ export async function deleteApp(w: Writer, guid: string): Promise<void> {
   for (const p of policies) {
     await w.delete('policy', policyKey(policyFromRow(p)));
   }
-  const routes = await w.trx.selectFrom('route_mappings').select('route_guid').where('app_guid', '=', guid).execute();
+  const routes = await w.trx
+    .selectFrom('route_mappings')
+    .select('route_guid')
+    .where('app_guid', '=', guid)
+    .execute();
   await w.trx.deleteFrom('apps').where('guid', '=', guid).execute();
   for (const r of routes) await w.put('route', r.route_guid, await routeWithApps(w.trx, r.route_guid));
   await w.delete('app', guid);
@@ -103,7 +113,10 @@ export async function getApp(db: Db, guid: string): Promise<App> {
   return appFromRow(row);
 }
 
-export async function listApps(db: Db, filter: { spaceGuids?: string[]; name?: string } = {}): Promise<App[]> {
+export async function listApps(
+  db: Db,
+  filter: { spaceGuids?: string[]; name?: string } = {},
+): Promise<App[]> {
   let q = db.selectFrom('apps').selectAll().orderBy('name');
   if (filter.spaceGuids) {
     if (filter.spaceGuids.length === 0) return [];
@@ -120,14 +133,23 @@ export async function listInstances(db: Db, filter: { appGuid?: string } = {}): 
 }
 
 export async function routeWithApps(db: Db, routeGuid: string): Promise<Route> {
-  const route = await db.selectFrom('routes').selectAll().where('guid', '=', routeGuid).executeTakeFirstOrThrow();
+  const route = await db
+    .selectFrom('routes')
+    .selectAll()
+    .where('guid', '=', routeGuid)
+    .executeTakeFirstOrThrow();
   const apps = await db
     .selectFrom('route_mappings')
     .select('app_guid')
     .where('route_guid', '=', routeGuid)
     .orderBy('app_guid')
     .execute();
-  return { guid: route.guid, host: route.host, domainGuid: route.domain_guid, appGuids: apps.map((a) => a.app_guid) };
+  return {
+    guid: route.guid,
+    host: route.host,
+    domainGuid: route.domain_guid,
+    appGuids: apps.map((a) => a.app_guid),
+  };
 }
 
 /** Brings the app's instances to its desired count: indexes 0..n-1 while started, none while stopped. */

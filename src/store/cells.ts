@@ -26,7 +26,8 @@ export async function registerCell(w: Writer, id: string, hostIp: string): Promi
   const subnet = splitOverlay(overlay, CELL_SUBNET_PREFIX)
     .slice(1)
     .find((s) => !leased.has(s));
-  if (subnet === undefined) throw conflict(`the overlay ${overlay} has no free /${CELL_SUBNET_PREFIX} left for a cell`);
+  if (subnet === undefined)
+    throw conflict(`the overlay ${overlay} has no free /${CELL_SUBNET_PREFIX} left for a cell`);
   const cell: Cell = { id, hostIp, subnet };
   await w.trx.insertInto('cells').values({ id, host_ip: hostIp, subnet }).execute();
   await w.put('cell', id, cell);

@@ -99,7 +99,8 @@ async function requireApps(db: Db, policies: Policy[]): Promise<void> {
     (await db.selectFrom('apps').select('guid').where('guid', 'in', guids).execute()).map((r) => r.guid),
   );
   policies.forEach((p, i) => {
-    if (!found.has(p.sourceAppGuid)) throw invalid(`policies[${i}].source.id: no app with GUID ${p.sourceAppGuid}`);
+    if (!found.has(p.sourceAppGuid))
+      throw invalid(`policies[${i}].source.id: no app with GUID ${p.sourceAppGuid}`);
     if (!found.has(p.destAppGuid)) {
       throw invalid(`policies[${i}].destination.id: no app with GUID ${p.destAppGuid}`);
     }

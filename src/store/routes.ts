@@ -12,7 +12,9 @@ const LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
 export function checkDomainName(name: string): void {
   const labels = name.split('.');
   if (name.length > 253 || labels.length < 2 || !labels.every((l) => LABEL.test(l))) {
-    throw invalid(`domain: ${name} is not a valid domain name (lowercase labels of letters, digits and hyphens)`);
+    throw invalid(
+      `domain: ${name} is not a valid domain name (lowercase labels of letters, digits and hyphens)`,
+    );
   }
 }
 
@@ -24,10 +26,17 @@ export function checkHostname(host: string): void {
 
 export async function createDomain(w: Writer, name: string, internal: boolean): Promise<Domain> {
   checkDomainName(name);
-  const existing = await w.trx.selectFrom('domains').select('guid').where('name', '=', name).executeTakeFirst();
+  const existing = await w.trx
+    .selectFrom('domains')
+    .select('guid')
+    .where('name', '=', name)
+    .executeTakeFirst();
   if (existing) throw conflict(`domain ${name} already exists`);
   const domain: Domain = { guid: randomUUID(), name, internal };
-  await w.trx.insertInto('domains').values({ guid: domain.guid, name, internal: internal ? 1 : 0 }).execute();
+  await w.trx
+    .insertInto('domains')
+    .values({ guid: domain.guid, name, internal: internal ? 1 : 0 })
+    .execute();
   await w.put('domain', domain.guid, domain);
   await w.audit('domain.create', `domain:${domain.guid}`, null, domain);
   return domain;
@@ -58,7 +67,11 @@ export async function listRoutes(db: Db): Promise<Route[]> {
 /** Finds the route HOST.DOMAIN, creating it when asked (map-route creates routes as cf does). */
 export async function findOrCreateRoute(w: Writer, host: string, domainGuid: string): Promise<Route> {
   checkHostname(host);
-  const domain = await w.trx.selectFrom('domains').select('guid').where('guid', '=', domainGuid).executeTakeFirst();
+  const domain = await w.trx
+    .selectFrom('domains')
+    .select('guid')
+    .where('guid', '=', domainGuid)
+    .executeTakeFirst();
   if (!domain) throw notFound(`domain ${domainGuid} not found`);
   const row = await w.trx
     .selectFrom('routes')

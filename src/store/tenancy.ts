@@ -19,7 +19,11 @@ export async function listOrgs(db: Db): Promise<Org[]> {
 }
 
 export async function orgByName(db: Db, name: string): Promise<Org> {
-  const org = await db.selectFrom('orgs').select(['guid', 'name']).where('name', '=', name).executeTakeFirst();
+  const org = await db
+    .selectFrom('orgs')
+    .select(['guid', 'name'])
+    .where('name', '=', name)
+    .executeTakeFirst();
   if (!org) throw notFound(`org ${name} not found`);
   return org;
 }

@@ -36,19 +36,39 @@ export async function createToken(
   const id = randomUUID();
   await w.trx
     .insertInto('tokens')
-    .values({ id, name: spec.name, hash: hashToken(token), role: spec.role, created_at: new Date().toISOString() })
+    .values({
+      id,
+      name: spec.name,
+      hash: hashToken(token),
+      role: spec.role,
+      created_at: new Date().toISOString(),
+    })
     .execute();
-  for (const s of spec.spaceGuids) await w.trx.insertInto('token_spaces').values({ token_id: id, space_guid: s }).execute();
+  for (const s of spec.spaceGuids)
+    await w.trx.insertInto('token_spaces').values({ token_id: id, space_guid: s }).execute();
   const identity: Identity = { tokenId: id, name: spec.name, role: spec.role, spaceGuids: spec.spaceGuids };
   await w.audit('token.create', `token:${id}`, null, identity);
   return { identity, token };
 }
 
 export async function identify(db: Db, token: string): Promise<Identity | null> {
-  const row = await db.selectFrom('tokens').selectAll().where('hash', '=', hashToken(token)).executeTakeFirst();
+  const row = await db
+    .selectFrom('tokens')
+    .selectAll()
+    .where('hash', '=', hashToken(token))
+    .executeTakeFirst();
   if (!row) return null;
-  const spaces = await db.selectFrom('token_spaces').select('space_guid').where('token_id', '=', row.id).execute();
-  return { tokenId: row.id, name: row.name, role: row.role as Role, spaceGuids: spaces.map((s) => s.space_guid) };
+  const spaces = await db
+    .selectFrom('token_spaces')
+    .select('space_guid')
+    .where('token_id', '=', row.id)
+    .execute();
+  return {
+    tokenId: row.id,
+    name: row.name,
+    role: row.role as Role,
+    spaceGuids: spaces.map((s) => s.space_guid),
+  };
 }
 
 export async function countTokens(db: Db): Promise<number> {

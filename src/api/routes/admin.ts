@@ -37,7 +37,11 @@ export function adminRoutes(api: Api): void {
     async (req, reply) => {
       requireRole(req, 'admin');
       const created = await store.write(actor(req), (w) =>
-        createToken(w, { name: req.body.name, role: req.body.role as Role, spaceGuids: req.body.spaceGuids ?? [] }),
+        createToken(w, {
+          name: req.body.name,
+          role: req.body.role as Role,
+          spaceGuids: req.body.spaceGuids ?? [],
+        }),
       );
       return reply.status(201).send({ ...created.identity, token: created.token });
     },

@@ -2,7 +2,15 @@
 import { Type } from '@sinclair/typebox';
 import type { Api } from '../server.js';
 import { actor, requireApps, requireSpace, spaceScope } from '../auth.js';
-import { createApp, deleteApp, getApp, listApps, listInstances, restartApp, updateApp } from '../../store/apps.js';
+import {
+  createApp,
+  deleteApp,
+  getApp,
+  listApps,
+  listInstances,
+  restartApp,
+  updateApp,
+} from '../../store/apps.js';
 import { App, AppCreate, AppPatch, Guid, GuidParams, Instance } from '../schemas.js';
 
 export function appRoutes(api: Api): void {

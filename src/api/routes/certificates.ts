@@ -31,10 +31,18 @@ export function certificateRoutes(api: Api): void {
       requireRole(req, 'admin', 'cell');
       const { id, guid } = req.params;
       const facts = await store.read(async (db) => {
-        const instance = await db.selectFrom('instances').selectAll().where('guid', '=', guid).executeTakeFirst();
+        const instance = await db
+          .selectFrom('instances')
+          .selectAll()
+          .where('guid', '=', guid)
+          .executeTakeFirst();
         if (!instance) throw notFound(`instance ${guid} not found`);
         if (instance.cell_id !== id) throw conflict(`instance ${guid} is not placed on cell ${id}`);
-        const cell = await db.selectFrom('cells').select('subnet').where('id', '=', id).executeTakeFirstOrThrow();
+        const cell = await db
+          .selectFrom('cells')
+          .select('subnet')
+          .where('id', '=', id)
+          .executeTakeFirstOrThrow();
         const app = await getApp(db, instance.app_guid);
         const space = await getSpace(db, app.spaceGuid);
         const domains = new Map((await listDomains(db)).map((d) => [d.guid, d]));

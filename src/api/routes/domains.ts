@@ -16,7 +16,9 @@ import { Domain, Guid, GuidParams, Route } from '../schemas.js';
 
 export function domainRoutes(api: Api): void {
   const { store } = api;
-  api.app.get('/v1/domains', { schema: { response: { 200: Type.Array(Domain) } } }, () => listDomains(store.db));
+  api.app.get('/v1/domains', { schema: { response: { 200: Type.Array(Domain) } } }, () =>
+    listDomains(store.db),
+  );
 
   api.app.post(
     '/v1/domains',
@@ -44,7 +46,9 @@ export function domainRoutes(api: Api): void {
       },
     },
     async (req, reply) => {
-      const route = await store.write(actor(req), (w) => findOrCreateRoute(w, req.body.host, req.body.domainGuid));
+      const route = await store.write(actor(req), (w) =>
+        findOrCreateRoute(w, req.body.host, req.body.domainGuid),
+      );
       return reply.status(201).send(route);
     },
   );
@@ -56,10 +60,14 @@ export function domainRoutes(api: Api): void {
   });
 
   const Mapping = Type.Object({ guid: Guid, appGuid: Guid });
-  api.app.put('/v1/routes/:guid/apps/:appGuid', { schema: { params: Mapping, response: { 200: Route } } }, async (req) => {
-    requireApps(req, [await getApp(store.db, req.params.appGuid)]);
-    return store.write(actor(req), (w) => mapRoute(w, req.params.guid, req.params.appGuid));
-  });
+  api.app.put(
+    '/v1/routes/:guid/apps/:appGuid',
+    { schema: { params: Mapping, response: { 200: Route } } },
+    async (req) => {
+      requireApps(req, [await getApp(store.db, req.params.appGuid)]);
+      return store.write(actor(req), (w) => mapRoute(w, req.params.guid, req.params.appGuid));
+    },
+  );
 
   api.app.delete(
     '/v1/routes/:guid/apps/:appGuid',

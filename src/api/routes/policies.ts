@@ -32,7 +32,8 @@ export function policyRoutes(api: Api): void {
       },
     },
     async (req) => {
-      const split = (s: string | undefined) => (s === undefined ? undefined : s.split(',').filter((x) => x !== ''));
+      const split = (s: string | undefined) =>
+        s === undefined ? undefined : s.split(',').filter((x) => x !== '');
       const all = await listPolicies(store.db, {
         ids: split(req.query.id),
         sourceIds: split(req.query.source_id),

@@ -11,7 +11,9 @@ export function tenancyRoutes(api: Api): void {
     const orgs = await listOrgs(store.db);
     const scope = spaceScope(req);
     if (!scope) return orgs;
-    const visible = new Set((await listSpaces(store.db)).filter((s) => scope.includes(s.guid)).map((s) => s.orgGuid));
+    const visible = new Set(
+      (await listSpaces(store.db)).filter((s) => scope.includes(s.guid)).map((s) => s.orgGuid),
+    );
     return orgs.filter((o) => visible.has(o.guid));
   });
 
@@ -27,7 +29,12 @@ export function tenancyRoutes(api: Api): void {
 
   api.app.get(
     '/v1/spaces',
-    { schema: { querystring: Type.Object({ org_guid: Type.Optional(Guid) }), response: { 200: Type.Array(Space) } } },
+    {
+      schema: {
+        querystring: Type.Object({ org_guid: Type.Optional(Guid) }),
+        response: { 200: Type.Array(Space) },
+      },
+    },
     async (req) => {
       const spaces = await listSpaces(store.db, req.query.org_guid);
       const scope = spaceScope(req);

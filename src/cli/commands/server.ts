@@ -16,20 +16,10 @@ export interface ServerFlags {
 
 export function addServerFlags(cmd: Command): Command {
   return cmd
-    .option(
-      '--database <url>',
-      'postgres://… to share the store between hosts; SQLite under WEFT_HOME by default',
-    )
+    .option('--database <url>', 'postgres://… to share the store between hosts; SQLite under WEFT_HOME by default')
     .option('--listen <host:port>', 'address the API listens on', '127.0.0.1:9080')
-    .option(
-      '--overlay <cidr>',
-      'overlay network for containers (default: 10.255.0.0/16 unless it overlaps this host)',
-    )
-    .option(
-      '--max-policies-per-app <n>',
-      'policies an app may have as a source',
-      String(DEFAULT_API_OPTIONS.maxPoliciesPerApp),
-    )
+    .option('--overlay <cidr>', 'overlay network for containers (default: 10.255.0.0/16 unless it overlaps this host)')
+    .option('--max-policies-per-app <n>', 'policies an app may have as a source', String(DEFAULT_API_OPTIONS.maxPoliciesPerApp))
     .option('--no-unproxied-port-mappings', 'only allow policies to proxied ports (61443, 61001-61100)');
 }
 
@@ -50,15 +40,15 @@ export function controlPlaneConfig(flags: ServerFlags) {
 }
 
 export function registerServer(program: Command): void {
-  addServerFlags(
-    program.command('server').description('run the control plane (API, store, change stream)'),
-  ).action(async (flags: ServerFlags) => {
-    const logger = createLogger('weft-server');
-    const cp = await startControlPlane(controlPlaneConfig(flags), logger);
-    console.log(`weft control plane listening on ${cp.url} (overlay ${cp.overlayCidr})`);
-    await untilSignal();
-    await cp.close();
-  });
+  addServerFlags(program.command('server').description('run the control plane (API, store, change stream)')).action(
+    async (flags: ServerFlags) => {
+      const logger = createLogger('weft-server');
+      const cp = await startControlPlane(controlPlaneConfig(flags), logger);
+      console.log(`weft control plane listening on ${cp.url} (overlay ${cp.overlayCidr})`);
+      await untilSignal();
+      await cp.close();
+    },
+  );
 }
 
 function splitHostPort(listen: string): [string, number] {

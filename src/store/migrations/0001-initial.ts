@@ -125,4 +125,3 @@ export async function up(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
     .addColumn('value', 'text', (c) => c.notNull())
     .execute();
 }
-

@@ -113,13 +113,27 @@ test('a container runs its app isolated, unprivileged, limited, reachable, and s
 
   await t.test('exec runs as the app user inside the container network', async () => {
     assert.equal((await inContainer(['id', '-u'])).stdout.trim(), String(APP_UID));
-    assert.match((await inContainer(['ip', '-4', '-o', 'addr', 'show', 'dev', 'eth0'])).stdout, new RegExp(net.ip));
+    assert.match(
+      (await inContainer(['ip', '-4', '-o', 'addr', 'show', 'dev', 'eth0'])).stdout,
+      new RegExp(net.ip),
+    );
     assert.equal((await inContainer(['hostname'])).stdout.trim(), 'instance-a');
-    assert.match((await inContainer(['cat', '/proc/self/cgroup'])).stdout, new RegExp(`/weft/${spec.id}$`, 'm'));
+    assert.match(
+      (await inContainer(['cat', '/proc/self/cgroup'])).stdout,
+      new RegExp(`/weft/${spec.id}$`, 'm'),
+    );
   });
 
   await t.test('exec with a tty gives the command a terminal', async () => {
-    const r = output(await execInContainer(container.pid, { uid: APP_UID, gid: APP_UID, env: {}, command: ['tty'], tty: true }));
+    const r = output(
+      await execInContainer(container.pid, {
+        uid: APP_UID,
+        gid: APP_UID,
+        env: {},
+        command: ['tty'],
+        tty: true,
+      }),
+    );
     assert.match((await r).stdout, /^\/dev\/pts\/\d+/);
   });
 

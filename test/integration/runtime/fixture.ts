@@ -2,7 +2,11 @@
 // process's pid so parallel runs do not collide, never anything near the host resolver's 10.255.0.0/16.
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { setupCellNetwork, teardownCellNetwork, type CellNetworkConfig } from '../../../src/network/cell-network.js';
+import {
+  setupCellNetwork,
+  teardownCellNetwork,
+  type CellNetworkConfig,
+} from '../../../src/network/cell-network.js';
 import { gatewayAddress, nthAddress } from '../../../src/network/cidr.js';
 import {
   attachContainer,
@@ -20,7 +24,8 @@ export function testCell(): CellNetworkConfig {
 export function testContainerNet(cell: CellNetworkConfig, n: number): ContainerNetworkConfig {
   return {
     netns: `weft-it-${pid}-${n}`,
-    hostIface: `wc${pid}n${n}`,
+    // Not "wc…": a weft cell running on the same machine filters its container links by that prefix.
+    hostIface: `wt${pid}n${n}`,
     ip: nthAddress(cell.subnet, 10 + n),
     gatewayIp: cell.gatewayIp,
   };

@@ -4,7 +4,11 @@ import { readFile } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
 import { teardownCellNetwork } from '../../../src/network/cell-network.js';
 import { attachContainer, detachContainer } from '../../../src/network/container-network.js';
-import { checkOverlay, readHostFacts } from '../../../src/network/overlay-choice.js';
+import {
+  checkOverlay,
+  nameserversFromResolvConf,
+  readHostFacts,
+} from '../../../src/network/overlay-choice.js';
 import { run } from '../../../src/network/run.js';
 import { capture, testCell, testContainerNet, withCell, withContainerNet } from './fixture.js';
 
@@ -60,7 +64,16 @@ test('an attached container has its /32 on eth0, no IPv6, and reaches the gatewa
   t.after(() => server.close());
   await new Promise<void>((resolve) => server.listen(0, cell.gatewayIp, resolve));
   const { port } = server.address() as AddressInfo;
-  const got = await capture('ip', ['netns', 'exec', net.netns, 'curl', '-sS', '-m', '2', `telnet://${cell.gatewayIp}:${port}`]);
+  const got = await capture('ip', [
+    'netns',
+    'exec',
+    net.netns,
+    'curl',
+    '-sS',
+    '-m',
+    '2',
+    `telnet://${cell.gatewayIp}:${port}`,
+  ]);
   assert.equal(got.stdout, 'hello from the gateway\n', got.stderr);
 });
 
@@ -82,4 +95,15 @@ test('a failed attach leaves no namespace behind', async (t) => {
   await assert.rejects(attachContainer(net), /prefsrc|src|Invalid/i);
   assert.doesNotMatch(await run(['ip', 'netns', 'list']), new RegExp(`^${net.netns}\\b`, 'm'));
   assert.notEqual((await capture('ip', ['link', 'show', 'dev', net.hostIface])).code, 0);
+});
+
+test("reads this host's resolvers and routes, so an overlay covering a resolver is refused", async () => {
+  const facts = await readHostFacts();
+  const resolvers = nameserversFromResolvConf(await readFile('/etc/resolv.conf', 'utf8'));
+  assert.ok(resolvers.length > 0, '/etc/resolv.conf names an IPv4 nameserver');
+  for (const ip of resolvers) {
+    const [a, b] = ip.split('.');
+    assert.ok(checkOverlay(`${a}.${b}.0.0/16`, facts).includes(`DNS resolver ${ip} (/etc/resolv.conf)`));
+  }
+  assert.ok(facts.routes.every((r) => r.dst !== '0.0.0.0/0'));
 });

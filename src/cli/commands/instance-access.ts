@@ -1,0 +1,75 @@
+// `weft ssh` and `weft logs`: they reach an instance through the cell that runs it, so they work on
+// that cell's host (the one host of `weft up`), as root.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { CellPaths } from '../../cell/paths.js';
+import { weftHome } from '../../home/paths.js';
+import { execInContainer } from '../../runtime/exec.js';
+import { parseInstances } from './flags.js';
+import { findApp, openSession, requireTarget } from './session.js';
+
+interface InstanceState {
+  pid: number | null;
+  uid: number;
+}
+
+function cellPaths(): CellPaths {
+  return new CellPaths(path.join(weftHome(), 'cell'));
+}
+
+export function registerInstanceAccess(program: Command): void {
+  program
+    .command('ssh')
+    .argument('<app>', 'app name')
+    .option('-i, --app-instance-index <index>', 'instance index', '0')
+    .option('-c, --command <command>', 'command to run instead of an interactive shell')
+    .description('run a shell or a command inside an app instance’s container, as the app’s user')
+    .action(async (name: string, flags: { appInstanceIndex: string; command?: string }) => {
+      const s = openSession();
+      const app = await findApp(s, requireTarget(s).space, name);
+      const index = parseInstances(flags.appInstanceIndex);
+      const instance = (await s.client.instances(app.guid)).find((i) => i.index === index);
+      if (!instance) throw new Error(`App '${name}' has no instance ${index}`);
+      const file = cellPaths().instanceState(instance.guid);
+      if (!fs.existsSync(file)) {
+        throw new Error(
+          `Instance ${index} of '${name}' runs on cell '${instance.cellId}'; run 'weft ssh' on that host as root`,
+        );
+      }
+      const state = JSON.parse(fs.readFileSync(file, 'utf8')) as InstanceState;
+      if (state.pid === null || instance.state !== 'RUNNING') {
+        throw new Error(`Instance ${index} of '${name}' is ${instance.state.toLowerCase()}, not running`);
+      }
+      const interactive = flags.command === undefined;
+      const child = await execInContainer(state.pid, {
+        uid: state.uid,
+        gid: state.uid,
+        command: interactive ? undefined : ['/bin/sh', '-c', flags.command ?? ''],
+        tty: interactive && process.stdin.isTTY,
+        env: { HOME: '/home/vcap/app', TERM: process.env.TERM ?? 'dumb' },
+      });
+      process.stdin.pipe(child.stdin!);
+      child.stdout!.pipe(process.stdout);
+      child.stderr!.pipe(process.stderr);
+      const code = await new Promise<number>((resolve) => child.on('close', (c) => resolve(c ?? 1)));
+      process.stdin.unpipe(child.stdin!);
+      process.stdin.destroy();
+      process.exitCode = code;
+    });
+
+  program
+    .command('logs')
+    .argument('<app>', 'app name')
+    .option('--recent', 'print what was logged and stop, instead of following')
+    .description('show an app’s output (stdout and stderr of every instance on this host)')
+    .action(async (name: string, flags: { recent?: boolean }) => {
+      const s = openSession();
+      const app = await findApp(s, requireTarget(s).space, name);
+      const file = cellPaths().logFile(app.guid);
+      const tail = await import('node:child_process').then(({ spawn }) =>
+        spawn('tail', flags.recent ? ['-n', '+1', file] : ['-n', '+1', '-F', file], { stdio: 'inherit' }),
+      );
+      await new Promise((resolve) => tail.on('close', resolve));
+    });
+}

@@ -1,0 +1,47 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { cellNetworkBatch } from '../../../src/network/cell-network.js';
+import { containerSideBatch, hostSideBatch } from '../../../src/network/container-network.js';
+
+const cell = {
+  gatewayIp: '10.99.3.1',
+  gatewayIface: 'weft0',
+  subnet: '10.99.3.0/24',
+  overlay: '10.99.0.0/16',
+};
+const container = { netns: 'weft-abc', hostIface: 's-abc', ip: '10.99.3.2', gatewayIp: '10.99.3.1' };
+
+test('the cell holds its gateway as a /32 and makes its subnet and the overlay unreachable', () => {
+  assert.deepEqual(cellNetworkBatch(cell), [
+    'link set dev weft0 alias weft:gateway',
+    'addr replace 10.99.3.1/32 dev weft0',
+    'link set dev weft0 up',
+    'route replace unreachable 10.99.3.0/24 proto 87',
+    'route replace unreachable 10.99.0.0/16 proto 87',
+  ]);
+});
+
+test('a cell alone in a one-subnet overlay gets one unreachable route', () => {
+  const lone = { ...cell, overlay: cell.subnet };
+  assert.equal(cellNetworkBatch(lone).filter((l) => l.includes('unreachable')).length, 1);
+});
+
+test('the host end holds 169.254.0.1 and routes the container /32 from the gateway address', () => {
+  assert.deepEqual(hostSideBatch(container), [
+    'link add s-abc type veth peer name eth0 netns weft-abc',
+    'link set dev s-abc alias weft:container',
+    'addr add 169.254.0.1/32 dev s-abc scope link',
+    'link set dev s-abc up',
+    'route add 10.99.3.2/32 dev s-abc src 10.99.3.1 proto 87',
+  ]);
+});
+
+test('the container sends everything via 169.254.0.1 from its own address', () => {
+  assert.deepEqual(containerSideBatch(container), [
+    'link set dev lo up',
+    'addr add 10.99.3.2/32 dev eth0',
+    'link set dev eth0 up',
+    'route add 169.254.0.1 dev eth0 scope link',
+    'route add default via 169.254.0.1 dev eth0 src 10.99.3.2',
+  ]);
+});
