@@ -5,10 +5,11 @@ const port = Number(process.env.PORT ?? 8080);
 const app = JSON.parse(process.env.VCAP_APPLICATION ?? '{}');
 const name = app.application_name ?? 'app';
 const index = process.env.CF_INSTANCE_INDEX ?? '0';
+const started = new Date().toISOString();
 
 http
   .createServer((req, res) => {
     res.setHeader('content-type', 'text/plain');
-    res.end(`hello from ${name} instance ${index} (pid ${process.pid}) ${req.method} ${req.url}\n`);
+    res.end(`hello from ${name} instance ${index} (pid ${process.pid}, up since ${started})\n`);
   })
   .listen(port, () => console.log(`${name} listening on ${port}`));

@@ -12,7 +12,8 @@ import { createDomain, DEFAULT_INTERNAL_DOMAIN, listDomains } from '../store/rou
 import { countTokens, createToken } from '../store/tokens.js';
 import { ADMIN_TOKEN_FILE, DATABASE_FILE } from '../home/paths.js';
 import { loadOrCreateCa } from '../ca/index.js';
-import { buildApi, type Api, type ApiOptions } from './server.js';
+import { buildApi, type Api } from './server.js';
+import type { ApiOptions } from './options.js';
 
 export interface ControlPlaneConfig {
   home: string;

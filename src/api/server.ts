@@ -5,6 +5,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Logger } from 'pino';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import type { Store } from '../store/store.js';
+import type { ApiOptions } from './options.js';
 import { installAuth } from './auth.js';
 import { errorHandler } from './errors.js';
 import { adminRoutes } from './routes/admin.js';
@@ -15,20 +16,6 @@ import { cellRoutes } from './routes/cells.js';
 import { domainRoutes } from './routes/domains.js';
 import { policyRoutes } from './routes/policies.js';
 import { tenancyRoutes } from './routes/tenancy.js';
-
-export interface ApiOptions {
-  maxPoliciesPerApp: number;
-  unproxiedPortMappings: boolean;
-  bodyLimit: number;
-  certificateValidityHours: number;
-}
-
-export const DEFAULT_API_OPTIONS: ApiOptions = {
-  maxPoliciesPerApp: 150,
-  unproxiedPortMappings: true,
-  bodyLimit: 1024 * 1024,
-  certificateValidityHours: 24,
-};
 
 function createApp(logger: Logger, bodyLimit: number) {
   return Fastify({

@@ -18,6 +18,9 @@ export function streamChanges(store: Store, req: FastifyRequest, reply: FastifyR
   reply.hijack();
   const res = reply.raw;
   res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' });
+  // Send the headers now: a follower with nothing to catch up on would otherwise hear nothing
+  // until the first change or heartbeat, and could not tell it is connected.
+  res.flushHeaders();
   const send = (m: StreamMessage) => res.write(`${JSON.stringify(m)}\n`);
 
   let sent = 0;

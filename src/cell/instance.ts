@@ -13,7 +13,7 @@ import type { CellApiClient } from './api-client.js';
 import { APP_HTTP_PORT, C2C_TLS_PORT, FIRST_APP_TLS_PORT, type LocalInstance } from './local.js';
 import type { CellPaths } from './paths.js';
 import type { World } from './world.js';
-import { containerEnv, containerMounts } from './container-view.js';
+import { APP_DIR, containerEnv, containerMounts } from './container-view.js';
 import { AppLog } from './app-log.js';
 
 export interface InstanceHost {
@@ -131,6 +131,10 @@ export class LocalInstanceRunner {
     await fs.writeFile(`${dir}/instance.crt`, pemChain(issued.certificate, issued.ca), { mode: 0o444 });
     await fs.writeFile(`${dir}/instance.key`, keyPem, { mode: 0o400 });
     await fs.chown(`${dir}/instance.key`, this.local.uid, this.local.uid);
+    // The app reads this directory through its bind mount; on the host, the 0700 instance directory
+    // around it keeps every other container out.
+    await fs.chown(dir, this.local.uid, this.local.uid);
+    await fs.chmod(dir, 0o500);
   }
 
   private async identityCredentials(): Promise<{ certPem: string; keyPem: string }> {
@@ -156,14 +160,15 @@ export class LocalInstanceRunner {
         .catch((err: unknown) => this.reportFailed(err));
       const app = this.app;
       const started = Date.now();
+      const env = containerEnv(this.host.world(), app, this.local);
       try {
         this.container = await startContainer(
           {
             id: this.local.guid,
             netns: this.local.netns,
             command: app.command,
-            cwd: '/home/vcap/app',
-            env: containerEnv(this.host.world(), app, this.local),
+            cwd: APP_DIR,
+            env,
             uid: this.local.uid,
             gid: this.local.uid,
             memoryMb: app.memoryMb,
@@ -178,7 +183,7 @@ export class LocalInstanceRunner {
       }
       await fs.writeFile(
         this.host.paths.instanceState(this.local.guid),
-        JSON.stringify({ ...this.local, pid: this.container?.pid ?? null }),
+        JSON.stringify({ ...this.local, pid: this.container?.pid ?? null, env }),
         { mode: 0o600 },
       );
       if (this.container) {

@@ -126,7 +126,7 @@ function serverMessage(text: string): string | undefined {
 }
 
 function explain(status: number, message: string): string {
-  return status === 401 ? `${message}; log in again with 'weft login'` : message;
+  return status === 401 ? `${message}; use 'weft login' with a valid token` : message;
 }
 
 function networkCause(err: unknown): string {

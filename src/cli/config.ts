@@ -39,7 +39,7 @@ export function loadConfig(): CliConfig {
     const parsed: unknown = JSON.parse(text);
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
       throw new Error('not a JSON object');
-    return parsed as CliConfig;
+    return parsed;
   } catch (err) {
     throw new Error(
       `the CLI config ${file} is damaged (${(err as Error).message}); delete it and log in again`,

@@ -16,6 +16,12 @@ registerCellCommands(program);
 registerInstanceAccess(program);
 registerUserCommands(program);
 
+// Output piped into `head` or `grep -q` may close early; that is not the command's failure.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
+
 try {
   await program.parseAsync(process.argv);
 } catch (err) {

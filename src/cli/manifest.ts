@@ -60,9 +60,9 @@ function parseEnv(env: unknown, where: string): Record<string, string> {
   if (!isObject(env)) throw new Error(`manifest ${where}.env: expected a mapping of names to values`);
   return Object.fromEntries(
     Object.entries(env).map(([k, v]) => {
-      if (typeof v === 'object' && v !== null)
-        throw new Error(`manifest ${where}.env.${k}: expected a plain value`);
-      return [k, v === null ? '' : String(v)];
+      if (v === null) return [k, ''];
+      if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') return [k, String(v)];
+      throw new Error(`manifest ${where}.env.${k}: expected a plain value`);
     }),
   );
 }

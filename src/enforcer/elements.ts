@@ -47,7 +47,10 @@ export function mergePolicies(policies: readonly AllowedRange[]): AllowedRange[]
   for (const p of sorted) {
     const last = merged.at(-1);
     const sameFlow =
-      last !== undefined && last.srcTag === p.srcTag && last.dstTag === p.dstTag && last.protocol === p.protocol;
+      last !== undefined &&
+      last.srcTag === p.srcTag &&
+      last.dstTag === p.dstTag &&
+      last.protocol === p.protocol;
     if (sameFlow && p.startPort <= last.endPort + 1) {
       last.endPort = Math.max(last.endPort, p.endPort);
     } else {

@@ -90,6 +90,7 @@ export class Enforcer {
   async #endDisallowedFlows(desired: EnforcerDesired): Promise<void> {
     const doomed = flowsToEnd(await listFlows(), desired);
     for (const flow of doomed) await deleteFlow(flow);
-    if (doomed.length > 0) this.#logger?.info({ table: this.table, flows: doomed.length }, 'enforcer: flows ended');
+    if (doomed.length > 0)
+      this.#logger?.info({ table: this.table, flows: doomed.length }, 'enforcer: flows ended');
   }
 }

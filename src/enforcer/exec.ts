@@ -23,6 +23,8 @@ function failure(command: string, err: unknown): CommandError {
 
 export async function run(file: string, args: string[], stdin?: string): Promise<string> {
   const pending = execFileAsync(file, args, { maxBuffer: 256 * 1024 * 1024 });
+  // A tool that exits without reading stdin makes the write fail with EPIPE; its exit status tells what went wrong.
+  pending.child.stdin?.on('error', () => undefined);
   pending.child.stdin?.end(stdin ?? '');
   try {
     return (await pending).stdout;

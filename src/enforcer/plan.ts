@@ -85,7 +85,11 @@ function elementLine(verb: 'add' | 'delete', table: string, kind: ElementKind, i
 export function planRuleset(desired: EnforcerDesired): string {
   validateDesired(desired);
   const rendered = renderElements(elementsOf(desired));
-  const lines = [`table inet ${desired.table} {}`, `delete table inet ${desired.table}`, tableDefinition(desired)];
+  const lines = [
+    `table inet ${desired.table} {}`,
+    `delete table inet ${desired.table}`,
+    tableDefinition(desired),
+  ];
   for (const kind of ELEMENT_KINDS) {
     const items = rendered[kind].map((e) => e.text);
     if (items.length > 0) lines.push(elementLine('add', desired.table, kind, items));

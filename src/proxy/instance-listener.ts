@@ -176,8 +176,10 @@ export class InstanceListener {
     this.hold(backend);
     this.counters.connectionsProxied++;
     this.activeConnections++;
+    let connected = false;
+    backend.once('connect', () => (connected = true));
     backend.once('error', (err: NodeJS.ErrnoException) => {
-      if (backend.connecting) {
+      if (!connected) {
         this.counters.backendFailures++;
         this.log.warn({ instance: this.spec.guid, code: err.code }, 'backend connection failed');
       }

@@ -9,7 +9,7 @@
 #
 # usage: container-init.sh CGROUP_PROCS|- HOSTNAME UID GID CWD COMMAND [SOURCE TARGET ro|rw]...
 # fd 3: a socket to container.ts for the start handshake; the app never sees it.
-# WEFT_APP_PATH: the app's PATH (this script runs with the system's).
+# WEFT_APP_ENV: the app's environment as shell code, applied only once the app runs unprivileged (app-env.ts).
 set -eu
 
 app= interrupted=
@@ -59,14 +59,12 @@ echo ready >&3
 read -r _ <&3
 exec 3>&-
 
-PATH=$WEFT_APP_PATH
-unset WEFT_APP_PATH
-
 # Background jobs of a non-interactive shell start with SIGINT and SIGQUIT ignored; env restores them.
 /usr/bin/env --default-signal=INT,QUIT \
   /usr/bin/setpriv --reuid="$uid" --regid="$gid" --clear-groups \
   --inh-caps=-all --bounding-set=-all --no-new-privs \
-  -- /bin/sh -c "$command" </dev/null 3>&- &
+  -- /bin/sh -c 'eval "$WEFT_APP_ENV" && unset WEFT_APP_ENV && exec /bin/sh -c "$1"' weft-app "$command" \
+  </dev/null 3>&- &
 app=$!
 
 # A trapped signal makes wait return 128+signal early; then wait again for the app's real status. If the

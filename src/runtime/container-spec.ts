@@ -1,5 +1,6 @@
 // What a container is made of, and the checks that keep a bad spec from reaching the init script.
 import path from 'node:path';
+import { assertEnvNames } from './app-env.js';
 
 export interface BindMount {
   source: string;
@@ -16,7 +17,7 @@ export interface ContainerSpec {
   command: string;
   /** The app's directory, as the container sees it (outside /tmp, which is private to the container). */
   cwd: string;
-  /** The app's whole environment; PATH defaults to DEFAULT_APP_PATH. */
+  /** The app's whole environment; PATH defaults to DEFAULT_APP_PATH (app-env.ts). */
   env: Record<string, string>;
   uid: number;
   gid: number;
@@ -28,8 +29,6 @@ export interface ContainerSpec {
    */
   mounts: BindMount[];
 }
-
-export const DEFAULT_APP_PATH = '/usr/local/bin:/usr/bin:/bin';
 
 function underTmp(p: string): boolean {
   return p === '/tmp' || p.startsWith('/tmp/') || p === '/dev/shm' || p.startsWith('/dev/shm/');
@@ -66,10 +65,7 @@ export function validateSpec(spec: ContainerSpec): void {
       throw new Error(`mount source must be absolute, got ${JSON.stringify(m.source)}`);
     assertContainerPath('mount target', m.target);
   }
-  for (const key of Object.keys(spec.env)) {
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key))
-      throw new Error(`bad environment variable name ${JSON.stringify(key)}`);
-  }
+  assertEnvNames(spec.env);
 }
 
 /** The init script's arguments after its path (see container-init.sh). */

@@ -8,12 +8,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { assertNetnsName } from '../network/names.js';
 import { createMemoryCgroup, type MemoryCgroup } from './cgroup.js';
-import { DEFAULT_APP_PATH, initArgs, validateSpec, type ContainerSpec } from './container-spec.js';
+import { rootProcessEnv } from './app-env.js';
+import { initArgs, validateSpec, type ContainerSpec } from './container-spec.js';
 
 export type { BindMount, ContainerSpec } from './container-spec.js';
 
 const INIT_SCRIPT = fileURLToPath(new URL('./container-init.sh', import.meta.url));
-const SYSTEM_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 export interface ContainerExit {
   /** The app's exit status; 128+N when signal N ended it, as a shell reports it. */
@@ -79,7 +79,7 @@ export async function startContainer(spec: ContainerSpec, handlers: StartHandler
       // Its own session, so a signal meant for the cell's terminal does not reach the apps.
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
-      env: { ...spec.env, PATH: SYSTEM_PATH, WEFT_APP_PATH: spec.env.PATH ?? DEFAULT_APP_PATH },
+      env: rootProcessEnv(spec.env),
     },
   );
 

@@ -1,7 +1,7 @@
 // `weft ssh`: a command or shell inside a running container, as the app's user and without capabilities.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { memoryCgroupProcsOf } from './cgroup.js';
-import { DEFAULT_APP_PATH } from './container-spec.js';
+import { rootProcessEnv, shellQuote, WITH_APP_ENV } from './app-env.js';
 
 export interface ExecOptions {
   uid: number;
@@ -11,10 +11,6 @@ export interface ExecOptions {
   /** Run under a pseudo-terminal (via util-linux `script`), for interactive use over plain pipes. */
   tty?: boolean;
   env: Record<string, string>;
-}
-
-function shellQuote(args: string[]): string {
-  return args.map((a) => `'${a.replaceAll("'", `'\\''`)}'`).join(' ');
 }
 
 // The same privilege drop as container-init.sh gives the app.
@@ -38,9 +34,9 @@ function dropPrivilegesArgv(uid: number, gid: number): string[] {
 export function execArgv(opts: ExecOptions): string[] {
   const command = opts.command ?? ['/bin/sh', '-i'];
   const inContainer = opts.tty
-    ? ['/usr/bin/script', '-q', '-e', '-c', shellQuote(command), '/dev/null']
+    ? ['/usr/bin/script', '-q', '-e', '-c', command.map(shellQuote).join(' '), '/dev/null']
     : command;
-  return [...dropPrivilegesArgv(opts.uid, opts.gid), '--', ...inContainer];
+  return [...dropPrivilegesArgv(opts.uid, opts.gid), '--', ...WITH_APP_ENV, ...inContainer];
 }
 
 /**
@@ -69,6 +65,6 @@ export async function execInContainer(pid: number, opts: ExecOptions): Promise<C
   const [program, ...args] = argv as [string, ...string[]];
   return spawn(program, args, {
     stdio: 'pipe',
-    env: { ...opts.env, PATH: opts.env.PATH ?? DEFAULT_APP_PATH },
+    env: rootProcessEnv(opts.env),
   });
 }

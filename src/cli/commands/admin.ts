@@ -1,5 +1,6 @@
 // `weft events` (the audit log) and `weft create-token`
 import type { Command } from 'commander';
+import type { AuditEvent } from '../../store/events.js';
 import type { Named } from '../config.js';
 import { ok, printFields, printTable, progress, say } from '../output.js';
 import { findOrg, findSpace, openSession } from './session.js';
@@ -21,7 +22,7 @@ export function registerAdmin(program: Command): void {
       say();
       printTable(
         ['time', 'actor', 'action', 'target'],
-        (await s.client.events(limit)).map((e) => [e.at, e.actor, e.action, e.target]),
+        (await s.client.events(limit)).map((e) => [e.at, e.actor, e.action, describeTarget(e)]),
       );
     });
 
@@ -54,4 +55,14 @@ export function registerAdmin(program: Command): void {
       say();
       say('The token is shown only this once. Log in with it: weft login --token TOKEN');
     });
+}
+
+/** "app:GUID" says little to a person; the name or host in the event's record says more. */
+export function describeTarget(e: Pick<AuditEvent, 'target' | 'before' | 'after'>): string {
+  const record = e.after ?? e.before;
+  if (Array.isArray(record)) return `${e.target} (${record.length})`;
+  if (typeof record !== 'object' || record === null) return e.target;
+  const { name, host } = record as { name?: unknown; host?: unknown };
+  const label = typeof name === 'string' ? name : typeof host === 'string' ? host : undefined;
+  return label === undefined ? e.target : `${e.target.split(':')[0]} ${label}`;
 }

@@ -8,7 +8,8 @@ export function routeNamesOf(appGuid: string, routes: Route[], domains: Domain[]
   const domainName = new Map(domains.map((d) => [d.guid, d.name]));
   return routes
     .filter((r) => r.appGuids.includes(appGuid))
-    .map((r) => `${r.host}.${domainName.get(r.domainGuid) ?? r.domainGuid}`);
+    .map((r) => `${r.host}.${domainName.get(r.domainGuid) ?? r.domainGuid}`)
+    .sort();
 }
 
 export function runningCount(instances: Instance[]): number {

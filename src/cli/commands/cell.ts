@@ -4,11 +4,9 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Command } from 'commander';
 import type { Logger } from 'pino';
-import { startControlPlane } from '../../api/control-plane.js';
-import { CellAgent, type CellConfig } from '../../cell/agent.js';
+import type { CellAgent, CellConfig } from '../../cell/agent.js';
 import { weftHome } from '../../home/paths.js';
 import { createLogger } from '../../log/logger.js';
-import { readHostFacts } from '../../network/overlay-choice.js';
 import { untilSignal } from '../signals.js';
 import { addServerFlags, controlPlaneConfig, type ServerFlags } from './server.js';
 import fs from 'node:fs';
@@ -46,12 +44,15 @@ async function runCell(api: string, token: string, flags: CellFlags, logger: Log
     gatewayIface: `${flags.ifacePrefix}-gw`,
     dnsPort: 53,
   };
+  // Loaded on demand: the cell's modules would slow down every other command.
+  const { CellAgent } = await import('../../cell/agent.js');
   const agent = new CellAgent(config, logger);
   await agent.start();
   return agent;
 }
 
 async function firstHostAddress(): Promise<string> {
+  const { readHostFacts } = await import('../../network/overlay-choice.js');
   const facts = await readHostFacts();
   return facts.addresses.find((a) => !a.ip.startsWith('127.'))?.ip ?? '127.0.0.1';
 }
@@ -77,6 +78,7 @@ export function registerCellCommands(program: Command): void {
     ),
   ).action(async (flags: CellFlags & ServerFlags) => {
     const logger = createLogger('weft');
+    const { startControlPlane } = await import('../../api/control-plane.js');
     const cp = await startControlPlane(controlPlaneConfig(flags), logger);
     const token = fs.readFileSync(path.join(weftHome(), ADMIN_TOKEN_FILE), 'utf8').trim();
     const agent = await runCell(cp.url, token, flags, logger);

@@ -12,6 +12,8 @@ import { findApp, openSession, requireTarget } from './session.js';
 interface InstanceState {
   pid: number | null;
   uid: number;
+  /** The app's environment, so a session sees what the app sees, as `cf ssh` does. */
+  env: Record<string, string>;
 }
 
 function cellPaths(): CellPaths {
@@ -47,7 +49,7 @@ export function registerInstanceAccess(program: Command): void {
         gid: state.uid,
         command: interactive ? undefined : ['/bin/sh', '-c', flags.command ?? ''],
         tty: interactive && process.stdin.isTTY,
-        env: { HOME: '/home/vcap/app', TERM: process.env.TERM ?? 'dumb' },
+        env: { ...state.env, TERM: process.env.TERM ?? 'dumb' },
       });
       process.stdin.pipe(child.stdin!);
       child.stdout!.pipe(process.stdout);

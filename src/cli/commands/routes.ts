@@ -53,7 +53,10 @@ export function registerRoutes(program: Command): void {
         routes.map((r) => [
           r.host,
           domainName.get(r.domainGuid) ?? r.domainGuid,
-          r.appGuids.map((g) => appName.get(g) ?? g).join(', '),
+          r.appGuids
+            .map((g) => appName.get(g) ?? g)
+            .sort()
+            .join(', '),
         ]),
       );
     });

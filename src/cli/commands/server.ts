@@ -1,9 +1,7 @@
 // `weft server`: the control plane alone, for hosts that run cells elsewhere.
 import type { Command } from 'commander';
-import { startControlPlane } from '../../api/control-plane.js';
-import { DEFAULT_API_OPTIONS } from '../../api/server.js';
+import { DEFAULT_API_OPTIONS } from '../../api/options.js';
 import { weftHome } from '../../home/paths.js';
-import { createLogger } from '../../log/logger.js';
 import { untilSignal } from '../signals.js';
 
 export interface ServerFlags {
@@ -42,8 +40,10 @@ export function controlPlaneConfig(flags: ServerFlags) {
 export function registerServer(program: Command): void {
   addServerFlags(program.command('server').description('run the control plane (API, store, change stream)')).action(
     async (flags: ServerFlags) => {
-      const logger = createLogger('weft-server');
-      const cp = await startControlPlane(controlPlaneConfig(flags), logger);
+      // Loaded on demand: the server's modules would slow down every other command.
+      const { startControlPlane } = await import('../../api/control-plane.js');
+      const { createLogger } = await import('../../log/logger.js');
+      const cp = await startControlPlane(controlPlaneConfig(flags), createLogger('weft-server'));
       console.log(`weft control plane listening on ${cp.url} (overlay ${cp.overlayCidr})`);
       await untilSignal();
       await cp.close();

@@ -39,7 +39,11 @@ function serveUdp(port: number): Promise<void> {
 }
 
 /** Connects and exchanges one message; resolves the socket, or null when refused, dropped or reset. */
-function exchange(host: string, port: number, timeoutMs: number): Promise<{ socket: Socket; reply: string } | null> {
+function exchange(
+  host: string,
+  port: number,
+  timeoutMs: number,
+): Promise<{ socket: Socket; reply: string } | null> {
   return new Promise((resolve) => {
     const socket = connect({ host, port });
     const give = (value: { socket: Socket; reply: string } | null): void => {

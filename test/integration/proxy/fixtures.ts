@@ -4,6 +4,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { request as httpsRequest, type Agent } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
+import { connect as tlsConnect } from 'node:tls';
 import { join } from 'node:path';
 import { createCa, generateKeyAndCsr, loadCa, type Ca } from '../../../src/ca/index.js';
 import type { Credentials } from '../../../src/proxy/index.js';
@@ -123,14 +124,43 @@ export function httpsGet(opts: HttpsGetOptions): Promise<HttpsResponse> {
         key: opts.client?.keyPem,
       },
       (res: IncomingMessage) => {
+        // A keep-alive socket goes back to the agent at the end of the response; keep hold of it.
+        const socket = res.socket;
         let body = '';
         res.setEncoding('utf8');
         res.on('data', (chunk: string) => (body += chunk));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body, socket: res.socket }));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body, socket }));
         res.on('error', reject);
       },
     );
     req.on('error', reject);
     req.end();
+  });
+}
+
+export interface RawExchange {
+  reused: boolean;
+  /** The latest session ticket the server sent, for resuming on a later connection. */
+  session: Buffer | undefined;
+  response: string;
+}
+
+/** One request on a fresh TLS connection, optionally resuming a session; reports whether it resumed. */
+export function requestOnNewConnection(opts: {
+  port: number;
+  servername: string;
+  caPem: string;
+  session?: Buffer;
+}): Promise<RawExchange> {
+  return new Promise((resolve, reject) => {
+    let session = opts.session;
+    const socket = tlsConnect({ host: '127.0.0.1', port: opts.port, servername: opts.servername, ca: opts.caPem, session });
+    socket.on('session', (ticket: Buffer) => (session = ticket));
+    socket.on('secureConnect', () => socket.write(`GET / HTTP/1.1\r\nHost: ${opts.servername}\r\n\r\n`));
+    socket.once('data', (chunk: Buffer) => {
+      resolve({ reused: socket.isSessionReused(), session, response: chunk.toString() });
+      socket.end();
+    });
+    socket.on('error', reject);
   });
 }

@@ -75,7 +75,7 @@ test('a container runs its app isolated, unprivileged, limited, reachable, and s
     netns: net.netns,
     command: SERVER,
     cwd: appDir,
-    env: { PORT: String(PORT), HOME: appDir },
+    env: { PORT: String(PORT), HOME: appDir, LD_LIBRARY_PATH: '/nonexistent', TRICKY: "it's\n$HOME" },
     uid: APP_UID,
     gid: APP_UID,
     memoryMb: 64,
@@ -105,6 +105,23 @@ test('a container runs its app isolated, unprivileged, limited, reachable, and s
     assert.match(status, /^CapBnd:\s+0+$/m);
     assert.match(status, /^NoNewPrivs:\s+1$/m);
   });
+
+  await t.test(
+    'the app gets its environment, the root processes that built the container do not',
+    async () => {
+      const [appPid] = (await readFile(`/proc/${container.pid}/task/${container.pid}/children`, 'utf8'))
+        .trim()
+        .split(' ');
+      const environ = async (p: string | number) =>
+        (await readFile(`/proc/${p}/environ`, 'utf8')).split('\0');
+      const app = await environ(appPid ?? '');
+      assert.ok(app.includes("TRICKY=it's\n$HOME"));
+      assert.ok(app.includes('LD_LIBRARY_PATH=/nonexistent'));
+      assert.ok(app.includes('PATH=/usr/local/bin:/usr/bin:/bin'));
+      assert.ok(!app.some((e) => e.startsWith('WEFT_')));
+      assert.ok(!(await environ(container.pid)).some((e) => e.startsWith('LD_') || e.startsWith('TRICKY=')));
+    },
+  );
 
   await t.test('the host reaches the app at its overlay IP', async () => {
     const got = await capture('curl', ['-sS', '-m', '2', `http://${net.ip}:${PORT}/`]);

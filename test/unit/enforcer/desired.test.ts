@@ -38,7 +38,10 @@ test('tags, ports and protocols out of range are refused', () => {
   rejects({ tags: [{ ip: '10.99.1.2', tag: 0 }] }, /tag 0 is not in 1\.\.65535/);
   rejects({ tags: [{ ip: '10.99.1.2', tag: 65536 }] }, /tag 65536/);
   rejects({ policies: [{ srcTag: 1, dstTag: 2, protocol: 'tcp', startPort: 0, endPort: 80 }] }, /port 0/);
-  rejects({ policies: [{ srcTag: 1, dstTag: 2, protocol: 'tcp', startPort: 90, endPort: 80 }] }, /start port 90/);
+  rejects(
+    { policies: [{ srcTag: 1, dstTag: 2, protocol: 'tcp', startPort: 90, endPort: 80 }] },
+    /start port 90/,
+  );
   rejects({ hostServices: [{ protocol: 'icmp' as 'tcp', port: 53 }] }, /protocol icmp/);
   rejects({ proxyForwards: [{ ip: '10.99.1.3', port: 61443, proxyPort: 70000 }] }, /port 70000/);
 });

@@ -52,7 +52,10 @@ test('flows to a proxied port are judged by their original destination port', ()
   assert.deepEqual(flowsToEnd([toProxy], d), [toProxy]);
   const withPolicy = {
     ...d,
-    policies: [...d.policies, { srcTag: 1, dstTag: 2, protocol: 'tcp' as const, startPort: 61443, endPort: 61443 }],
+    policies: [
+      ...d.policies,
+      { srcTag: 1, dstTag: 2, protocol: 'tcp' as const, startPort: 61443, endPort: 61443 },
+    ],
   };
   assert.deepEqual(flowsToEnd([toProxy], withPolicy), []);
 });
@@ -78,7 +81,10 @@ test('only removals of policies or tags call for a conntrack sweep', () => {
   const d = sampleDesired();
   assert.equal(mayEndFlows(null, d), true);
   assert.equal(mayEndFlows(d, d), false);
-  assert.equal(mayEndFlows(d, { ...d, policies: [...d.policies, { ...d.policies[0]!, startPort: 1, endPort: 2 }] }), false);
+  assert.equal(
+    mayEndFlows(d, { ...d, policies: [...d.policies, { ...d.policies[0]!, startPort: 1, endPort: 2 }] }),
+    false,
+  );
   assert.equal(mayEndFlows(d, { ...d, policies: d.policies.slice(1) }), true);
   assert.equal(mayEndFlows(d, { ...d, tags: d.tags.slice(1) }), true);
   assert.equal(mayEndFlows(d, { ...d, tags: d.tags.map((t) => ({ ...t, tag: t.tag + 10 })) }), true);

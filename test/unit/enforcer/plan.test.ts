@@ -31,7 +31,10 @@ test('the full ruleset replaces the table in one script that works whether or no
 test('the full ruleset carries every element, single ports written as ranges', () => {
   const script = planRuleset(sampleDesired());
   assert.match(script, /add element inet \S+ spoof \{ "wca1" \. 10\.99\.1\.2, "wcb1" \. 10\.99\.1\.3 \}/);
-  assert.match(script, /add element inet \S+ tags \{ 10\.99\.1\.2 : 1, 10\.99\.1\.3 : 2, 10\.99\.2\.2 : 3 \}/);
+  assert.match(
+    script,
+    /add element inet \S+ tags \{ 10\.99\.1\.2 : 1, 10\.99\.1\.3 : 2, 10\.99\.2\.2 : 3 \}/,
+  );
   assert.match(script, /1 \. 2 \. tcp \. 8080-8080/);
   assert.match(script, /1 \. 2 \. tcp \. 9000-9010/);
   assert.match(script, /3 \. 2 \. udp \. 5353-5353/);
@@ -48,7 +51,9 @@ test('the full ruleset omits element lines for empty sets', () => {
 test('the full ruleset passes nft check mode, empty or full', async () => {
   await nftCheck(planRuleset(sampleDesired()));
   await nftCheck(
-    planRuleset(sampleDesired({ localInstances: [], tags: [], policies: [], proxyForwards: [], hostServices: [] })),
+    planRuleset(
+      sampleDesired({ localInstances: [], tags: [], policies: [], proxyForwards: [], hostServices: [] }),
+    ),
   );
 });
 
@@ -74,7 +79,10 @@ test('adding a policy is a single add element', () => {
 test('removing a policy is a single delete element', () => {
   const prev = sampleDesired();
   const next = withPolicies(prev, prev.policies.slice(1));
-  assert.equal(planDelta(prev, next), `delete element inet ${prev.table} allowed { 1 . 2 . tcp . 8080-8080 }\n`);
+  assert.equal(
+    planDelta(prev, next),
+    `delete element inet ${prev.table} allowed { 1 . 2 . tcp . 8080-8080 }\n`,
+  );
 });
 
 test('a changed tag deletes the old map entry by key before adding the new one', () => {
@@ -104,7 +112,11 @@ test('an instance leaving removes its anti-spoof entry, tag and proxy forward', 
 
 test('a change to a structural input gives the full ruleset', () => {
   const prev = sampleDesired();
-  for (const change of [{ overlayCidr: '10.98.0.0/15' }, { gatewayIp: '10.99.1.254' }, { ifacePrefix: 'wx' }]) {
+  for (const change of [
+    { overlayCidr: '10.98.0.0/15' },
+    { gatewayIp: '10.99.1.254' },
+    { ifacePrefix: 'wx' },
+  ]) {
     const next = sampleDesired({ ...change, localInstances: [] });
     assert.equal(planDelta(prev, next), planRuleset(next));
   }
@@ -119,8 +131,14 @@ test('full ruleset followed by a delta passes nft check mode, overlapping ranges
   ]);
   const delta = planDelta(prev, next);
   assert.ok(delta);
-  assert.match(delta, /delete element \S+ \S+ allowed \{ 1 \. 2 \. tcp \. 8080-8080, 1 \. 2 \. tcp \. 9000-9010 \}/);
-  assert.match(delta, /add element \S+ \S+ allowed \{ 1 \. 2 \. tcp \. 9000-9020, 2 \. 2 \. udp \. 1-65535 \}/);
+  assert.match(
+    delta,
+    /delete element \S+ \S+ allowed \{ 1 \. 2 \. tcp \. 8080-8080, 1 \. 2 \. tcp \. 9000-9010 \}/,
+  );
+  assert.match(
+    delta,
+    /add element \S+ \S+ allowed \{ 1 \. 2 \. tcp \. 9000-9020, 2 \. 2 \. udp \. 1-65535 \}/,
+  );
   await nftCheck(planRuleset(prev) + delta);
 });
 
@@ -136,7 +154,13 @@ test('1000 policies and 1000 instances take about 2000 elements, not a million',
     startPort: 8080 + 2 * Math.floor(i / 500),
     endPort: 8080 + 2 * Math.floor(i / 500),
   }));
-  const d = sampleDesired({ localInstances: [], proxyForwards: [], hostServices: [], tags: instances, policies });
+  const d = sampleDesired({
+    localInstances: [],
+    proxyForwards: [],
+    hostServices: [],
+    tags: instances,
+    policies,
+  });
   assert.equal(elementCount(elementsOf(d)), 2000);
 });
 

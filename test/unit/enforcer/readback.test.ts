@@ -72,7 +72,9 @@ test('nft JSON reads back as elements; a set with no elem field is empty', () =>
 
 test('elements wrapped with attributes are unwrapped', () => {
   const wrapped = {
-    nftables: [{ set: { name: 'host_services', elem: [{ elem: { val: { concat: ['udp', 53] }, counter: {} } }] } }],
+    nftables: [
+      { set: { name: 'host_services', elem: [{ elem: { val: { concat: ['udp', 53] }, counter: {} } }] } },
+    ],
   };
   assert.deepEqual(parseTableElements(wrapped).hostServices, [{ protocol: 'udp', port: 53 }]);
 });

@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { WITH_APP_ENV } from '../../../src/runtime/app-env.js';
 import { execArgv } from '../../../src/runtime/exec.js';
 
 const drop = [
@@ -11,9 +12,10 @@ const drop = [
   '--bounding-set=-all',
   '--no-new-privs',
   '--',
+  ...WITH_APP_ENV,
 ];
 
-test('runs the command as the app user with every capability dropped', () => {
+test('runs the command as the app user with every capability dropped, then applies its environment', () => {
   assert.deepEqual(execArgv({ uid: 2000, gid: 2000, env: {}, command: ['id', '-u'] }), [...drop, 'id', '-u']);
 });
 

@@ -1,0 +1,113 @@
+import { test, before, after, beforeEach } from 'node:test';
+import assert from 'node:assert/strict';
+import pino from 'pino';
+import type { Ca } from '../../../src/ca/index.js';
+import { TlsProxy, type Credentials } from '../../../src/proxy/index.js';
+import {
+  httpsGet,
+  identityCredentials,
+  newCa,
+  serverCredentials,
+  startBackend,
+  type Backend,
+} from './fixtures.js';
+
+const GUID = 'instance-b-0';
+const ROUTE = 'app-b.apps.internal';
+const ALLOWED_APP = 'app-a-guid';
+const OTHER_APP = 'app-c-guid';
+
+let ca: Ca;
+let proxy: TlsProxy;
+let backend: Backend;
+let port: number;
+let allowedCaller: Credentials;
+let otherCaller: Credentials;
+let foreignCaller: Credentials;
+type LogLine = { callerApp?: string; msg?: string };
+const refusals: LogLine[] = [];
+const mtls = () => ({ caPem: ca.certPem, authorize: (app: string) => app === ALLOWED_APP });
+
+before(async () => {
+  ca = await newCa();
+  backend = await startBackend();
+  allowedCaller = await identityCredentials(ca, ALLOWED_APP);
+  otherCaller = await identityCredentials(ca, OTHER_APP);
+  foreignCaller = await identityCredentials(await newCa(), ALLOWED_APP);
+  const logger = pino({ level: 'warn' }, { write: (line: string) => refusals.push(JSON.parse(line) as LogLine) });
+  proxy = new TlsProxy({ logger });
+  ({ port } = await proxy.addInstance({
+    guid: GUID,
+    listen: { host: '127.0.0.1', port: 0 },
+    backend: { host: '127.0.0.1', port: backend.port },
+    credentials: await serverCredentials(ca, [ROUTE]),
+    mtls: mtls(),
+  }));
+});
+
+beforeEach(() => {
+  proxy.setMtls(GUID, mtls());
+  refusals.length = 0;
+});
+
+after(async () => {
+  await proxy.close();
+  await backend.close();
+});
+
+function get(client?: Credentials) {
+  return httpsGet({ port, servername: ROUTE, caPem: ca.certPem, client });
+}
+
+/** Asserts the call fails and that not one connection reached the app behind the proxy. */
+async function assertRefusedBeforeBackend(client?: Credentials): Promise<void> {
+  const connectionsBefore = backend.connections();
+  await assert.rejects(get(client));
+  assert.equal(backend.connections(), connectionsBefore);
+}
+
+test('an authorized caller with an instance identity reaches the app', async () => {
+  const res = await get(allowedCaller);
+  assert.equal(res.body, 'backend says hi to /');
+});
+
+test('a caller without a client certificate is refused', async () => {
+  await assertRefusedBeforeBackend();
+});
+
+test('a caller whose certificate comes from another CA is refused', async () => {
+  await assertRefusedBeforeBackend(foreignCaller);
+});
+
+test('a caller whose app is not authorized is refused and the refusal names the app', async () => {
+  const refusedBefore = proxy.stats().totals.connectionsRefused;
+  await assertRefusedBeforeBackend(otherCaller);
+  assert.equal(proxy.stats().totals.connectionsRefused, refusedBefore + 1);
+  assert.ok(refusals.some((r) => r.callerApp === OTHER_APP && /not authorized/.test(r.msg ?? '')));
+});
+
+test('authorization follows the policy callback on every connection', async () => {
+  let allowOther = false;
+  proxy.setMtls(GUID, { caPem: ca.certPem, authorize: (app) => app === OTHER_APP && allowOther });
+  await assertRefusedBeforeBackend(otherCaller);
+  allowOther = true;
+  assert.equal((await get(otherCaller)).body, 'backend says hi to /');
+});
+
+test('mTLS switches off and on without a new listener', async () => {
+  proxy.setMtls(GUID, null);
+  assert.equal((await get()).body, 'backend says hi to /');
+  proxy.setMtls(GUID, mtls());
+  await assertRefusedBeforeBackend();
+  assert.equal((await get(allowedCaller)).body, 'backend says hi to /');
+});
+
+test('a failing authorize callback refuses the caller', async () => {
+  proxy.setMtls(GUID, {
+    caPem: ca.certPem,
+    authorize: () => {
+      throw new Error('policy store unavailable');
+    },
+  });
+  await assertRefusedBeforeBackend(allowedCaller);
+});
