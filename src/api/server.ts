@@ -1,5 +1,5 @@
 // The control plane's HTTP API: weft's /v1 resources and Cloud Foundry's policy API.
-import Fastify, { type FastifyBaseLogger } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger } from 'fastify';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Logger } from 'pino';
@@ -21,7 +21,9 @@ function createApp(logger: Logger, bodyLimit: number) {
   return Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     bodyLimit,
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
+    // Followers of the change stream never hang up on their own: closing must end their connections.
+    forceCloseConnections: true,
   }).withTypeProvider<TypeBoxTypeProvider>();
 }
 

@@ -7,7 +7,9 @@ export function appIdentityFromCert(peerCert: PeerCertificate | null | undefined
   // Node gives one OU as a string and repeated OUs as an array.
   const ou: string | string[] | undefined = peerCert?.subject?.OU;
   const units = typeof ou === 'string' ? [ou] : (ou ?? []);
-  const apps = units.filter((unit) => unit.startsWith(APP_OU_PREFIX)).map((unit) => unit.slice(APP_OU_PREFIX.length));
+  const apps = units
+    .filter((unit) => unit.startsWith(APP_OU_PREFIX))
+    .map((unit) => unit.slice(APP_OU_PREFIX.length));
   // Exactly one app: a certificate naming two apps is ambiguous and identifies nobody.
   return apps.length === 1 && apps[0] !== '' ? (apps[0] ?? null) : null;
 }

@@ -37,7 +37,9 @@ export interface IdentityCertificateRequest extends InstanceIdentity {
 }
 
 /** Creates a self-signed ECDSA P-256 platform CA that may sign leaf certificates only. */
-export async function createCa(opts: { commonName?: string; validityDays?: number } = {}): Promise<CaMaterial> {
+export async function createCa(
+  opts: { commonName?: string; validityDays?: number } = {},
+): Promise<CaMaterial> {
   const keys = await generateP256KeyPair();
   const now = Date.now();
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
@@ -83,7 +85,11 @@ export class Ca {
     req.dnsNames.forEach(assertDnsName);
     // DNS matching ignores case; lower-casing lets duplicates collapse.
     const names = [...new Set([...req.dnsNames, req.instanceGuid].map((name) => name.toLowerCase()))];
-    return this.issue(req, names.map((value) => ({ type: 'dns', value })), [x509.ExtendedKeyUsage.serverAuth]);
+    return this.issue(
+      req,
+      names.map((value) => ({ type: 'dns', value })),
+      [x509.ExtendedKeyUsage.serverAuth],
+    );
   }
 
   /** The instance identity certificate (CF_INSTANCE_CERT), usable for both ends of a TLS connection. */

@@ -18,7 +18,10 @@ export async function loadOrCreateCa(dir: string): Promise<Ca> {
   return loadCa(created.certPem, created.keyPem);
 }
 
-async function readPair(certPath: string, keyPath: string): Promise<{ certPem: string; keyPem: string } | null> {
+async function readPair(
+  certPath: string,
+  keyPath: string,
+): Promise<{ certPem: string; keyPem: string } | null> {
   const [certPem, keyPem] = await Promise.all([readIfPresent(certPath), readIfPresent(keyPath)]);
   if (certPem === null && keyPem === null) return null;
   if (certPem === null || keyPem === null) {

@@ -17,7 +17,8 @@ const GUID_CHARS = /^[A-Za-z0-9-]{1,63}$/;
 export function instanceSubject(id: InstanceIdentity): JsonName {
   const { instanceGuid, appGuid, spaceGuid, orgGuid } = id;
   for (const [field, value] of Object.entries({ instanceGuid, appGuid, spaceGuid, orgGuid })) {
-    if (!GUID_CHARS.test(value)) throw new CertificateRequestError(`invalid ${field}: ${JSON.stringify(value)}`);
+    if (!GUID_CHARS.test(value))
+      throw new CertificateRequestError(`invalid ${field}: ${JSON.stringify(value)}`);
   }
   return [
     { CN: [id.instanceGuid] },

@@ -11,13 +11,11 @@ export const P256_KEY_ALGORITHM: EcKeyGenParams = { name: 'ECDSA', namedCurve: '
 export const P256_SIGNING_ALGORITHM: EcdsaParams = { name: 'ECDSA', hash: 'SHA-256' };
 
 export async function generateP256KeyPair(): Promise<CryptoKeyPair> {
-  return (await webcrypto.subtle.generateKey(P256_KEY_ALGORITHM, true, ['sign', 'verify'])) as CryptoKeyPair;
+  return await webcrypto.subtle.generateKey(P256_KEY_ALGORITHM, true, ['sign', 'verify']);
 }
 
 export function privateKeyToPem(key: CryptoKey): string {
-  return KeyObject.from(key as webcrypto.CryptoKey)
-    .export({ type: 'pkcs8', format: 'pem' })
-    .toString();
+  return KeyObject.from(key).export({ type: 'pkcs8', format: 'pem' }).toString();
 }
 
 /** Imports a PEM private key (PKCS#8 or SEC1) as a P-256 signing key; throws for any other key type. */
@@ -27,9 +25,7 @@ export async function importP256PrivateKey(pem: string): Promise<CryptoKey> {
     throw new Error('private key is not an EC P-256 key');
   }
   const pkcs8 = key.export({ type: 'pkcs8', format: 'der' });
-  return (await webcrypto.subtle.importKey('pkcs8', pkcs8, P256_KEY_ALGORITHM, false, [
-    'sign',
-  ])) as CryptoKey;
+  return await webcrypto.subtle.importKey('pkcs8', pkcs8, P256_KEY_ALGORITHM, false, ['sign']);
 }
 
 export function isP256PublicKey(key: x509.PublicKey): boolean {

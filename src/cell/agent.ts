@@ -6,9 +6,11 @@ import { DnsServer } from '../dns/server.js';
 import { buildZone } from '../dns/zone.js';
 import { readHostResolvers } from '../dns/upstream.js';
 import { Enforcer } from '../enforcer/enforcer.js';
-import type { Cell, Change } from '../model/types.js';
+import type { Cell, Change, Snapshot } from '../model/types.js';
 import { allocateIp, gatewayAddress, parseCidr, parseIpv4 } from '../network/cidr.js';
 import { setupCellNetwork, teardownCellNetwork } from '../network/cell-network.js';
+import { detachContainer } from '../network/container-network.js';
+import { adoptContainer } from '../runtime/adopt.js';
 import { checkOverlay, readHostFacts } from '../network/overlay-choice.js';
 import { TlsProxy } from '../proxy/index.js';
 import type { StreamMessage } from '../api/stream.js';
@@ -40,6 +42,7 @@ const FIRST_UID = 40_000;
 const FIRST_PROXY_PORT = 40_000;
 const PROXY_PORTS_PER_INSTANCE = 8;
 const START_RETRY_MS = 2_000;
+const STOP_GRACE_MS = 3_000;
 
 export class CellAgent {
   private world: World | null = null;
@@ -71,7 +74,7 @@ export class CellAgent {
     const fail = (what: string) => (err: unknown) => logger.error({ err: String(err) }, `${what} failed`);
     this.kernel = new Coalescer(() => this.applyKernel(), fail('kernel update'));
     this.zone = new Coalescer(
-      async () => this.dns?.setZone(buildZone(this.requireWorld().toSnapshot())),
+      () => Promise.resolve(this.dns?.setZone(buildZone(this.requireWorld().toSnapshot()))),
       fail('DNS update'),
     );
     this.instances = new Coalescer(() => this.reconcileInstances(), fail('instance reconcile'));
@@ -92,21 +95,36 @@ export class CellAgent {
     );
   }
 
-  /** Registers, builds the host side of the overlay, and starts following; resolves once serving. */
+  /**
+   * Registers, builds the host side of the overlay, and starts following; resolves once serving. With
+   * the control plane unreachable, a cell that ran before starts from what it last knew.
+   */
   async start(): Promise<void> {
-    this.cell = await this.client.register(this.config.hostIp);
-    const caAnswer = await fetch(`${this.config.api}/v1/ca`, {
-      headers: { authorization: `Bearer ${this.config.token}` },
-    });
-    this.caPem = ((await caAnswer.json()) as { certificate: string }).certificate;
     const firstWorld = new Promise<void>((resolve) => (this.ready = resolve));
+    try {
+      this.cell = await this.client.register(this.config.hostIp);
+      this.caPem = await this.client.caCertificate();
+    } catch (err) {
+      const saved = await readSaved(this.paths.lastWorld);
+      if (!saved) throw err;
+      this.logger.warn({ err: String(err) }, 'control plane unreachable; starting from the last known state');
+      this.cell = saved.cell;
+      this.caPem = saved.caPem;
+      this.world = new World(saved.snapshot);
+      void this.onFirstWorld()
+        .then(() => this.everything())
+        .catch((e: unknown) => this.fatal(e));
+    }
     void this.follower.run();
     await firstWorld;
   }
 
+  /** Without cleanup, apps keep running and the kernel keeps enforcing; the next cell adopts them. */
   async stop(opts: { cleanup: boolean }): Promise<void> {
+    this.logger.info({ cleanup: opts.cleanup }, 'stopping the cell');
     this.follower.stop();
-    await Promise.all([...this.runners.values()].map((r) => r.stop()));
+    if (opts.cleanup) await Promise.all([...this.runners.values()].map((r) => r.stop()));
+    else for (const r of this.runners.values()) r.abandon();
     this.runners.clear();
     await this.proxy.close();
     await this.dns?.stop();
@@ -130,7 +148,9 @@ export class CellAgent {
     if (m.type === 'heartbeat') return;
     if (m.type === 'snapshot') {
       this.world = new World(m.snapshot);
-      void this.onFirstWorld().then(() => this.everything());
+      void this.onFirstWorld()
+        .then(() => this.everything())
+        .catch((err: unknown) => this.fatal(err));
       return;
     }
     if (!this.world?.apply(m.change) || !this.identity) return;
@@ -178,8 +198,40 @@ export class CellAgent {
       overlayCidr: world.overlayCidr,
       gatewayIp,
     };
+    await this.adoptOrSweep();
     this.logger.info({ subnet: this.cell.subnet, gatewayIp }, 'cell network ready');
     this.ready?.();
+  }
+
+  /** A cell that failed to come up must not look as if it serves: stop, and say why. */
+  private fatal(err: unknown): void {
+    this.logger.fatal({ err: String(err) }, 'the cell cannot start');
+    process.exitCode = 1;
+    process.kill(process.pid, 'SIGTERM');
+  }
+
+  /**
+   * Takes back the containers an earlier cell process left running, when the world still wants them
+   * here; removes the rest. Until then their traffic is denied, never allowed: the kernel table built
+   * from the plan has no entries for them.
+   */
+  private async adoptOrSweep(): Promise<void> {
+    const world = this.requireWorld();
+    for (const guid of await fs.readdir(this.paths.instancesDir).catch(() => [] as string[])) {
+      const state = await readInstanceState(this.paths.instanceState(guid));
+      const instance = world.tables.instance.get(guid);
+      const container = state?.pid ? await adoptContainer(guid, state.pid, state.netns) : null;
+      if (state && container && instance && isPlacedHere(instance, this.config.cellId, world)) {
+        const runner = this.runner(localPart(state));
+        this.runners.set(guid, runner);
+        await runner.start(container).catch((err: unknown) => this.startFailed(runner, err));
+        this.logger.info({ instance: guid }, 'adopted a running instance');
+        continue;
+      }
+      await container?.stop(STOP_GRACE_MS);
+      if (state) await detachContainer({ netns: state.netns, hostIface: state.hostIface });
+      await fs.rm(this.paths.instanceDir(guid), { recursive: true, force: true });
+    }
   }
 
   private locals(): LocalInstance[] {
@@ -224,21 +276,26 @@ export class CellAgent {
         uid: FIRST_UID + slot,
         proxyPorts: proxiedPorts(app, FIRST_PROXY_PORT + slot * PROXY_PORTS_PER_INSTANCE),
       };
-      const runner = new LocalInstanceRunner(local, {
-        api: this.client,
-        proxy: this.proxy,
-        paths: this.paths,
-        logger: this.logger,
-        gatewayIp: this.identity.gatewayIp,
-        caPem: () => this.caPem,
-        world: () => this.requireWorld(),
-        applyKernel: () => this.kernel.kick(),
-        allows: (caller, dest) => this.allows(caller, dest),
-      });
+      const runner = this.runner(local);
       this.runners.set(i.guid, runner);
       starting.push(runner.start().catch((err: unknown) => this.startFailed(runner, err)));
     }
     await Promise.all(starting);
+  }
+
+  private runner(local: LocalInstance): LocalInstanceRunner {
+    if (!this.identity) throw new Error('the cell network is not ready');
+    return new LocalInstanceRunner(local, {
+      api: this.client,
+      proxy: this.proxy,
+      paths: this.paths,
+      logger: this.logger,
+      gatewayIp: this.identity.gatewayIp,
+      caPem: () => this.caPem,
+      world: () => this.requireWorld(),
+      applyKernel: () => this.kernel.kick(),
+      allows: (caller, dest) => this.allows(caller, dest),
+    });
   }
 
   /** Undoes a half-made instance and tries again later; the control plane still wants it. */
@@ -265,9 +322,44 @@ export class CellAgent {
   }
 
   private async saveWorld(): Promise<void> {
-    const snapshot = this.requireWorld().toSnapshot();
+    if (!this.cell) return;
+    const saved: SavedState = {
+      cell: this.cell,
+      caPem: this.caPem,
+      snapshot: this.requireWorld().toSnapshot(),
+    };
     await fs.mkdir(this.paths.root, { recursive: true, mode: 0o700 });
-    await fs.writeFile(`${this.paths.lastWorld}.tmp`, JSON.stringify(snapshot), { mode: 0o600 });
+    await fs.writeFile(`${this.paths.lastWorld}.tmp`, JSON.stringify(saved), { mode: 0o600 });
     await fs.rename(`${this.paths.lastWorld}.tmp`, this.paths.lastWorld);
+  }
+}
+
+/** What a cell keeps on disk to start without the control plane. */
+interface SavedState {
+  cell: Cell;
+  caPem: string;
+  snapshot: Snapshot;
+}
+
+async function readSaved(file: string): Promise<SavedState | null> {
+  try {
+    return JSON.parse(await fs.readFile(file, 'utf8')) as SavedState;
+  } catch {
+    return null;
+  }
+}
+
+type InstanceStateFile = LocalInstance & { pid: number | null; env: Record<string, string> };
+
+function localPart(state: InstanceStateFile): LocalInstance {
+  const { guid, appGuid, index, ip, hostIface, netns, uid, proxyPorts } = state;
+  return { guid, appGuid, index, ip, hostIface, netns, uid, proxyPorts };
+}
+
+async function readInstanceState(file: string): Promise<InstanceStateFile | null> {
+  try {
+    return JSON.parse(await fs.readFile(file, 'utf8')) as InstanceStateFile;
+  } catch {
+    return null;
   }
 }

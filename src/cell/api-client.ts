@@ -35,11 +35,18 @@ export class CellApiClient {
     });
   }
 
-  private async call<T>(method: string, path: string, body: unknown): Promise<T> {
+  async caCertificate(): Promise<string> {
+    return (await this.call<{ certificate: string }>('GET', '/v1/ca')).certificate;
+  }
+
+  private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
     const res = await fetch(`${this.url}${path}`, {
       method,
-      headers: { authorization: `Bearer ${this.token}`, 'content-type': 'application/json' },
-      body: JSON.stringify(body),
+      headers: {
+        authorization: `Bearer ${this.token}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
       signal: AbortSignal.timeout(10_000),
     });
     const text = await res.text();

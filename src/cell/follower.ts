@@ -62,7 +62,7 @@ export class Follower {
       for await (const chunk of res.body) {
         clearTimeout(silence);
         silence = setTimeout(() => this.abort?.abort(), SILENCE_MS);
-        pending += decoder.decode(chunk as Uint8Array, { stream: true });
+        pending += decoder.decode(chunk, { stream: true });
         let nl: number;
         while ((nl = pending.indexOf('\n')) >= 0) {
           const line = pending.slice(0, nl);

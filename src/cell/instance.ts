@@ -1,6 +1,7 @@
 // One instance on this cell, from placement to removal: network, certificates, proxy listeners,
 // the container itself, health, reports to the control plane, and restarts with backoff.
 import fs from 'node:fs/promises';
+import path from 'node:path';
 import net from 'node:net';
 import type { Logger } from 'pino';
 import { generateKeyAndCsr } from '../ca/index.js';
@@ -14,7 +15,6 @@ import { APP_HTTP_PORT, C2C_TLS_PORT, FIRST_APP_TLS_PORT, type LocalInstance } f
 import type { CellPaths } from './paths.js';
 import type { World } from './world.js';
 import { APP_DIR, containerEnv, containerMounts } from './container-view.js';
-import { AppLog } from './app-log.js';
 
 export interface InstanceHost {
   api: CellApiClient;
@@ -40,14 +40,14 @@ export class LocalInstanceRunner {
   private restarts = 0;
   private served = '';
   private readonly log: Logger;
-  private readonly appLog: AppLog;
+  private readonly logFile: string;
 
   constructor(
     readonly local: LocalInstance,
     private readonly host: InstanceHost,
   ) {
     this.log = host.logger.child({ instance: local.guid, index: local.index });
-    this.appLog = new AppLog(host.paths.logFile(local.appGuid), local.index);
+    this.logFile = host.paths.logFile(local.appGuid, local.index);
   }
 
   private get app(): App {
@@ -56,15 +56,19 @@ export class LocalInstanceRunner {
     return app;
   }
 
-  async start(): Promise<void> {
+  /** Sets the instance up and starts its app, or takes over `adopted`, left running by an earlier cell. */
+  async start(adopted: Container | null = null): Promise<void> {
     const { local, host } = this;
     await fs.mkdir(host.paths.credentialsDir(local.guid), { recursive: true, mode: 0o700 });
-    await attachContainer({
-      netns: local.netns,
-      hostIface: local.hostIface,
-      ip: local.ip,
-      gatewayIp: host.gatewayIp,
-    });
+    await fs.mkdir(path.dirname(this.logFile), { recursive: true, mode: 0o700 });
+    if (!adopted) {
+      await attachContainer({
+        netns: local.netns,
+        hostIface: local.hostIface,
+        ip: local.ip,
+        gatewayIp: host.gatewayIp,
+      });
+    }
     await this.refreshIdentity();
     const c2c = await this.issueC2c();
     const app = this.app;
@@ -79,7 +83,7 @@ export class LocalInstanceRunner {
       });
     }
     await host.applyKernel();
-    void this.run();
+    void this.run(adopted);
   }
 
   /** Called on every change to the world: re-issues the 61443 certificate when the names changed. */
@@ -104,7 +108,11 @@ export class LocalInstanceRunner {
       await this.host.proxy.removeInstance(proxyGuid(this.local.guid, p.port));
     await detachContainer({ netns: this.local.netns, hostIface: this.local.hostIface });
     await fs.rm(this.host.paths.instanceDir(this.local.guid), { recursive: true, force: true });
-    await this.appLog.close();
+  }
+
+  /** The cell is stopping without cleaning up: the app keeps running for the next cell to adopt. */
+  abandon(): void {
+    this.stopping = true;
   }
 
   private names(): string[] {
@@ -153,34 +161,14 @@ export class LocalInstanceRunner {
   }
 
   /** Runs the app until it is stopped, restarting it with backoff when it exits on its own. */
-  private async run(): Promise<void> {
+  private async run(adopted: Container | null): Promise<void> {
+    let running = adopted;
     while (!this.stopping) {
-      await this.host.api
-        .report(this.local.guid, 'STARTING', this.local.ip)
-        .catch((err: unknown) => this.reportFailed(err));
       const app = this.app;
       const started = Date.now();
       const env = containerEnv(this.host.world(), app, this.local);
-      try {
-        this.container = await startContainer(
-          {
-            id: this.local.guid,
-            netns: this.local.netns,
-            command: app.command,
-            cwd: APP_DIR,
-            env,
-            uid: this.local.uid,
-            gid: this.local.uid,
-            memoryMb: app.memoryMb,
-            hostname: this.local.guid.slice(0, 8),
-            mounts: containerMounts(this.host.paths, app, this.local.guid),
-          },
-          { onOutput: (stream, line) => this.appLog.write(stream, line), onLog: (m) => this.log.warn(m) },
-        );
-      } catch (err) {
-        this.log.error({ err: String(err) }, 'instance failed to start');
-        this.container = null;
-      }
+      this.container = running ?? (await this.startApp(app, env));
+      running = null;
       await fs.writeFile(
         this.host.paths.instanceState(this.local.guid),
         JSON.stringify({ ...this.local, pid: this.container?.pid ?? null, env }),
@@ -192,22 +180,54 @@ export class LocalInstanceRunner {
           this.waitHealthy(app).then(() => true),
           exited.then(() => false),
         ]);
-        if (healthy) {
-          await this.host.api
-            .report(this.local.guid, 'RUNNING', this.local.ip)
-            .catch((err: unknown) => this.reportFailed(err));
-        }
+        if (healthy) await this.report('RUNNING');
         const exit = await exited;
         if (this.stopping) return;
-        this.appLog.write('stderr', `instance exited (${exit.code ?? exit.signal}); restarting`);
+        this.note(`instance exited (${exit.code ?? exit.signal ?? 'status unknown'}); restarting`);
       }
       if (Date.now() - started > MAX_BACKOFF_MS) this.restarts = 0;
-      await this.host.api
-        .report(this.local.guid, 'CRASHED', this.local.ip)
-        .catch((err: unknown) => this.reportFailed(err));
+      await this.report('CRASHED');
       const backoff = Math.min(1000 * 2 ** this.restarts++, MAX_BACKOFF_MS);
       await new Promise((r) => setTimeout(r, backoff));
     }
+  }
+
+  private async startApp(app: App, env: Record<string, string>): Promise<Container | null> {
+    await this.report('STARTING');
+    try {
+      return await startContainer(
+        {
+          id: this.local.guid,
+          netns: this.local.netns,
+          command: app.command,
+          cwd: APP_DIR,
+          env,
+          uid: this.local.uid,
+          gid: this.local.uid,
+          memoryMb: app.memoryMb,
+          hostname: this.local.guid.slice(0, 8),
+          mounts: containerMounts(this.host.paths, app, this.local.guid),
+        },
+        { logFile: this.logFile, onLog: (m) => this.log.warn(m) },
+      );
+    } catch (err) {
+      this.log.error({ err: String(err) }, 'instance failed to start');
+      this.note(`failed to start: ${String(err)}`);
+      return null;
+    }
+  }
+
+  private async report(state: 'STARTING' | 'RUNNING' | 'CRASHED'): Promise<void> {
+    try {
+      await this.host.api.report(this.local.guid, state, this.local.ip);
+    } catch (err) {
+      this.log.warn({ err: String(err) }, 'could not report to the control plane');
+    }
+  }
+
+  /** A line of the cell's own in the instance's log, as Cloud Foundry's [CELL] lines. */
+  private note(message: string): void {
+    void fs.appendFile(this.logFile, `[CELL] ${message}\n`).catch(() => undefined);
   }
 
   /** Healthy once the app accepts connections on its first port, as Cloud Foundry's port check does. */
@@ -223,10 +243,6 @@ export class LocalInstanceRunner {
       if (ok) return;
       await new Promise((r) => setTimeout(r, HEALTH_POLL_MS));
     }
-  }
-
-  private reportFailed(err: unknown): void {
-    this.log.warn({ err: String(err) }, 'could not report to the control plane');
   }
 }
 

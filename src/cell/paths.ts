@@ -17,8 +17,17 @@ export class CellPaths {
     return path.join(this.instanceDir(guid), 'state.json');
   }
 
-  logFile(appGuid: string): string {
-    return path.join(this.root, 'logs', `${appGuid}.log`);
+  /** One file per app instance index, written by the app itself (see runtime/container.ts). */
+  logFile(appGuid: string, index: number): string {
+    return path.join(this.logDir(appGuid), `${index}.log`);
+  }
+
+  logDir(appGuid: string): string {
+    return path.join(this.root, 'logs', appGuid);
+  }
+
+  get instancesDir(): string {
+    return path.join(this.root, 'instances');
   }
 
   get trustBundle(): string {

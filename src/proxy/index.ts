@@ -1,5 +1,11 @@
 export { TlsProxy } from './tls-proxy.js';
 export type { ProxyStats, TlsProxyOptions } from './tls-proxy.js';
-export type { Endpoint, InstanceCounters, InstanceSpec, InstanceStats, MtlsPolicy } from './instance-listener.js';
+export type {
+  Endpoint,
+  InstanceCounters,
+  InstanceSpec,
+  InstanceStats,
+  MtlsPolicy,
+} from './instance-listener.js';
 export { DEFAULT_TLS_SETTINGS } from './tls-settings.js';
 export type { Credentials, TlsSettings } from './tls-settings.js';

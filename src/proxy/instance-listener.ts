@@ -44,9 +44,9 @@ export interface InstanceStats extends InstanceCounters {
   certNotAfterMs: number;
 }
 
-// tls.Server reads these two fields afresh for every accepted connection (Node's
-// tlsConnectionListener), which lets mTLS be switched without a new listener.
-type ClientCertSwitch = Server & { requestCert: boolean; rejectUnauthorized: boolean };
+// tls.Server reads this field afresh for every accepted connection (Node's tlsConnectionListener),
+// which lets mTLS be switched without a new listener.
+type ClientCertSwitch = Server & { requestCert: boolean };
 
 export function zeroCounters(): InstanceCounters {
   return {
@@ -71,6 +71,7 @@ export class InstanceListener {
   private certNotAfterMs = 0;
   private activeConnections = 0;
   private address: Endpoint;
+  private listening: Promise<void> | null = null;
 
   constructor(
     private readonly spec: InstanceSpec,
@@ -81,7 +82,6 @@ export class InstanceListener {
     this.mtls = spec.mtls ?? null;
     this.address = spec.listen;
     this.server = createServer({
-      allowHalfOpen: true,
       handshakeTimeout: settings.handshakeTimeoutMs,
       rejectUnauthorized: true,
     }) as ClientCertSwitch;
@@ -96,13 +96,14 @@ export class InstanceListener {
   }
 
   async listen(): Promise<Endpoint> {
-    await new Promise<void>((resolve, reject) => {
+    this.listening = new Promise<void>((resolve, reject) => {
       this.server.once('error', reject);
       this.server.listen(this.spec.listen.port, this.spec.listen.host, () => {
         this.server.off('error', reject);
         resolve();
       });
     });
+    await this.listening;
     const bound = this.server.address() as AddressInfo;
     this.address = { host: bound.address, port: bound.port };
     return this.address;
@@ -130,6 +131,8 @@ export class InstanceListener {
 
   /** Stops accepting and ends every connection of this instance, the backend side included. */
   async close(): Promise<void> {
+    // An instance removed while its listener is still binding must not end up listening afterwards.
+    await this.listening?.catch(() => undefined);
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     for (const socket of this.sockets) socket.destroy();
     await closed;
@@ -161,18 +164,29 @@ export class InstanceListener {
   private onHandshakeFailure(err: Error, socket: TLSSocket): void {
     this.counters.handshakeFailures++;
     const code = (err as NodeJS.ErrnoException).code;
-    const callerApp = this.mtls ? appIdentityFromCert(socket.getPeerCertificate()) : undefined;
-    this.log.debug({ instance: this.spec.guid, code, callerApp, err: err.message }, 'TLS handshake failed');
+    if (this.mtls) {
+      const callerApp = appIdentityFromCert(socket.getPeerCertificate());
+      this.log.warn({ instance: this.spec.guid, code, callerApp }, 'mTLS caller refused in handshake');
+    } else {
+      this.log.debug({ instance: this.spec.guid, code, err: err.message }, 'TLS handshake failed');
+    }
     socket.destroy();
   }
 
   private onSecure(socket: TLSSocket): void {
+    // Half-open only once secure: a client that sends EOF mid-handshake must be dropped at once,
+    // not left waiting for the handshake timeout; after it, a half-close is part of the stream.
+    socket.allowHalfOpen = true;
     if (!this.admits(socket)) {
       this.counters.connectionsRefused++;
       socket.destroy();
       return;
     }
-    const backend = connect({ host: this.spec.backend.host, port: this.spec.backend.port, allowHalfOpen: true });
+    const backend = connect({
+      host: this.spec.backend.host,
+      port: this.spec.backend.port,
+      allowHalfOpen: true,
+    });
     this.hold(backend);
     this.counters.connectionsProxied++;
     this.activeConnections++;
@@ -195,7 +209,10 @@ export class InstanceListener {
     if (mtls === null) return true;
     const callerApp = appIdentityFromCert(socket.getPeerCertificate());
     if (!socket.authorized || callerApp === null) {
-      this.log.warn({ instance: this.spec.guid, callerApp }, 'mTLS caller refused: no valid instance identity');
+      this.log.warn(
+        { instance: this.spec.guid, callerApp },
+        'mTLS caller refused: no valid instance identity',
+      );
       return false;
     }
     let allowed = false;
@@ -204,7 +221,8 @@ export class InstanceListener {
     } catch (err) {
       this.log.error({ instance: this.spec.guid, callerApp, err }, 'mTLS authorize() threw; refusing');
     }
-    if (!allowed) this.log.warn({ instance: this.spec.guid, callerApp }, 'mTLS caller refused: app not authorized');
+    if (!allowed)
+      this.log.warn({ instance: this.spec.guid, callerApp }, 'mTLS caller refused: app not authorized');
     return allowed;
   }
 }

@@ -79,6 +79,12 @@ export async function createMemoryCgroup(id: string, memoryMb: number): Promise<
   return { dir, procsFile: path.join(dir, 'cgroup.procs'), limitFile, remove: () => removeCgroup(dir) };
 }
 
+/** Removes the memory cgroup of container `id`, if the host has one; used for adopted containers. */
+export async function removeMemoryCgroup(id: string): Promise<void> {
+  const hierarchy = await memoryHierarchy();
+  if (hierarchy !== undefined) await removeCgroup(path.join(hierarchy.root, 'weft', id));
+}
+
 // The kernel refuses rmdir while the last exiting tasks are still being torn down, which takes a moment.
 async function removeCgroup(dir: string): Promise<void> {
   for (let attempt = 0; ; attempt++) {

@@ -1,7 +1,7 @@
 // Runs an app as a container made from Linux namespaces: the network namespace prepared by attachContainer,
 // fresh mount/PID/UTS/IPC namespaces from unshare, and container-init.sh as the namespace's PID 1.
 import { spawn } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { open, readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import type { Duplex } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -34,7 +34,13 @@ export interface Container {
 }
 
 export interface StartHandlers {
-  onOutput: (stream: 'stdout' | 'stderr', line: string) => void;
+  /** Each line the app writes; or, with `logFile`, the app writes straight to that file instead. */
+  onOutput?: (stream: 'stdout' | 'stderr', line: string) => void;
+  /**
+   * Appended to by the app itself, with no pipe through the cell: the container then outlives a cell
+   * that stops without cleaning up, and a restarted cell can adopt it (adopt.ts).
+   */
+  logFile?: string;
   /** Operational notes about the container, such as a missing memory controller. */
   onLog?: (message: string) => void;
 }
@@ -56,6 +62,7 @@ export async function startContainer(spec: ContainerSpec, handlers: StartHandler
     log(`no memory cgroup controller on this host: ${spec.id} runs without a memory limit`);
   }
 
+  const output = handlers.logFile !== undefined ? await open(handlers.logFile, 'a', 0o600) : undefined;
   const child = spawn(
     'nsenter',
     [
@@ -78,23 +85,24 @@ export async function startContainer(spec: ContainerSpec, handlers: StartHandler
     {
       // Its own session, so a signal meant for the cell's terminal does not reach the apps.
       detached: true,
-      stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
+      stdio: ['ignore', output?.fd ?? 'pipe', output?.fd ?? 'pipe', 'pipe'],
       env: rootProcessEnv(spec.env),
     },
   );
 
+  await output?.close();
   const setupErrors: string[] = [];
   let ready = false;
-  const { stdout, stderr } = child;
   const readyPipe = child.stdio[3] as Duplex | null;
-  if (!stdout || !stderr || !readyPipe) throw new Error('container pipes missing');
+  if (!readyPipe) throw new Error('container pipes missing');
   for (const [stream, input] of [
-    ['stdout', stdout],
-    ['stderr', stderr],
+    ['stdout', child.stdout],
+    ['stderr', child.stderr],
   ] as const) {
+    if (!input) continue;
     createInterface({ input, crlfDelay: Infinity }).on('line', (line) => {
       if (!ready && stream === 'stderr') setupErrors.push(line);
-      handlers.onOutput(stream, line);
+      handlers.onOutput?.(stream, line);
     });
   }
 
@@ -121,7 +129,7 @@ export async function startContainer(spec: ContainerSpec, handlers: StartHandler
   if (!becameReady) {
     const exit = await exited;
     throw new Error(
-      `container ${spec.id} failed to start (exit ${exit.code ?? exit.signal}): ${setupErrors.join(' / ') || 'no message'}`,
+      `container ${spec.id} failed to start (exit ${exit.code ?? exit.signal}): ${setupErrors.join(' / ') || (handlers.logFile !== undefined ? `see ${handlers.logFile}` : 'no message')}`,
     );
   }
   ready = true;
@@ -135,8 +143,18 @@ export async function startContainer(spec: ContainerSpec, handlers: StartHandler
   });
   readyPipe.end('go\n');
 
+  return containerHandle(pid, exited, () => hasExited, cgroup?.limitFile);
+}
+
+/** Stop and wait for a container whose init has host PID `pid`, however it was started. */
+export function containerHandle(
+  pid: number,
+  exited: Promise<ContainerExit>,
+  hasExited: () => boolean,
+  memoryLimitFile: string | undefined,
+): Container {
   const signal = (sig: NodeJS.Signals): void => {
-    if (hasExited) return;
+    if (hasExited()) return;
     try {
       process.kill(pid, sig);
     } catch (err) {
@@ -146,7 +164,7 @@ export async function startContainer(spec: ContainerSpec, handlers: StartHandler
 
   return {
     pid,
-    memoryLimitFile: cgroup?.limitFile,
+    memoryLimitFile,
     exited,
     async stop(graceMs: number): Promise<void> {
       signal('SIGTERM');

@@ -1,4 +1,5 @@
 // Follows GET /v1/watch as a cell would, keeping every message it received, in order.
+import http from 'node:http';
 import type { StreamMessage } from '../../src/api/stream.js';
 
 const WAIT_MS = 30_000;
@@ -7,59 +8,65 @@ export interface Watch {
   readonly messages: StreamMessage[];
   /** Resolves with the first message (seen already or yet to come) that matches. */
   until(match: (m: StreamMessage) => boolean, what: string): Promise<StreamMessage>;
+  /** Resolves once the server ended the stream. */
+  ended(): Promise<void>;
   close(): void;
 }
 
 export async function watch(url: string, token: string, since: number): Promise<Watch> {
-  const abort = new AbortController();
-  const res = await fetch(`${url}/v1/watch?since=${since}`, {
-    headers: { authorization: `Bearer ${token}` },
-    signal: abort.signal,
+  const req = http.get(`${url}/v1/watch?since=${since}`, { headers: { authorization: `Bearer ${token}` } });
+  const res = await new Promise<http.IncomingMessage>((resolve, reject) => {
+    req.once('response', resolve);
+    req.once('error', reject);
   });
-  if (res.status !== 200 || !res.body) throw new Error(`watch answered ${res.status}: ${await res.text()}`);
+  res.setEncoding('utf8');
+  if (res.statusCode !== 200) {
+    let body = '';
+    for await (const chunk of res) body += String(chunk);
+    throw new Error(`watch answered ${res.statusCode}: ${body}`);
+  }
+
   const messages: StreamMessage[] = [];
   const waiters = new Set<() => void>();
-  let ended: Error | null = null;
-
-  void (async () => {
-    const decoder = new TextDecoder();
-    let buffered = '';
-    try {
-      for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
-        buffered += decoder.decode(chunk, { stream: true });
-        let newline: number;
-        while ((newline = buffered.indexOf('\n')) >= 0) {
-          messages.push(JSON.parse(buffered.slice(0, newline)) as StreamMessage);
-          buffered = buffered.slice(newline + 1);
-        }
-        waiters.forEach((w) => w());
-      }
-      ended = new Error('the change stream ended');
-    } catch (err) {
-      ended = err instanceof Error ? err : new Error(String(err));
+  let finished = false;
+  let buffered = '';
+  res.on('data', (chunk: string) => {
+    buffered += chunk;
+    let newline: number;
+    while ((newline = buffered.indexOf('\n')) >= 0) {
+      messages.push(JSON.parse(buffered.slice(0, newline)) as StreamMessage);
+      buffered = buffered.slice(newline + 1);
     }
     waiters.forEach((w) => w());
-  })();
+  });
+  const end = () => {
+    finished = true;
+    waiters.forEach((w) => w());
+  };
+  res.once('close', end);
+  req.once('error', end);
+
+  const waitFor = <T>(found: () => T | undefined, what: string) =>
+    new Promise<T>((resolve, reject) => {
+      const check = () => {
+        const value = found();
+        if (value !== undefined) done(() => resolve(value));
+        else if (finished) done(() => reject(new Error(`waiting for ${what}: the change stream ended`)));
+      };
+      const timer = setTimeout(() => done(() => reject(new Error(`no ${what} within ${WAIT_MS} ms`))), WAIT_MS);
+      const done = (settle: () => void) => {
+        clearTimeout(timer);
+        waiters.delete(check);
+        settle();
+      };
+      waiters.add(check);
+      check();
+    });
 
   return {
     messages,
-    until(match, what) {
-      return new Promise((resolve, reject) => {
-        const check = () => {
-          const found = messages.find(match);
-          if (found) done(() => resolve(found));
-          else if (ended) done(() => reject(new Error(`waiting for ${what}: ${ended?.message}`)));
-        };
-        const timer = setTimeout(() => done(() => reject(new Error(`no ${what} within ${WAIT_MS} ms`))), WAIT_MS);
-        const done = (settle: () => void) => {
-          clearTimeout(timer);
-          waiters.delete(check);
-          settle();
-        };
-        waiters.add(check);
-        check();
-      });
-    },
-    close: () => abort.abort(),
+    until: (match, what) => waitFor(() => messages.find(match), what),
+    ended: () => waitFor(() => (finished ? true : undefined), 'the end of the stream').then(() => undefined),
+    close: () => req.destroy(),
   };
 }

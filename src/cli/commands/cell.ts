@@ -70,6 +70,8 @@ export function registerCellCommands(program: Command): void {
     console.log(`weft cell ${flags.id} running`);
     await untilSignal();
     await agent.stop({ cleanup: flags.cleanup });
+    // Containers left running for the next cell (and their watchers) would keep the process alive.
+    process.exit();
   });
 
   addCellFlags(
@@ -86,5 +88,6 @@ export function registerCellCommands(program: Command): void {
     await untilSignal();
     await agent.stop({ cleanup: flags.cleanup });
     await cp.close();
+    process.exit();
   });
 }

@@ -1,6 +1,8 @@
 // `weft ssh` and `weft logs`: they reach an instance through the cell that runs it, so they work on
 // that cell's host (the one host of `weft up`), as root.
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import { createInterface } from 'node:readline';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { CellPaths } from '../../cell/paths.js';
@@ -64,14 +66,33 @@ export function registerInstanceAccess(program: Command): void {
     .command('logs')
     .argument('<app>', 'app name')
     .option('--recent', 'print what was logged and stop, instead of following')
-    .description('show an app’s output (stdout and stderr of every instance on this host)')
+    .description('show an app’s output (every instance on this host), tagged as Cloud Foundry tags it')
     .action(async (name: string, flags: { recent?: boolean }) => {
       const s = openSession();
       const app = await findApp(s, requireTarget(s).space, name);
-      const file = cellPaths().logFile(app.guid);
-      const tail = await import('node:child_process').then(({ spawn }) =>
-        spawn('tail', flags.recent ? ['-n', '+1', file] : ['-n', '+1', '-F', file], { stdio: 'inherit' }),
+      const dir = cellPaths().logDir(app.guid);
+      const files = fs.existsSync(dir)
+        ? fs
+            .readdirSync(dir)
+            .filter((f) => f.endsWith('.log'))
+            .sort()
+        : [];
+      if (files.length === 0) throw new Error(`No logs for '${name}' on this host`);
+      // tail names each file in a "==> FILE <==" line before its lines; that gives each line's instance.
+      const tail = spawn(
+        'tail',
+        ['-v', '-n', flags.recent ? '+1' : '20', ...(flags.recent ? [] : ['-F']), ...files],
+        {
+          cwd: dir,
+          stdio: ['ignore', 'pipe', 'inherit'],
+        },
       );
+      let index = '?';
+      createInterface({ input: tail.stdout }).on('line', (line) => {
+        const header = /^==> (\d+)\.log <==$/.exec(line);
+        if (header) index = header[1] ?? '?';
+        else if (line !== '') console.log(`[APP/PROC/WEB/${index}] ${line}`);
+      });
       await new Promise((resolve) => tail.on('close', resolve));
     });
 }

@@ -114,3 +114,16 @@ for (const kind of DATABASE_KINDS) {
     });
   });
 }
+
+// Without a generous test timeout a regression here would hang the suite instead of failing it.
+test('stopping the server ends the streams of followers still connected', { timeout: 120_000 }, async () => {
+  const server = await startServer();
+  try {
+    const w = await watch(server.url, server.adminToken, 0);
+    await w.until((m) => m.type === 'snapshot', 'the snapshot');
+    await server.stop();
+    await w.ended();
+  } finally {
+    await server.stop();
+  }
+});

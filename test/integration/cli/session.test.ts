@@ -310,6 +310,24 @@ describe('a session with the weft CLI', () => {
     );
   });
 
+  test('api shows and sets the endpoint, and a different endpoint needs a new login', async () => {
+    const config = path.join(work, 'api.json');
+    const user = (...args: string[]) => weft(args, { config, home: server.home });
+    assert.match(succeeded(await user('api')), /No API endpoint set/);
+    assert.match(
+      succeeded(await user('api', `${server.url}/`)),
+      new RegExp(`API endpoint:\\s+${server.url}\n`),
+    );
+    succeeded(await user('login'));
+    succeeded(await user('api', server.url));
+    assert.match(succeeded(await user('target')), /user:\s+admin/, 'the same endpoint keeps the login');
+    failedWith(await user('api', `http://127.0.0.1:${await closedPort()}`), /cannot reach the weft API/);
+    failedWith(await user('api', 'ftp://example.com'), /expected an http:\/\/ or https:\/\/ URL/);
+    const other = server.url.replace('127.0.0.1', 'localhost');
+    assert.match(succeeded(await user('api', other)), /Not logged in/);
+    failedWith(await user('apps'), /Not logged in\. Use 'weft login'/);
+  });
+
   test('a space developer may write policies in their space and is refused elsewhere', async () => {
     const created = succeeded(await admin('create-token', 'dev1', '--role', 'space_developer', '-s', 's1'));
     const token = /token:\s+(weft_\S+)/.exec(created)?.[1];

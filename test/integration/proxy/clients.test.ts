@@ -2,7 +2,16 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { TlsProxy } from '../../../src/proxy/index.js';
-import { newCa, requestOnNewConnection, run, scratchDir, serverCredentials, startBackend, type Backend, type Scratch } from './fixtures.js';
+import {
+  newCa,
+  requestOnNewConnection,
+  run,
+  scratchDir,
+  serverCredentials,
+  startBackend,
+  type Backend,
+  type Scratch,
+} from './fixtures.js';
 
 const ROUTE = 'app-b.apps.internal';
 const PYTHON_CLIENT = `
@@ -47,14 +56,29 @@ after(async () => {
 
 test('curl verifies the route name against the platform CA and reaches the app', async () => {
   const url = `https://${ROUTE}:${port}/curl`;
-  const result = await run('curl', ['-sS', '--fail', '--cacert', caFile, '--resolve', `${ROUTE}:${port}:127.0.0.1`, url]);
+  const result = await run('curl', [
+    '-sS',
+    '--fail',
+    '--cacert',
+    caFile,
+    '--resolve',
+    `${ROUTE}:${port}:127.0.0.1`,
+    url,
+  ]);
   assert.equal(result.code, 0, result.stderr);
   assert.equal(result.stdout, 'backend says hi to /curl');
 });
 
 test('curl refuses a name the certificate does not carry', async () => {
   const url = `https://app-c.apps.internal:${port}/`;
-  const result = await run('curl', ['-sS', '--cacert', caFile, '--resolve', `app-c.apps.internal:${port}:127.0.0.1`, url]);
+  const result = await run('curl', [
+    '-sS',
+    '--cacert',
+    caFile,
+    '--resolve',
+    `app-c.apps.internal:${port}:127.0.0.1`,
+    url,
+  ]);
   assert.notEqual(result.code, 0);
   assert.match(result.stderr, /certificate|SSL/i);
 });
@@ -63,8 +87,19 @@ test('openssl s_client verifies the chain and the per-instance name', async () =
   const request = `GET /openssl HTTP/1.1\r\nHost: ${ROUTE}\r\nConnection: close\r\n\r\n`;
   const result = await run(
     'openssl',
-    ['s_client', '-connect', `127.0.0.1:${port}`, '-servername', `0.${ROUTE}`, '-verify_return_error',
-      '-verify_hostname', `0.${ROUTE}`, '-CAfile', caFile, '-ign_eof'],
+    [
+      's_client',
+      '-connect',
+      `127.0.0.1:${port}`,
+      '-servername',
+      `0.${ROUTE}`,
+      '-verify_return_error',
+      '-verify_hostname',
+      `0.${ROUTE}`,
+      '-CAfile',
+      caFile,
+      '-ign_eof',
+    ],
     request,
   );
   assert.equal(result.code, 0, result.stderr);
@@ -80,12 +115,26 @@ test('a Python ssl client with default verification reaches the app', async () =
   assert.match(result.stdout, /backend says hi to \/python/);
 });
 
-for (const [flag, accepted] of [['-tls1_1', false], ['-tls1_2', true], ['-tls1_3', true]] as const) {
+for (const [flag, accepted] of [
+  ['-tls1_1', false],
+  ['-tls1_2', true],
+  ['-tls1_3', true],
+] as const) {
   test(`the proxy ${accepted ? 'accepts' : 'refuses'} ${flag.replace('-', '')}`, async () => {
     // SECLEVEL=0 lets the client offer TLS 1.1 at all, so a refusal comes from the proxy.
     const result = await run(
       'openssl',
-      ['s_client', '-connect', `127.0.0.1:${port}`, flag, '-cipher', 'DEFAULT@SECLEVEL=0', '-CAfile', caFile, '-verify_return_error'],
+      [
+        's_client',
+        '-connect',
+        `127.0.0.1:${port}`,
+        flag,
+        '-cipher',
+        'DEFAULT@SECLEVEL=0',
+        '-CAfile',
+        caFile,
+        '-verify_return_error',
+      ],
       'Q\n',
     );
     if (accepted) {

@@ -17,7 +17,11 @@ export async function newCa(): Promise<Ca> {
 }
 
 /** Key and c2c certificate for an instance of app-b serving the given internal route names. */
-export async function serverCredentials(ca: Ca, dnsNames: string[], instanceGuid = 'instance-b-0'): Promise<Credentials> {
+export async function serverCredentials(
+  ca: Ca,
+  dnsNames: string[],
+  instanceGuid = 'instance-b-0',
+): Promise<Credentials> {
   const { keyPem, csrPem } = await generateKeyAndCsr(instanceGuid);
   const certPem = await ca.issueC2c({ ...APP_B, instanceGuid, csrPem, dnsNames });
   return { certPem, keyPem };
@@ -154,7 +158,13 @@ export function requestOnNewConnection(opts: {
 }): Promise<RawExchange> {
   return new Promise((resolve, reject) => {
     let session = opts.session;
-    const socket = tlsConnect({ host: '127.0.0.1', port: opts.port, servername: opts.servername, ca: opts.caPem, session });
+    const socket = tlsConnect({
+      host: '127.0.0.1',
+      port: opts.port,
+      servername: opts.servername,
+      ca: opts.caPem,
+      session,
+    });
     socket.on('session', (ticket: Buffer) => (session = ticket));
     socket.on('secureConnect', () => socket.write(`GET / HTTP/1.1\r\nHost: ${opts.servername}\r\n\r\n`));
     socket.once('data', (chunk: Buffer) => {

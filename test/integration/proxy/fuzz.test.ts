@@ -57,7 +57,11 @@ async function captureClientHello(): Promise<Buffer> {
           socket.destroy();
         }),
       );
-      const client = connect({ host: '127.0.0.1', port: (sink.address() as AddressInfo).port, servername: ROUTE });
+      const client = connect({
+        host: '127.0.0.1',
+        port: (sink.address() as AddressInfo).port,
+        servername: ROUTE,
+      });
       client.on('error', () => client.destroy());
     });
   } finally {
@@ -79,7 +83,10 @@ function mutations(hello: Buffer, random: (limit: number) => number): Buffer[] {
         break;
       case 2: {
         const flipped = Buffer.from(hello);
-        for (let f = 0; f < 1 + int(8); f++) flipped[int(flipped.length)] ^= 1 << int(8);
+        for (let f = 0; f < 1 + int(8); f++) {
+          const at = int(flipped.length);
+          flipped.writeUInt8(flipped.readUInt8(at) ^ (1 << int(8)), at);
+        }
         cases.push(flipped);
         break;
       }
@@ -109,7 +116,8 @@ test('garbage and mangled ClientHellos are dropped as handshake failures and the
   const before = proxy.stats().totals;
   for (let i = 0; i < cases.length; i += 8) {
     await Promise.all(cases.slice(i, i + 8).map(sendAndWaitForClose));
-    if (i % 80 === 0) assert.equal((await httpsGet({ port, servername: ROUTE, caPem: ca.certPem })).status, 200);
+    if (i % 80 === 0)
+      assert.equal((await httpsGet({ port, servername: ROUTE, caPem: ca.certPem })).status, 200);
   }
   assert.equal((await httpsGet({ port, servername: ROUTE, caPem: ca.certPem })).status, 200);
   const after = proxy.stats().totals;

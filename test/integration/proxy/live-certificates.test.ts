@@ -66,7 +66,15 @@ test('a mapped route is served to new handshakes at once while an open connectio
 
     assert.equal((await get(ROUTE_V2)).body, 'backend says hi to /');
     const caFile = await scratch.write('ca.crt', ca.certPem);
-    const curl = await run('curl', ['-sS', '--fail', '--cacert', caFile, '--resolve', `${ROUTE_V2}:${port}:127.0.0.1`, `https://${ROUTE_V2}:${port}/v2`]);
+    const curl = await run('curl', [
+      '-sS',
+      '--fail',
+      '--cacert',
+      caFile,
+      '--resolve',
+      `${ROUTE_V2}:${port}:127.0.0.1`,
+      `https://${ROUTE_V2}:${port}/v2`,
+    ]);
     assert.equal(curl.stdout, 'backend says hi to /v2', curl.stderr);
 
     const after = await get(ROUTE, agent);
@@ -139,7 +147,12 @@ test('100 certificate swaps under keep-alive and new-connection traffic fail no 
 test('sessions issued before a swap still resume after it', async () => {
   const first = await requestOnNewConnection({ port, servername: ROUTE, caPem: ca.certPem });
   proxy.updateCredentials(GUID, await serverCredentials(ca, [ROUTE]));
-  const resumed = await requestOnNewConnection({ port, servername: ROUTE, caPem: ca.certPem, session: first.session });
+  const resumed = await requestOnNewConnection({
+    port,
+    servername: ROUTE,
+    caPem: ca.certPem,
+    session: first.session,
+  });
   assert.equal(resumed.reused, true);
 });
 
@@ -150,5 +163,8 @@ test('credentials whose key does not match the certificate are refused and the o
   assert.throws(() => proxy.updateCredentials(GUID, { certPem: other.certPem, keyPem: good.keyPem }));
   const res = await get(ROUTE);
   assert.equal(res.body, 'backend says hi to /');
-  assert.equal((res.socket as TLSSocket).getPeerX509Certificate()?.raw.equals(new X509Certificate(good.certPem).raw), true);
+  assert.equal(
+    (res.socket as TLSSocket).getPeerX509Certificate()?.raw.equals(new X509Certificate(good.certPem).raw),
+    true,
+  );
 });

@@ -34,7 +34,10 @@ before(async () => {
   allowedCaller = await identityCredentials(ca, ALLOWED_APP);
   otherCaller = await identityCredentials(ca, OTHER_APP);
   foreignCaller = await identityCredentials(await newCa(), ALLOWED_APP);
-  const logger = pino({ level: 'warn' }, { write: (line: string) => refusals.push(JSON.parse(line) as LogLine) });
+  const logger = pino(
+    { level: 'warn' },
+    { write: (line: string) => refusals.push(JSON.parse(line) as LogLine) },
+  );
   proxy = new TlsProxy({ logger });
   ({ port } = await proxy.addInstance({
     guid: GUID,

@@ -52,7 +52,7 @@ async function addInstance(backendPort = echoPort): Promise<{ guid: string; port
 
 function tlsClient(port: number): Promise<TLSSocket> {
   return new Promise((resolve, reject) => {
-    const socket = connect({ host: '127.0.0.1', port, servername: ROUTE, ca: ca.certPem, allowHalfOpen: true });
+    const socket = connect({ host: '127.0.0.1', port, servername: ROUTE, ca: ca.certPem });
     socket.once('secureConnect', () => resolve(socket));
     socket.once('error', reject);
   });
@@ -123,17 +123,52 @@ test('removing an instance ends its open connections and frees its port', async 
     probe.once('error', (err: NodeJS.ErrnoException) => resolve(err.code));
   });
   assert.equal(refused, 'ECONNREFUSED');
-  assert.equal(proxy.stats().instances.some((i) => i.guid === guid), false);
+  assert.equal(
+    proxy.stats().instances.some((i) => i.guid === guid),
+    false,
+  );
 });
 
 test('a taken port or a duplicate GUID is refused and leaves nothing behind', async () => {
   const { guid, port } = await addInstance();
   const credentials = await serverCredentials(ca, [ROUTE]);
-  const spec = { listen: { host: '127.0.0.1', port }, backend: { host: '127.0.0.1', port: echoPort }, credentials };
+  const spec = {
+    listen: { host: '127.0.0.1', port },
+    backend: { host: '127.0.0.1', port: echoPort },
+    credentials,
+  };
   await assert.rejects(proxy.addInstance({ guid: 'port-clash', ...spec }), { code: 'EADDRINUSE' });
-  assert.equal(proxy.stats().instances.some((i) => i.guid === 'port-clash'), false);
-  await assert.rejects(proxy.addInstance({ guid, ...spec, listen: { host: '127.0.0.1', port: 0 } }), /already proxied/);
+  assert.equal(
+    proxy.stats().instances.some((i) => i.guid === 'port-clash'),
+    false,
+  );
+  await assert.rejects(
+    proxy.addInstance({ guid, ...spec, listen: { host: '127.0.0.1', port: 0 } }),
+    /already proxied/,
+  );
   await proxy.removeInstance(guid);
   const again = await proxy.addInstance({ guid: 'port-clash', ...spec });
   assert.equal(again.port, port);
+});
+
+test('an instance removed while its listener is still binding does not stay listening', async () => {
+  const guid = 'removed-while-binding';
+  const adding = proxy.addInstance({
+    guid,
+    listen: { host: '127.0.0.1', port: 0 },
+    backend: { host: '127.0.0.1', port: echoPort },
+    credentials: await serverCredentials(ca, [ROUTE], guid),
+  });
+  const removing = proxy.removeInstance(guid);
+  const { port } = await adding;
+  await removing;
+  const refused = await new Promise<string | undefined>((resolve) => {
+    const probe = tcpConnect(port, '127.0.0.1');
+    probe.once('connect', () => {
+      probe.destroy();
+      resolve(undefined);
+    });
+    probe.once('error', (err: NodeJS.ErrnoException) => resolve(err.code));
+  });
+  assert.equal(refused, 'ECONNREFUSED');
 });

@@ -34,7 +34,14 @@ test('loadCa refuses a certificate that is not a CA', async () => {
   const material = await createCa();
   const ca = await loadCa(material.certPem, material.keyPem);
   const { keyPem, csrPem } = await generateKeyAndCsr('leaf');
-  const leafPem = await ca.issueC2c({ csrPem, instanceGuid: 'i', appGuid: 'a', spaceGuid: 's', orgGuid: 'o', dnsNames: [] });
+  const leafPem = await ca.issueC2c({
+    csrPem,
+    instanceGuid: 'i',
+    appGuid: 'a',
+    spaceGuid: 's',
+    orgGuid: 'o',
+    dnsNames: [],
+  });
   await assert.rejects(loadCa(leafPem, keyPem), /CA:true/);
 });
 

@@ -22,7 +22,18 @@ after(async () => {
 
 async function opensslCsr(name: string, ...newKeyArgs: string[]): Promise<string> {
   const out = `${dir.path}/${name}.csr`;
-  const result = await openssl('req', '-new', '-nodes', '-subj', '/CN=x', ...newKeyArgs, '-keyout', `${dir.path}/${name}.key`, '-out', out);
+  const result = await openssl(
+    'req',
+    '-new',
+    '-nodes',
+    '-subj',
+    '/CN=x',
+    ...newKeyArgs,
+    '-keyout',
+    `${dir.path}/${name}.key`,
+    '-out',
+    out,
+  );
   assert.equal(result.code, 0, result.output);
   return readFile(out, 'utf8');
 }
@@ -73,7 +84,10 @@ test('a CSR whose signed content was altered is refused', async () => {
   const at = der.indexOf('aaaaaaaa');
   assert.ok(at > 0);
   der[at] = 'b'.charCodeAt(0);
-  await assert.rejects(ca.issueC2c({ ...identity, csrPem: toPem(der), dnsNames: [] }), /CSR signature does not verify/);
+  await assert.rejects(
+    ca.issueC2c({ ...identity, csrPem: toPem(der), dnsNames: [] }),
+    /CSR signature does not verify/,
+  );
 });
 
 test('a CSR naming a key other than the one that signed it is refused', async () => {
@@ -83,10 +97,16 @@ test('a CSR naming a key other than the one that signed it is refused', async ()
   const pointAt = (der: Buffer): number => der.indexOf(Buffer.from([0x03, 0x42, 0x00, 0x04])) + 3;
   assert.ok(pointAt(signed) > 3 && pointAt(other) > 3);
   other.copy(signed, pointAt(signed), pointAt(other), pointAt(other) + 65);
-  await assert.rejects(ca.issueC2c({ ...identity, csrPem: toPem(signed), dnsNames: [] }), /CSR signature does not verify/);
+  await assert.rejects(
+    ca.issueC2c({ ...identity, csrPem: toPem(signed), dnsNames: [] }),
+    /CSR signature does not verify/,
+  );
 });
 
 test('text that is not a CSR is refused', async () => {
   await assert.rejects(ca.issueC2c({ ...identity, csrPem: 'hello', dnsNames: [] }), /not a valid PKCS#10/);
-  await assert.rejects(ca.issueIdentity({ ...identity, csrPem: ca.certPem, ip: '10.0.0.1' }), CertificateRequestError);
+  await assert.rejects(
+    ca.issueIdentity({ ...identity, csrPem: ca.certPem, ip: '10.0.0.1' }),
+    CertificateRequestError,
+  );
 });

@@ -4,8 +4,18 @@ import { X509Certificate } from 'node:crypto';
 import { Ca, createCa, generateKeyAndCsr, loadCa } from '../../../src/ca/index.js';
 import { openssl, scratchDir } from './openssl.js';
 
-const identity = { instanceGuid: 'a1b2c3d4-0000-4000-8000-000000000001', appGuid: 'app-guid-b', spaceGuid: 'space-guid-1', orgGuid: 'org-guid-1' };
-const routeNames = ['app-b.apps.internal', '0.app-b.apps.internal', 'app-b.other.internal', '0.app-b.other.internal'];
+const identity = {
+  instanceGuid: 'a1b2c3d4-0000-4000-8000-000000000001',
+  appGuid: 'app-guid-b',
+  spaceGuid: 'space-guid-1',
+  orgGuid: 'org-guid-1',
+};
+const routeNames = [
+  'app-b.apps.internal',
+  '0.app-b.apps.internal',
+  'app-b.other.internal',
+  '0.app-b.other.internal',
+];
 
 let ca: Ca;
 let dir: Awaited<ReturnType<typeof scratchDir>>;
@@ -28,12 +38,31 @@ function subjectAltNames(pem: string): string[] {
 
 test('c2c certificate chains to the CA and verifies for each route name as a TLS server', async () => {
   const { csrPem } = await generateKeyAndCsr(identity.instanceGuid);
-  const certFile = await dir.write('c2c.crt', await ca.issueC2c({ ...identity, csrPem, dnsNames: routeNames }));
+  const certFile = await dir.write(
+    'c2c.crt',
+    await ca.issueC2c({ ...identity, csrPem, dnsNames: routeNames }),
+  );
   for (const name of ['app-b.apps.internal', '0.app-b.other.internal', identity.instanceGuid]) {
-    const result = await openssl('verify', '-CAfile', caFile, '-purpose', 'sslserver', '-verify_hostname', name, certFile);
+    const result = await openssl(
+      'verify',
+      '-CAfile',
+      caFile,
+      '-purpose',
+      'sslserver',
+      '-verify_hostname',
+      name,
+      certFile,
+    );
     assert.equal(result.code, 0, result.output);
   }
-  const wrongName = await openssl('verify', '-CAfile', caFile, '-verify_hostname', 'app-c.apps.internal', certFile);
+  const wrongName = await openssl(
+    'verify',
+    '-CAfile',
+    caFile,
+    '-verify_hostname',
+    'app-c.apps.internal',
+    certFile,
+  );
   assert.notEqual(wrongName.code, 0);
 });
 
@@ -66,14 +95,23 @@ test('c2c certificate is valid for 24 hours from a minute ago by default', async
 
 test('validityHours sets the certificate lifetime', async () => {
   const { csrPem } = await generateKeyAndCsr(identity.instanceGuid);
-  const cert = new X509Certificate(await ca.issueC2c({ ...identity, csrPem, dnsNames: routeNames, validityHours: 2 }));
+  const cert = new X509Certificate(
+    await ca.issueC2c({ ...identity, csrPem, dnsNames: routeNames, validityHours: 2 }),
+  );
   assert.equal(Date.parse(cert.validTo) - Date.parse(cert.validFrom), 2 * 3600_000 + 60_000);
 });
 
 test('duplicate and differently cased names appear once in the SAN', async () => {
   const { csrPem } = await generateKeyAndCsr(identity.instanceGuid);
-  const pem = await ca.issueC2c({ ...identity, csrPem, dnsNames: ['App-B.apps.internal', 'app-b.apps.internal'] });
-  assert.deepEqual(subjectAltNames(pem), ['DNS:a1b2c3d4-0000-4000-8000-000000000001', 'DNS:app-b.apps.internal']);
+  const pem = await ca.issueC2c({
+    ...identity,
+    csrPem,
+    dnsNames: ['App-B.apps.internal', 'app-b.apps.internal'],
+  });
+  assert.deepEqual(subjectAltNames(pem), [
+    'DNS:a1b2c3d4-0000-4000-8000-000000000001',
+    'DNS:app-b.apps.internal',
+  ]);
 });
 
 test('identity certificate has instance GUID and IP as SANs and works as client and server', async () => {
@@ -86,17 +124,32 @@ test('identity certificate has instance GUID and IP as SANs and works as client 
   assert.deepEqual([...(cert.keyUsage ?? [])].sort(), ['1.3.6.1.5.5.7.3.1', '1.3.6.1.5.5.7.3.2']);
   const certFile = await dir.write('identity.crt', pem);
   for (const purpose of ['sslclient', 'sslserver']) {
-    const result = await openssl('verify', '-CAfile', caFile, '-purpose', purpose, '-verify_ip', '10.255.7.3', certFile);
+    const result = await openssl(
+      'verify',
+      '-CAfile',
+      caFile,
+      '-purpose',
+      purpose,
+      '-verify_ip',
+      '10.255.7.3',
+      certFile,
+    );
     assert.equal(result.code, 0, result.output);
   }
 });
 
 test('invalid names, addresses, GUIDs and lifetimes are refused', async () => {
   const { csrPem } = await generateKeyAndCsr(identity.instanceGuid);
-  await assert.rejects(ca.issueC2c({ ...identity, csrPem, dnsNames: ['bad_name.apps.internal'] }), /invalid DNS name/);
+  await assert.rejects(
+    ca.issueC2c({ ...identity, csrPem, dnsNames: ['bad_name.apps.internal'] }),
+    /invalid DNS name/,
+  );
   await assert.rejects(ca.issueC2c({ ...identity, csrPem, dnsNames: ['a..b'] }), /invalid DNS name/);
   await assert.rejects(ca.issueIdentity({ ...identity, csrPem, ip: '10.0.0.300' }), /invalid IP address/);
-  await assert.rejects(ca.issueC2c({ ...identity, appGuid: 'x, OU=app:y', csrPem, dnsNames: [] }), /invalid appGuid/);
+  await assert.rejects(
+    ca.issueC2c({ ...identity, appGuid: 'x, OU=app:y', csrPem, dnsNames: [] }),
+    /invalid appGuid/,
+  );
   await assert.rejects(ca.issueC2c({ ...identity, csrPem, dnsNames: [], validityHours: 0 }), /validityHours/);
 });
 
@@ -104,6 +157,8 @@ test('a leaf never outlives the CA that signed it', async () => {
   const shortLived = await createCa({ validityDays: 1 });
   const shortCa = await loadCa(shortLived.certPem, shortLived.keyPem);
   const { csrPem } = await generateKeyAndCsr(identity.instanceGuid);
-  const leaf = new X509Certificate(await shortCa.issueC2c({ ...identity, csrPem, dnsNames: [], validityHours: 72 }));
+  const leaf = new X509Certificate(
+    await shortCa.issueC2c({ ...identity, csrPem, dnsNames: [], validityHours: 72 }),
+  );
   assert.equal(leaf.validTo, new X509Certificate(shortLived.certPem).validTo);
 });

@@ -7,7 +7,11 @@ import { promisify } from 'node:util';
 const run = promisify(execFile);
 
 /** A scratch directory for handing PEM files to the openssl CLI. */
-export async function scratchDir(): Promise<{ path: string; write(name: string, text: string): Promise<string>; remove(): Promise<void> }> {
+export async function scratchDir(): Promise<{
+  path: string;
+  write(name: string, text: string): Promise<string>;
+  remove(): Promise<void>;
+}> {
   const path = await mkdtemp(join(tmpdir(), 'weft-ca-test-'));
   return {
     path,

@@ -1,0 +1,110 @@
+// Processes the benchmark starts: tracked for cleanup, and measured through /proc (CPU time, RSS).
+import { execFile, spawn } from 'node:child_process';
+import type { ChildProcess, SpawnOptions } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import type { Scope } from './cleanup.js';
+
+const execFileAsync = promisify(execFile);
+
+export async function sh(file: string, args: string[], input?: string): Promise<string> {
+  const pending = execFileAsync(file, args, { maxBuffer: 512 * 1024 * 1024 });
+  // A tool that exits without reading stdin fails the write with EPIPE; its exit status says what went wrong.
+  pending.child.stdin?.on('error', () => undefined);
+  pending.child.stdin?.end(input ?? '');
+  return (await pending).stdout;
+}
+
+/** Starts a long-running peer or helper; the scope stops it (TERM, then KILL after 3 s). */
+export function daemon(scope: Scope, file: string, args: string[], opts: SpawnOptions = {}): ChildProcess {
+  const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'], ...opts });
+  let stderr = '';
+  child.stderr?.setEncoding('utf8').on('data', (s: string) => (stderr = (stderr + s).slice(-4000)));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.once('error', () => undefined);
+  scope.defer(`stop ${file}`, async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
+    await exited;
+    clearTimeout(timer);
+  });
+  Object.defineProperty(child, 'stderrTail', { get: () => stderr });
+  return child;
+}
+
+export function stderrTail(child: ChildProcess): string {
+  return (child as ChildProcess & { stderrTail?: string }).stderrTail ?? '';
+}
+
+/** Resolves with the first stdout line matching `re`, or fails if the process exits or time runs out. */
+export function waitForLine(child: ChildProcess, re: RegExp, timeoutMs = 30_000): Promise<RegExpExecArray> {
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => done(new Error(`no ${re} within ${timeoutMs} ms: ${stderrTail(child)}`)), timeoutMs);
+    const onData = (s: string): void => {
+      out += s;
+      const m = re.exec(out);
+      if (m) done(null, m);
+    };
+    const onExit = (): void => done(new Error(`exited before ${re}: ${out} ${stderrTail(child)}`));
+    const done = (err: Error | null, m?: RegExpExecArray): void => {
+      clearTimeout(timer);
+      child.stdout?.off('data', onData);
+      child.off('exit', onExit);
+      if (err) reject(err);
+      else resolve(m as RegExpExecArray);
+    };
+    child.stdout?.setEncoding('utf8').on('data', onData);
+    child.once('exit', onExit);
+  });
+}
+
+const CLK_TCK = 100; // USER_HZ on Linux
+
+function children(pid: number): number[] {
+  try {
+    return readdirSync(`/proc/${pid}/task`).flatMap((tid) =>
+      readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').split(' ').filter(Boolean).map(Number),
+    );
+  } catch {
+    return [];
+  }
+}
+
+/** The process and all its descendants (nginx and haproxy work in child processes). */
+export function processTree(pid: number): number[] {
+  return [pid, ...children(pid).flatMap(processTree)];
+}
+
+/** utime+stime of a process tree, in microseconds. */
+export function cpuMicros(pid: number): number {
+  let ticks = 0;
+  for (const p of processTree(pid)) {
+    try {
+      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // exited in between
+    }
+  }
+  return (ticks * 1e6) / CLK_TCK;
+}
+
+export function rssMiB(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN);
+  return kb / 1024;
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A private temp dir, removed with the scope. */
+export function tempDir(scope: Scope, prefix: string): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
+  scope.defer(`rm ${dir}`, () => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}

@@ -1,0 +1,136 @@
+// 4. TLS proxy: keep-alive throughput, CPU per request, added latency and full handshakes per core of weft's
+// TlsProxy against nginx `stream { ssl }` and HAProxy `mode tcp` ssl, all in front of one HTTP backend.
+import type { ChildProcess } from 'node:child_process';
+import { benchCa } from './lib/certs.js';
+import { haproxyTls, httpBackend, nginxStreamTls } from './lib/peers.js';
+import { cpuMicros, tempDir } from './lib/proc.js';
+import type { Figure } from './lib/report.js';
+import type { Scenario } from './lib/scenario.js';
+import { summarize } from './lib/stats.js';
+import { weftProxy } from './lib/weft-proxy.js';
+import { wrk } from './lib/wrk.js';
+
+type Name = 'direct' | 'weft' | 'nginx' | 'haproxy';
+const PROXIES = ['weft', 'nginx', 'haproxy'] as const;
+const METRICS = ['rps', 'cpuPerReq', 'p50', 'p99', 'handshakes', 'hsPerCore', 'errors'] as const;
+type Samples = Record<(typeof METRICS)[number], number[]>;
+
+const empty = (): Samples => Object.fromEntries(METRICS.map((m) => [m, []])) as unknown as Samples;
+
+async function measure(url: string, child: ChildProcess | null, seconds: number, into: Samples): Promise<void> {
+  const cpu = () => (child?.pid ? cpuMicros(child.pid) : 0);
+  let c0 = cpu();
+  const keepAlive = await wrk(url, { connections: 32, seconds });
+  into.rps.push(keepAlive.rps);
+  if (child) into.cpuPerReq.push((cpu() - c0) / keepAlive.requests);
+  const single = await wrk(url, { connections: 1, seconds });
+  into.p50.push(single.p50);
+  into.p99.push(single.p99);
+  let errors = keepAlive.errors + single.errors;
+  if (child) {
+    c0 = cpu();
+    const fresh = await wrk(url, { connections: 16, seconds, close: true });
+    const cpuSeconds = (cpu() - c0) / 1e6;
+    into.handshakes.push(fresh.rps);
+    into.hsPerCore.push(fresh.requests / cpuSeconds);
+    errors += fresh.errors;
+  }
+  into.errors.push(errors);
+}
+
+export const tlsProxy: Scenario = {
+  id: '4',
+  title: 'TLS proxy: keep-alive, CPU per request, added latency, handshakes',
+  method: `
+One HTTP backend on loopback (nginx, one worker, \`return 200\` with a 23-byte body). In front of it, each
+terminating TLS with the same ECDSA P-256 certificate and key issued by weft's CA: weft's \`TlsProxy\` in a
+node process of its own (bench/child/weft-proxy.ts), nginx \`stream { server { listen ssl; proxy_pass } }\`
+with one worker, and HAProxy \`mode tcp\` with \`bind ... ssl crt\` and \`nbthread 1\`. TLS 1.2–1.3, each
+server's default TLS 1.3 suite and group. The client is wrk (one thread) on the same 2-core machine:
+- keep-alive: 32 connections → requests/s, and the proxy's CPU (utime+stime of its process tree from
+  /proc/PID/stat) ÷ requests = CPU µs per request;
+- latency: 1 connection, closed loop → p50/p99; "added" is the proxy's minus the direct backend's;
+- handshakes: 16 connections with \`Connection: close\`, so every request is a new TCP connection and a full
+  TLS handshake (wrk does not resume sessions) → handshakes/s, and handshakes per CPU-second of the proxy
+  ("per core"). Client, proxy and backend share the 2 cores, so rates are lower than on separate machines;
+  the per-CPU figures are the fair comparison.
+Targets run in turn within each round; the figures are medians over rounds.`,
+
+  async run(mode, scope, figures) {
+    const rounds = mode.quick ? 1 : 3;
+    const seconds = mode.quick ? 2 : 5;
+    const dir = tempDir(scope, 'weft-bench-tls-');
+    const creds = await (await benchCa()).issue('app-b');
+    const backend = await httpBackend(scope, dir);
+    const weft = await weftProxy(scope, dir, backend.port, [creds]);
+    const nginx = await nginxStreamTls(scope, dir, creds, backend.port);
+    const haproxy = await haproxyTls(scope, dir, creds, backend.port);
+    const targets: Record<Name, { url: string; child: ChildProcess | null }> = {
+      direct: { url: `http://127.0.0.1:${backend.port}/`, child: null },
+      weft: { url: `https://127.0.0.1:${weft.ports[0]}/`, child: weft.child },
+      nginx: { url: `https://127.0.0.1:${nginx.port}/`, child: nginx.child },
+      haproxy: { url: `https://127.0.0.1:${haproxy.port}/`, child: haproxy.child },
+    };
+    const samples: Record<Name, Samples> = { direct: empty(), weft: empty(), nginx: empty(), haproxy: empty() };
+    for (let r = 0; r < rounds; r++) {
+      for (const name of ['direct', ...PROXIES] as const) {
+        await measure(targets[name].url, targets[name].child, seconds, samples[name]);
+      }
+    }
+    const errors = Object.entries(samples).filter(([, s]) => s.errors.some((e) => e > 0));
+    if (errors.length > 0) throw new Error(`wrk saw errors against ${errors.map(([n]) => n).join(', ')}`);
+
+    const direct = { p50: summarize(samples.direct.p50).median, p99: summarize(samples.direct.p99).median };
+    const added = (name: Name, q: 'p50' | 'p99') => summarize(samples[name][q].map((x) => (x - direct[q]) / 1000));
+    const add = (f: Omit<Figure, 'peer'>, peer: 'nginx' | 'haproxy', peerValue: Figure['weft']) =>
+      figures.push({ ...f, peer: { name: peer, value: peerValue } });
+    for (const peer of ['nginx', 'haproxy'] as const) {
+      const first = peer === 'nginx';
+      const w = samples.weft;
+      const p = samples[peer];
+      add({ metric: 'keep-alive requests/s', unit: 'req/s', better: 'higher', weft: summarize(w.rps) }, peer, summarize(p.rps));
+      add(
+        {
+          metric: 'CPU per request (keep-alive)',
+          unit: 'µs',
+          better: 'lower',
+          weft: summarize(w.cpuPerReq),
+          ...(first && { target: { text: "≤ nginx's", met: summarize(w.cpuPerReq).median <= summarize(p.cpuPerReq).median } }),
+        },
+        peer,
+        summarize(p.cpuPerReq),
+      );
+      add({ metric: 'added latency p50 (1 connection)', unit: 'ms', better: 'lower', weft: added('weft', 'p50') }, peer, added(peer, 'p50'));
+      add(
+        {
+          metric: 'added latency p99 (1 connection)',
+          unit: 'ms',
+          better: 'lower',
+          weft: added('weft', 'p99'),
+          ...(first && { target: { text: '≤ 0.3 ms', met: added('weft', 'p99').median <= 0.3 } }),
+        },
+        peer,
+        added(peer, 'p99'),
+      );
+      add({ metric: 'new TLS connections/s (Connection: close)', unit: '/s', better: 'higher', weft: summarize(w.handshakes) }, peer, summarize(p.handshakes));
+      add(
+        {
+          metric: 'handshakes per CPU-second of the proxy',
+          unit: '/s',
+          better: 'higher',
+          weft: summarize(w.hsPerCore),
+          ...(first && { target: { text: "≥ nginx's", met: summarize(w.hsPerCore).median >= summarize(p.hsPerCore).median } }),
+        },
+        peer,
+        summarize(p.hsPerCore),
+      );
+    }
+    figures.push({
+      metric: 'direct backend latency p50 / p99 (reference)',
+      unit: 'µs',
+      better: 'lower',
+      weft: null,
+      note: `${direct.p50} µs / ${direct.p99} µs, ${summarize(samples.direct.rps).median.toFixed(0)} req/s keep-alive`,
+    });
+  },
+};
