@@ -6,13 +6,15 @@ import { bulk } from './bulk.js';
 import { propagation } from './propagation.js';
 import { firstPacket } from './first-packet.js';
 import { tlsProxy } from './tls-proxy.js';
+import { proxyMemory } from './proxy-memory.js';
+import { dns } from './dns.js';
 import { installSignalCleanup, withScope } from './lib/cleanup.js';
 import { machineFacts, versions } from './lib/machine.js';
 import { markdown, printScenario } from './lib/report.js';
 import type { Figure, ScenarioResult } from './lib/report.js';
 import type { Scenario } from './lib/scenario.js';
 
-const SCENARIOS: Scenario[] = [bulk, propagation, firstPacket, tlsProxy];
+const SCENARIOS: Scenario[] = [bulk, propagation, firstPacket, tlsProxy, proxyMemory, dns];
 const MISSING: string[] = [];
 
 function parseArgs(argv: string[]): { quick: boolean; only: Set<string> | null } {

@@ -5,7 +5,7 @@ import net from 'node:net';
 import path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import type { Scope } from './cleanup.js';
-import { daemon, sleep } from './proc.js';
+import { daemon, sleep, stderrTail } from './proc.js';
 import type { Credentials } from '../../src/proxy/index.js';
 
 export function freePort(): Promise<number> {
@@ -31,7 +31,7 @@ export async function untilListening(port: number, child: ChildProcess, timeoutM
       s.once('error', () => resolve(false));
     });
     if (ok) return;
-    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`nothing listens on ${port}`);
+    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`nothing listens on ${port}: ${stderrTail(child)}`);
     await sleep(50);
   }
 }
@@ -77,7 +77,7 @@ function writeCredentials(dir: string, creds: Credentials): { cert: string; key:
   const both = path.join(dir, 'proxy.pem');
   writeFileSync(cert, creds.certPem);
   writeFileSync(key, creds.keyPem, { mode: 0o600 });
-  writeFileSync(both, creds.certPem + creds.keyPem, { mode: 0o600 });
+  writeFileSync(both, `${creds.certPem.trim()}\n${creds.keyPem.trim()}\n`, { mode: 0o600 });
   return { cert, key, both };
 }
 
@@ -112,7 +112,7 @@ export async function haproxyTls(scope: Scope, dir: string, creds: Credentials, 
     conf,
     `global
   nbthread 1
-  maxconn 20000
+  maxconn 4096
   ssl-default-bind-options ssl-min-ver TLSv1.2
 defaults
   mode tcp

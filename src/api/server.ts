@@ -8,6 +8,7 @@ import type { Store } from '../store/store.js';
 import type { ApiOptions } from './options.js';
 import { installAuth } from './auth.js';
 import { errorHandler } from './errors.js';
+import { rejectNulCharacters } from './nul-check.js';
 import { adminRoutes } from './routes/admin.js';
 import { certificateRoutes } from './routes/certificates.js';
 import type { Ca } from '../ca/index.js';
@@ -17,9 +18,9 @@ import { domainRoutes } from './routes/domains.js';
 import { policyRoutes } from './routes/policies.js';
 import { tenancyRoutes } from './routes/tenancy.js';
 
-function createApp(logger: Logger, bodyLimit: number) {
+function createApp(logger: FastifyBaseLogger, bodyLimit: number) {
   return Fastify({
-    loggerInstance: logger as FastifyBaseLogger,
+    loggerInstance: logger,
     bodyLimit,
     logController: new LogController({ disableRequestLogging: true }),
     // Followers of the change stream never hang up on their own: closing must end their connections.
@@ -41,9 +42,10 @@ export async function buildApi(store: Store, ca: Ca, logger: Logger, options: Ap
   const app = createApp(logger, options.bodyLimit);
   // Clients of Cloud Foundry's API (curl -d, scripts) often omit the JSON content type; accept it anyway.
   app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => {
-    app.getDefaultJsonParser('error', 'error')(_req, body.toString(), done);
+    void app.getDefaultJsonParser('error', 'error')(_req, body.toString(), done);
   });
   app.setErrorHandler(errorHandler);
+  app.addHook('preValidation', rejectNulCharacters);
   app.setNotFoundHandler((req, reply) =>
     reply.status(404).send({ error: `no such endpoint: ${req.method} ${req.url}` }),
   );

@@ -21,7 +21,7 @@ export async function listEvents(db: Db, opts: { limit: number; target?: string 
     actor: r.actor,
     action: r.action,
     target: r.target,
-    before: r.before === null ? null : JSON.parse(r.before),
-    after: r.after === null ? null : JSON.parse(r.after),
+    before: r.before === null ? null : (JSON.parse(r.before) as unknown),
+    after: r.after === null ? null : (JSON.parse(r.after) as unknown),
   }));
 }

@@ -13,6 +13,7 @@ const ROOT = path.resolve(import.meta.dirname, '../..');
 const WEFT = path.join(ROOT, 'bin/weft');
 const UP_DEADLINE_MS = 90_000;
 const RUNNING_DEADLINE_MS = 120_000;
+const STOP_DEADLINE_MS = 60_000;
 
 export interface RunResult {
   code: number | null;
@@ -172,24 +173,17 @@ export class WeftHost {
     return text.split('\n').slice(-lines).join('\n');
   }
 
-  /** SIGTERM, then waits for the exit; a process that finished its shutdown work but lingers is killed. */
+  /** SIGTERM, then waits generously for the exit; a process that does not end is killed. */
   async stop(): Promise<StopOutcome> {
     const child = this.child;
     this.child = null;
     if (!child || child.pid === undefined || child.exitCode !== null || child.signalCode !== null) {
       return { exitedOnSigterm: true };
     }
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    let gone = false;
-    void exited.then(() => (gone = true));
+    const exited = new Promise<boolean>((resolve) => child.once('exit', () => resolve(true)));
     child.kill('SIGTERM');
-    // Shutdown is done once the containers are gone; then allow a generous moment to exit.
-    await waitFor('weft to stop its containers', async () => (gone || (await this.namespaces()).length === 0 ? true : undefined), 60_000).catch(
-      () => undefined,
-    );
-    const end = Date.now() + 10_000;
-    while (!gone && Date.now() < end) await sleep(100);
-    if (gone) return { exitedOnSigterm: true };
+    const ended = await Promise.race([exited, sleep(STOP_DEADLINE_MS, false)]);
+    if (ended) return { exitedOnSigterm: true };
     process.kill(-child.pid, 'SIGKILL');
     await exited;
     return { exitedOnSigterm: false };

@@ -4,7 +4,7 @@ import type { Api } from '../server.js';
 import { actor, requireRole, who } from '../auth.js';
 import { listEvents } from '../../store/events.js';
 import { getSetting } from '../../store/settings.js';
-import { createToken, ROLES, type Role } from '../../store/tokens.js';
+import { createToken, ROLES } from '../../store/tokens.js';
 import { Guid } from '../schemas.js';
 
 export function adminRoutes(api: Api): void {
@@ -39,7 +39,7 @@ export function adminRoutes(api: Api): void {
       const created = await store.write(actor(req), (w) =>
         createToken(w, {
           name: req.body.name,
-          role: req.body.role as Role,
+          role: req.body.role,
           spaceGuids: req.body.spaceGuids ?? [],
         }),
       );

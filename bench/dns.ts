@@ -1,0 +1,91 @@
+// 6. DNS: queries/s (dnsperf) and latency (a fixed-in-flight node client) for app-b.apps.internal, weft's
+// DnsServer against dnsmasq serving the same names from a hosts file; both on loopback.
+import { fileURLToPath } from 'node:url';
+import type { ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { dnsLatencies } from './lib/dns-load.js';
+import { dnsmasq } from './lib/peers.js';
+import { cpuMicros, daemon, sh, tempDir, waitForLine } from './lib/proc.js';
+import type { Scenario } from './lib/scenario.js';
+import { percentile, summarize } from './lib/stats.js';
+
+const ENTRY = fileURLToPath(new URL('./child/dns-server.ts', import.meta.url));
+const NAME = 'app-b.apps.internal';
+const IN_FLIGHT = 4;
+
+interface Samples {
+  qps: number[];
+  cpuPerQuery: number[];
+  p50: number[];
+  p99: number[];
+}
+
+async function dnsperf(port: number, queries: string, seconds: number): Promise<{ qps: number; completed: number }> {
+  const out = await sh('dnsperf', ['-s', '127.0.0.1', '-p', String(port), '-d', queries, '-l', String(seconds), '-c', '1', '-T', '1', '-q', '64']);
+  const completed = Number(/Queries completed:\s+(\d+)/.exec(out)?.[1]);
+  const lost = Number(/Queries lost:\s+(\d+)/.exec(out)?.[1]);
+  if (lost > completed / 1000) throw new Error(`dnsperf lost ${lost} of ${completed + lost} queries on port ${port}`);
+  return { qps: Number(/Queries per second:\s+([\d.]+)/.exec(out)?.[1]), completed };
+}
+
+async function measure(port: number, child: ChildProcess, queries: string, seconds: number, total: number, into: Samples): Promise<void> {
+  const c0 = cpuMicros(child.pid ?? 0);
+  const run = await dnsperf(port, queries, seconds);
+  into.qps.push(run.qps);
+  into.cpuPerQuery.push((cpuMicros(child.pid ?? 0) - c0) / run.completed);
+  const lat = (await dnsLatencies(port, NAME, IN_FLIGHT, total)).sort((a, b) => a - b);
+  into.p50.push(percentile(lat, 50));
+  into.p99.push(percentile(lat, 99));
+}
+
+export const dns: Scenario = {
+  id: '6',
+  title: 'DNS: queries/s and latency for app-b.apps.internal',
+  method: `
+weft's DnsServer in its own node process (bench/child/dns-server.ts) with a zone holding apps.internal
+(app-a with one instance, app-b with two); dnsmasq 2.90 with the same names in an \`--addn-hosts\` file,
+\`--local=/apps.internal/\`, \`--no-resolv\`, cache 10,000. Both on 127.0.0.1, UDP.
+- queries/s: dnsperf (1 thread, 1 client, up to 64 queries in flight) asking \`app-b.apps.internal A\` for
+  a fixed time; CPU µs per query from the server's /proc/PID/stat.
+- latency: a node client (bench/lib/dns-load.ts) keeping ${IN_FLIGHT} queries in flight, 20–50k queries; p50/p99
+  per round. The client's own overhead is in both servers' figures alike.
+Servers run in turn within each round; medians over rounds.`,
+
+  async run(mode, scope, figures) {
+    const rounds = mode.quick ? 1 : 3;
+    const seconds = mode.quick ? 3 : 8;
+    const total = mode.quick ? 20_000 : 50_000;
+    const dir = tempDir(scope, 'weft-bench-dns-');
+    const queries = path.join(dir, 'queries');
+    writeFileSync(queries, `${NAME} A\n`);
+    const weftChild = daemon(scope, process.execPath, ['--import', 'tsx', ENTRY]);
+    const weftPort = Number((await waitForLine(weftChild, /ready (\d+)\n/))[1]);
+    const peer = await dnsmasq(scope, dir, 'apps.internal', '10.79.0.2 app-a.apps.internal 0.app-a.apps.internal\n10.79.0.3 app-b.apps.internal 0.app-b.apps.internal\n10.79.0.4 app-b.apps.internal 1.app-b.apps.internal\n');
+    const weft: Samples = { qps: [], cpuPerQuery: [], p50: [], p99: [] };
+    const masq: Samples = { qps: [], cpuPerQuery: [], p50: [], p99: [] };
+    for (let r = 0; r < rounds; r++) {
+      await measure(weftPort, weftChild, queries, seconds, total, weft);
+      await measure(peer.port, peer.child, queries, seconds, total, masq);
+    }
+    const peerName = 'dnsmasq';
+    figures.push({
+      metric: 'queries/s (dnsperf, 64 in flight)',
+      unit: 'q/s',
+      better: 'higher',
+      weft: summarize(weft.qps),
+      peer: { name: peerName, value: summarize(masq.qps) },
+      target: { text: "≥ dnsmasq's", met: summarize(weft.qps).median >= summarize(masq.qps).median },
+    });
+    figures.push({ metric: 'server CPU per query', unit: 'µs', better: 'lower', weft: summarize(weft.cpuPerQuery), peer: { name: peerName, value: summarize(masq.cpuPerQuery) } });
+    figures.push({ metric: `latency p50 (${IN_FLIGHT} in flight)`, unit: 'µs', better: 'lower', weft: summarize(weft.p50), peer: { name: peerName, value: summarize(masq.p50) } });
+    figures.push({
+      metric: `latency p99 (${IN_FLIGHT} in flight)`,
+      unit: 'µs',
+      better: 'lower',
+      weft: summarize(weft.p99),
+      peer: { name: peerName, value: summarize(masq.p99) },
+      target: { text: 'p99 < 1 ms', met: summarize(weft.p99).median < 1000 },
+    });
+  },
+};

@@ -1,0 +1,35 @@
+// PostgreSQL text cannot hold U+0000, and no weft name, command or value needs it: refuse it before
+// any handler runs, with a 400 naming the field, so both databases answer alike.
+import type { FastifyRequest } from 'fastify';
+import { invalid } from '../model/errors.js';
+
+export async function rejectNulCharacters(req: FastifyRequest): Promise<void> {
+  const inputs: [string, unknown][] = [
+    ['', req.body],
+    ['querystring', req.query],
+    ['params', req.params],
+  ];
+  for (const [where, value] of inputs) {
+    const field = fieldWithNul(value, where);
+    if (field !== null) throw invalid(`${field || 'body'}: contains a NUL character (U+0000), which is not allowed`);
+  }
+}
+
+/** Walks without recursion: a parsed body may be nested far deeper than the stack allows. */
+function fieldWithNul(root: unknown, rootPath: string): string | null {
+  const stack: [unknown, string][] = [[root, rootPath]];
+  for (let item = stack.pop(); item; item = stack.pop()) {
+    const [value, path] = item;
+    if (typeof value === 'string') {
+      if (value.includes('\u0000')) return path;
+    } else if (Array.isArray(value)) {
+      value.forEach((v, i) => stack.push([v, `${path}[${i}]`]));
+    } else if (value !== null && typeof value === 'object') {
+      for (const [key, v] of Object.entries(value)) {
+        if (key.includes('\u0000')) return path;
+        stack.push([v, path ? `${path}.${key}` : key]);
+      }
+    }
+  }
+  return null;
+}
