@@ -21,15 +21,42 @@ interface Samples {
   p99: number[];
 }
 
-async function dnsperf(port: number, queries: string, seconds: number): Promise<{ qps: number; completed: number }> {
-  const out = await sh('dnsperf', ['-s', '127.0.0.1', '-p', String(port), '-d', queries, '-l', String(seconds), '-c', '1', '-T', '1', '-q', '64']);
+async function dnsperf(
+  port: number,
+  queries: string,
+  seconds: number,
+): Promise<{ qps: number; completed: number }> {
+  const out = await sh('dnsperf', [
+    '-s',
+    '127.0.0.1',
+    '-p',
+    String(port),
+    '-d',
+    queries,
+    '-l',
+    String(seconds),
+    '-c',
+    '1',
+    '-T',
+    '1',
+    '-q',
+    '64',
+  ]);
   const completed = Number(/Queries completed:\s+(\d+)/.exec(out)?.[1]);
   const lost = Number(/Queries lost:\s+(\d+)/.exec(out)?.[1]);
-  if (lost > completed / 1000) throw new Error(`dnsperf lost ${lost} of ${completed + lost} queries on port ${port}`);
+  if (lost > completed / 1000)
+    throw new Error(`dnsperf lost ${lost} of ${completed + lost} queries on port ${port}`);
   return { qps: Number(/Queries per second:\s+([\d.]+)/.exec(out)?.[1]), completed };
 }
 
-async function measure(port: number, child: ChildProcess, queries: string, seconds: number, total: number, into: Samples): Promise<void> {
+async function measure(
+  port: number,
+  child: ChildProcess,
+  queries: string,
+  seconds: number,
+  total: number,
+  into: Samples,
+): Promise<void> {
   const c0 = cpuMicros(child.pid ?? 0);
   const run = await dnsperf(port, queries, seconds);
   into.qps.push(run.qps);
@@ -61,7 +88,12 @@ Servers run in turn within each round; medians over rounds.`,
     writeFileSync(queries, `${NAME} A\n`);
     const weftChild = daemon(scope, process.execPath, ['--import', 'tsx', ENTRY]);
     const weftPort = Number((await waitForLine(weftChild, /ready (\d+)\n/))[1]);
-    const peer = await dnsmasq(scope, dir, 'apps.internal', '10.79.0.2 app-a.apps.internal 0.app-a.apps.internal\n10.79.0.3 app-b.apps.internal 0.app-b.apps.internal\n10.79.0.4 app-b.apps.internal 1.app-b.apps.internal\n');
+    const peer = await dnsmasq(
+      scope,
+      dir,
+      'apps.internal',
+      '10.79.0.2 app-a.apps.internal 0.app-a.apps.internal\n10.79.0.3 app-b.apps.internal 0.app-b.apps.internal\n10.79.0.4 app-b.apps.internal 1.app-b.apps.internal\n',
+    );
     const weft: Samples = { qps: [], cpuPerQuery: [], p50: [], p99: [] };
     const masq: Samples = { qps: [], cpuPerQuery: [], p50: [], p99: [] };
     for (let r = 0; r < rounds; r++) {
@@ -77,8 +109,20 @@ Servers run in turn within each round; medians over rounds.`,
       peer: { name: peerName, value: summarize(masq.qps) },
       target: { text: "≥ dnsmasq's", met: summarize(weft.qps).median >= summarize(masq.qps).median },
     });
-    figures.push({ metric: 'server CPU per query', unit: 'µs', better: 'lower', weft: summarize(weft.cpuPerQuery), peer: { name: peerName, value: summarize(masq.cpuPerQuery) } });
-    figures.push({ metric: `latency p50 (${IN_FLIGHT} in flight)`, unit: 'µs', better: 'lower', weft: summarize(weft.p50), peer: { name: peerName, value: summarize(masq.p50) } });
+    figures.push({
+      metric: 'server CPU per query',
+      unit: 'µs',
+      better: 'lower',
+      weft: summarize(weft.cpuPerQuery),
+      peer: { name: peerName, value: summarize(masq.cpuPerQuery) },
+    });
+    figures.push({
+      metric: `latency p50 (${IN_FLIGHT} in flight)`,
+      unit: 'µs',
+      better: 'lower',
+      weft: summarize(weft.p50),
+      peer: { name: peerName, value: summarize(masq.p50) },
+    });
     figures.push({
       metric: `latency p99 (${IN_FLIGHT} in flight)`,
       unit: 'µs',

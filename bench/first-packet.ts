@@ -36,7 +36,18 @@ async function install(scope: Scope, c: BenchCell, config: Config): Promise<() =
 /** Per-connection latencies (µs) of `count` sequential connects from a to b. */
 async function connectLoop(c: BenchCell, count: number): Promise<number[]> {
   await c.ensureForwarding();
-  const out = await sh('ip', ['netns', 'exec', c.a.ns, process.execPath, '--import', 'tsx', LOOP, c.b.ip, String(SERVER_PORT), String(count)]);
+  const out = await sh('ip', [
+    'netns',
+    'exec',
+    c.a.ns,
+    process.execPath,
+    '--import',
+    'tsx',
+    LOOP,
+    c.b.ip,
+    String(SERVER_PORT),
+    String(count),
+  ]);
   return JSON.parse(out) as number[];
 }
 

@@ -63,7 +63,10 @@ async function iptablesSamples(scope: Scope, c: BenchCell, size: number, samples
 }
 
 function p(values: number[], q: number): number {
-  return percentile([...values].sort((a, b) => a - b), q);
+  return percentile(
+    [...values].sort((a, b) => a - b),
+    q,
+  );
 }
 
 export const propagation: Scenario = {
@@ -95,7 +98,10 @@ figure. weft's own path from the API to the cell is a streamed change, not a pol
         unit: 'ms',
         better: 'lower',
         weft: { ...summarize(weft.total), median: p(weft.total, q) },
-        peer: { name: 'iptables-legacy-restore (+0–5 s CF poll)', value: { ...summarize(peer.total), median: p(peer.total, q) } },
+        peer: {
+          name: 'iptables-legacy-restore (+0–5 s CF poll)',
+          value: { ...summarize(peer.total), median: p(peer.total, q) },
+        },
       });
       const p50 = fig(50);
       const p99 = fig(99);

@@ -31,7 +31,9 @@ per container, shown as the range ${fmt(ENVOY_MIB.min)}–${fmt(ENVOY_MIB.max)} 
     const reps = mode.quick ? 1 : 3;
     const dir = tempDir(scope, 'weft-bench-mem-');
     const ca = await benchCa();
-    const creds = await Promise.all(Array.from({ length: Math.max(...counts) }, (_, i) => ca.issue(`app-${i}`)));
+    const creds = await Promise.all(
+      Array.from({ length: Math.max(...counts) }, (_, i) => ca.issue(`app-${i}`)),
+    );
     const backend = await httpBackend(scope, dir);
     const slopes: number[] = [];
     const rssAt = new Map<number, number[]>();
@@ -57,7 +59,14 @@ per container, shown as the range ${fmt(ENVOY_MIB.min)}–${fmt(ENVOY_MIB.max)} 
       weft: perInstance,
       peer: {
         name: 'Envoy per container (documented, not measured)',
-        value: { n: 2, median: (ENVOY_MIB.min + ENVOY_MIB.max) / 2, p10: ENVOY_MIB.min, p90: ENVOY_MIB.max, min: ENVOY_MIB.min, max: ENVOY_MIB.max },
+        value: {
+          n: 2,
+          median: (ENVOY_MIB.min + ENVOY_MIB.max) / 2,
+          p10: ENVOY_MIB.min,
+          p90: ENVOY_MIB.max,
+          min: ENVOY_MIB.min,
+          max: ENVOY_MIB.max,
+        },
       },
       target: { text: '< 1 MiB per added instance', met: perInstance.median < 1 },
       note: `RSS ${counts.map((n) => `${n} instances: ${fmt(summarize(rssAt.get(n) ?? []).median)} MiB`).join(', ')}`,

@@ -17,7 +17,12 @@ type Samples = Record<(typeof METRICS)[number], number[]>;
 
 const empty = (): Samples => Object.fromEntries(METRICS.map((m) => [m, []])) as unknown as Samples;
 
-async function measure(url: string, child: ChildProcess | null, seconds: number, into: Samples): Promise<void> {
+async function measure(
+  url: string,
+  child: ChildProcess | null,
+  seconds: number,
+  into: Samples,
+): Promise<void> {
   const cpu = () => (child?.pid ? cpuMicros(child.pid) : 0);
   let c0 = cpu();
   const keepAlive = await wrk(url, { connections: 32, seconds });
@@ -71,7 +76,12 @@ Targets run in turn within each round; the figures are medians over rounds.`,
       nginx: { url: `https://127.0.0.1:${nginx.port}/`, child: nginx.child },
       haproxy: { url: `https://127.0.0.1:${haproxy.port}/`, child: haproxy.child },
     };
-    const samples: Record<Name, Samples> = { direct: empty(), weft: empty(), nginx: empty(), haproxy: empty() };
+    const samples: Record<Name, Samples> = {
+      direct: empty(),
+      weft: empty(),
+      nginx: empty(),
+      haproxy: empty(),
+    };
     for (let r = 0; r < rounds; r++) {
       for (const name of ['direct', ...PROXIES] as const) {
         await measure(targets[name].url, targets[name].child, seconds, samples[name]);
@@ -81,26 +91,45 @@ Targets run in turn within each round; the figures are medians over rounds.`,
     if (errors.length > 0) throw new Error(`wrk saw errors against ${errors.map(([n]) => n).join(', ')}`);
 
     const direct = { p50: summarize(samples.direct.p50).median, p99: summarize(samples.direct.p99).median };
-    const added = (name: Name, q: 'p50' | 'p99') => summarize(samples[name][q].map((x) => (x - direct[q]) / 1000));
+    const added = (name: Name, q: 'p50' | 'p99') =>
+      summarize(samples[name][q].map((x) => (x - direct[q]) / 1000));
     const add = (f: Omit<Figure, 'peer'>, peer: 'nginx' | 'haproxy', peerValue: Figure['weft']) =>
       figures.push({ ...f, peer: { name: peer, value: peerValue } });
     for (const peer of ['nginx', 'haproxy'] as const) {
       const first = peer === 'nginx';
       const w = samples.weft;
       const p = samples[peer];
-      add({ metric: 'keep-alive requests/s', unit: 'req/s', better: 'higher', weft: summarize(w.rps) }, peer, summarize(p.rps));
+      add(
+        { metric: 'keep-alive requests/s', unit: 'req/s', better: 'higher', weft: summarize(w.rps) },
+        peer,
+        summarize(p.rps),
+      );
       add(
         {
           metric: 'CPU per request (keep-alive)',
           unit: 'µs',
           better: 'lower',
           weft: summarize(w.cpuPerReq),
-          ...(first && { target: { text: "≤ nginx's", met: summarize(w.cpuPerReq).median <= summarize(p.cpuPerReq).median } }),
+          ...(first && {
+            target: {
+              text: "≤ nginx's",
+              met: summarize(w.cpuPerReq).median <= summarize(p.cpuPerReq).median,
+            },
+          }),
         },
         peer,
         summarize(p.cpuPerReq),
       );
-      add({ metric: 'added latency p50 (1 connection)', unit: 'ms', better: 'lower', weft: added('weft', 'p50') }, peer, added(peer, 'p50'));
+      add(
+        {
+          metric: 'added latency p50 (1 connection)',
+          unit: 'ms',
+          better: 'lower',
+          weft: added('weft', 'p50'),
+        },
+        peer,
+        added(peer, 'p50'),
+      );
       add(
         {
           metric: 'added latency p99 (1 connection)',
@@ -112,14 +141,28 @@ Targets run in turn within each round; the figures are medians over rounds.`,
         peer,
         added(peer, 'p99'),
       );
-      add({ metric: 'new TLS connections/s (Connection: close)', unit: '/s', better: 'higher', weft: summarize(w.handshakes) }, peer, summarize(p.handshakes));
+      add(
+        {
+          metric: 'new TLS connections/s (Connection: close)',
+          unit: '/s',
+          better: 'higher',
+          weft: summarize(w.handshakes),
+        },
+        peer,
+        summarize(p.handshakes),
+      );
       add(
         {
           metric: 'handshakes per CPU-second of the proxy',
           unit: '/s',
           better: 'higher',
           weft: summarize(w.hsPerCore),
-          ...(first && { target: { text: "≥ nginx's", met: summarize(w.hsPerCore).median >= summarize(p.hsPerCore).median } }),
+          ...(first && {
+            target: {
+              text: "≥ nginx's",
+              met: summarize(w.hsPerCore).median >= summarize(p.hsPerCore).median,
+            },
+          }),
         },
         peer,
         summarize(p.hsPerCore),

@@ -28,13 +28,25 @@ export function syntheticPolicies(apps: number, count: number): Policy[] {
   const out: Policy[] = [];
   for (let i = 0; i < apps && out.length < count; i++) {
     for (let k = 1; k <= perApp && out.length < count; k++) {
-      out.push({ srcTag: i + 3, dstTag: ((i + k) % apps) + 3, protocol: 'tcp', startPort: 8080, endPort: 8080 });
+      out.push({
+        srcTag: i + 3,
+        dstTag: ((i + k) % apps) + 3,
+        protocol: 'tcp',
+        startPort: 8080,
+        endPort: 8080,
+      });
     }
   }
   return out;
 }
 
-export const pairPolicy: Policy = { srcTag: TAG_A, dstTag: TAG_B, protocol: 'tcp', startPort: 8080, endPort: 8080 };
+export const pairPolicy: Policy = {
+  srcTag: TAG_A,
+  dstTag: TAG_B,
+  protocol: 'tcp',
+  startPort: 8080,
+  endPort: 8080,
+};
 
 export interface BenchCell {
   cell: TestCell;
@@ -87,7 +99,11 @@ export async function makeCell(scope: Scope, id: string): Promise<BenchCell> {
 /** Loops one-shot probes from a to b until one gets an answer; the time it took, in ms. */
 export async function untilConnects(c: BenchCell, since: number, giveUpMs = 10_000): Promise<number> {
   for (;;) {
-    const reply = await c.a.agent.request<string | null>('probeTcp', { host: c.b.ip, port: SERVER_PORT, timeoutMs: 25 });
+    const reply = await c.a.agent.request<string | null>('probeTcp', {
+      host: c.b.ip,
+      port: SERVER_PORT,
+      timeoutMs: 25,
+    });
     const elapsed = performance.now() - since;
     if (reply !== null) return elapsed;
     if (elapsed > giveUpMs) throw new Error(`a never reached b within ${giveUpMs} ms`);
@@ -96,5 +112,8 @@ export async function untilConnects(c: BenchCell, since: number, giveUpMs = 10_0
 
 /** True when a probe from a to b gets through. */
 export async function connects(c: BenchCell, timeoutMs = 300): Promise<boolean> {
-  return (await c.a.agent.request<string | null>('probeTcp', { host: c.b.ip, port: SERVER_PORT, timeoutMs })) !== null;
+  return (
+    (await c.a.agent.request<string | null>('probeTcp', { host: c.b.ip, port: SERVER_PORT, timeoutMs })) !==
+    null
+  );
 }

@@ -2,10 +2,20 @@
 import dgram from 'node:dgram';
 import dnsPacket from 'dns-packet';
 
-export async function dnsLatencies(port: number, name: string, inFlight: number, total: number): Promise<number[]> {
+export async function dnsLatencies(
+  port: number,
+  name: string,
+  inFlight: number,
+  total: number,
+): Promise<number[]> {
   const socket = dgram.createSocket('udp4');
   await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
-  const query = dnsPacket.encode({ type: 'query', id: 0, flags: dnsPacket.RECURSION_DESIRED, questions: [{ type: 'A', name }] });
+  const query = dnsPacket.encode({
+    type: 'query',
+    id: 0,
+    flags: dnsPacket.RECURSION_DESIRED,
+    questions: [{ type: 'A', name }],
+  });
   const sentAt = new Map<number, bigint>();
   const latencies: number[] = [];
   let sent = 0;

@@ -38,7 +38,8 @@ export class IptablesRuleset {
       `-A ${entry} -j ${filter}`,
       `-A ${entry} -j DROP`,
     );
-    for (const { ip, tag } of d.tags) lines.push(`-A ${mark} -s ${ip}/32 -j MARK --set-xmark 0x${tag.toString(16)}/0xffff`);
+    for (const { ip, tag } of d.tags)
+      lines.push(`-A ${mark} -s ${ip}/32 -j MARK --set-xmark 0x${tag.toString(16)}/0xffff`);
     const rule = (p: Desired['policies'][number]): string[] =>
       (ipsByTag.get(p.dstTag) ?? []).map(
         (ip) =>

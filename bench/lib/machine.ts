@@ -16,7 +16,13 @@ export async function machineFacts(): Promise<Record<string, string>> {
   const cpu = /model name\s*:\s*(.+)/.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? 'unknown';
   const mem = `${(os.totalmem() / 2 ** 30).toFixed(1)} GiB`;
   const debian = readFileSync('/etc/debian_version', 'utf8').trim();
-  return { CPU: cpu, cores: String(os.cpus().length), memory: mem, kernel: (await sh('uname', ['-r'])).trim(), Debian: debian };
+  return {
+    CPU: cpu,
+    cores: String(os.cpus().length),
+    memory: mem,
+    kernel: (await sh('uname', ['-r'])).trim(),
+    Debian: debian,
+  };
 }
 
 export async function versions(): Promise<Record<string, string>> {

@@ -31,7 +31,8 @@ export async function untilListening(port: number, child: ChildProcess, timeoutM
       s.once('error', () => resolve(false));
     });
     if (ok) return;
-    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`nothing listens on ${port}: ${stderrTail(child)}`);
+    if (child.exitCode !== null || Date.now() > deadline)
+      throw new Error(`nothing listens on ${port}: ${stderrTail(child)}`);
     await sleep(50);
   }
 }
@@ -81,7 +82,12 @@ function writeCredentials(dir: string, creds: Credentials): { cert: string; key:
   return { cert, key, both };
 }
 
-export async function nginxStreamTls(scope: Scope, dir: string, creds: Credentials, backendPort: number): Promise<{ port: number; child: ChildProcess }> {
+export async function nginxStreamTls(
+  scope: Scope,
+  dir: string,
+  creds: Credentials,
+  backendPort: number,
+): Promise<{ port: number; child: ChildProcess }> {
   const port = await freePort();
   const files = writeCredentials(dir, creds);
   const child = nginx(
@@ -104,7 +110,12 @@ stream {
   return { port, child };
 }
 
-export async function haproxyTls(scope: Scope, dir: string, creds: Credentials, backendPort: number): Promise<{ port: number; child: ChildProcess }> {
+export async function haproxyTls(
+  scope: Scope,
+  dir: string,
+  creds: Credentials,
+  backendPort: number,
+): Promise<{ port: number; child: ChildProcess }> {
   const port = await freePort();
   const files = writeCredentials(dir, creds);
   const conf = path.join(dir, 'haproxy.cfg');
@@ -132,7 +143,12 @@ backend app
 }
 
 /** dnsmasq answering the names in `hosts` authoritatively for `domain`, never forwarding. */
-export async function dnsmasq(scope: Scope, dir: string, domain: string, hosts: string): Promise<{ port: number; child: ChildProcess }> {
+export async function dnsmasq(
+  scope: Scope,
+  dir: string,
+  domain: string,
+  hosts: string,
+): Promise<{ port: number; child: ChildProcess }> {
   const port = await freePort();
   const file = path.join(dir, 'hosts');
   writeFileSync(file, hosts);

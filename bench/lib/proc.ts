@@ -43,7 +43,10 @@ export function stderrTail(child: ChildProcess): string {
 export function waitForLine(child: ChildProcess, re: RegExp, timeoutMs = 30_000): Promise<RegExpExecArray> {
   return new Promise((resolve, reject) => {
     let out = '';
-    const timer = setTimeout(() => done(new Error(`no ${re} within ${timeoutMs} ms: ${stderrTail(child)}`)), timeoutMs);
+    const timer = setTimeout(
+      () => done(new Error(`no ${re} within ${timeoutMs} ms: ${stderrTail(child)}`)),
+      timeoutMs,
+    );
     const onData = (s: string): void => {
       out += s;
       const m = re.exec(out);

@@ -76,7 +76,8 @@ export function markdown(h: ReportHeader, results: ScenarioResult[]): string {
     '',
     `Written by \`npm run bench${h.mode === 'quick' ? ' -- --quick' : ''}\` on ${h.date} (${h.mode} mode). ` +
       'Each cell shows the median, then min–max over the repeated runs (n). The ratio is weft ÷ peer, ' +
-      'so below 1 is better for weft where lower is better (times, CPU, memory) and above 1 where higher is better (rates).',
+      'so below 1 is better for weft where lower is better (times, CPU, memory) and above 1 where higher is better (rates). ' +
+      "Where a figure is named p50/p99 of single samples (scenario 2), the value is that percentile over n samples and the range is the samples' min–max.",
     '',
     '| machine | |',
     '| --- | --- |',
@@ -94,7 +95,9 @@ export function markdown(h: ReportHeader, results: ScenarioResult[]): string {
   for (const r of results) {
     for (const f of r.figures) {
       const peer = f.peer ? `${f.peer.name}: ${cell(f.peer.value, f.unit)}` : '';
-      lines.push(`| ${r.id} | ${f.metric} | ${cell(f.weft, f.unit)} | ${peer} | ${ratio(f)} | ${verdict(f)} |`);
+      lines.push(
+        `| ${r.id} | ${f.metric} | ${cell(f.weft, f.unit)} | ${peer} | ${ratio(f)} | ${verdict(f)} |`,
+      );
     }
     if (r.error) lines.push(`| ${r.id} | **failed**: ${r.error.replace(/\|/g, '/')} | | | | |`);
   }

@@ -18,8 +18,22 @@ export async function weftProxy(
   nodeFlags: string[] = [],
 ): Promise<{ ports: number[]; child: ChildProcess }> {
   const config = path.join(dir, `weft-proxy-${randomUUID()}.json`);
-  writeFileSync(config, JSON.stringify({ backendPort, instances: credentials.map((c) => ({ guid: randomUUID(), credentials: c })) }), { mode: 0o600 });
-  const child = daemon(scope, process.execPath, ['--expose-gc', ...nodeFlags, '--import', 'tsx', ENTRY, config]);
+  writeFileSync(
+    config,
+    JSON.stringify({
+      backendPort,
+      instances: credentials.map((c) => ({ guid: randomUUID(), credentials: c })),
+    }),
+    { mode: 0o600 },
+  );
+  const child = daemon(scope, process.execPath, [
+    '--expose-gc',
+    ...nodeFlags,
+    '--import',
+    'tsx',
+    ENTRY,
+    config,
+  ]);
   const ready = await waitForLine(child, /ready ([\d,]+)\n/, 120_000);
   return { ports: (ready[1] ?? '').split(',').map(Number), child };
 }

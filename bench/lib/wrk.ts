@@ -17,7 +17,10 @@ function micros(text: string): number {
   return Number(m[1]) * scale;
 }
 
-export async function wrk(url: string, opts: { connections: number; seconds: number; close?: boolean }): Promise<WrkResult> {
+export async function wrk(
+  url: string,
+  opts: { connections: number; seconds: number; close?: boolean },
+): Promise<WrkResult> {
   const args = ['-t1', `-c${opts.connections}`, `-d${opts.seconds}s`, '--latency'];
   if (opts.close) args.push('-H', 'Connection: close');
   const out = await sh('wrk', [...args, url]);

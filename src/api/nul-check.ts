@@ -1,9 +1,13 @@
 // PostgreSQL text cannot hold U+0000, and no weft name, command or value needs it: refuse it before
 // any handler runs, with a 400 naming the field, so both databases answer alike.
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import { invalid } from '../model/errors.js';
 
-export async function rejectNulCharacters(req: FastifyRequest): Promise<void> {
+export function rejectNulCharacters(
+  req: FastifyRequest,
+  _reply: FastifyReply,
+  done: HookHandlerDoneFunction,
+): void {
   const inputs: [string, unknown][] = [
     ['', req.body],
     ['querystring', req.query],
@@ -11,8 +15,12 @@ export async function rejectNulCharacters(req: FastifyRequest): Promise<void> {
   ];
   for (const [where, value] of inputs) {
     const field = fieldWithNul(value, where);
-    if (field !== null) throw invalid(`${field || 'body'}: contains a NUL character (U+0000), which is not allowed`);
+    if (field !== null) {
+      done(invalid(`${field || 'body'}: contains a NUL character (U+0000), which is not allowed`));
+      return;
+    }
   }
+  done();
 }
 
 /** Walks without recursion: a parsed body may be nested far deeper than the stack allows. */

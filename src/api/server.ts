@@ -41,6 +41,8 @@ export interface Api {
 export async function buildApi(store: Store, ca: Ca, logger: Logger, options: ApiOptions): Promise<Api> {
   const app = createApp(logger, options.bodyLimit);
   // Clients of Cloud Foundry's API (curl -d, scripts) often omit the JSON content type; accept it anyway.
+  // text/plain too: fetch() labels a string body so, and it would otherwise reach handlers as a string.
+  app.removeContentTypeParser('text/plain');
   app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => {
     void app.getDefaultJsonParser('error', 'error')(_req, body.toString(), done);
   });

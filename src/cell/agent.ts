@@ -10,12 +10,14 @@ import type { Cell, Change, Snapshot } from '../model/types.js';
 import { allocateIp, gatewayAddress, parseCidr, parseIpv4 } from '../network/cidr.js';
 import { setupCellNetwork, teardownCellNetwork } from '../network/cell-network.js';
 import { detachContainer } from '../network/container-network.js';
+import { setupVxlan, syncRemoteCells, teardownVxlan } from '../network/vxlan.js';
 import { adoptContainer } from '../runtime/adopt.js';
 import { checkOverlay, readHostFacts } from '../network/overlay-choice.js';
 import { TlsProxy } from '../proxy/index.js';
 import type { StreamMessage } from '../api/stream.js';
 import { CellApiClient } from './api-client.js';
 import { Coalescer } from './coalescer.js';
+import { cellLinks, type CellLinks } from './links.js';
 import { Follower } from './follower.js';
 import { isPlacedHere, LocalInstanceRunner, proxiedPorts } from './instance.js';
 import type { LocalInstance } from './local.js';
@@ -33,8 +35,8 @@ export interface CellConfig {
   root: string;
   /** nft table; host veth prefix; the dummy link holding the gateway address. */
   table: string;
-  ifacePrefix: string;
-  gatewayIface: string;
+  /** Prefix of the host links the cell creates (see links.ts). */
+  linkPrefix: string;
   dnsPort: number;
 }
 
@@ -50,6 +52,7 @@ export class CellAgent {
   private identity: CellIdentity | null = null;
   private readonly runners = new Map<string, LocalInstanceRunner>();
   private readonly client: CellApiClient;
+  private readonly links: CellLinks;
   private readonly paths: CellPaths;
   private readonly follower: Follower;
   private readonly enforcer: Enforcer;
@@ -62,11 +65,13 @@ export class CellAgent {
   private readonly instances: Coalescer;
   private readonly certs: Coalescer;
   private readonly save: Coalescer;
+  private readonly overlay: Coalescer;
 
   constructor(
     private readonly config: CellConfig,
     private readonly logger: Logger,
   ) {
+    this.links = cellLinks(config.linkPrefix);
     this.client = new CellApiClient(config.api, config.token, config.cellId);
     this.paths = new CellPaths(config.root);
     this.enforcer = new Enforcer({ table: config.table, logger });
@@ -82,6 +87,7 @@ export class CellAgent {
       await Promise.all([...this.runners.values()].map((r) => r.refresh()));
     }, fail('certificate refresh'));
     this.save = new Coalescer(() => this.saveWorld(), fail('saving the last known state'));
+    this.overlay = new Coalescer(() => this.syncOverlay(), fail('overlay update'));
     this.follower = new Follower(
       config.api,
       config.token,
@@ -130,9 +136,10 @@ export class CellAgent {
     await this.dns?.stop();
     if (opts.cleanup && this.identity && this.cell) {
       await this.enforcer.remove();
+      await teardownVxlan(this.links.vxlan);
       await teardownCellNetwork({
         gatewayIp: this.identity.gatewayIp,
-        gatewayIface: this.config.gatewayIface,
+        gatewayIface: this.links.gateway,
         subnet: this.cell.subnet,
         overlay: this.identity.overlayCidr,
       });
@@ -163,11 +170,18 @@ export class CellAgent {
     if (hit.dns) void this.zone.kick();
     if (hit.instances) void this.instances.kick();
     if (hit.certs) void this.certs.kick();
+    if (hit.overlay) void this.overlay.kick();
     void this.save.kick();
   }
 
   private async everything(): Promise<void> {
-    await Promise.all([this.kernel.kick(), this.zone.kick(), this.instances.kick(), this.save.kick()]);
+    await Promise.all([
+      this.overlay.kick(),
+      this.kernel.kick(),
+      this.zone.kick(),
+      this.instances.kick(),
+      this.save.kick(),
+    ]);
   }
 
   private async onFirstWorld(): Promise<void> {
@@ -180,10 +194,11 @@ export class CellAgent {
     const gatewayIp = gatewayAddress(this.cell.subnet);
     await setupCellNetwork({
       gatewayIp,
-      gatewayIface: this.config.gatewayIface,
+      gatewayIface: this.links.gateway,
       subnet: this.cell.subnet,
       overlay: world.overlayCidr,
     });
+    await setupVxlan({ iface: this.links.vxlan, hostIp: this.config.hostIp, gatewayIp });
     await writeTrust(this.paths, this.caPem, gatewayIp);
     this.dns = new DnsServer({
       host: gatewayIp,
@@ -194,7 +209,7 @@ export class CellAgent {
     await this.dns.start();
     this.identity = {
       table: this.config.table,
-      ifacePrefix: this.config.ifacePrefix,
+      ifacePrefix: this.links.containerPrefix,
       overlayCidr: world.overlayCidr,
       gatewayIp,
     };
@@ -234,6 +249,15 @@ export class CellAgent {
     }
   }
 
+  /** Routes every other cell's subnet through the VXLAN link to that cell's host. */
+  private async syncOverlay(): Promise<void> {
+    if (!this.identity) return;
+    const remotes = [...this.requireWorld().tables.cell.values()]
+      .filter((c) => c.id !== this.config.cellId)
+      .map((c) => ({ subnet: c.subnet, gatewayIp: gatewayAddress(c.subnet), hostIp: c.hostIp }));
+    await syncRemoteCells(this.links.vxlan, remotes);
+  }
+
   private locals(): LocalInstance[] {
     return [...this.runners.values()].map((r) => r.local);
   }
@@ -271,7 +295,7 @@ export class CellAgent {
         appGuid: i.appGuid,
         index: i.index,
         ip,
-        hostIface: `${this.config.ifacePrefix}${short}`,
+        hostIface: this.links.container(i.guid),
         netns: `weft-${short}`,
         uid: FIRST_UID + slot,
         proxyPorts: proxiedPorts(app, FIRST_PROXY_PORT + slot * PROXY_PORTS_PER_INSTANCE),

@@ -37,6 +37,8 @@ const HEALTH_POLL_MS = 50;
 export class LocalInstanceRunner {
   private container: Container | null = null;
   private stopping = false;
+  /** Set once the proxy serves the instance: certificate refreshes before that have nothing to update. */
+  private serving = false;
   private restarts = 0;
   private served = '';
   private readonly log: Logger;
@@ -82,13 +84,16 @@ export class LocalInstanceRunner {
         ...(isC2c && app.mtls ? { mtls: this.mtlsPolicy() } : {}),
       });
     }
+    this.serving = true;
+    // Routes mapped while the instance was being set up are picked up here.
+    await this.refresh();
     await host.applyKernel();
     void this.run(adopted);
   }
 
   /** Called on every change to the world: re-issues the 61443 certificate when the names changed. */
   async refresh(): Promise<void> {
-    if (this.stopping) return;
+    if (this.stopping || !this.serving) return;
     const names = this.names().join(',');
     if (names !== this.served) {
       const creds = await this.issueC2c();

@@ -79,8 +79,10 @@ export function affects(kind: ResourceKind): {
   dns: boolean;
   instances: boolean;
   certs: boolean;
+  overlay: boolean;
 } {
   return {
+    overlay: kind === 'cell',
     kernel: kind === 'policy' || kind === 'instance' || kind === 'app' || kind === 'cell',
     dns: kind === 'route' || kind === 'instance' || kind === 'app' || kind === 'domain',
     instances: kind === 'instance' || kind === 'app',

@@ -15,6 +15,8 @@ export interface ServerOptions {
   /** An existing WEFT_HOME (to restart a server); a fresh temp dir, removed on stop, when absent. */
   home?: string;
   flags?: string[];
+  /** The admin token of an earlier server on the same database: only the first start writes one. */
+  adminToken?: string;
 }
 
 export interface Reply<T> {
@@ -61,12 +63,13 @@ export async function startServer(options: ServerOptions = {}): Promise<TestServ
 
   try {
     const url = await listeningUrl(child, () => stderr);
-    const adminToken = fs.readFileSync(path.join(home, 'admin-token'), 'utf8').trim();
+    const adminToken = options.adminToken ?? fs.readFileSync(path.join(home, 'admin-token'), 'utf8').trim();
     return {
       url,
       home,
       adminToken,
-      api: (method, p, body, token) => callApi(url, method, p, body, token === undefined ? adminToken : token),
+      api: (method, p, body, token) =>
+        callApi(url, method, p, body, token === undefined ? adminToken : token),
       stop: () => end('SIGTERM'),
       kill: () => end('SIGKILL'),
       log: () => stderr,

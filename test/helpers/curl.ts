@@ -20,16 +20,25 @@ export async function curl<T = unknown>(url: string, req: CurlRequest = {}): Pro
   if (req.data !== undefined) args.push('--data-binary', '@-');
   args.push(...(req.args ?? []), url);
   const out = await new Promise<string>((resolve, reject) => {
-    const child = spawn('curl', args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn('curl', args, {
+      stdio: [req.data === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
-    child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
+    child.stdout?.setEncoding('utf8').on('data', (s: string) => (stdout += s));
+    child.stderr?.setEncoding('utf8').on('data', (s: string) => (stderr += s));
     child.once('error', reject);
-    child.once('close', (code) => (code === 0 ? resolve(stdout) : reject(new Error(`curl failed (${code}): ${stderr}`))));
-    child.stdin.end(req.data ?? '');
+    child.once('close', (code) =>
+      code === 0 ? resolve(stdout) : reject(new Error(`curl failed (${code}): ${stderr}`)),
+    );
+    // curl stops reading once the server answers early (a 400 for an oversize body): that answer is the result.
+    child.stdin?.on('error', () => undefined);
+    child.stdin?.end(req.data);
   });
   const at = out.lastIndexOf(STATUS_MARK);
   const text = out.slice(0, at);
-  return { status: Number(out.slice(at + STATUS_MARK.length)), body: (text === '' ? null : JSON.parse(text)) as T };
+  return {
+    status: Number(out.slice(at + STATUS_MARK.length)),
+    body: (text === '' ? null : JSON.parse(text)) as T,
+  };
 }

@@ -11,7 +11,11 @@ export interface ChangeRow {
 }
 
 /** `database` is the server's --database URL, or undefined for the SQLite file under its home. */
-export async function changesAfter(database: string | undefined, home: string, revision: number): Promise<ChangeRow[]> {
+export async function changesAfter(
+  database: string | undefined,
+  home: string,
+  revision: number,
+): Promise<ChangeRow[]> {
   const query = 'select revision, kind, op, key from changes where revision > $1 order by revision';
   if (database === undefined) {
     const db = new SQLite(path.join(home, 'weft.db'), { readonly: true });

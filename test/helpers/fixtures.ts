@@ -15,18 +15,27 @@ export interface Tenancy {
 
 export async function created<T>(reply: Promise<{ status: number; body: unknown }>): Promise<T> {
   const r = await reply;
-  assert.ok(r.status === 200 || r.status === 201, `expected success, got ${r.status} ${JSON.stringify(r.body)}`);
+  assert.ok(
+    r.status === 200 || r.status === 201,
+    `expected success, got ${r.status} ${JSON.stringify(r.body)}`,
+  );
   return r.body as T;
 }
 
 export async function createApp(server: TestServer, spaceGuid: string, name: string): Promise<App> {
-  return created<App>(server.api('POST', '/v1/apps', { name, spaceGuid, command: 'sleep 1000', path: '/tmp' }));
+  return created<App>(
+    server.api('POST', '/v1/apps', { name, spaceGuid, command: 'sleep 1000', path: '/tmp' }),
+  );
 }
 
 export async function seedTenancy(server: TestServer, orgName = 'org'): Promise<Tenancy> {
   const org = await created<{ guid: string }>(server.api('POST', '/v1/orgs', { name: orgName }));
-  const spaceA = await created<Space>(server.api('POST', '/v1/spaces', { name: 'space-a', orgGuid: org.guid }));
-  const spaceB = await created<Space>(server.api('POST', '/v1/spaces', { name: 'space-b', orgGuid: org.guid }));
+  const spaceA = await created<Space>(
+    server.api('POST', '/v1/spaces', { name: 'space-a', orgGuid: org.guid }),
+  );
+  const spaceB = await created<Space>(
+    server.api('POST', '/v1/spaces', { name: 'space-b', orgGuid: org.guid }),
+  );
   const apps: Record<string, App> = {};
   for (const name of ['a1', 'a2', 'a3']) apps[name] = await createApp(server, spaceA.guid, name);
   for (const name of ['b1', 'b2']) apps[name] = await createApp(server, spaceB.guid, name);

@@ -29,8 +29,42 @@ export class Fuzzer {
     return items[this.int(items.length)] as T;
   }
 
-  private static readonly NUMBERS = [0, -1, 1, 80, 8080, 61443, 65535, 65536, 2 ** 31, 2 ** 53, 1e308, -1e308, 0.5, -0];
-  private static readonly PIECES = ['', 'a', 'tcp', 'udp', 'ICMP', '\u0000', '\ud800', '😀', '%', "'", '"', '\\', '../', ' ', 'null', '$', '{', '-'];
+  private static readonly NUMBERS = [
+    0,
+    -1,
+    1,
+    80,
+    8080,
+    61443,
+    65535,
+    65536,
+    2 ** 31,
+    2 ** 53,
+    1e308,
+    -1e308,
+    0.5,
+    -0,
+  ];
+  private static readonly PIECES = [
+    '',
+    'a',
+    'tcp',
+    'udp',
+    'ICMP',
+    '\u0000',
+    '\ud800',
+    '😀',
+    '%',
+    "'",
+    '"',
+    '\\',
+    '../',
+    ' ',
+    'null',
+    '$',
+    '{',
+    '-',
+  ];
 
   string(): string {
     if (this.int(10) === 0) return 'x'.repeat(this.int(70_000));
@@ -52,7 +86,9 @@ export class Fuzzer {
       case 4:
         return Array.from({ length: this.int(4) }, () => this.value(depth + 1));
       default:
-        return Object.fromEntries(Array.from({ length: this.int(4) }, () => [this.string(), this.value(depth + 1)]));
+        return Object.fromEntries(
+          Array.from({ length: this.int(4) }, () => [this.string(), this.value(depth + 1)]),
+        );
     }
   }
 

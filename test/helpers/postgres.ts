@@ -44,7 +44,7 @@ function withDatabase(url: string, name: string): string {
   return u.toString();
 }
 
-async function onSharedServer(adminUrl: string): Promise<TestPostgres> {
+function onSharedServer(adminUrl: string): TestPostgres {
   const created: string[] = [];
   return {
     async url(name) {
@@ -73,7 +73,8 @@ async function onPrivateCluster(): Promise<TestPostgres> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'weft-pg-'));
   const data = path.join(dir, 'data');
   const stopCluster = async () => {
-    if (fs.existsSync(path.join(data, 'postmaster.pid'))) await asPostgres('pg_ctl', '-D', data, '-m', 'fast', '-w', 'stop');
+    if (fs.existsSync(path.join(data, 'postmaster.pid')))
+      await asPostgres('pg_ctl', '-D', data, '-m', 'fast', '-w', 'stop');
     fs.rmSync(dir, { recursive: true, force: true });
   };
   try {
@@ -83,7 +84,19 @@ async function onPrivateCluster(): Promise<TestPostgres> {
     await asPostgres('initdb', '-D', data, '-U', 'postgres', '-A', 'trust', '--no-sync', '-E', 'UTF8');
     const port = await freePort();
     const options = `-c listen_addresses=127.0.0.1 -p ${port} -c unix_socket_directories=${dir} -c fsync=on`;
-    await asPostgres('pg_ctl', '-D', data, '-l', path.join(dir, 'server.log'), '-w', '-t', '60', '-o', options, 'start');
+    await asPostgres(
+      'pg_ctl',
+      '-D',
+      data,
+      '-l',
+      path.join(dir, 'server.log'),
+      '-w',
+      '-t',
+      '60',
+      '-o',
+      options,
+      'start',
+    );
     const adminUrl = `postgres://postgres@127.0.0.1:${port}/postgres`;
     return {
       async url(name) {

@@ -53,7 +53,10 @@ export async function watch(url: string, token: string, since: number): Promise<
         if (value !== undefined) done(() => resolve(value));
         else if (finished) done(() => reject(new Error(`waiting for ${what}: the change stream ended`)));
       };
-      const timer = setTimeout(() => done(() => reject(new Error(`no ${what} within ${WAIT_MS} ms`))), WAIT_MS);
+      const timer = setTimeout(
+        () => done(() => reject(new Error(`no ${what} within ${WAIT_MS} ms`))),
+        WAIT_MS,
+      );
       const done = (settle: () => void) => {
         clearTimeout(timer);
         waiters.delete(check);

@@ -49,8 +49,8 @@ export function run(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv
     });
     let stdout = '';
     let stderr = '';
-    child.stdout?.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
     child.once('error', reject);
     child.once('close', (code) => resolve({ code, stdout, stderr }));
     if (opts.input !== undefined) child.stdin?.end(opts.input);
@@ -73,12 +73,18 @@ export async function waitFor<T>(
   }
 }
 
+function pythonCommand(script: string, args: string[]): string {
+  const quoted = args.map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(' ');
+  const b64 = Buffer.from(script).toString('base64');
+  return `printf %s ${b64} | base64 -d >/tmp/script-$$.py && exec python3 /tmp/script-$$.py ${quoted}`;
+}
+
 /** A /16 in 10.0.0.0/8 that no route on this host touches; never 10.255 (this machine's resolver). */
 async function freeOverlay(): Promise<string> {
   const routes = (await run('ip', ['-4', 'route', 'show', 'table', 'all'])).stdout;
   const addrs = (await run('ip', ['-4', '-o', 'addr'])).stdout;
   for (;;) {
-    const n = 100 + randomBytes(1)[0]! % 150;
+    const n = 100 + (randomBytes(1)[0]! % 150);
     if (!`${routes}\n${addrs}`.includes(`10.${n}.`)) return `10.${n}.0.0/16`;
   }
 }
@@ -151,7 +157,10 @@ export class WeftHost {
     this.child = child;
     await new Promise<void>((resolve, reject) => {
       let out = '';
-      const timer = setTimeout(() => reject(new Error(`weft up not up in time; see ${this.logFile}`)), UP_DEADLINE_MS);
+      const timer = setTimeout(
+        () => reject(new Error(`weft up not up in time; see ${this.logFile}`)),
+        UP_DEADLINE_MS,
+      );
       child.stdout?.on('data', (d: Buffer) => {
         out += d.toString();
         if (out.includes('weft is up')) {
@@ -182,7 +191,7 @@ export class WeftHost {
     }
     const exited = new Promise<boolean>((resolve) => child.once('exit', () => resolve(true)));
     child.kill('SIGTERM');
-    const ended = await Promise.race([exited, sleep(STOP_DEADLINE_MS, false)]);
+    const ended = await Promise.race([exited, sleep(STOP_DEADLINE_MS, false, { ref: false })]);
     if (ended) return { exitedOnSigterm: true };
     process.kill(-child.pid, 'SIGKILL');
     await exited;
@@ -258,9 +267,12 @@ export class WeftHost {
 
   /** Runs a Python script inside the instance; the script travels on the command line, base64-encoded. */
   python(app: string, script: string, args: string[] = [], index = 0): Promise<RunResult> {
-    const quoted = args.map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(' ');
-    const b64 = Buffer.from(script).toString('base64');
-    return this.ssh(app, `printf %s ${b64} | base64 -d >/tmp/probe-$$.py && python3 /tmp/probe-$$.py ${quoted}`, { index });
+    return this.ssh(app, pythonCommand(script, args), { index });
+  }
+
+  /** The same, running alongside the test: its stdin is the script's, its output streams. */
+  pythonChild(app: string, script: string, args: string[] = [], index = 0): ChildProcess {
+    return this.sshChild(app, pythonCommand(script, args), index);
   }
 
   /** Starts `weft ssh` and hands back the process, for commands that run alongside the test. */
@@ -313,6 +325,15 @@ export class WeftHost {
   /** Pushes an example app (examples/http-app or examples/echo) with n instances. */
   async push(name: string, example: 'http-app' | 'echo', instances: number): Promise<void> {
     const command = example === 'echo' ? 'node echo.js' : 'node server.js';
-    await this.cliOk('push', name, '-p', path.join(ROOT, 'examples', example), '-c', command, '-i', String(instances));
+    await this.cliOk(
+      'push',
+      name,
+      '-p',
+      path.join(ROOT, 'examples', example),
+      '-c',
+      command,
+      '-i',
+      String(instances),
+    );
   }
 }

@@ -29,7 +29,7 @@ function addCellFlags(cmd: Command): Command {
     )
     .option('--cleanup', 'on stop, remove containers, kernel rules and links this cell installed', false)
     .option('--table <name>', 'nftables table weft owns', 'weft')
-    .option('--iface-prefix <prefix>', 'prefix of container veth names on the host', 'wc');
+    .option('--iface-prefix <prefix>', 'prefix (up to 6 characters) of the host links weft creates', 'weft');
 }
 
 async function runCell(api: string, token: string, flags: CellFlags, logger: Logger): Promise<CellAgent> {
@@ -40,8 +40,7 @@ async function runCell(api: string, token: string, flags: CellFlags, logger: Log
     hostIp: flags.hostIp ?? (await firstHostAddress()),
     root: path.join(weftHome(), 'cell'),
     table: flags.table,
-    ifacePrefix: flags.ifacePrefix,
-    gatewayIface: `${flags.ifacePrefix}-gw`,
+    linkPrefix: flags.ifacePrefix,
     dnsPort: 53,
   };
   // Loaded on demand: the cell's modules would slow down every other command.

@@ -43,7 +43,9 @@ for (const kind of DATABASE_KINDS) {
           assert.equal(typeof r.body.error, 'string');
         }
       }
-      const basic = await fetch(`${server.url}/v1/apps`, { headers: { authorization: `Basic ${server.adminToken}` } });
+      const basic = await fetch(`${server.url}/v1/apps`, {
+        headers: { authorization: `Basic ${server.adminToken}` },
+      });
       assert.equal(basic.status, 401);
       await basic.text();
       assert.equal((await server.api('GET', POLICIES)).status, 200);
@@ -53,7 +55,12 @@ for (const kind of DATABASE_KINDS) {
     test('the admin and the space developer are told apart', async () => {
       const admin = await server.api<{ you: { role: string } }>('GET', '/v1/info');
       assert.equal(admin.body.you.role, 'admin');
-      const me = await server.api<{ you: { role: string; spaceGuids: string[] } }>('GET', '/v1/info', undefined, dev);
+      const me = await server.api<{ you: { role: string; spaceGuids: string[] } }>(
+        'GET',
+        '/v1/info',
+        undefined,
+        dev,
+      );
       assert.deepEqual(me.body.you, { name: 'dev-a', role: 'space_developer', spaceGuids: [t.spaceA.guid] });
     });
 
@@ -61,7 +68,10 @@ for (const kind of DATABASE_KINDS) {
       const apps = await server.api<{ name: string }[]>('GET', '/v1/apps', undefined, dev);
       assert.deepEqual(apps.body.map((a) => a.name).sort(), ['a1', 'a2', 'a3']);
       const spaces = await server.api<{ guid: string }[]>('GET', '/v1/spaces', undefined, dev);
-      assert.deepEqual(spaces.body.map((s) => s.guid), [t.spaceA.guid]);
+      assert.deepEqual(
+        spaces.body.map((s) => s.guid),
+        [t.spaceA.guid],
+      );
       assert.equal((await server.api('GET', `/v1/apps/${guid('b1')}`, undefined, dev)).status, 403);
       assert.equal((await server.api('GET', `/v1/apps/${guid('a1')}`, undefined, dev)).status, 200);
       const inB = { name: 'sneaky', spaceGuid: t.spaceB.guid, command: 'true', path: '/tmp' };
@@ -71,7 +81,10 @@ for (const kind of DATABASE_KINDS) {
       assert.equal((await server.api('POST', '/v1/tokens', { name: 'x', role: 'admin' }, dev)).status, 403);
       assert.equal((await server.api('GET', '/v1/watch?since=0', undefined, dev)).status, 403);
       const all = await server.api<{ name: string }[]>('GET', '/v1/apps');
-      assert.ok(all.body.some((a) => a.name === 'b2'), 'b2 is still there');
+      assert.ok(
+        all.body.some((a) => a.name === 'b2'),
+        'b2 is still there',
+      );
       assert.ok(!all.body.some((a) => a.name === 'sneaky'));
     });
 
@@ -90,7 +103,10 @@ for (const kind of DATABASE_KINDS) {
       assert.equal((await server.api('POST', POLICIES, { policies: [crossing] })).status, 200);
       const del = await server.api('POST', `${POLICIES}/delete`, { policies: [crossing] }, dev);
       assert.equal(del.status, 403);
-      assert.equal((await server.api<PolicyList>('GET', `${POLICIES}?id=${guid('b2')}`)).body.total_policies, 1);
+      assert.equal(
+        (await server.api<PolicyList>('GET', `${POLICIES}?id=${guid('b2')}`)).body.total_policies,
+        1,
+      );
     });
 
     test('a space developer lists only policies between apps of their spaces', async () => {
@@ -104,7 +120,10 @@ for (const kind of DATABASE_KINDS) {
       const apps = new Set([guid('a1'), guid('a2'), guid('a3')]);
       assert.ok(seen.body.policies.length >= 1);
       for (const p of seen.body.policies) {
-        assert.ok(apps.has(p.source.id) && apps.has(p.destination.id), `${JSON.stringify(p)} is inside space A`);
+        assert.ok(
+          apps.has(p.source.id) && apps.has(p.destination.id),
+          `${JSON.stringify(p)} is inside space A`,
+        );
       }
       assert.ok(seen.body.policies.some((p) => JSON.stringify(p) === JSON.stringify(inA)));
       assert.equal(seen.body.total_policies, seen.body.policies.length);

@@ -66,7 +66,7 @@ async function writeUntilKilled(server: TestServer, t: Tenancy, domainGuid: stri
   const kinds = writes(server, t, domainGuid);
   let count = 0;
   let next = 0;
-  let killing: Promise<void> | null = null;
+  const killing: Promise<void>[] = [];
   const writer = async () => {
     for (;;) {
       const n = next++;
@@ -77,15 +77,15 @@ async function writeUntilKilled(server: TestServer, t: Tenancy, domainGuid: stri
         record = await kind(n);
       } catch (err) {
         // Only a dead server may make a write fail; anything else is a bug to report.
-        if (killing && err instanceof TypeError) return;
+        if (killing.length > 0 && err instanceof TypeError) return;
         throw err;
       }
       record(acked);
-      if (++count === KILL_AFTER_ACKS) killing = server.kill();
+      if (++count === KILL_AFTER_ACKS) killing.push(server.kill());
     }
   };
   await Promise.all(Array.from({ length: WRITERS }, writer));
-  await killing;
+  await Promise.all(killing);
   return acked;
 }
 
@@ -116,7 +116,9 @@ for (const kind of DATABASE_KINDS) {
 
       const orgs = new Set((await second.api<{ guid: string }[]>('GET', '/v1/orgs')).body.map((o) => o.guid));
       for (const guid of [t.orgGuid, ...acked.orgs]) assert.ok(orgs.has(guid), `org ${guid} survived`);
-      const spaces = new Set((await second.api<{ guid: string }[]>('GET', '/v1/spaces')).body.map((s) => s.guid));
+      const spaces = new Set(
+        (await second.api<{ guid: string }[]>('GET', '/v1/spaces')).body.map((s) => s.guid),
+      );
       assert.ok(spaces.has(t.spaceA.guid) && spaces.has(t.spaceB.guid));
       const apps = new Set((await second.api<{ guid: string }[]>('GET', '/v1/apps')).body.map((a) => a.guid));
       for (const guid of [...Object.values(t.apps).map((a) => a.guid), ...acked.apps]) {
@@ -124,10 +126,16 @@ for (const kind of DATABASE_KINDS) {
       }
       const routes = (await second.api<Route[]>('GET', '/v1/routes')).body;
       for (const r of acked.routes) {
-        assert.ok(routes.find((x) => x.guid === r.guid)?.appGuids.includes(r.appGuid), `route ${r.guid} is mapped`);
+        assert.ok(
+          routes.find((x) => x.guid === r.guid)?.appGuids.includes(r.appGuid),
+          `route ${r.guid} is mapped`,
+        );
       }
-      const listed = (await second.api<{ policies: unknown[] }>('GET', POLICIES)).body.policies.map((p) => JSON.stringify(p));
-      for (const p of acked.policies) assert.ok(listed.includes(JSON.stringify(p)), `policy ${JSON.stringify(p)} survived`);
+      const listed = (await second.api<{ policies: unknown[] }>('GET', POLICIES)).body.policies.map((p) =>
+        JSON.stringify(p),
+      );
+      for (const p of acked.policies)
+        assert.ok(listed.includes(JSON.stringify(p)), `policy ${JSON.stringify(p)} survived`);
       for (const token of [...acked.tokens, t.developerToken]) {
         assert.equal((await second.api('GET', '/v1/info', undefined, token)).status, 200, 'a token survived');
       }
@@ -137,11 +145,19 @@ for (const kind of DATABASE_KINDS) {
       try {
         const m = await w.until((x) => x.type === 'snapshot', 'the snapshot');
         assert.ok(m.type === 'snapshot');
-        const inSnapshot = new Set(m.snapshot.policies.map((p) => `${p.sourceAppGuid}>${p.destAppGuid}:${p.startPort}`));
-        for (const p of acked.policies) assert.ok(inSnapshot.has(`${p.source.id}>${p.destination.id}:${p.destination.ports.start}`));
+        const inSnapshot = new Set(
+          m.snapshot.policies.map((p) => `${p.sourceAppGuid}>${p.destAppGuid}:${p.startPort}`),
+        );
+        for (const p of acked.policies)
+          assert.ok(inSnapshot.has(`${p.source.id}>${p.destination.id}:${p.destination.ports.start}`));
 
         const app = await created<{ guid: string }>(
-          second.api('POST', '/v1/apps', { name: 'after-restart', spaceGuid: t.spaceB.guid, command: 'true', path: '/tmp' }),
+          second.api('POST', '/v1/apps', {
+            name: 'after-restart',
+            spaceGuid: t.spaceB.guid,
+            command: 'true',
+            path: '/tmp',
+          }),
         );
         const change = await w.until((x) => x.type === 'change' && x.change.key === app.guid, 'the new app');
         assert.ok((change as { change: Change }).change.revision > m.snapshot.revision);

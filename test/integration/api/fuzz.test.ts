@@ -40,13 +40,18 @@ function targets(t: Tenancy): Target[] {
   const patch = () => ({ instances: 1, env: { A: 'b' }, ports: [8080], state: 'STARTED', mtls: false });
   // Lone surrogates have no URL encoding; everything else goes into paths and queries as it comes.
   const inUrl = (s: string) => encodeURIComponent(s.replace(/[\ud800-\udfff]/g, '?'));
-  const query = (f: Fuzzer) => `?${f.pick(['id', 'source_id', 'dest_id', 'x'])}=${inUrl(`${f.pick(guids)},${f.string()}`)}`;
+  const query = (f: Fuzzer) =>
+    `?${f.pick(['id', 'source_id', 'dest_id', 'x'])}=${inUrl(`${f.pick(guids)},${f.string()}`)}`;
   return [
     { method: 'POST', path: () => POLICIES, valid: batch },
     { method: 'POST', path: () => `${POLICIES}/delete`, valid: batch },
     { method: 'GET', path: (f) => `${POLICIES}${query(f)}`, valid: () => null },
     { method: 'POST', path: () => '/v1/apps', valid: app },
-    { method: 'PATCH', path: (f) => `/v1/apps/${inUrl(f.pick([a1, guidOf(t, 'b2'), f.string()]))}`, valid: patch },
+    {
+      method: 'PATCH',
+      path: (f) => `/v1/apps/${inUrl(f.pick([a1, guidOf(t, 'b2'), f.string()]))}`,
+      valid: patch,
+    },
     { method: 'GET', path: (f) => `/v1/apps?name=${inUrl(f.string())}`, valid: () => null },
   ];
 }
@@ -93,17 +98,26 @@ for (const kind of DATABASE_KINDS) {
           });
           const text = await res.text();
           if (res.status >= 500 || res.status < 200 || (res.status >= 300 && res.status < 400)) {
-            failures.push(`${res.status} ${r.method} ${r.path.slice(0, 120)} ${r.body?.slice(0, 200)} -> ${text}`);
+            failures.push(
+              `${res.status} ${r.method} ${r.path.slice(0, 120)} ${r.body?.slice(0, 200)} -> ${text}`,
+            );
           }
         }
       };
       await Promise.all(Array.from({ length: PARALLEL }, worker));
-      assert.deepEqual(failures.slice(0, 10), [], `${failures.length} answers out of range; server log: ${server.log().slice(-2000)}`);
+      assert.deepEqual(
+        failures.slice(0, 10),
+        [],
+        `${failures.length} answers out of range; server log: ${server.log().slice(-2000)}`,
+      );
 
       const policy = wirePolicy(guidOf(t, 'a3'), guidOf(t, 'b2'), 4444);
       assert.equal((await server.api('GET', '/healthz')).status, 200);
       assert.equal((await server.api('POST', POLICIES, { policies: [policy] })).status, 200);
-      const listed = await server.api<{ policies: unknown[] }>('GET', `${POLICIES}?source_id=${guidOf(t, 'a3')}`);
+      const listed = await server.api<{ policies: unknown[] }>(
+        'GET',
+        `${POLICIES}?source_id=${guidOf(t, 'a3')}`,
+      );
       assert.deepEqual(listed.body.policies, [policy]);
     });
   });

@@ -116,7 +116,11 @@ for (const kind of DATABASE_KINDS) {
       assert.deepEqual(await client.list(`?id=00000000-0000-0000-0000-000000000000`), []);
 
       const all = await client.list();
-      for (const p of [xy, yz, zx, xx]) assert.ok(all.some((q) => byKey(q) === byKey(p)), `${byKey(p)} listed`);
+      for (const p of [xy, yz, zx, xx])
+        assert.ok(
+          all.some((q) => byKey(q) === byKey(p)),
+          `${byKey(p)} listed`,
+        );
     });
 
     test('creating a policy that exists already succeeds and leaves one copy', async () => {
@@ -139,11 +143,8 @@ for (const kind of DATABASE_KINDS) {
       assert.ok(a && b);
       const ok = wirePolicy(a, b, 8080);
       const unknown = '6a0c1a55-0000-4000-8000-000000000000';
-      const mutate = (f: (p: Record<string, any>) => void) => {
-        const p = structuredClone(wirePolicy(a, b, 9090)) as Record<string, any>;
-        f(p);
-        return p;
-      };
+      const source = { id: a };
+      const ports = { start: 9090, end: 9090 };
       const cases: [string, unknown, RegExp][] = [
         ['unknown source app', wirePolicy(unknown, b), /policies\[1\]\.source\.id.*no app/],
         ['unknown destination app', wirePolicy(a, unknown), /policies\[1\]\.destination\.id.*no app/],
@@ -151,15 +152,43 @@ for (const kind of DATABASE_KINDS) {
         ['port 65536', wirePolicy(a, b, 8080, 65536), /policies\[1\]\.destination\.ports\.end/],
         ['negative port', wirePolicy(a, b, -1, 80), /policies\[1\]\.destination\.ports\.start/],
         ['fractional port', wirePolicy(a, b, 80.5, 81), /policies\[1\]\.destination\.ports\.start/],
-        ['start after end', wirePolicy(a, b, 9000, 8000), /policies\[1\]\.destination\.ports: start 9000 is greater than end 8000/],
+        [
+          'start after end',
+          wirePolicy(a, b, 9000, 8000),
+          /policies\[1\]\.destination\.ports: start 9000 is greater than end 8000/,
+        ],
         ['protocol icmp', wirePolicy(a, b, 8080, 8080, 'icmp'), /policies\[1\]\.destination\.protocol/],
         ['protocol TCP', wirePolicy(a, b, 8080, 8080, 'TCP'), /policies\[1\]\.destination\.protocol/],
-        ['no source', mutate((p) => delete p.source), /policies\[1\]\.source: is required/],
-        ['no destination id', mutate((p) => delete p.destination.id), /policies\[1\]\.destination\.id: is required/],
-        ['no protocol', mutate((p) => delete p.destination.protocol), /policies\[1\]\.destination\.protocol: is required/],
-        ['no ports', mutate((p) => delete p.destination.ports), /policies\[1\]\.destination\.ports: is required/],
-        ['no end port', mutate((p) => delete p.destination.ports.end), /policies\[1\]\.destination\.ports\.end: is required/],
-        ['empty source id', mutate((p) => (p.source.id = '')), /policies\[1\]\.source\.id/],
+        [
+          'no source',
+          { destination: { id: b, protocol: 'tcp', ports } },
+          /policies\[1\]\.source: is required/,
+        ],
+        [
+          'no destination id',
+          { source, destination: { protocol: 'tcp', ports } },
+          /policies\[1\]\.destination\.id: is required/,
+        ],
+        [
+          'no protocol',
+          { source, destination: { id: b, ports } },
+          /policies\[1\]\.destination\.protocol: is required/,
+        ],
+        [
+          'no ports',
+          { source, destination: { id: b, protocol: 'tcp' } },
+          /policies\[1\]\.destination\.ports: is required/,
+        ],
+        [
+          'no end port',
+          { source, destination: { id: b, protocol: 'udp', ports: { start: 1 } } },
+          /policies\[1\]\.destination\.ports\.end: is required/,
+        ],
+        [
+          'empty source id',
+          { source: { id: '' }, destination: { id: b, protocol: 'tcp', ports } },
+          /policies\[1\]\.source\.id/,
+        ],
         ['a policy that is not an object', 'tcp', /policies\[1\]/],
       ];
       for (const [name, bad, field] of cases) {
@@ -184,13 +213,50 @@ for (const kind of DATABASE_KINDS) {
       assert.deepEqual(await client.list(), before);
     });
 
+    test('JSON is read whatever content type the client sends, or none', async () => {
+      const [a, b] = await freshApps(server, 'ctype', 2);
+      assert.ok(a && b);
+      const headers: [string, string[]][] = [
+        ['text/plain', ['--header', 'Content-Type: text/plain;charset=UTF-8']],
+        ['none', ['--header', 'Content-Type:']],
+        ['application/json', ['--header', 'Content-Type: application/json; charset=utf-8']],
+      ];
+      for (const [i, [name, args]] of headers.entries()) {
+        const reply = await client.create([wirePolicy(a, b, 6000 + i)], args);
+        assert.equal(reply.status, 200, `${name}: ${JSON.stringify(reply.body)}`);
+      }
+      assert.equal((await client.list(`?id=${a}`)).length, headers.length);
+    });
+
+    test('a NUL character anywhere in the input is refused with a 400 naming the field', async () => {
+      const [a, b] = await freshApps(server, 'nul', 2);
+      assert.ok(a && b);
+      assertBadRequest(
+        await client.create([wirePolicy(a, b), wirePolicy(`${a}\u0000`, b)]),
+        /policies\[1\]\.source\.id: contains a NUL/,
+      );
+      assertBadRequest(
+        await client.create([wirePolicy(a, b, 80, 80, 'tcp\u0000')]),
+        /policies\[0\]\.destination\.protocol: contains a NUL/,
+      );
+      const list = await curl(`${server.url}${POLICIES}?dest_id=${b}%00`, { token: server.adminToken });
+      assertBadRequest(list, /querystring\.dest_id: contains a NUL/);
+      assert.deepEqual(await client.list(`?id=${a}`), []);
+    });
+
     test('a delete batch with an invalid policy deletes nothing', async () => {
       const [a, b] = await freshApps(server, 'del', 2);
       assert.ok(a && b);
       const p = wirePolicy(a, b, 8080);
       assert.equal((await client.create([p])).status, 200);
-      assertBadRequest(await client.remove([p, wirePolicy(a, b, 70000)]), /policies\[1\]\.destination\.ports\.start/);
-      assertBadRequest(await client.remove([p, wirePolicy(a, b, 10, 5)]), /policies\[1\]\.destination\.ports/);
+      assertBadRequest(
+        await client.remove([p, wirePolicy(a, b, 70000)]),
+        /policies\[1\]\.destination\.ports\.start/,
+      );
+      assertBadRequest(
+        await client.remove([p, wirePolicy(a, b, 10, 5)]),
+        /policies\[1\]\.destination\.ports/,
+      );
       assert.deepEqual(await client.list(`?id=${a}`), [p]);
     });
   });
@@ -233,8 +299,14 @@ for (const kind of DATABASE_KINDS) {
     test('a policy to an unproxied app port is refused with a clear error', async () => {
       const [a, b] = await freshApps(server, 'unproxied', 2);
       assert.ok(a && b);
-      assertBadRequest(await client.create([wirePolicy(a, b, 8080)]), /policies\[0\]\.destination\.ports: unproxied port mappings are off/);
-      assertBadRequest(await client.create([wirePolicy(a, b, 61440, 61450)]), /unproxied port mappings are off/);
+      assertBadRequest(
+        await client.create([wirePolicy(a, b, 8080)]),
+        /policies\[0\]\.destination\.ports: unproxied port mappings are off/,
+      );
+      assertBadRequest(
+        await client.create([wirePolicy(a, b, 61440, 61450)]),
+        /unproxied port mappings are off/,
+      );
       assert.deepEqual(await client.list(`?id=${a}`), []);
     });
   });

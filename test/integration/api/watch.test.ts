@@ -55,7 +55,13 @@ for (const kind of DATABASE_KINDS) {
       assert.equal(snapshot.revision, latest.at(-1)?.revision);
       assert.equal(snapshot.overlayCidr, '10.99.0.0/16');
       assert.deepEqual(snapshot.apps.map((a) => a.name).sort(), ['a1', 'a2', 'a3', 'b1', 'b2']);
-      const expected: Policy = { sourceAppGuid: p.source.id, destAppGuid: p.destination.id, protocol: 'tcp', startPort: 8080, endPort: 8080 };
+      const expected: Policy = {
+        sourceAppGuid: p.source.id,
+        destAppGuid: p.destination.id,
+        protocol: 'tcp',
+        startPort: 8080,
+        endPort: 8080,
+      };
       assert.deepEqual(snapshot.policies, [expected]);
       assert.deepEqual(snapshot.spaces.map((s) => s.name).sort(), ['space-a', 'space-b']);
       assert.ok(snapshot.domains.some((d) => d.name === 'apps.internal'));
@@ -66,16 +72,29 @@ for (const kind of DATABASE_KINDS) {
       const p = wirePolicy(guidOf(t, 'b1'), guidOf(t, 'b2'), 5353, 5353, 'udp');
       const key = `${p.source.id}>${p.destination.id}/udp/5353-5353`;
       await post(POLICIES, { policies: [p] });
-      const put = await w.until((m) => isChange(m, (c) => c.kind === 'policy' && c.op === 'put' && c.key === key), 'the policy put');
+      const put = await w.until(
+        (m) => isChange(m, (c) => c.kind === 'policy' && c.op === 'put' && c.key === key),
+        'the policy put',
+      );
       await post(`${POLICIES}/delete`, { policies: [p] });
-      const del = await w.until((m) => isChange(m, (c) => c.op === 'delete' && c.key === key), 'the policy delete');
+      const del = await w.until(
+        (m) => isChange(m, (c) => c.op === 'delete' && c.key === key),
+        'the policy delete',
+      );
       assert.ok(put.type === 'change' && del.type === 'change' && del.change.revision > put.change.revision);
-      assert.equal(w.messages.some((m) => m.type === 'snapshot'), false, 'a current follower needs no snapshot');
+      assert.equal(
+        w.messages.some((m) => m.type === 'snapshot'),
+        false,
+        'a current follower needs no snapshot',
+      );
 
       const app = await createApp(server, t.spaceB.guid, 'late');
       await w.until((m) => isChange(m, (c) => c.kind === 'app' && c.key === app.guid), 'the new app');
       const revisions = changes(w).map((c) => c.revision);
-      assert.deepEqual(revisions, [...revisions].sort((a, b) => a - b));
+      assert.deepEqual(
+        revisions,
+        [...revisions].sort((a, b) => a - b),
+      );
     });
 
     test('a client resuming from an old revision, while writes go on, gets every change once', async () => {
@@ -99,7 +118,10 @@ for (const kind of DATABASE_KINDS) {
       await w.until((m) => isChange(m, (c) => c.revision === last), `revision ${last}`);
       const seen = changes(w).map(({ revision, kind, op, key }) => ({ revision, kind, op, key }));
       assert.deepEqual(seen.slice(0, inDatabase.length), inDatabase);
-      assert.equal(w.messages.some((m) => m.type === 'snapshot'), false);
+      assert.equal(
+        w.messages.some((m) => m.type === 'snapshot'),
+        false,
+      );
     });
 
     test('followers resuming from several old revisions all agree with the database', async () => {

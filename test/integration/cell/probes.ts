@@ -1,6 +1,6 @@
 // Connectivity probes run inside a container: every target at once, one result line per target, so a
 // whole row of the reachability matrix costs one `weft ssh`.
-import type { WeftHost } from '../../helpers/weft-host.js';
+import { run, type WeftHost } from '../../helpers/weft-host.js';
 
 export type Protocol = 'tcp' | 'udp';
 
@@ -47,8 +47,23 @@ export async function probeFrom(
 ): Promise<Map<string, 'ok' | 'fail'>> {
   const r = await host.python(app, PROBE_ALL, [String(port), '2', ...targets], index);
   if (r.code !== 0) throw new Error(`probe from ${app}/${index} failed (${r.code}): ${r.stdout}${r.stderr}`);
+  return parseProbe(r.stdout);
+}
+
+/** The same probe run as root straight in a container's network namespace, for when weft itself is down. */
+export async function probeFromNetns(
+  netns: string,
+  targets: string[],
+  port: number,
+): Promise<Map<string, 'ok' | 'fail'>> {
+  const r = await run('ip', ['netns', 'exec', netns, 'python3', '-c', PROBE_ALL, String(port), '2', ...targets]);
+  if (r.code !== 0) throw new Error(`probe from ${netns} failed (${r.code}): ${r.stdout}${r.stderr}`);
+  return parseProbe(r.stdout);
+}
+
+function parseProbe(stdout: string): Map<string, 'ok' | 'fail'> {
   const results = new Map<string, 'ok' | 'fail'>();
-  for (const line of r.stdout.trim().split('\n')) {
+  for (const line of stdout.trim().split('\n')) {
     const [proto, ip, result] = line.split(' ');
     if (proto && ip && (result === 'ok' || result === 'fail')) results.set(`${proto} ${ip}`, result);
   }

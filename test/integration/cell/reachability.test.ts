@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { run, WeftHost, type InstanceInfo } from '../../helpers/weft-host.js';
-import { probeFrom, type Protocol } from './probes.js';
+import { probeFrom, probeFromNetns, type Protocol } from './probes.js';
 
 const PORT = 8080;
 const APPS = { 'r-web': 'http-app', 'r-api': 'http-app', 'r-echo': 'echo', 'r-udp': 'echo' } as const;
@@ -56,13 +56,24 @@ function expectedOpen(policies: PolicySpec[], placement: Placement): string[] {
   return open.sort();
 }
 
-async function observedOpen(host: WeftHost, placement: Placement): Promise<string[]> {
+type Prober = (app: AppName, instance: InstanceInfo, targets: string[]) => Promise<Map<string, 'ok' | 'fail'>>;
+
+const throughSsh =
+  (host: WeftHost): Prober =>
+  (app, instance, targets) =>
+    probeFrom(host, app, instance.index, targets, PORT);
+
+// weft names a container's network namespace after the first 8 hex digits of its instance GUID.
+const throughNetns: Prober = (_app, instance, targets) =>
+  probeFromNetns(`weft-${instance.guid.replaceAll('-', '').slice(0, 8)}`, targets, PORT);
+
+async function observedOpen(probe: Prober, placement: Placement): Promise<string[]> {
   const all = NAMES.flatMap((app) => placement[app].map((i) => ({ app, ...i })));
   const nameOf = new Map(all.map((i) => [i.ip, `${i.app}/${i.index}`]));
   const rows = await Promise.all(
     all.map(async (s) => {
       const targets = all.filter((d) => d.guid !== s.guid).map((d) => d.ip);
-      const results = await probeFrom(host, s.app, s.index, targets, PORT);
+      const results = await probe(s.app, s, targets);
       assert.equal(results.size, targets.length * 2, `probe from ${s.app}/${s.index} answered for every target`);
       return [...results]
         .filter(([, r]) => r === 'ok')
@@ -76,10 +87,10 @@ async function observedOpen(host: WeftHost, placement: Placement): Promise<strin
 }
 
 /** Probes until the open pairs are the expected ones or the deadline passes; returns the last observation. */
-async function settle(host: WeftHost, placement: Placement, expected: string[]): Promise<string[]> {
+async function settle(probe: Prober, placement: Placement, expected: string[]): Promise<string[]> {
   const end = Date.now() + 60_000;
   for (;;) {
-    const seen = await observedOpen(host, placement);
+    const seen = await observedOpen(probe, placement);
     if (JSON.stringify(seen) === JSON.stringify(expected) || Date.now() > end) return seen;
   }
 }
@@ -119,7 +130,7 @@ describe('reachability between containers on one cell', () => {
     const expected = expectedOpen(policies, placement);
     // The policies above open 2×2 tcp + 2×2 tcp + 2×2 udp + 2 self pairs; the range beside 8080 opens none.
     assert.equal(expected.length, 14);
-    assert.deepEqual(await settle(host, placement, expected), expected);
+    assert.deepEqual(await settle(throughSsh(host), placement, expected), expected);
   });
 
   test('adding and removing policies changes what running containers reach', async () => {
@@ -130,7 +141,7 @@ describe('reachability between containers on one cell', () => {
     await host.cliOk('add-network-policy', ...policyArgs(ADDED_UDP_RANGE));
     policies = [RANGE, RANGE_BESIDE, SELF, ADDED_TCP, ADDED_UDP_RANGE];
     const expected = expectedOpen(policies, placement);
-    assert.deepEqual(await settle(host, placement, expected), expected);
+    assert.deepEqual(await settle(throughSsh(host), placement, expected), expected);
   });
 
   test('after weft restarts on the same home, the rebuilt cell enforces the same policies', async (t) => {
@@ -140,6 +151,9 @@ describe('reachability between containers on one cell', () => {
     const tableWhileDown = (await run('nft', ['list', 'table', 'inet', host.table])).code === 0;
     const namespacesWhileDown = (await host.namespaces()).length;
     t.diagnostic(`while weft was down: nft table kept=${tableWhileDown}, container namespaces=${namespacesWhileDown}`);
+    // Left running, the containers stay under the same policies while no weft process runs.
+    const expectedWhileDown = expectedOpen(policies, placement);
+    assert.deepEqual(await settle(throughNetns, placement, expectedWhileDown), expectedWhileDown);
     await host.launch(true);
     placement = await placementOf(host);
     for (const [i, b] of before.entries()) {
@@ -148,7 +162,7 @@ describe('reachability between containers on one cell', () => {
     }
     t.diagnostic(`r-web/0 answered '${answerBefore}' before the restart, '${await selfAnswer(host)}' after`);
     const expected = expectedOpen(policies, placement);
-    assert.deepEqual(await settle(host, placement, expected), expected);
+    assert.deepEqual(await settle(throughSsh(host), placement, expected), expected);
     assert.ok(stopped.exitedOnSigterm, 'weft up ended by itself after SIGTERM (it had to be killed)');
   });
 });
