@@ -1,5 +1,5 @@
 // What a cell wants its kernel to enforce, and the checks that make it safe to render as an nft script.
-import { cidrContains, parseCidr, parseIpv4 } from './ipv4.js';
+import { cidrContains, isIpv4, parseCidr } from '../network/cidr.js';
 
 export type L4Protocol = 'tcp' | 'udp';
 
@@ -53,12 +53,14 @@ export function validateDesired(d: EnforcerDesired): void {
   if (!IFACE_CHARS.test(d.ifacePrefix) || d.ifacePrefix.length >= IFNAMSIZ) {
     fail(`ifacePrefix '${d.ifacePrefix}' must be 1..14 characters of [A-Za-z0-9_.-]`);
   }
-  const overlay = parseCidr(d.overlayCidr);
-  if (!overlay) fail(`overlayCidr '${d.overlayCidr}' is not a network address a.b.c.d/n`);
+  try {
+    parseCidr(d.overlayCidr);
+  } catch {
+    fail(`overlayCidr '${d.overlayCidr}' is not a network address a.b.c.d/n`);
+  }
   const inOverlay = (what: string, ip: string): void => {
-    const value = parseIpv4(ip);
-    if (value === null) fail(`${what}: '${ip}' is not an IPv4 address`);
-    if (!cidrContains(overlay, value)) fail(`${what}: ${ip} is outside the overlay ${d.overlayCidr}`);
+    if (!isIpv4(ip)) fail(`${what}: '${ip}' is not an IPv4 address`);
+    if (!cidrContains(d.overlayCidr, ip)) fail(`${what}: ${ip} is outside the overlay ${d.overlayCidr}`);
   };
   inOverlay('gatewayIp', d.gatewayIp);
 

@@ -1,7 +1,7 @@
 // Pure selection of the conntrack entries a narrower policy set must end, and parsing of `conntrack -L` output.
 import type { EnforcerDesired, L4Protocol } from './desired.js';
 import { elementsOf } from './elements.js';
-import { cidrContains, parseCidr, parseIpv4 } from './ipv4.js';
+import { cidrContains, isIpv4 } from '../network/cidr.js';
 import { diffElements, structuralChange } from './plan.js';
 
 /** The original-direction tuple of a tracked flow: what the initiator sent, before any DNAT. */
@@ -33,14 +33,10 @@ export function parseConntrackListing(text: string): Flow[] {
  * flows to or from the gateway are the host's own business. A flow whose end lost its tag is no longer allowed.
  */
 export function flowsToEnd(flows: readonly Flow[], desired: EnforcerDesired): Flow[] {
-  const overlay = parseCidr(desired.overlayCidr);
-  if (!overlay) throw new Error(`overlayCidr '${desired.overlayCidr}' is not a network address`);
   const elements = elementsOf(desired);
   const tagOf = new Map(elements.tags.map((t) => [t.ip, t.tag]));
-  const inOverlay = (ip: string): boolean => {
-    const value = parseIpv4(ip);
-    return value !== null && cidrContains(overlay, value) && ip !== desired.gatewayIp;
-  };
+  const inOverlay = (ip: string): boolean =>
+    isIpv4(ip) && cidrContains(desired.overlayCidr, ip) && ip !== desired.gatewayIp;
   const allowed = (f: Flow): boolean => {
     const srcTag = tagOf.get(f.src);
     const dstTag = tagOf.get(f.dst);

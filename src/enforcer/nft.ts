@@ -1,11 +1,11 @@
 // Thin adapter over the nft binary: scripts go in through stdin as one transaction, state comes back as JSON.
-import { run } from './exec.js';
+import { run } from '../host/run.js';
 import type { EnforcerElements } from './elements.js';
 import { parseTableElements } from './readback.js';
 
 /** Applies an `nft -f` script atomically: all of it or, on error, none of it. */
 export async function applyNftScript(script: string): Promise<void> {
-  await run('nft', ['-f', '-'], script);
+  await run(['nft', '-f', '-'], script);
 }
 
 export async function deleteNftTable(table: string): Promise<void> {
@@ -14,6 +14,6 @@ export async function deleteNftTable(table: string): Promise<void> {
 }
 
 export async function listNftElements(table: string): Promise<EnforcerElements> {
-  const json: unknown = JSON.parse(await run('nft', ['-j', 'list', 'table', 'inet', table]));
+  const json: unknown = JSON.parse(await run(['nft', '-j', 'list', 'table', 'inet', table]));
   return parseTableElements(json);
 }

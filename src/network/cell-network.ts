@@ -9,7 +9,7 @@ import { cidrContains, cidrsOverlap, parseCidr } from './cidr.js';
 import { ignoreMissing } from './ignore-missing.js';
 import { WEFT_LINK_ALIAS_PREFIX, WEFT_ROUTE_PROTO } from './marks.js';
 import { assertIfaceName } from './names.js';
-import { CommandError, run } from './run.js';
+import { CommandError, run } from '../host/run.js';
 
 export interface CellNetworkConfig {
   gatewayIp: string;

@@ -8,12 +8,23 @@ export interface Cidr {
 
 const IPV4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
 
+/** Strict dotted quad (no leading zeros, which some tools read as octal), so it is safe to paste into nft. */
 export function parseIpv4(ip: string): number {
   const m = IPV4.exec(ip);
-  if (!m) throw new Error(`not an IPv4 address: ${JSON.stringify(ip)}`);
-  const octets = m.slice(1, 5).map(Number);
-  if (octets.some((o) => o > 255)) throw new Error(`not an IPv4 address: ${JSON.stringify(ip)}`);
-  return octets.reduce((n, o) => n * 256 + o, 0);
+  const parts = m?.slice(1, 5) ?? [];
+  if (!m || parts.some((p) => Number(p) > 255 || (p.length > 1 && p.startsWith('0')))) {
+    throw new Error(`not an IPv4 address: ${JSON.stringify(ip)}`);
+  }
+  return parts.reduce((n, p) => n * 256 + Number(p), 0);
+}
+
+export function isIpv4(ip: string): boolean {
+  try {
+    parseIpv4(ip);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 export function formatIpv4(n: number): string {

@@ -6,7 +6,7 @@ import { parseIpv4 } from './cidr.js';
 import { ignoreMissing } from './ignore-missing.js';
 import { WEFT_LINK_ALIAS_PREFIX, WEFT_ROUTE_PROTO } from './marks.js';
 import { assertIfaceName, assertNetnsName } from './names.js';
-import { run } from './run.js';
+import { run } from '../host/run.js';
 
 export const CONTAINER_NEXT_HOP = '169.254.0.1';
 

@@ -1,4 +1,4 @@
-import { CommandError } from './run.js';
+import { CommandError } from '../host/run.js';
 
 const MISSING = /Cannot find device|does not exist|No such process|No such file or directory/;
 

@@ -2,7 +2,7 @@
 // host address, route or DNS resolver would cut the host off (here the resolver is 10.255.255.53).
 import { readFile } from 'node:fs/promises';
 import { cidrContains, cidrsOverlap, parseCidr } from './cidr.js';
-import { run } from './run.js';
+import { run } from '../host/run.js';
 import { WEFT_LINK_ALIAS_PREFIX, WEFT_ROUTE_PROTO } from './marks.js';
 
 export interface HostFacts {

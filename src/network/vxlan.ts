@@ -5,7 +5,7 @@ import { parseIpv4 } from './cidr.js';
 import { ignoreMissing } from './ignore-missing.js';
 import { WEFT_LINK_ALIAS_PREFIX, WEFT_ROUTE_PROTO } from './marks.js';
 import { assertIfaceName } from './names.js';
-import { run } from './run.js';
+import { run } from '../host/run.js';
 
 export const VXLAN_ID = 1;
 export const VXLAN_PORT = 4789;

@@ -9,7 +9,7 @@ import {
   nameserversFromResolvConf,
   readHostFacts,
 } from '../../../src/network/overlay-choice.js';
-import { run } from '../../../src/network/run.js';
+import { run } from '../../../src/host/run.js';
 import { capture, testCell, testContainerNet, withCell, withContainerNet } from './fixture.js';
 
 test('the cell network holds the gateway, forwards, and makes unassigned overlay addresses unreachable', async (t) => {
