@@ -72,7 +72,10 @@ async function main(): Promise<void> {
   };
   const out = fileURLToPath(new URL('../docs/benchmarks.md', import.meta.url));
   // Formatted as the repository's lint expects, so a fresh report passes `npm run lint`.
-  writeFileSync(out, await format(markdown(header, results), { ...(await resolveConfig(out)), filepath: out }));
+  writeFileSync(
+    out,
+    await format(markdown(header, results), { ...(await resolveConfig(out)), filepath: out }),
+  );
   console.log(`\nwrote ${out}`);
 }
 

@@ -1,5 +1,6 @@
 // One instance on this cell, from placement to removal: network, certificates, proxy listeners,
 // the container itself, health, reports to the control plane, and restarts with backoff.
+import { X509Certificate } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import net from 'node:net';
@@ -33,6 +34,9 @@ export interface InstanceHost {
 const MAX_BACKOFF_MS = 30_000;
 const STOP_GRACE_MS = 3_000;
 const HEALTH_POLL_MS = 50;
+const RENEW_BEFORE_EXPIRY_MS = 30 * 60_000;
+const RENEWAL_JITTER_MS = 5 * 60_000;
+const RENEWAL_RETRY_MS = 60_000;
 
 export class LocalInstanceRunner {
   private container: Container | null = null;
@@ -41,6 +45,7 @@ export class LocalInstanceRunner {
   private serving = false;
   private restarts = 0;
   private served = '';
+  private renewal: NodeJS.Timeout | null = null;
   private readonly log: Logger;
   private readonly logFile: string;
 
@@ -108,6 +113,7 @@ export class LocalInstanceRunner {
 
   async stop(): Promise<void> {
     this.stopping = true;
+    if (this.renewal) clearTimeout(this.renewal);
     await this.container?.stop(STOP_GRACE_MS);
     for (const p of this.local.proxyPorts)
       await this.host.proxy.removeInstance(proxyGuid(this.local.guid, p.port));
@@ -118,6 +124,7 @@ export class LocalInstanceRunner {
   /** The cell is stopping without cleaning up: the app keeps running for the next cell to adopt. */
   abandon(): void {
     this.stopping = true;
+    if (this.renewal) clearTimeout(this.renewal);
   }
 
   private names(): string[] {
@@ -134,7 +141,48 @@ export class LocalInstanceRunner {
     const { keyPem, csrPem } = await generateKeyAndCsr(this.local.guid);
     const issued = await this.host.api.certificate(this.local.guid, 'c2c', csrPem, this.local.ip);
     this.served = issued.names.join(',');
+    this.scheduleRenewal(issued.certificate);
     return { certPem: issued.certificate, keyPem };
+  }
+
+  /**
+   * Certificates are short-lived: both are renewed together about 30 minutes before the 61443 one
+   * expires, with jitter so a cell's instances do not all ask the CA at once.
+   */
+  private scheduleRenewal(certPem: string): void {
+    if (this.renewal) clearTimeout(this.renewal);
+    const cert = new X509Certificate(certPem);
+    const notBefore = Date.parse(cert.validFrom);
+    const notAfter = Date.parse(cert.validTo);
+    const lifetime = notAfter - notBefore;
+    const renewAt = notBefore + Math.max(lifetime - RENEW_BEFORE_EXPIRY_MS, (lifetime * 2) / 3);
+    const jitter = Math.random() * Math.min(RENEWAL_JITTER_MS, lifetime / 10);
+    this.schedule(Math.max(renewAt - jitter - Date.now(), 0), notAfter);
+  }
+
+  private schedule(delayMs: number, notAfter: number): void {
+    this.renewal = setTimeout(() => void this.renew(notAfter), delayMs);
+    this.renewal.unref();
+  }
+
+  private async renew(notAfter: number): Promise<void> {
+    if (this.stopping) return;
+    try {
+      await this.refreshIdentity();
+      const identity = await this.identityCredentials();
+      for (const p of this.local.proxyPorts) {
+        if (p.port !== C2C_TLS_PORT)
+          this.host.proxy.updateCredentials(proxyGuid(this.local.guid, p.port), identity);
+      }
+      this.host.proxy.updateCredentials(proxyGuid(this.local.guid, C2C_TLS_PORT), await this.issueC2c());
+      this.log.info('renewed the instance certificates');
+    } catch (err) {
+      this.log.warn(
+        { err: String(err), expires: new Date(notAfter).toISOString() },
+        'could not renew the instance certificates; serving the current ones until they expire',
+      );
+      this.schedule(RENEWAL_RETRY_MS, notAfter);
+    }
   }
 
   private async refreshIdentity(): Promise<void> {

@@ -5,7 +5,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const ENTRY = fileURLToPath(new URL('./server-main.ts', import.meta.url));
+// Node itself runs the CLI (not npx, not a wrapper), so a SIGKILL hits the process that owns the database.
+const CLI = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 const START_TIMEOUT_MS = 60_000;
 export const TEST_OVERLAY = '10.99.0.0/16';
 
@@ -45,7 +46,7 @@ export function tempDir(prefix: string): string {
 export async function startServer(options: ServerOptions = {}): Promise<TestServer> {
   const ownHome = options.home === undefined;
   const home = options.home ?? tempDir('weft-home-');
-  const args = ['--import', 'tsx', ENTRY, 'server', '--listen', '127.0.0.1:0', '--overlay', TEST_OVERLAY];
+  const args = ['--import', 'tsx', CLI, 'server', '--listen', '127.0.0.1:0', '--overlay', TEST_OVERLAY];
   if (options.database !== undefined) args.push('--database', options.database);
   args.push(...(options.flags ?? []));
   const child = spawn(process.execPath, args, {

@@ -60,7 +60,7 @@ export function run(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv
 /** Polls `probe` until it returns a value other than undefined, or throws after the deadline. */
 export async function waitFor<T>(
   what: string,
-  probe: () => Promise<T | undefined>,
+  probe: () => Promise<T | undefined> | T | undefined,
   deadlineMs: number,
   everyMs = 200,
 ): Promise<T> {

@@ -9,6 +9,7 @@ export interface ServerFlags {
   listen: string;
   overlay?: string;
   maxPoliciesPerApp: string;
+  certificateValidityHours: string;
   unproxiedPortMappings: boolean;
 }
 
@@ -28,6 +29,11 @@ export function addServerFlags(cmd: Command): Command {
       'policies an app may have as a source',
       String(DEFAULT_API_OPTIONS.maxPoliciesPerApp),
     )
+    .option(
+      '--certificate-validity-hours <h>',
+      'lifetime of instance certificates; cells renew them about 30 minutes before expiry',
+      String(DEFAULT_API_OPTIONS.certificateValidityHours),
+    )
     .option('--no-unproxied-port-mappings', 'only allow policies to proxied ports (61443, 61001-61100)');
 }
 
@@ -41,8 +47,9 @@ export function controlPlaneConfig(flags: ServerFlags) {
     overlayCidr: flags.overlay,
     api: {
       ...DEFAULT_API_OPTIONS,
-      maxPoliciesPerApp: Number(flags.maxPoliciesPerApp),
+      maxPoliciesPerApp: positive('--max-policies-per-app', flags.maxPoliciesPerApp),
       unproxiedPortMappings: flags.unproxiedPortMappings,
+      certificateValidityHours: positive('--certificate-validity-hours', flags.certificateValidityHours),
     },
   };
 }
@@ -68,4 +75,10 @@ function splitHostPort(listen: string): [string, number] {
     throw new Error(`--listen ${listen}: expected HOST:PORT`);
   }
   return [m[1], port];
+}
+
+function positive(flag: string, value: string): number {
+  const n = Number(value);
+  if (!(n > 0)) throw new Error(`${flag} ${value}: expected a positive number`);
+  return n;
 }

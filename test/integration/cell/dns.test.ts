@@ -82,7 +82,9 @@ describe('internal DNS inside containers', () => {
     );
     assert.equal(r.code, 0, `three records never showed:\n${r.stdout}${r.stderr}`);
     const [when = '', ...ips] = r.stdout.trim().split('\n');
-    t.diagnostic(`3 records seen ${Number(when) - scaled} ms after the scale command started (CLI start included)`);
+    t.diagnostic(
+      `3 records seen ${Number(when) - scaled} ms after the scale command started (CLI start included)`,
+    );
     const instances = await host.waitRunning('app-b', 3);
     assert.deepEqual(ips.sort(), instances.map((i) => i.ip).sort());
   });

@@ -56,7 +56,17 @@ export async function probeFromNetns(
   targets: string[],
   port: number,
 ): Promise<Map<string, 'ok' | 'fail'>> {
-  const r = await run('ip', ['netns', 'exec', netns, 'python3', '-c', PROBE_ALL, String(port), '2', ...targets]);
+  const r = await run('ip', [
+    'netns',
+    'exec',
+    netns,
+    'python3',
+    '-c',
+    PROBE_ALL,
+    String(port),
+    '2',
+    ...targets,
+  ]);
   if (r.code !== 0) throw new Error(`probe from ${netns} failed (${r.code}): ${r.stdout}${r.stderr}`);
   return parseProbe(r.stdout);
 }

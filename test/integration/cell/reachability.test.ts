@@ -49,14 +49,20 @@ function expectedOpen(policies: PolicySpec[], placement: Placement): string[] {
         for (const d of placement[dst]) {
           if (s.guid === d.guid) continue;
           for (const proto of LISTENS[dst]) {
-            const allowed = policies.some((p) => p.src === src && p.dst === dst && p.protocol === proto && covers(p, PORT));
+            const allowed = policies.some(
+              (p) => p.src === src && p.dst === dst && p.protocol === proto && covers(p, PORT),
+            );
             if (allowed) open.push(`${src}/${s.index} ${proto} ${dst}/${d.index}`);
           }
         }
   return open.sort();
 }
 
-type Prober = (app: AppName, instance: InstanceInfo, targets: string[]) => Promise<Map<string, 'ok' | 'fail'>>;
+type Prober = (
+  app: AppName,
+  instance: InstanceInfo,
+  targets: string[],
+) => Promise<Map<string, 'ok' | 'fail'>>;
 
 const throughSsh =
   (host: WeftHost): Prober =>
@@ -74,7 +80,11 @@ async function observedOpen(probe: Prober, placement: Placement): Promise<string
     all.map(async (s) => {
       const targets = all.filter((d) => d.guid !== s.guid).map((d) => d.ip);
       const results = await probe(s.app, s, targets);
-      assert.equal(results.size, targets.length * 2, `probe from ${s.app}/${s.index} answered for every target`);
+      assert.equal(
+        results.size,
+        targets.length * 2,
+        `probe from ${s.app}/${s.index} answered for every target`,
+      );
       return [...results]
         .filter(([, r]) => r === 'ok')
         .map(([key]) => {
@@ -150,7 +160,9 @@ describe('reachability between containers on one cell', () => {
     const stopped = await host.stop();
     const tableWhileDown = (await run('nft', ['list', 'table', 'inet', host.table])).code === 0;
     const namespacesWhileDown = (await host.namespaces()).length;
-    t.diagnostic(`while weft was down: nft table kept=${tableWhileDown}, container namespaces=${namespacesWhileDown}`);
+    t.diagnostic(
+      `while weft was down: nft table kept=${tableWhileDown}, container namespaces=${namespacesWhileDown}`,
+    );
     // Left running, the containers stay under the same policies while no weft process runs.
     const expectedWhileDown = expectedOpen(policies, placement);
     assert.deepEqual(await settle(throughNetns, placement, expectedWhileDown), expectedWhileDown);
@@ -158,7 +170,9 @@ describe('reachability between containers on one cell', () => {
     placement = await placementOf(host);
     for (const [i, b] of before.entries()) {
       const a = placement['r-web'][i];
-      t.diagnostic(`r-web/${i}: guid ${b.guid === a?.guid ? 'kept' : 'changed'}, ip ${b.ip} -> ${a?.ip}, since ${b.since} -> ${a?.since}`);
+      t.diagnostic(
+        `r-web/${i}: guid ${b.guid === a?.guid ? 'kept' : 'changed'}, ip ${b.ip} -> ${a?.ip}, since ${b.since} -> ${a?.since}`,
+      );
     }
     t.diagnostic(`r-web/0 answered '${answerBefore}' before the restart, '${await selfAnswer(host)}' after`);
     const expected = expectedOpen(policies, placement);

@@ -14,7 +14,7 @@ const ROUTE_FLIPS = 100;
 /** Three stock clients against NAME:61443; each prints what the app said, then "CLIENT ok|fail". */
 function clientsAgainst(name: string): string {
   const python =
-    "import ssl, socket, sys; n = sys.argv[1]; ctx = ssl.create_default_context(); " +
+    'import ssl, socket, sys; n = sys.argv[1]; ctx = ssl.create_default_context(); ' +
     's = ctx.wrap_socket(socket.create_connection((n, 61443), timeout=5), server_hostname=n); ' +
     "s.sendall(b'GET / HTTP/1.0\\r\\nHost: ' + n.encode() + b'\\r\\n\\r\\n'); " +
     "print(s.makefile('rb').read().decode().split('\\r\\n\\r\\n', 1)[1].strip())";
@@ -85,21 +85,45 @@ for e in errors[:5]: print('error', e)
 
 async function makeForeignClientCert(dir: string): Promise<{ cert: string; key: string }> {
   const file = (n: string) => path.join(dir, n);
-  const steps = [
-    ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '1'],
-    ['-subj', '/CN=not the platform CA', '-keyout', file('ca.key'), '-out', file('ca.crt')],
-  ].flat();
-  const csr = ['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-subj', '/CN=intruder'];
-  const sign = ['x509', '-req', '-in', file('client.csr'), '-CA', file('ca.crt'), '-CAkey', file('ca.key')];
+  const newKey = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
   for (const args of [
-    steps,
-    [...csr, '-keyout', file('client.key'), '-out', file('client.csr')],
-    [...sign, '-CAcreateserial', '-days', '1', '-out', file('client.crt')],
+    [
+      'req',
+      '-x509',
+      ...newKey,
+      '-days',
+      '1',
+      '-subj',
+      '/CN=not the platform CA',
+      '-keyout',
+      file('ca.key'),
+      '-out',
+      file('ca.crt'),
+    ],
+    ['req', ...newKey, '-subj', '/CN=intruder', '-keyout', file('client.key'), '-out', file('client.csr')],
+    [
+      'x509',
+      '-req',
+      '-in',
+      file('client.csr'),
+      '-CA',
+      file('ca.crt'),
+      '-CAkey',
+      file('ca.key'),
+      '-CAcreateserial',
+      '-days',
+      '1',
+      '-out',
+      file('client.crt'),
+    ],
   ]) {
     const r = await run('openssl', args);
     if (r.code !== 0) throw new Error(`openssl ${args.join(' ')}: ${r.stderr}`);
   }
-  return { cert: fs.readFileSync(file('client.crt'), 'utf8'), key: fs.readFileSync(file('client.key'), 'utf8') };
+  return {
+    cert: fs.readFileSync(file('client.crt'), 'utf8'),
+    key: fs.readFileSync(file('client.key'), 'utf8'),
+  };
 }
 
 /** Shell that writes a file inside the container from base64 on the command line. */
@@ -127,13 +151,29 @@ describe('platform HTTPS on 61443', () => {
   });
 
   test('without a 61443 policy no client connects, though 8080 is allowed', async () => {
-    const r = await host.ssh('app-a', `curl -sS -m 5 http://app-b.apps.internal:8080; ${clientsAgainst('app-b.apps.internal')}`);
+    const r = await host.ssh(
+      'app-a',
+      `curl -sS -m 5 http://app-b.apps.internal:8080; ${clientsAgainst('app-b.apps.internal')}`,
+    );
     assert.match(r.stdout, /^hello from app-b/, 'the 8080 policy works');
-    assert.deepEqual(outcomes(r.stdout), { curl: 'fail', openssl: 'fail', python: 'fail' }, r.stdout + r.stderr);
+    assert.deepEqual(
+      outcomes(r.stdout),
+      { curl: 'fail', openssl: 'fail', python: 'fail' },
+      r.stdout + r.stderr,
+    );
   });
 
   test('with a 61443 policy curl, openssl and python verify app-b’s certificate and get its answer', async () => {
-    await host.cliOk('add-network-policy', 'app-a', '--destination-app', 'app-b', '--protocol', 'tcp', '--port', '61443');
+    await host.cliOk(
+      'add-network-policy',
+      'app-a',
+      '--destination-app',
+      'app-b',
+      '--protocol',
+      'tcp',
+      '--port',
+      '61443',
+    );
     const r = await waitFor(
       'the clients to get through',
       async () => {
@@ -161,8 +201,14 @@ describe('platform HTTPS on 61443', () => {
           '-verify_return_error -verify_hostname app-b-v2.apps.internal </dev/null 2>&1 | grep -q "Verify return code: 0 (ok)"',
       ),
     );
-    assert.equal(verified.code, 0, `app-b-v2.apps.internal never verified:\n${verified.stdout}${verified.stderr}`);
-    t.diagnostic(`app-b-v2 verified ${Number(verified.stdout.trim()) - mapped} ms after map-route returned`);
+    assert.equal(
+      verified.code,
+      0,
+      `app-b-v2.apps.internal never verified:\n${verified.stdout}${verified.stderr}`,
+    );
+    t.diagnostic(
+      `app-b-v2 verified ${Number(verified.stdout.trim()) - mapped} ms after map-route returned (weft ssh start included)`,
+    );
     assert.equal(await answer('app-b-v2.apps.internal'), before, 'same process answers under the new name');
     assert.equal(await answer('app-b.apps.internal'), before, 'app-b was not restarted');
 
@@ -170,7 +216,9 @@ describe('platform HTTPS on 61443', () => {
     const unmapped = Date.now();
     const gone = await host.ssh('app-a', pollInside(`! (${SERVED_NAMES}) | grep -q app-b-v2`));
     assert.equal(gone.code, 0, `app-b-v2 still served:\n${gone.stdout}${gone.stderr}`);
-    t.diagnostic(`app-b-v2 left the certificate ${Number(gone.stdout.trim()) - unmapped} ms after unmap-route returned`);
+    t.diagnostic(
+      `app-b-v2 left the certificate ${Number(gone.stdout.trim()) - unmapped} ms after unmap-route returned (weft ssh start included)`,
+    );
     const names = (await host.ssh('app-a', SERVED_NAMES)).stdout;
     assert.match(names, /DNS:app-b\.apps\.internal/);
     assert.doesNotMatch(names, /app-b-v2/);
@@ -181,7 +229,10 @@ describe('platform HTTPS on 61443', () => {
       (d) => d.name === 'apps.internal',
     );
     assert.ok(domain);
-    const route = await host.api<{ guid: string }>('POST', '/v1/routes', { host: 'app-b-flip', domainGuid: domain.guid });
+    const route = await host.api<{ guid: string }>('POST', '/v1/routes', {
+      host: 'app-b-flip',
+      domainGuid: domain.guid,
+    });
     const appB = await host.appGuid('app-b');
 
     const load = host.pythonChild('app-a', LOAD);
@@ -191,7 +242,7 @@ describe('platform HTTPS on 61443', () => {
     load.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     const closed = once(load, 'close');
     try {
-      await waitFor('the load to start', async () => (lines.includes('started') ? true : undefined), 60_000);
+      await waitFor('the load to start', () => (lines.includes('started') ? true : undefined), 60_000);
       for (let i = 0; i < ROUTE_FLIPS; i++) {
         await host.api('PUT', `/v1/routes/${route.guid}/apps/${appB}`);
         await host.api('DELETE', `/v1/routes/${route.guid}/apps/${appB}`);
