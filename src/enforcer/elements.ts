@@ -39,7 +39,7 @@ export function mergePolicies(policies: readonly AllowedRange[]): AllowedRange[]
     (a, b) =>
       a.srcTag - b.srcTag ||
       a.dstTag - b.dstTag ||
-      a.protocol.localeCompare(b.protocol) ||
+      (a.protocol === b.protocol ? 0 : a.protocol < b.protocol ? -1 : 1) ||
       a.startPort - b.startPort ||
       a.endPort - b.endPort,
   );

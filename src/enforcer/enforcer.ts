@@ -5,9 +5,16 @@ import { deleteFlow, listFlows } from './conntrack.js';
 import { validateDesired } from './desired.js';
 import type { EnforcerDesired } from './desired.js';
 import type { EnforcerElements } from './elements.js';
-import { flowsToEnd, mayEndFlows } from './flows.js';
+import { changesMayEndFlows, flowsToEnd } from './flows.js';
 import { applyNftScript, deleteNftTable, listNftElements } from './nft.js';
-import { planDelta, planRuleset } from './plan.js';
+import {
+  deltaScript,
+  diffRendered,
+  planRuleset,
+  renderState,
+  structuralChange,
+  type RenderedState,
+} from './plan.js';
 
 export type EnforcerLogger = Pick<Logger, 'debug' | 'info' | 'warn'>;
 
@@ -20,7 +27,7 @@ export class Enforcer {
   readonly table: string;
   readonly #logger: EnforcerLogger | undefined;
   /** What the kernel holds, as far as we know; null until the first full build succeeds. */
-  #applied: EnforcerDesired | null = null;
+  #applied: { desired: EnforcerDesired; rendered: RenderedState } | null = null;
   /** A sweep that failed is retried on the next apply, even when the table needs no change. */
   #sweepPending = false;
   #queue: Promise<unknown> = Promise.resolve();
@@ -32,7 +39,7 @@ export class Enforcer {
 
   /** Makes the kernel enforce `desired`. Calls run one at a time, in order. */
   apply(desired: EnforcerDesired): Promise<void> {
-    return this.#serialize(() => this.#apply(structuredClone(desired)));
+    return this.#serialize(() => this.#apply(desired));
   }
 
   /** Deletes the table: the cell stops enforcing. */
@@ -59,23 +66,27 @@ export class Enforcer {
     if (next.table !== this.table) {
       throw new Error(`desired state names table '${next.table}', this enforcer owns '${this.table}'`);
     }
+    // Rendered once per apply; the previous rendering is kept, so a delta costs one pass over `next`.
+    const rendered = renderState(next);
     const prev = this.#applied;
-    await this.#updateTable(prev, next);
-    this.#applied = next;
-    if (this.#sweepPending || mayEndFlows(prev, next)) {
+    let mayEnd = true;
+    if (prev === null || structuralChange(prev.desired, next)) {
+      await applyNftScript(planRuleset(next));
+      this.#logger?.info({ table: this.table }, 'enforcer: table built');
+    } else {
+      const changes = diffRendered(prev.rendered, rendered);
+      mayEnd = changesMayEndFlows(changes);
+      await this.#applyDelta(deltaScript(this.table, changes), next);
+    }
+    this.#applied = { desired: next, rendered };
+    if (this.#sweepPending || mayEnd) {
       this.#sweepPending = true;
       await this.#endDisallowedFlows(next);
       this.#sweepPending = false;
     }
   }
 
-  async #updateTable(prev: EnforcerDesired | null, next: EnforcerDesired): Promise<void> {
-    if (prev === null) {
-      await applyNftScript(planRuleset(next));
-      this.#logger?.info({ table: this.table }, 'enforcer: table built');
-      return;
-    }
-    const delta = planDelta(prev, next);
+  async #applyDelta(delta: string | null, next: EnforcerDesired): Promise<void> {
     if (delta === null) return;
     try {
       await applyNftScript(delta);

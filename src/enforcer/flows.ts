@@ -2,7 +2,7 @@
 import type { EnforcerDesired, L4Protocol } from './desired.js';
 import { elementsOf } from './elements.js';
 import { cidrContains, isIpv4 } from '../network/cidr.js';
-import { diffElements, structuralChange } from './plan.js';
+import { diffElements, structuralChange, type ElementChanges } from './plan.js';
 
 /** The original-direction tuple of a tracked flow: what the initiator sent, before any DNAT. */
 export interface Flow {
@@ -55,6 +55,10 @@ export function flowsToEnd(flows: readonly Flow[], desired: EnforcerDesired): Fl
 /** Whether going from `prev` to `next` can disallow a flow that was allowed (so conntrack needs a sweep). */
 export function mayEndFlows(prev: EnforcerDesired | null, next: EnforcerDesired): boolean {
   if (prev === null || structuralChange(prev, next)) return true;
-  const { deleted } = diffElements(prev, next);
-  return deleted.allowed.length > 0 || deleted.tags.length > 0;
+  return changesMayEndFlows(diffElements(prev, next));
+}
+
+/** Only a removed policy range or a removed (or re-tagged) address can end a flow that was allowed. */
+export function changesMayEndFlows(changes: ElementChanges): boolean {
+  return changes.deleted.allowed.length > 0 || changes.deleted.tags.length > 0;
 }

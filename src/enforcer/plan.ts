@@ -113,21 +113,50 @@ export interface ElementChanges {
   added: Record<ElementKind, string[]>;
 }
 
-export function diffElements(prev: EnforcerDesired, next: EnforcerDesired): ElementChanges {
-  const before = renderElements(elementsOf(prev));
-  const after = renderElements(elementsOf(next));
+/** Each set's elements by key (what `delete element` takes) → text (what `add element` takes). */
+export type RenderedState = Record<ElementKind, Map<string, string>>;
+
+export function renderState(d: EnforcerDesired): RenderedState {
+  const rendered = renderElements(elementsOf(d));
   const byKey = (items: RenderedElement[]): Map<string, string> => new Map(items.map((e) => [e.key, e.text]));
+  return {
+    antiSpoof: byKey(rendered.antiSpoof),
+    tags: byKey(rendered.tags),
+    allowed: byKey(rendered.allowed),
+    hostServices: byKey(rendered.hostServices),
+    proxyForwards: byKey(rendered.proxyForwards),
+  };
+}
+
+export function diffRendered(before: RenderedState, after: RenderedState): ElementChanges {
   const changes: ElementChanges = {
     deleted: { antiSpoof: [], tags: [], allowed: [], hostServices: [], proxyForwards: [] },
     added: { antiSpoof: [], tags: [], allowed: [], hostServices: [], proxyForwards: [] },
   };
   for (const kind of ELEMENT_KINDS) {
-    const old = byKey(before[kind]);
-    const now = byKey(after[kind]);
+    const old = before[kind];
+    const now = after[kind];
     for (const [key, text] of old) if (now.get(key) !== text) changes.deleted[kind].push(key);
     for (const [key, text] of now) if (old.get(key) !== text) changes.added[kind].push(text);
   }
   return changes;
+}
+
+export function diffElements(prev: EnforcerDesired, next: EnforcerDesired): ElementChanges {
+  return diffRendered(renderState(prev), renderState(next));
+}
+
+/** Deletes come before adds so a changed map value or a re-merged port range fits in one transaction. */
+export function deltaScript(table: string, changes: ElementChanges): string | null {
+  const lines: string[] = [];
+  for (const kind of ELEMENT_KINDS) {
+    if (changes.deleted[kind].length > 0)
+      lines.push(elementLine('delete', table, kind, changes.deleted[kind]));
+  }
+  for (const kind of ELEMENT_KINDS) {
+    if (changes.added[kind].length > 0) lines.push(elementLine('add', table, kind, changes.added[kind]));
+  }
+  return lines.length > 0 ? lines.join('\n') + '\n' : null;
 }
 
 /**
@@ -137,13 +166,5 @@ export function diffElements(prev: EnforcerDesired, next: EnforcerDesired): Elem
 export function planDelta(prev: EnforcerDesired, next: EnforcerDesired): string | null {
   validateDesired(next);
   if (structuralChange(prev, next)) return planRuleset(next);
-  const { deleted, added } = diffElements(prev, next);
-  const lines: string[] = [];
-  for (const kind of ELEMENT_KINDS) {
-    if (deleted[kind].length > 0) lines.push(elementLine('delete', next.table, kind, deleted[kind]));
-  }
-  for (const kind of ELEMENT_KINDS) {
-    if (added[kind].length > 0) lines.push(elementLine('add', next.table, kind, added[kind]));
-  }
-  return lines.length > 0 ? lines.join('\n') + '\n' : null;
+  return deltaScript(next.table, diffElements(prev, next));
 }
