@@ -198,7 +198,12 @@ export class CellAgent {
       subnet: this.cell.subnet,
       overlay: world.overlayCidr,
     });
-    await setupVxlan({ iface: this.links.vxlan, hostIp: this.config.hostIp, gatewayIp });
+    await setupVxlan({
+      iface: this.links.vxlan,
+      hostIp: this.config.hostIp,
+      gatewayIp,
+      overlay: world.overlayCidr,
+    });
     await writeTrust(this.paths, this.caPem, gatewayIp);
     this.dns = new DnsServer({
       host: gatewayIp,

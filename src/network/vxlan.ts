@@ -1,14 +1,21 @@
 // The overlay between cells: one VXLAN link per cell, with static forwarding entries for every other
 // cell (flannel's and silk's way: no multicast, no learning). A remote cell's subnet is routed via its
 // gateway address, whose MAC is derived from that address, so no cell needs to ask another for it.
-import { parseIpv4 } from './cidr.js';
+import { parseCidr, parseIpv4 } from './cidr.js';
 import { ignoreMissing } from './ignore-missing.js';
 import { WEFT_LINK_ALIAS_PREFIX, WEFT_ROUTE_PROTO } from './marks.js';
 import { assertIfaceName } from './names.js';
 import { run } from '../host/run.js';
 
-export const VXLAN_ID = 1;
 export const VXLAN_PORT = 4789;
+
+/**
+ * The VXLAN network identifier of an overlay: its address above the last octet, so every cell of one
+ * overlay agrees on it and two overlays on one host (a test beside a real cell) never collide.
+ */
+export function overlayVni(overlay: string): number {
+  return (parseCidr(overlay).base >>> 8) & 0xffffff;
+}
 // VXLAN adds 50 bytes of outer headers.
 const VXLAN_OVERHEAD = 50;
 
@@ -33,7 +40,12 @@ export function remoteCellsBatch(iface: string, remotes: RemoteCell[]): string[]
   ]);
 }
 
-export async function setupVxlan(cfg: { iface: string; hostIp: string; gatewayIp: string }): Promise<void> {
+export async function setupVxlan(cfg: {
+  iface: string;
+  hostIp: string;
+  gatewayIp: string;
+  overlay: string;
+}): Promise<void> {
   assertIfaceName(cfg.iface);
   const underlay = await underlayMtu(cfg.hostIp);
   await ignoreMissing(run(['ip', 'link', 'del', 'dev', cfg.iface]));
@@ -45,7 +57,7 @@ export async function setupVxlan(cfg: { iface: string; hostIp: string; gatewayIp
     'type',
     'vxlan',
     'id',
-    String(VXLAN_ID),
+    String(overlayVni(cfg.overlay)),
     'local',
     cfg.hostIp,
     'dstport',

@@ -27,6 +27,8 @@ export async function openDatabase(url: string): Promise<OpenedDatabase> {
   const file = url.replace(/^sqlite:(\/\/)?/, '');
   fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true, mode: 0o700 });
   const sqlite = new SQLite(file);
+  // The store holds token hashes and everything else of the platform: root's eyes only.
+  for (const f of [file, `${file}-wal`, `${file}-shm`]) if (fs.existsSync(f)) fs.chmodSync(f, 0o600);
   // WAL keeps readers off the writer's back; FULL makes every acknowledged commit durable.
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = FULL');
