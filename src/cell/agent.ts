@@ -16,11 +16,13 @@ import { checkOverlay, readHostFacts } from '../network/overlay-choice.js';
 import { TlsProxy } from '../proxy/index.js';
 import type { StreamMessage } from '../api/stream.js';
 import { CellApiClient } from './api-client.js';
+import type { Registry } from 'prom-client';
 import { Coalescer } from './coalescer.js';
+import { registerCellMetrics } from './metrics.js';
 import { cellLinks, type CellLinks } from './links.js';
 import { Follower } from './follower.js';
 import { isPlacedHere, LocalInstanceRunner, proxiedPorts } from './instance.js';
-import type { LocalInstance } from './local.js';
+import { C2C_TLS_PORT, type LocalInstance } from './local.js';
 import { CellPaths } from './paths.js';
 import { planEnforcer, type CellIdentity } from './plan.js';
 import { writeTrust } from './trust.js';
@@ -60,6 +62,7 @@ export class CellAgent {
   private dns: DnsServer | null = null;
   private caPem = '';
   private ready: (() => void) | null = null;
+  private connected = false;
   private readonly kernel: Coalescer;
   private readonly zone: Coalescer;
   private readonly instances: Coalescer;
@@ -93,8 +96,12 @@ export class CellAgent {
       config.token,
       {
         onMessage: (m) => this.onMessage(m),
-        onConnected: (up) =>
-          logger.info({ connected: up }, up ? 'following the control plane' : 'control plane unreachable'),
+        onConnected: (up) => {
+          if (up !== this.connected) {
+            logger.info({ connected: up }, up ? 'following the control plane' : 'control plane unreachable');
+          }
+          this.connected = up;
+        },
         revision: () => this.world?.revision ?? 0,
       },
       logger,
@@ -123,6 +130,16 @@ export class CellAgent {
     }
     void this.follower.run();
     await firstWorld;
+  }
+
+  /** Adds the cell's metrics to a Prometheus registry (the control plane's, or the cell's own). */
+  registerMetrics(registry: Registry): void {
+    registerCellMetrics(registry, {
+      proxy: this.proxy,
+      dns: () => this.dns,
+      connected: () => this.connected,
+      revision: () => this.world?.revision ?? 0,
+    });
   }
 
   /** Without cleanup, apps keep running and the kernel keeps enforcing; the next cell adopts them. */
@@ -336,13 +353,26 @@ export class CellAgent {
   }
 
   private allows(callerAppGuid: string, destAppGuid: string): boolean {
+    if (this.policyAllowsTls(callerAppGuid, destAppGuid)) return true;
+    const apps = this.requireWorld().tables.app;
+    this.logger.warn(
+      {
+        caller: apps.get(callerAppGuid)?.name ?? callerAppGuid,
+        destination: apps.get(destAppGuid)?.name ?? destAppGuid,
+      },
+      'mutual TLS refused a caller: no policy allows its app to reach the destination on 61443',
+    );
+    return false;
+  }
+
+  private policyAllowsTls(callerAppGuid: string, destAppGuid: string): boolean {
     for (const p of this.requireWorld().tables.policy.values()) {
       if (
         p.sourceAppGuid === callerAppGuid &&
         p.destAppGuid === destAppGuid &&
         p.protocol === 'tcp' &&
-        p.startPort <= 61443 &&
-        p.endPort >= 61443
+        p.startPort <= C2C_TLS_PORT &&
+        p.endPort >= C2C_TLS_PORT
       ) {
         return true;
       }

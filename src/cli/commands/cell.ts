@@ -1,5 +1,6 @@
 // `weft cell` (a host that runs instances for a control plane elsewhere) and `weft up` (everything on
 // one host: control plane with embedded SQLite, and a cell).
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import type { Command } from 'commander';
@@ -8,7 +9,7 @@ import type { CellAgent, CellConfig } from '../../cell/agent.js';
 import { weftHome } from '../../home/paths.js';
 import { createLogger } from '../../log/logger.js';
 import { untilSignal } from '../signals.js';
-import { addServerFlags, controlPlaneConfig, type ServerFlags } from './server.js';
+import { addServerFlags, controlPlaneConfig, splitHostPort, type ServerFlags } from './server.js';
 import fs from 'node:fs';
 import { ADMIN_TOKEN_FILE } from '../../home/paths.js';
 
@@ -56,18 +57,40 @@ async function firstHostAddress(): Promise<string> {
   return facts.addresses.find((a) => !a.ip.startsWith('127.'))?.ip ?? '127.0.0.1';
 }
 
+/** A standalone cell's metrics; under `weft up` they join the control plane's /metrics instead. */
+async function serveMetrics(agent: CellAgent, listen: string): Promise<http.Server> {
+  const { Registry } = await import('prom-client');
+  const registry = new Registry();
+  agent.registerMetrics(registry);
+  const [host, port] = splitHostPort(listen, '--metrics-listen');
+  const server = http.createServer((req, res) => {
+    if (req.url !== '/metrics') {
+      res.writeHead(404).end();
+      return;
+    }
+    void registry
+      .metrics()
+      .then((body) => res.writeHead(200, { 'content-type': registry.contentType }).end(body));
+  });
+  await new Promise<void>((resolve) => server.listen(port, host, resolve));
+  return server;
+}
+
 export function registerCellCommands(program: Command): void {
   addCellFlags(
     program
       .command('cell')
       .description('run a cell: containers, kernel policy, DNS and TLS proxy for a control plane')
       .requiredOption('--api <url>', 'the control plane’s URL')
-      .requiredOption('--token <token>', 'a cell or admin token'),
-  ).action(async (flags: CellFlags & { api: string; token: string }) => {
+      .requiredOption('--token <token>', 'a cell or admin token')
+      .option('--metrics-listen <host:port>', 'serve Prometheus metrics at http://HOST:PORT/metrics'),
+  ).action(async (flags: CellFlags & { api: string; token: string; metricsListen?: string }) => {
     const logger = createLogger('weft-cell');
     const agent = await runCell(flags.api, flags.token, flags, logger);
+    const metrics = flags.metricsListen !== undefined ? await serveMetrics(agent, flags.metricsListen) : null;
     console.log(`weft cell ${flags.id} running`);
     await untilSignal();
+    metrics?.close();
     await agent.stop({ cleanup: flags.cleanup });
     // Containers left running for the next cell (and their watchers) would keep the process alive.
     process.exit();
@@ -83,6 +106,7 @@ export function registerCellCommands(program: Command): void {
     const cp = await startControlPlane(controlPlaneConfig(flags), logger);
     const token = fs.readFileSync(path.join(weftHome(), ADMIN_TOKEN_FILE), 'utf8').trim();
     const agent = await runCell(cp.url, token, flags, logger);
+    agent.registerMetrics(cp.api.metrics);
     console.log(`weft is up: API ${cp.url}, overlay ${cp.overlayCidr}`);
     await untilSignal();
     await agent.stop({ cleanup: flags.cleanup });

@@ -68,11 +68,11 @@ export function registerServer(program: Command): void {
   });
 }
 
-function splitHostPort(listen: string): [string, number] {
+export function splitHostPort(listen: string, flag = '--listen'): [string, number] {
   const m = /^\[?([^\]]*)\]?:(\d+)$/.exec(listen);
   const port = Number(m?.[2]);
   if (!m?.[1] || !Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new Error(`--listen ${listen}: expected HOST:PORT`);
+    throw new Error(`${flag} ${listen}: expected HOST:PORT`);
   }
   return [m[1], port];
 }
