@@ -84,6 +84,8 @@ export class InstanceListener {
     this.server = createServer({
       handshakeTimeout: settings.handshakeTimeoutMs,
       rejectUnauthorized: true,
+      // Request/response traffic: Nagle's delay would sit on every small reply.
+      noDelay: true,
     }) as ClientCertSwitch;
     this.apply(this.credentials, this.mtls);
     this.server.on('connection', (raw: Socket) => {
@@ -186,6 +188,7 @@ export class InstanceListener {
       host: this.spec.backend.host,
       port: this.spec.backend.port,
       allowHalfOpen: true,
+      noDelay: true,
     });
     this.hold(backend);
     this.counters.connectionsProxied++;
