@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { format, resolveConfig } from 'prettier';
 import { bulk } from './bulk.js';
 import { propagation } from './propagation.js';
+import { propagationE2e } from './propagation-e2e.js';
 import { firstPacket } from './first-packet.js';
 import { tlsProxy } from './tls-proxy.js';
 import { proxyMemory } from './proxy-memory.js';
@@ -17,7 +18,7 @@ import { markdown, printScenario } from './lib/report.js';
 import type { Figure, ScenarioResult } from './lib/report.js';
 import type { Scenario } from './lib/scenario.js';
 
-const SCENARIOS: Scenario[] = [bulk, propagation, firstPacket, tlsProxy, proxyMemory, dns, controlPlane];
+const SCENARIOS: Scenario[] = [bulk, propagation, propagationE2e, firstPacket, tlsProxy, proxyMemory, dns, controlPlane];
 const MISSING: string[] = [
   '2 (second half): end-to-end propagation through the API of a running `weft up` (POST policy → first connect inside the container)',
   '7. Certificate update: map-route answered → new name verified on 61443',

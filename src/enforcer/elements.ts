@@ -12,6 +12,9 @@ export interface AllowedRange {
 export interface EnforcerElements {
   antiSpoof: { iface: string; ip: string }[];
   tags: { ip: string; tag: number }[];
+  /** Policies on one port: a hash set, cheap to load and to change even at 100k elements. */
+  allowedPorts: AllowedRange[];
+  /** Policies on port ranges: an interval set, which costs more per element. */
   allowed: AllowedRange[];
   hostServices: { protocol: L4Protocol; port: number }[];
   proxyForwards: { ip: string; port: number; toIp: string; toPort: number }[];
@@ -23,6 +26,7 @@ export type ElementKind = keyof EnforcerElements;
 export const SET_NAME: Record<ElementKind, string> = {
   antiSpoof: 'spoof',
   tags: 'tags',
+  allowedPorts: 'allowed_ports',
   allowed: 'allowed',
   hostServices: 'host_services',
   proxyForwards: 'proxy',
@@ -60,6 +64,18 @@ export function mergePolicies(policies: readonly AllowedRange[]): AllowedRange[]
   return merged;
 }
 
+function splitByWidth(merged: AllowedRange[]): Pick<EnforcerElements, 'allowedPorts' | 'allowed'> {
+  return {
+    allowedPorts: merged.filter((a) => a.startPort === a.endPort),
+    allowed: merged.filter((a) => a.startPort !== a.endPort),
+  };
+}
+
+/** Every allowed range, whichever set holds it. */
+export function allowedRanges(e: EnforcerElements): AllowedRange[] {
+  return [...e.allowedPorts, ...e.allowed];
+}
+
 function uniqueBy<T>(items: readonly T[], key: (item: T) => string): T[] {
   return [...new Map(items.map((item) => [key(item), item])).values()];
 }
@@ -75,7 +91,7 @@ export function elementsOf(d: EnforcerDesired): EnforcerElements {
       d.tags.map((t) => ({ ip: t.ip, tag: t.tag })),
       (e) => e.ip,
     ),
-    allowed: mergePolicies(d.policies),
+    ...splitByWidth(mergePolicies(d.policies)),
     hostServices: uniqueBy(
       d.hostServices.map((s) => ({ protocol: s.protocol, port: s.port })),
       (e) => `${e.protocol} ${e.port}`,
@@ -99,6 +115,9 @@ export function renderElements(e: EnforcerElements): Record<ElementKind, Rendere
     antiSpoof: e.antiSpoof.map((s) => asSet(`"${s.iface}" . ${s.ip}`)),
     tags: e.tags.map((t) => ({ key: t.ip, text: `${t.ip} : ${t.tag}` })),
     // Always a range, even for one port: nft 1.0.6 cannot delete a single value from a concatenated interval set.
+    allowedPorts: e.allowedPorts.map((a) =>
+      asSet(`${a.srcTag} . ${a.dstTag} . ${a.protocol} . ${a.startPort}`),
+    ),
     allowed: e.allowed.map((a) =>
       asSet(`${a.srcTag} . ${a.dstTag} . ${a.protocol} . ${a.startPort}-${a.endPort}`),
     ),

@@ -1,6 +1,6 @@
 // Pure selection of the conntrack entries a narrower policy set must end, and parsing of `conntrack -L` output.
 import type { EnforcerDesired, L4Protocol } from './desired.js';
-import { elementsOf } from './elements.js';
+import { allowedRanges, elementsOf } from './elements.js';
 import { cidrContains, isIpv4 } from '../network/cidr.js';
 import { diffElements, structuralChange, type ElementChanges } from './plan.js';
 
@@ -37,18 +37,18 @@ export function flowsToEnd(flows: readonly Flow[], desired: EnforcerDesired): Fl
   const tagOf = new Map(elements.tags.map((t) => [t.ip, t.tag]));
   const inOverlay = (ip: string): boolean =>
     isIpv4(ip) && cidrContains(desired.overlayCidr, ip) && ip !== desired.gatewayIp;
-  const allowed = (f: Flow): boolean => {
-    const srcTag = tagOf.get(f.src);
-    const dstTag = tagOf.get(f.dst);
-    return elements.allowed.some(
-      (a) =>
-        a.srcTag === srcTag &&
-        a.dstTag === dstTag &&
-        a.protocol === f.protocol &&
-        f.dport >= a.startPort &&
-        f.dport <= a.endPort,
+  // Indexed by tag pair and protocol: a sweep looks at every flow, against up to 100k policies.
+  const ranges = new Map<string, { startPort: number; endPort: number }[]>();
+  for (const a of allowedRanges(elements)) {
+    const key = `${a.srcTag}.${a.dstTag}.${a.protocol}`;
+    const list = ranges.get(key);
+    if (list) list.push(a);
+    else ranges.set(key, [a]);
+  }
+  const allowed = (f: Flow): boolean =>
+    (ranges.get(`${tagOf.get(f.src)}.${tagOf.get(f.dst)}.${f.protocol}`) ?? []).some(
+      (a) => f.dport >= a.startPort && f.dport <= a.endPort,
     );
-  };
   return flows.filter((f) => inOverlay(f.src) && inOverlay(f.dst) && !allowed(f));
 }
 
@@ -60,5 +60,9 @@ export function mayEndFlows(prev: EnforcerDesired | null, next: EnforcerDesired)
 
 /** Only a removed policy range or a removed (or re-tagged) address can end a flow that was allowed. */
 export function changesMayEndFlows(changes: ElementChanges): boolean {
-  return changes.deleted.allowed.length > 0 || changes.deleted.tags.length > 0;
+  return (
+    changes.deleted.allowedPorts.length > 0 ||
+    changes.deleted.allowed.length > 0 ||
+    changes.deleted.tags.length > 0
+  );
 }

@@ -11,6 +11,7 @@ function tableDefinition(d: EnforcerDesired): string {
   return `table inet ${d.table} {
   set ${SET_NAME.antiSpoof} { type ifname . ipv4_addr; }
   map ${SET_NAME.tags} { type ipv4_addr : mark; }
+  set ${SET_NAME.allowedPorts} { type mark . mark . inet_proto . inet_service; }
   set ${SET_NAME.allowed} { type mark . mark . inet_proto . inet_service; flags interval; }
   set ${SET_NAME.hostServices} { type inet_proto . inet_service; }
   map ${SET_NAME.proxyForwards} { type ipv4_addr . inet_service : ipv4_addr . inet_service; }
@@ -18,7 +19,9 @@ function tableDefinition(d: EnforcerDesired): string {
   # New flow between instances: source tag . destination tag . protocol . original port must be allowed.
   # The marks only carry the two tags into one lookup and are cleared on accept.
   chain check_policy {
-    meta mark set ip saddr map @${SET_NAME.tags} ct mark set ip daddr map @${SET_NAME.tags} meta mark . ct mark . meta l4proto . th dport @${SET_NAME.allowed} meta mark set 0 ct mark set 0 accept
+    meta mark set ip saddr map @${SET_NAME.tags} ct mark set ip daddr map @${SET_NAME.tags}
+    meta mark . ct mark . meta l4proto . th dport @${SET_NAME.allowedPorts} meta mark set 0 ct mark set 0 accept
+    meta mark . ct mark . meta l4proto . th dport @${SET_NAME.allowed} meta mark set 0 ct mark set 0 accept
     # A mid-stream packet here belongs to a flow whose policy was removed: reset it instead of letting it hang.
     tcp flags & (syn | ack) != syn reject with tcp reset
     drop
@@ -122,6 +125,7 @@ export function renderState(d: EnforcerDesired): RenderedState {
   return {
     antiSpoof: byKey(rendered.antiSpoof),
     tags: byKey(rendered.tags),
+    allowedPorts: byKey(rendered.allowedPorts),
     allowed: byKey(rendered.allowed),
     hostServices: byKey(rendered.hostServices),
     proxyForwards: byKey(rendered.proxyForwards),
@@ -130,8 +134,8 @@ export function renderState(d: EnforcerDesired): RenderedState {
 
 export function diffRendered(before: RenderedState, after: RenderedState): ElementChanges {
   const changes: ElementChanges = {
-    deleted: { antiSpoof: [], tags: [], allowed: [], hostServices: [], proxyForwards: [] },
-    added: { antiSpoof: [], tags: [], allowed: [], hostServices: [], proxyForwards: [] },
+    deleted: { antiSpoof: [], tags: [], allowedPorts: [], allowed: [], hostServices: [], proxyForwards: [] },
+    added: { antiSpoof: [], tags: [], allowedPorts: [], allowed: [], hostServices: [], proxyForwards: [] },
   };
   for (const kind of ELEMENT_KINDS) {
     const old = before[kind];

@@ -81,6 +81,11 @@ export function parseTableElements(json: unknown): EnforcerElements {
       const [ip, tag] = mapEntry(v);
       return { ip: str(ip), tag: num(tag) };
     }),
+    allowedPorts: elems('allowedPorts').map((v) => {
+      const [srcTag, dstTag, proto, port] = concat(v, 4);
+      const [startPort, endPort] = portRange(port);
+      return { srcTag: num(srcTag), dstTag: num(dstTag), protocol: protocol(proto), startPort, endPort };
+    }),
     allowed: elems('allowed').map((v) => {
       const [src, dst, proto, ports] = concat(v, 4);
       const [startPort, endPort] = portRange(ports);

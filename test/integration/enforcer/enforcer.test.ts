@@ -101,6 +101,7 @@ function sorted(e: EnforcerElements): EnforcerElements {
   return {
     antiSpoof: byJson(e.antiSpoof),
     tags: byJson(e.tags),
+    allowedPorts: byJson(e.allowedPorts),
     allowed: byJson(e.allowed),
     hostServices: byJson(e.hostServices),
     proxyForwards: byJson(e.proxyForwards),

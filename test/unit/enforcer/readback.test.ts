@@ -32,11 +32,20 @@ const LISTED = {
     {
       set: {
         family: 'inet',
+        name: 'allowed_ports',
+        table: 'weft',
+        type: ['mark', 'mark', 'inet_proto', 'inet_service'],
+        elem: [{ concat: [1, 2, 'tcp', 8080] }],
+      },
+    },
+    {
+      set: {
+        family: 'inet',
         name: 'allowed',
         table: 'weft',
         type: ['mark', 'mark', 'inet_proto', 'inet_service'],
         flags: ['interval'],
-        elem: [{ concat: [1, 2, 'tcp', 8080] }, { concat: [1, 2, 'udp', { range: [9000, 9010] }] }],
+        elem: [{ concat: [1, 2, 'udp', { range: [9000, 9010] }] }],
       },
     },
     { set: { family: 'inet', name: 'host_services', table: 'weft', type: ['inet_proto', 'inet_service'] } },
@@ -61,10 +70,8 @@ test('nft JSON reads back as elements; a set with no elem field is empty', () =>
       { ip: '10.99.1.2', tag: 1 },
       { ip: '10.99.1.3', tag: 2 },
     ],
-    allowed: [
-      { srcTag: 1, dstTag: 2, protocol: 'tcp', startPort: 8080, endPort: 8080 },
-      { srcTag: 1, dstTag: 2, protocol: 'udp', startPort: 9000, endPort: 9010 },
-    ],
+    allowedPorts: [{ srcTag: 1, dstTag: 2, protocol: 'tcp', startPort: 8080, endPort: 8080 }],
+    allowed: [{ srcTag: 1, dstTag: 2, protocol: 'udp', startPort: 9000, endPort: 9010 }],
     hostServices: [],
     proxyForwards: [{ ip: '10.99.1.3', port: 61443, toIp: '10.99.1.1', toPort: 40001 }],
   });
