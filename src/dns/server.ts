@@ -80,22 +80,25 @@ export class DnsServer {
   }
 
   async start(): Promise<void> {
+    // TCP first: with port 0 the kernel picks a port free for listening, where client connections
+    // crowd the ephemeral range; the same number is then almost always free for UDP.
+    await new Promise<void>((resolve, reject) => {
+      this.tcp.once('error', reject);
+      this.tcp.listen(this.opts.port, this.opts.host, () => {
+        this.tcp.off('error', reject);
+        resolve();
+      });
+    });
+    const { port } = this.tcp.address() as net.AddressInfo;
     await new Promise<void>((resolve, reject) => {
       this.udp.once('error', reject);
-      this.udp.bind(this.opts.port, this.opts.host, () => {
+      this.udp.bind(port, this.opts.host, () => {
         this.udp.off('error', reject);
         resolve();
       });
     });
     this.udp.on('error', (error) => this.logger.warn({ err: error }, 'dns udp socket error'));
     this.udp.on('message', (message, from) => this.onUdpMessage(message, from));
-    await new Promise<void>((resolve, reject) => {
-      this.tcp.once('error', reject);
-      this.tcp.listen(this.port, this.opts.host, () => {
-        this.tcp.off('error', reject);
-        resolve();
-      });
-    });
     this.tcp.on('error', (error) => this.logger.warn({ err: error }, 'dns tcp server error'));
   }
 
