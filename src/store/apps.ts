@@ -1,7 +1,7 @@
 // Apps and their instances. The control plane places instances on cells whenever an app's
 // desired state changes; cells report how each instance is actually doing.
 import { randomUUID } from 'node:crypto';
-import { policyKey, type App, type AppState, type Instance, type Route } from '../model/types.js';
+import { policyKey, type App, type Instance, type Route } from '../model/types.js';
 import { conflict, invalid, notFound } from '../model/errors.js';
 import { appFromRow, instanceFromRow, policyFromRow } from './rows.js';
 import type { Db, Writer } from './writer.js';
@@ -10,17 +10,8 @@ export const PROXY_PORT = 61443;
 export const FIRST_PROXIED_APP_PORT = 61001;
 const MAX_TAG = 0xffff;
 
-export interface AppSpec {
-  name: string;
-  spaceGuid: string;
-  command: string;
-  path: string;
-  instances: number;
-  memoryMb: number;
-  env: Record<string, string>;
-  ports: number[];
-  state: AppState;
-}
+/** What a push says of an app; the platform adds its GUID, its policy tag and the mTLS switch. */
+export type AppSpec = Omit<App, 'guid' | 'tag' | 'mtls'>;
 
 export type AppPatch = Partial<Omit<AppSpec, 'spaceGuid' | 'name'>> & { mtls?: boolean };
 

@@ -1,6 +1,8 @@
 // Network policies: source app → destination app on a protocol and port range.
 import { policyKey, type Policy } from '../model/types.js';
+import type { ExpressionBuilder } from 'kysely';
 import { invalid } from '../model/errors.js';
+import type { Database } from './schema.js';
 import { policyFromRow, policyToRow } from './rows.js';
 import type { Db, Writer } from './writer.js';
 
@@ -23,11 +25,7 @@ export async function createPolicies(w: Writer, policies: Policy[], maxPerSource
     const exists = await w.trx
       .selectFrom('policies')
       .select('protocol')
-      .where('source_app_guid', '=', p.sourceAppGuid)
-      .where('dest_app_guid', '=', p.destAppGuid)
-      .where('protocol', '=', p.protocol)
-      .where('start_port', '=', p.startPort)
-      .where('end_port', '=', p.endPort)
+      .where(samePolicy(p))
       .executeTakeFirst();
     if (exists) continue;
     if (!perSource.has(p.sourceAppGuid)) {
@@ -57,14 +55,7 @@ export async function createPolicies(w: Writer, policies: Policy[], maxPerSource
 export async function deletePolicies(w: Writer, policies: Policy[]): Promise<Policy[]> {
   const removed: Policy[] = [];
   for (const p of dedupe(policies)) {
-    const result = await w.trx
-      .deleteFrom('policies')
-      .where('source_app_guid', '=', p.sourceAppGuid)
-      .where('dest_app_guid', '=', p.destAppGuid)
-      .where('protocol', '=', p.protocol)
-      .where('start_port', '=', p.startPort)
-      .where('end_port', '=', p.endPort)
-      .executeTakeFirst();
+    const result = await w.trx.deleteFrom('policies').where(samePolicy(p)).executeTakeFirst();
     if (Number(result.numDeletedRows) === 0) continue;
     await w.delete('policy', policyKey(p));
     removed.push(p);
@@ -105,6 +96,18 @@ async function requireApps(db: Db, policies: Policy[]): Promise<void> {
       throw invalid(`policies[${i}].destination.id: no app with GUID ${p.destAppGuid}`);
     }
   });
+}
+
+/** The row of exactly this policy (all five columns form the key). */
+function samePolicy(p: Policy) {
+  return (eb: ExpressionBuilder<Database, 'policies'>) =>
+    eb.and({
+      source_app_guid: p.sourceAppGuid,
+      dest_app_guid: p.destAppGuid,
+      protocol: p.protocol,
+      start_port: p.startPort,
+      end_port: p.endPort,
+    });
 }
 
 function dedupe(policies: Policy[]): Policy[] {

@@ -5,6 +5,7 @@ import { connect } from 'node:tls';
 import type { Ca } from '../../../src/ca/index.js';
 import { TlsProxy } from '../../../src/proxy/index.js';
 import { httpsGet, newCa, serverCredentials, startBackend, type Backend } from './fixtures.js';
+import { prng } from '../../helpers/fuzz.js';
 
 const GUID = 'fuzzed-instance';
 const ROUTE = 'app-b.apps.internal';
@@ -33,18 +34,6 @@ after(async () => {
   await backend.close();
 });
 
-/** mulberry32: a tiny seeded PRNG, so a failing case can be replayed from the seed. */
-function prng(seed: number): (limit: number) => number {
-  let state = seed >>> 0;
-  return (limit) => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (((t ^ (t >>> 14)) >>> 0) / 4294967296) * limit;
-  };
-}
-
 /** The first flight a real Node client sends, captured by a plain TCP server. */
 async function captureClientHello(): Promise<Buffer> {
   const sink = createServer();
@@ -69,8 +58,8 @@ async function captureClientHello(): Promise<Buffer> {
   }
 }
 
-function mutations(hello: Buffer, random: (limit: number) => number): Buffer[] {
-  const int = (limit: number) => Math.floor(random(limit));
+function mutations(hello: Buffer, random: () => number): Buffer[] {
+  const int = (limit: number) => Math.floor(random() * limit);
   const bytes = (n: number) => Buffer.from(Array.from({ length: n }, () => int(256)));
   const cases: Buffer[] = [];
   for (let i = 0; i < CASES; i++) {

@@ -5,22 +5,11 @@ import type { Packet } from 'dns-packet';
 import { Responder, type Transport } from '../../../src/dns/responder.js';
 import { buildZone } from '../../../src/dns/zone.js';
 import { snapshot } from './fixtures.js';
+import { prng } from '../../helpers/fuzz.js';
 
 /** Fixed unless DNS_FUZZ_SEED says otherwise, so a failure names the seed and case that reproduce it. */
 const SEED = Number(process.env.DNS_FUZZ_SEED ?? 0x5eed);
 const CASES_PER_KIND = 2000;
-
-/** mulberry32: tiny, seedable, good enough to spread fuzz inputs. */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const VALID: Packet[] = [
   {
