@@ -14,14 +14,22 @@ function run(r: ProbeRequest): Promise<number> {
   switch (r.op) {
     case 'open':
       // A dropped SYN is only retried after 1 s: fresh attempts every ms catch the rule as it lands.
-      return until('connect', () => tcpOpens(r.host, r.port, 50), { everyMs: 1, maxInFlight: 32, giveUpMs: 10_000 });
+      return until('connect', () => tcpOpens(r.host, r.port, 50), {
+        everyMs: 1,
+        maxInFlight: 32,
+        giveUpMs: 10_000,
+      });
     case 'closed':
       return until('refusal', async () => !(await tcpOpens(r.host, r.port, 100)), SEQUENTIAL);
     case 'verified':
     case 'wrong-name':
       return until(`${r.op} handshake`, async () => (await tlsHandshake(target, 1000)) === r.op, SEQUENTIAL);
     case 'https':
-      return until('HTTPS answer', () => httpsAnswers(target, 200), { everyMs: 5, maxInFlight: 8, giveUpMs: 30_000 });
+      return until('HTTPS answer', () => httpsAnswers(target, 200), {
+        everyMs: 5,
+        maxInFlight: 8,
+        giveUpMs: 30_000,
+      });
   }
 }
 

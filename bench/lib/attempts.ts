@@ -26,7 +26,8 @@ export function until(what: string, attempt: () => Promise<boolean>, pace: Pace)
     };
     const launch = (): void => {
       if (done || inFlight >= pace.maxInFlight) return;
-      if (performance.now() - started > pace.giveUpMs) return finish(new Error(`${what}: not within ${pace.giveUpMs} ms`));
+      if (performance.now() - started > pace.giveUpMs)
+        return finish(new Error(`${what}: not within ${pace.giveUpMs} ms`));
       inFlight++;
       attempt().then(
         (ok) => {

@@ -42,7 +42,9 @@ function ratio(f: Figure): string {
   const w = f.weft?.median;
   const p = f.peer?.value?.median;
   if (w === undefined || p === undefined || p === 0) return '–';
-  return `${(w / p).toFixed(2)}×`;
+  const r = w / p;
+  // Two significant digits for the tiny ratios against documented multi-second peers.
+  return `${Math.abs(r) < 0.1 ? r.toPrecision(2) : r.toFixed(2)}×`;
 }
 
 function verdict(f: Figure): string {
@@ -67,7 +69,6 @@ export interface ReportHeader {
   mode: string;
   machine: Record<string, string>;
   versions: Record<string, string>;
-  missing: string[];
 }
 
 export function markdown(h: ReportHeader, results: ScenarioResult[]): string {
@@ -77,7 +78,7 @@ export function markdown(h: ReportHeader, results: ScenarioResult[]): string {
     `Written by \`npm run bench${h.mode === 'quick' ? ' -- --quick' : ''}\` on ${h.date} (${h.mode} mode). ` +
       'Each cell shows the median, then min–max over the repeated runs (n). The ratio is weft ÷ peer, ' +
       'so below 1 is better for weft where lower is better (times, CPU, memory) and above 1 where higher is better (rates). ' +
-      "Where a figure is named p50/p99 of single samples (scenario 2), the value is that percentile over n samples and the range is the samples' min–max.",
+      "Where a figure is named p50/p99 of single samples (scenarios 2, 2b, 7), the value is that percentile over n samples and the range is the samples' min–max.",
     '',
     '| machine | |',
     '| --- | --- |',
@@ -101,7 +102,6 @@ export function markdown(h: ReportHeader, results: ScenarioResult[]): string {
     }
     if (r.error) lines.push(`| ${r.id} | **failed**: ${r.error.replace(/\|/g, '/')} | | | | |`);
   }
-  if (h.missing.length > 0) lines.push('', '**Not measured:**', '', ...h.missing.map((m) => `- ${m}`));
   for (const r of results) {
     lines.push('', `## ${r.id}. ${r.title}`, '', r.method.trim(), '');
     for (const f of r.figures.filter((x) => x.note)) lines.push(`- ${f.metric}: ${f.note}`);

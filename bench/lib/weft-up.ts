@@ -41,16 +41,21 @@ export interface WeftUp {
   waitRunning(appGuid: string): Promise<Running>;
 }
 
-export const netnsOf = (instanceGuid: string): string => `weft-${instanceGuid.replaceAll('-', '').slice(0, 8)}`;
+export const netnsOf = (instanceGuid: string): string =>
+  `weft-${instanceGuid.replaceAll('-', '').slice(0, 8)}`;
 
 /** Cloud Foundry's wire format for one tcp policy. */
 export function wirePolicy(src: string, dst: string, port: number) {
-  return { source: { id: src }, destination: { id: dst, protocol: 'tcp', ports: { start: port, end: port } } };
+  return {
+    source: { id: src },
+    destination: { id: dst, protocol: 'tcp', ports: { start: port, end: port } },
+  };
 }
 
 /** A /16 in 10.90–10.98 that no address or route of this host touches (10.255 is the resolver's). */
 async function freeOverlay(): Promise<string> {
-  const used = (await sh('ip', ['-4', 'route', 'show', 'table', 'all'])) + (await sh('ip', ['-4', '-o', 'addr']));
+  const used =
+    (await sh('ip', ['-4', 'route', 'show', 'table', 'all'])) + (await sh('ip', ['-4', '-o', 'addr']));
   for (let k = 0; k < 9; k++) {
     const n = 90 + ((process.pid + k) % 9);
     if (!used.includes(`10.${n}.`)) return `10.${n}.0.0/16`;
@@ -69,7 +74,8 @@ async function sweep(overlay: string, prefix: string, table: string): Promise<vo
     await sh('ip', ['netns', 'del', ns]);
   }
   const links = (await sh('ip', ['-o', 'link'])).split('\n').map((l) => /^\d+: ([^:@]+)/.exec(l)?.[1]);
-  for (const link of links.filter((l) => l?.startsWith(prefix))) await sh('ip', ['link', 'del', 'dev', link!]);
+  for (const link of links.filter((l) => l?.startsWith(prefix)))
+    await sh('ip', ['link', 'del', 'dev', link!]);
   for (const r of (await sh('ip', ['-4', 'route', 'show', 'proto', '87'])).split('\n')) {
     if (r.includes(net)) await sh('ip', ['route', 'del', ...r.trim().split(/\s+/)]);
   }
@@ -122,7 +128,8 @@ export async function startWeft(scope: Scope, tag: string): Promise<WeftUp> {
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
     const text = await res.text();
-    if (!res.ok) throw new Error(`${method} ${urlPath}: ${res.status} ${text} ${stderrTail(child).slice(-500)}`);
+    if (!res.ok)
+      throw new Error(`${method} ${urlPath}: ${res.status} ${text} ${stderrTail(child).slice(-500)}`);
     return (text === '' ? undefined : JSON.parse(text)) as T;
   };
 
@@ -152,7 +159,8 @@ export async function startWeft(scope: Scope, tag: string): Promise<WeftUp> {
       const end = performance.now() + 120_000;
       while (performance.now() < end) {
         const [i] = await api<InstanceInfo[]>('GET', `/v1/apps/${appGuid}/instances`);
-        if (i?.state === 'RUNNING' && i.ip !== null) return { guid: i.guid, ip: i.ip, netns: netnsOf(i.guid) };
+        if (i?.state === 'RUNNING' && i.ip !== null)
+          return { guid: i.guid, ip: i.ip, netns: netnsOf(i.guid) };
         await sleep(100);
       }
       throw new Error(`app ${appGuid} not running within 120 s: ${stderrTail(child).slice(-1000)}`);

@@ -7,13 +7,14 @@ export async function listFlows(): Promise<Flow[]> {
   return parseConntrackListing(await run(['conntrack', '-L', '-f', 'ipv4', '-o', 'extended']));
 }
 
-export async function deleteFlow(flow: Flow): Promise<void> {
-  const args = ['-D', '-f', 'ipv4', '-p', flow.protocol, '-s', flow.src, '-d', flow.dst];
-  args.push('--sport', String(flow.sport), '--dport', String(flow.dport));
+/** Deletes every tracked flow with this protocol, source, destination and destination port. */
+export async function deleteFlows(group: Omit<Flow, 'sport'>): Promise<void> {
+  const args = ['-D', '-f', 'ipv4', '-p', group.protocol, '-s', group.src, '-d', group.dst];
+  args.push('--dport', String(group.dport));
   try {
     await run(['conntrack', ...args]);
   } catch (err) {
-    // Exit 1 with nothing deleted: the flow ended on its own since it was listed.
+    // Exit 1 with nothing deleted: the flows ended on their own since they were listed.
     if (!(err instanceof CommandError && err.code === 1)) throw err;
   }
 }

@@ -1,11 +1,11 @@
 // Keeps weft's nft table in line with the desired state: one full atomic build, then element deltas, and a
 // conntrack sweep whenever something that was allowed may no longer be.
 import type { Logger } from 'pino';
-import { deleteFlow, listFlows } from './conntrack.js';
+import { deleteFlows, listFlows } from './conntrack.js';
 import { validateDesired } from './desired.js';
 import type { EnforcerDesired } from './desired.js';
 import type { EnforcerElements } from './elements.js';
-import { changesMayEndFlows, flowsToEnd } from './flows.js';
+import { changesMayEndFlows, flowGroups, flowsToEnd } from './flows.js';
 import { applyNftScript, deleteNftTable, listNftElements } from './nft.js';
 import {
   deltaScript,
@@ -100,7 +100,7 @@ export class Enforcer {
 
   async #endDisallowedFlows(desired: EnforcerDesired): Promise<void> {
     const doomed = flowsToEnd(await listFlows(), desired);
-    for (const flow of doomed) await deleteFlow(flow);
+    await Promise.all(flowGroups(doomed).map((group) => deleteFlows(group)));
     if (doomed.length > 0)
       this.#logger?.info({ table: this.table, flows: doomed.length }, 'enforcer: flows ended');
   }

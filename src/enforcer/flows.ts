@@ -15,12 +15,19 @@ export interface Flow {
 
 const TUPLE = /\bsrc=(\S+) dst=(\S+) sport=(\d+) dport=(\d+)/;
 
-/** Parses `conntrack -L -o extended` lines; keeps IPv4 TCP and UDP flows, whose first tuple is the original one. */
+// A TCP flow in these states carries no more data; a new SYN on its tuple is judged as a new flow anyway.
+const FINISHED_TCP = new Set(['TIME_WAIT', 'CLOSE']);
+
+/**
+ * Parses `conntrack -L -o extended` lines; keeps live IPv4 TCP and UDP flows, whose first tuple is the
+ * original one.
+ */
 export function parseConntrackListing(text: string): Flow[] {
   const flows: Flow[] = [];
   for (const line of text.split('\n')) {
-    const [family, , protocol] = line.trim().split(/\s+/);
+    const [family, , protocol, , , state] = line.trim().split(/\s+/);
     if (family !== 'ipv4' || (protocol !== 'tcp' && protocol !== 'udp')) continue;
+    if (protocol === 'tcp' && state !== undefined && FINISHED_TCP.has(state)) continue;
     const m = TUPLE.exec(line);
     if (!m) continue;
     flows.push({ protocol, src: m[1] ?? '', dst: m[2] ?? '', sport: Number(m[3]), dport: Number(m[4]) });
@@ -65,4 +72,16 @@ export function changesMayEndFlows(changes: ElementChanges): boolean {
     changes.deleted.allowed.length > 0 ||
     changes.deleted.tags.length > 0
   );
+}
+
+/**
+ * Flows that share protocol, addresses and destination port share their verdict, so one `conntrack -D`
+ * per such group ends them all; a client's many source ports then cost one call, not one each.
+ */
+export function flowGroups(flows: readonly Flow[]): Omit<Flow, 'sport'>[] {
+  const groups = new Map<string, Omit<Flow, 'sport'>>();
+  for (const { protocol, src, dst, dport } of flows) {
+    groups.set(`${protocol} ${src} ${dst} ${dport}`, { protocol, src, dst, dport });
+  }
+  return [...groups.values()];
 }

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { flowsToEnd, mayEndFlows, parseConntrackListing } from '../../../src/enforcer/flows.js';
+import { flowGroups, flowsToEnd, mayEndFlows, parseConntrackListing } from '../../../src/enforcer/flows.js';
 import type { Flow } from '../../../src/enforcer/flows.js';
 import { sampleDesired } from './fixture.js';
 
@@ -9,6 +9,7 @@ ipv4     2 tcp      6 431999 ESTABLISHED src=10.99.1.2 dst=10.99.1.3 sport=40001
 ipv4     2 udp      17 24 src=10.99.2.2 dst=10.99.1.3 sport=56801 dport=5353 [UNREPLIED] src=10.99.1.3 dst=10.99.2.2 sport=5353 dport=56801 mark=0 use=1
 ipv4     2 unknown  2 595 src=10.99.1.2 dst=224.0.0.22 [UNREPLIED] src=224.0.0.22 dst=10.99.1.2 mark=0 use=1
 ipv4     2 icmp     1 29 src=10.99.1.2 dst=10.99.1.3 type=8 code=0 id=7 src=10.99.1.3 dst=10.99.1.2 type=0 code=0 id=7 mark=0 use=1
+ipv4     2 tcp      6 119 TIME_WAIT src=10.99.1.2 dst=10.99.1.3 sport=40002 dport=8080 src=10.99.1.3 dst=10.99.1.2 sport=8080 dport=40002 [ASSURED] mark=0 use=1
 ipv6     10 tcp      6 119 TIME_WAIT src=fd00::2 dst=fd00::1 sport=1 dport=2 src=fd00::1 dst=fd00::2 sport=2 dport=1 mark=0 use=1
 `;
 
@@ -16,7 +17,7 @@ function flow(src: string, dst: string, dport: number, protocol: Flow['protocol'
   return { protocol, src, dst, sport: 40000, dport };
 }
 
-test('conntrack listing yields the original tuple of IPv4 TCP and UDP flows only', () => {
+test('conntrack listing yields the original tuple of live IPv4 TCP and UDP flows only', () => {
   assert.deepEqual(parseConntrackListing(LISTING), [
     { protocol: 'tcp', src: '10.99.1.2', dst: '10.99.1.3', sport: 40000, dport: 8080 },
     { protocol: 'tcp', src: '10.99.1.2', dst: '10.99.1.3', sport: 40001, dport: 61443 },
@@ -89,4 +90,12 @@ test('only removals of policies or tags call for a conntrack sweep', () => {
   assert.equal(mayEndFlows(d, { ...d, tags: d.tags.slice(1) }), true);
   assert.equal(mayEndFlows(d, { ...d, tags: d.tags.map((t) => ({ ...t, tag: t.tag + 10 })) }), true);
   assert.equal(mayEndFlows(d, { ...d, gatewayIp: '10.99.1.254' }), true);
+});
+
+test('flows that differ only in source port are ended by one deletion', () => {
+  const flows = [40000, 40001, 40002].map((sport) => ({ ...flow('10.99.1.2', '10.99.1.3', 8080), sport }));
+  assert.deepEqual(flowGroups([...flows, flow('10.99.1.2', '10.99.1.3', 8081)]), [
+    { protocol: 'tcp', src: '10.99.1.2', dst: '10.99.1.3', dport: 8080 },
+    { protocol: 'tcp', src: '10.99.1.2', dst: '10.99.1.3', dport: 8081 },
+  ]);
 });

@@ -1,0 +1,161 @@
+// 8. Container start: POST /v1/apps answered → the new instance answers on 8080 and on 61443, minus what a
+// bare `node server.js` takes from spawn to answering; the rest is weft's own cost per instance.
+import { spawn } from 'node:child_process';
+import { freePort } from '../test/helpers/ports.js';
+import { httpAnswers, until } from './lib/attempts.js';
+import type { Pace } from './lib/attempts.js';
+import type { Scope } from './lib/cleanup.js';
+import { untilNoFlows } from './lib/conntrack.js';
+import { startProbe } from './lib/netns-probe.js';
+import type { NetnsProbe } from './lib/netns-probe.js';
+import { sh, sleep } from './lib/proc.js';
+import { fmt } from './lib/report.js';
+import type { Scenario } from './lib/scenario.js';
+import { summarize } from './lib/stats.js';
+import { HTTP_APP, netnsOf, startWeft, wirePolicy } from './lib/weft-up.js';
+import type { InstanceInfo, WeftUp } from './lib/weft-up.js';
+
+// Paced, not spinning: a busy prober would take CPU from the process it waits for (2 cores).
+const PACE: Pace = { everyMs: 2, maxInFlight: 1, giveUpMs: 60_000 };
+
+/** Spawn → first 200 on loopback for examples/http-app run as a plain process; it is stopped after. */
+async function bareStart(scope: Scope): Promise<number> {
+  const port = await freePort();
+  const t0 = performance.now();
+  const child = spawn(process.execPath, ['server.js'], {
+    cwd: HTTP_APP,
+    env: { ...process.env, PORT: String(port) },
+    stdio: 'ignore',
+  });
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  scope.defer('stop bare node', () => child.kill('SIGKILL'));
+  try {
+    await until('bare node', () => httpAnswers('127.0.0.1', port, 200), PACE);
+    return performance.now() - t0;
+  } finally {
+    child.kill('SIGTERM');
+    await exited;
+  }
+}
+
+interface WeftStart {
+  ip: number;
+  http: number;
+  https: number;
+}
+
+/** POST answered → IP known, → 8080 answers (from the host), → 61443 answers (from app-a, after a policy). */
+async function weftStart(
+  weft: WeftUp,
+  probe: NetnsProbe,
+  prober: { app: string; ip: string },
+  name: string,
+): Promise<WeftStart> {
+  const app = await weft.api<{ guid: string }>('POST', '/v1/apps', {
+    name,
+    spaceGuid: weft.spaceGuid,
+    command: 'node server.js',
+    path: HTTP_APP,
+    instances: 1,
+  });
+  const answered = performance.now();
+  const policy = weft.api('POST', '/networking/v1/external/policies', {
+    policies: [wirePolicy(prober.app, app.guid, 61443)],
+  });
+  let instance: (InstanceInfo & { ip: string }) | undefined;
+  await until(
+    'instance IP',
+    async () => {
+      const [i] = await weft.api<InstanceInfo[]>('GET', `/v1/apps/${app.guid}/instances`);
+      if (i?.ip) instance = { ...i, ip: i.ip };
+      return instance !== undefined;
+    },
+    { everyMs: 10, maxInFlight: 1, giveUpMs: 60_000 },
+  );
+  const { ip, guid } = instance!;
+  const ipKnown = performance.now() - answered;
+  const http = until('8080', () => httpAnswers(ip, 8080, 200), PACE).then(() => performance.now() - answered);
+  const asked = performance.now();
+  const https = probe
+    .request({ op: 'https', host: ip, port: 61443, servername: guid })
+    .then((ms) => asked - answered + ms);
+  const result = { ip: ipKnown, http: await http, https: await https };
+  await policy;
+  await weft.api('DELETE', `/v1/apps/${app.guid}`);
+  await untilGone(netnsOf(guid));
+  await untilNoFlows(prober.ip, ip);
+  return result;
+}
+
+/** Rounds start on a quiet cell: the previous instance's container and namespace are gone. */
+async function untilGone(netns: string): Promise<void> {
+  const end = performance.now() + 30_000;
+  while ((await sh('ip', ['netns', 'list'])).includes(netns)) {
+    if (performance.now() > end) throw new Error(`${netns} still there 30 s after its app was deleted`);
+    await sleep(50);
+  }
+}
+
+const ms = (xs: number[]): string =>
+  `p50 ${fmt(summarize(xs).median)} ms (${fmt(Math.min(...xs))}–${fmt(Math.max(...xs))})`;
+
+export const containerStart: Scenario = {
+  id: '8',
+  title: 'Container start: push answered → instance answers on 8080 and 61443, minus a bare node start',
+  method: `
+A real \`weft up\` (as in 2b) running app-a, with a probe in app-a's network namespace. Per round, in turn:
+- bare: \`node server.js\` of examples/http-app spawned as a plain process on the host; the time from spawn
+  to the first HTTP 200 on 127.0.0.1, polled every 2 ms;
+- weft: POST /v1/apps (examples/http-app, 1 instance) and, as soon as it answers, POST a tcp/61443 policy
+  app-a → the new app; GET /v1/apps/:guid/instances every 10 ms until the instance has an IP; then HTTP GET
+  to INSTANCE_IP:8080 from the host every 2 ms, and from app-a's namespace HTTPS GET to INSTANCE_IP:61443
+  (verified against the platform CA, SNI = the instance GUID, which the certificate always carries) every
+  5 ms, until both answer 200. The app is deleted after each round; the next one starts once its namespace
+  is gone and the cell's conntrack sweep of app-a's flows to it is done (see 2b).
+The weft time counts from the POST's answer to the later of the two answers; weft's overhead per instance is
+that minus the same round's bare start: namespaces, veth and routes, two key pairs and certificates from the
+control plane, the proxy's listeners, the kernel rules and the container itself. No peer: a Cloud Foundry
+start (staging aside) goes through the auctioneer, a cell's rep and Garden, and takes seconds.`,
+
+  async run(mode, scope, figures) {
+    const rounds = mode.quick ? 4 : 10;
+    const weft = await startWeft(scope, 's');
+    const a = await weft.push('app-a', 1);
+    const ia = await weft.waitRunning(a);
+    const probe = await startProbe(scope, ia.netns, weft.caPath);
+    const bare: number[] = [];
+    const starts: WeftStart[] = [];
+    const overhead: number[] = [];
+    for (let i = 0; i < rounds; i++) {
+      bare.push(await bareStart(scope));
+      starts.push(await weftStart(weft, probe, { app: a, ip: ia.ip }, `start-${i}`));
+      const s = starts.at(-1)!;
+      overhead.push(Math.max(s.http, s.https) - bare.at(-1)!);
+    }
+    const both = starts.map((s) => Math.max(s.http, s.https));
+    figures.push(
+      {
+        metric: 'weft overhead per instance start (answers on 8080 and 61443, minus bare node)',
+        unit: 'ms',
+        better: 'lower',
+        weft: summarize(overhead),
+        target: { text: '≤ 150 ms', met: summarize(overhead).median <= 150 },
+        note:
+          `POST answered → 8080 answers ${ms(starts.map((s) => s.http))}, → 61443 answers ` +
+          `${ms(starts.map((s) => s.https))}, → the instance has an IP ${ms(starts.map((s) => s.ip))}`,
+      },
+      {
+        metric: 'POST /v1/apps answered → answers on 8080 and 61443',
+        unit: 'ms',
+        better: 'lower',
+        weft: summarize(both),
+      },
+      {
+        metric: 'bare `node server.js`: spawn → answers on loopback (reference)',
+        unit: 'ms',
+        better: 'lower',
+        weft: summarize(bare),
+      },
+    );
+  },
+};
