@@ -1,12 +1,15 @@
-// Waiting for weft's conntrack sweep: after a removal the cell ends the flows it no longer allows, one
-// `conntrack -D` at a time, in the enforcer's queue; a round that starts before it is done measures the sweep.
+// Waiting for weft's conntrack sweep: after a removal the cell ends the live flows it no longer allows, in
+// the enforcer's queue; a round that starts before it is done would measure the sweep.
 import { sh, sleep } from './proc.js';
 
-/** Resolves once conntrack tracks no TCP flow from src to dst (bounded: 15 s). */
+// Finished TCP flows carry no data and are left for the kernel to expire, as the cell does.
+const LIVE = (line: string) => line.trim() !== '' && !/\b(TIME_WAIT|CLOSE)\b/.test(line);
+
+/** Resolves once conntrack tracks no live TCP flow from src to dst (bounded: 15 s). */
 export async function untilNoFlows(src: string, dst: string): Promise<void> {
   const end = performance.now() + 15_000;
   const args = ['-L', '-f', 'ipv4', '-p', 'tcp', '-s', src, '-d', dst];
-  while ((await sh('conntrack', args)).trim() !== '') {
+  while ((await sh('conntrack', args)).split('\n').some(LIVE)) {
     if (performance.now() > end) throw new Error(`flows ${src} → ${dst} still tracked after 15 s`);
     await sleep(20);
   }

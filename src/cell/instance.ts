@@ -46,6 +46,8 @@ export class LocalInstanceRunner {
   private restarts = 0;
   private served = '';
   private renewal: NodeJS.Timeout | null = null;
+  /** Resolves once the proxy serves the instance and the kernel lets policy-allowed traffic reach it. */
+  private ready: Promise<void> = Promise.resolve();
   private readonly log: Logger;
   private readonly logFile: string;
 
@@ -68,32 +70,50 @@ export class LocalInstanceRunner {
     const { local, host } = this;
     await fs.mkdir(host.paths.credentialsDir(local.guid), { recursive: true, mode: 0o700 });
     await fs.mkdir(path.dirname(this.logFile), { recursive: true, mode: 0o700 });
-    if (!adopted) {
-      await attachContainer({
-        netns: local.netns,
-        hostIface: local.hostIface,
-        ip: local.ip,
-        gatewayIp: host.gatewayIp,
-      });
-    }
-    await this.refreshIdentity();
-    const c2c = await this.issueC2c();
-    const app = this.app;
-    for (const p of local.proxyPorts) {
-      const isC2c = p.port === C2C_TLS_PORT;
-      await host.proxy.addInstance({
-        guid: proxyGuid(local.guid, p.port),
-        listen: { host: host.gatewayIp, port: p.proxyPort },
-        backend: { host: local.ip, port: p.backendPort },
-        credentials: isC2c ? c2c : await this.identityCredentials(),
-        ...(isC2c && app.mtls ? { mtls: this.mtlsPolicy() } : {}),
-      });
-    }
-    this.serving = true;
-    // Routes mapped while the instance was being set up are picked up here.
-    await this.refresh();
-    await host.applyKernel();
+    // Independent of each other: the network, the identity the app reads as it starts, the 61443 certificate.
+    const [, , c2c] = await Promise.all([
+      adopted
+        ? undefined
+        : attachContainer({
+            netns: local.netns,
+            hostIface: local.hostIface,
+            ip: local.ip,
+            gatewayIp: host.gatewayIp,
+          }),
+      this.refreshIdentity(),
+      this.issueC2c(),
+    ]);
+    // The app starts while the proxy and kernel are set up: until the kernel holds its tag every flow to it
+    // is denied, and it is reported running only once both are ready.
+    let ready = () => {};
+    this.ready = new Promise<void>((resolve) => (ready = resolve));
     void this.run(adopted);
+    try {
+      const identity = await this.identityCredentials();
+      const app = this.app;
+      await Promise.all(
+        local.proxyPorts.map((p) => {
+          const isC2c = p.port === C2C_TLS_PORT;
+          return host.proxy.addInstance({
+            guid: proxyGuid(local.guid, p.port),
+            listen: { host: host.gatewayIp, port: p.proxyPort },
+            backend: { host: local.ip, port: p.backendPort },
+            credentials: isC2c ? c2c : identity,
+            ...(isC2c && app.mtls ? { mtls: this.mtlsPolicy() } : {}),
+          });
+        }),
+      );
+      this.serving = true;
+      // Routes mapped while the instance was being set up are picked up here.
+      await this.refresh();
+      await host.applyKernel();
+    } catch (err) {
+      // The cell undoes this instance (stop()); the app must not be reported running meanwhile.
+      this.stopping = true;
+      throw err;
+    } finally {
+      ready();
+    }
   }
 
   /** Called on every change to the world: re-issues the 61443 certificate when the names changed. */
@@ -233,7 +253,8 @@ export class LocalInstanceRunner {
           this.waitHealthy(app).then(() => true),
           exited.then(() => false),
         ]);
-        if (healthy) await this.report('RUNNING');
+        if (healthy) await this.ready;
+        if (healthy && !this.stopping) await this.report('RUNNING');
         const exit = await exited;
         if (this.stopping) return;
         this.note(`instance exited (${exit.code ?? exit.signal ?? 'status unknown'}); restarting`);
