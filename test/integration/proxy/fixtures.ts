@@ -8,6 +8,7 @@ import { connect as tlsConnect } from 'node:tls';
 import { join } from 'node:path';
 import { createCa, generateKeyAndCsr, loadCa, type Ca } from '../../../src/ca/index.js';
 import type { Credentials } from '../../../src/proxy/index.js';
+import { TlsProxy } from '../../../src/proxy/index.js';
 
 export const APP_B = { appGuid: 'app-b-guid', spaceGuid: 'space-guid', orgGuid: 'org-guid' };
 
@@ -173,4 +174,35 @@ export function requestOnNewConnection(opts: {
     });
     socket.on('error', reject);
   });
+}
+
+/** A proxy serving one instance on 127.0.0.1 with a certificate for `names`, in front of a fresh backend. */
+export interface ServedInstance {
+  ca: Ca;
+  proxy: TlsProxy;
+  backend: Backend;
+  port: number;
+  close(): Promise<void>;
+}
+
+export async function serveInstance(guid: string, names: string[]): Promise<ServedInstance> {
+  const ca = await newCa();
+  const backend = await startBackend();
+  const proxy = new TlsProxy();
+  const { port } = await proxy.addInstance({
+    guid,
+    listen: { host: '127.0.0.1', port: 0 },
+    backend: { host: '127.0.0.1', port: backend.port },
+    credentials: await serverCredentials(ca, names),
+  });
+  return {
+    ca,
+    proxy,
+    backend,
+    port,
+    async close() {
+      await proxy.close();
+      await backend.close();
+    },
+  };
 }

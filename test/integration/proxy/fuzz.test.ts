@@ -4,7 +4,7 @@ import { connect as tcpConnect, createServer, type AddressInfo } from 'node:net'
 import { connect } from 'node:tls';
 import type { Ca } from '../../../src/ca/index.js';
 import { TlsProxy } from '../../../src/proxy/index.js';
-import { httpsGet, newCa, serverCredentials, startBackend, type Backend } from './fixtures.js';
+import { httpsGet, serveInstance, serverCredentials, type Backend, type ServedInstance } from './fixtures.js';
 import { prng } from '../../helpers/fuzz.js';
 
 const GUID = 'fuzzed-instance';
@@ -12,26 +12,19 @@ const ROUTE = 'app-b.apps.internal';
 const SEED = 0x5eed_c2c;
 const CASES = 400;
 
+let setup: ServedInstance;
 let ca: Ca;
 let proxy: TlsProxy;
 let backend: Backend;
 let port: number;
 
 before(async () => {
-  ca = await newCa();
-  backend = await startBackend();
-  proxy = new TlsProxy();
-  ({ port } = await proxy.addInstance({
-    guid: GUID,
-    listen: { host: '127.0.0.1', port: 0 },
-    backend: { host: '127.0.0.1', port: backend.port },
-    credentials: await serverCredentials(ca, [ROUTE]),
-  }));
+  setup = await serveInstance(GUID, [ROUTE]);
+  ({ ca, proxy, backend, port } = setup);
 });
 
 after(async () => {
-  await proxy.close();
-  await backend.close();
+  await setup.close();
 });
 
 /** The first flight a real Node client sends, captured by a plain TCP server. */

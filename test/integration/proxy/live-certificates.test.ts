@@ -7,42 +7,33 @@ import type { Ca } from '../../../src/ca/index.js';
 import { TlsProxy } from '../../../src/proxy/index.js';
 import {
   httpsGet,
-  newCa,
   requestOnNewConnection,
   run,
   scratchDir,
   serverCredentials,
-  startBackend,
-  type Backend,
   type Scratch,
+  serveInstance,
+  type ServedInstance,
 } from './fixtures.js';
 
 const GUID = 'instance-b-0';
 const ROUTE = 'app-b.apps.internal';
 const ROUTE_V2 = 'app-b-v2.apps.internal';
 
+let setup: ServedInstance;
 let ca: Ca;
 let proxy: TlsProxy;
-let backend: Backend;
 let scratch: Scratch;
 let port: number;
 
 before(async () => {
-  ca = await newCa();
-  backend = await startBackend();
   scratch = await scratchDir();
-  proxy = new TlsProxy();
-  ({ port } = await proxy.addInstance({
-    guid: GUID,
-    listen: { host: '127.0.0.1', port: 0 },
-    backend: { host: '127.0.0.1', port: backend.port },
-    credentials: await serverCredentials(ca, [ROUTE]),
-  }));
+  setup = await serveInstance(GUID, [ROUTE]);
+  ({ ca, proxy, port } = setup);
 });
 
 after(async () => {
-  await proxy.close();
-  await backend.close();
+  await setup.close();
   await scratch.remove();
 });
 
