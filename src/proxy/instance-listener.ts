@@ -62,7 +62,9 @@ export function zeroCounters(): InstanceCounters {
 
 /** The TLS listener of one instance: terminates TLS and relays plain TCP to the instance's port. */
 export class InstanceListener {
-  readonly counters = zeroCounters();
+  private readonly counters = zeroCounters();
+  /** Backend connections still open; their bytes are read from the sockets, not counted chunk by chunk. */
+  private readonly backends = new Set<Socket>();
   private readonly server: ClientCertSwitch;
   private readonly ticketKeys = randomBytes(48);
   private readonly sockets = new Set<Socket>();
@@ -120,11 +122,21 @@ export class InstanceListener {
     this.apply(this.credentials, mtls);
   }
 
+  /** Counters so far, the bytes of open connections included. */
+  get totals(): InstanceCounters {
+    const totals = { ...this.counters };
+    for (const b of this.backends) {
+      totals.bytesToBackend += b.bytesWritten;
+      totals.bytesFromBackend += b.bytesRead;
+    }
+    return totals;
+  }
+
   stats(): InstanceStats {
     return {
       guid: this.spec.guid,
       listen: this.address,
-      ...this.counters,
+      ...this.totals,
       activeConnections: this.activeConnections,
       mtls: this.mtls !== null,
       certNotAfterMs: this.certNotAfterMs,
@@ -201,8 +213,14 @@ export class InstanceListener {
         this.log.warn({ instance: this.spec.guid, code: err.code }, 'backend connection failed');
       }
     });
-    backend.once('close', () => this.activeConnections--);
-    splice(socket, backend, this.counters);
+    this.backends.add(backend);
+    backend.once('close', () => {
+      this.activeConnections--;
+      this.backends.delete(backend);
+      this.counters.bytesToBackend += backend.bytesWritten;
+      this.counters.bytesFromBackend += backend.bytesRead;
+    });
+    splice(socket, backend);
   }
 
   // The policy in force when the handshake completes decides, so switching mTLS on refuses a

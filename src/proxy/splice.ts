@@ -1,18 +1,11 @@
 import type { Socket } from 'node:net';
 
-export interface ByteCounters {
-  bytesToBackend: number;
-  bytesFromBackend: number;
-}
-
 /**
  * Joins a client and a backend socket at L4: bytes flow both ways with pipe's backpressure, an
  * end on one side half-closes the other, and an error or abort on either side destroys both.
  * Both sockets must allow half-open connections for a one-way close to pass through.
  */
-export function splice(client: Socket, backend: Socket, counters: ByteCounters): void {
-  client.on('data', (chunk: Buffer) => (counters.bytesToBackend += chunk.length));
-  backend.on('data', (chunk: Buffer) => (counters.bytesFromBackend += chunk.length));
+export function splice(client: Socket, backend: Socket): void {
   client.pipe(backend);
   backend.pipe(client);
   const destroyBoth = (): void => {

@@ -62,13 +62,13 @@ export class TlsProxy {
     if (!listener) return;
     this.instances.delete(guid);
     await listener.close();
-    addInto(this.retired, listener.counters);
+    addInto(this.retired, listener.totals);
   }
 
   stats(): ProxyStats {
     const instances = [...this.instances.values()].map((listener) => listener.stats());
     const totals = { ...this.retired };
-    for (const listener of this.instances.values()) addInto(totals, listener.counters);
+    for (const listener of this.instances.values()) addInto(totals, listener.totals);
     return { instances, totals };
   }
 
