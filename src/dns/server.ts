@@ -67,7 +67,12 @@ export class DnsServer {
     this.tcpIdleTimeoutMs = opts.tcpIdleTimeoutMs ?? 10_000;
     this.maxTcpConnections = opts.maxTcpConnections ?? 256;
     // A large receive buffer absorbs bursts instead of dropping them (the kernel caps it at rmem_max).
-    this.udp = dgram.createSocket({ type: net.isIPv6(opts.host) ? 'udp6' : 'udp4', recvBufferSize: 4 << 20 });
+    this.udp = dgram.createSocket({
+      type: net.isIPv6(opts.host) ? 'udp6' : 'udp4',
+      recvBufferSize: 4 << 20,
+      // Replies go to the address a query came from, always a literal: skip the resolver and its extra tick.
+      lookup: (address, _options, callback) => callback(null, address, net.isIPv6(address) ? 6 : 4),
+    });
     this.tcp = net.createServer((socket) => this.onTcpConnection(socket));
   }
 
