@@ -22,7 +22,8 @@ import { registerCellMetrics } from './metrics.js';
 import { cellLinks, type CellLinks } from './links.js';
 import { Follower } from './follower.js';
 import { isPlacedHere, LocalInstanceRunner, proxiedPorts } from './instance.js';
-import { C2C_TLS_PORT, type LocalInstance } from './local.js';
+import { C2C_TLS_PORT } from '../model/ports.js';
+import { DNS_PORT, type LocalInstance } from './local.js';
 import { CellPaths } from './paths.js';
 import { planEnforcer, type CellIdentity } from './plan.js';
 import { writeTrust } from './trust.js';
@@ -39,7 +40,6 @@ export interface CellConfig {
   table: string;
   /** Prefix of the host links the cell creates (see links.ts). */
   linkPrefix: string;
-  dnsPort: number;
 }
 
 const FIRST_UID = 40_000;
@@ -224,7 +224,8 @@ export class CellAgent {
     await writeTrust(this.paths, this.caPem, gatewayIp);
     this.dns = new DnsServer({
       host: gatewayIp,
-      port: this.config.dnsPort,
+      // resolv.conf cannot name a port: containers ask the gateway on 53.
+      port: DNS_PORT,
       upstream: await readHostResolvers(),
       logger: this.logger,
     });

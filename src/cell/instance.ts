@@ -12,7 +12,8 @@ import { attachContainer, detachContainer } from '../network/container-network.j
 import type { TlsProxy } from '../proxy/index.js';
 import { startContainer, type Container } from '../runtime/container.js';
 import type { CellApiClient } from './api-client.js';
-import { APP_HTTP_PORT, C2C_TLS_PORT, FIRST_APP_TLS_PORT, type LocalInstance } from './local.js';
+import { APP_HTTP_PORT, C2C_TLS_PORT, FIRST_APP_TLS_PORT } from '../model/ports.js';
+import type { LocalInstance } from './local.js';
 import type { CellPaths } from './paths.js';
 import type { World } from './world.js';
 import { APP_DIR, containerEnv, containerMounts } from './container-view.js';

@@ -11,7 +11,4 @@ export interface LocalInstance {
   proxyPorts: { port: number; proxyPort: number; backendPort: number }[];
 }
 
-export const C2C_TLS_PORT = 61443;
-export const FIRST_APP_TLS_PORT = 61001;
-export const APP_HTTP_PORT = 8080;
 export const DNS_PORT = 53;

@@ -2,6 +2,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { Policy } from '../model/types.js';
 import { invalid } from '../model/errors.js';
+import { C2C_TLS_PORT, FIRST_APP_TLS_PORT, LAST_APP_TLS_PORT } from '../model/ports.js';
 
 const Port = Type.Integer({ minimum: 1, maximum: 65535 });
 
@@ -47,7 +48,7 @@ export function fromWire(batch: PolicyBatch, opts: { unproxiedPorts: boolean }):
     }
     if (!opts.unproxiedPorts && !isProxiedRange(start, end)) {
       throw invalid(
-        `policies[${i}].destination.ports: unproxied port mappings are off on this platform; only 61443 and the proxied ports 61001-61100 can be allowed`,
+        `policies[${i}].destination.ports: unproxied port mappings are off on this platform; only ${C2C_TLS_PORT} and the proxied ports ${FIRST_APP_TLS_PORT}-${LAST_APP_TLS_PORT} can be allowed`,
       );
     }
     return {
@@ -61,5 +62,8 @@ export function fromWire(batch: PolicyBatch, opts: { unproxiedPorts: boolean }):
 }
 
 function isProxiedRange(start: number, end: number): boolean {
-  return (start === 61443 && end === 61443) || (start >= 61001 && end <= 61100);
+  return (
+    (start === C2C_TLS_PORT && end === C2C_TLS_PORT) ||
+    (start >= FIRST_APP_TLS_PORT && end <= LAST_APP_TLS_PORT)
+  );
 }

@@ -3,11 +3,10 @@
 import { randomUUID } from 'node:crypto';
 import { policyKey, type App, type Instance, type Route } from '../model/types.js';
 import { conflict, invalid, notFound } from '../model/errors.js';
+import { C2C_TLS_PORT, FIRST_APP_TLS_PORT, isPlatformPort, LAST_APP_TLS_PORT } from '../model/ports.js';
 import { appFromRow, instanceFromRow, policyFromRow } from './rows.js';
 import type { Db, Writer } from './writer.js';
 
-export const PROXY_PORT = 61443;
-export const FIRST_PROXIED_APP_PORT = 61001;
 const MAX_TAG = 0xffff;
 
 /** What a push says of an app; the platform adds its GUID, its policy tag and the mTLS switch. */
@@ -19,10 +18,9 @@ export function checkPorts(ports: number[]): void {
   if (ports.length === 0) throw invalid('ports: an app needs at least one port');
   for (const p of ports) {
     if (!Number.isInteger(p) || p < 1 || p > 65535) throw invalid(`ports: ${p} is not a port (1-65535)`);
-    if (p === PROXY_PORT) throw invalid(`ports: ${PROXY_PORT} is reserved for platform HTTPS`);
-    if (p >= FIRST_PROXIED_APP_PORT && p < FIRST_PROXIED_APP_PORT + 100) {
+    if (isPlatformPort(p)) {
       throw invalid(
-        `ports: ${FIRST_PROXIED_APP_PORT}-${FIRST_PROXIED_APP_PORT + 99} are reserved for the proxy`,
+        `ports: ${p} is reserved for the platform's proxy (${C2C_TLS_PORT}, ${FIRST_APP_TLS_PORT}-${LAST_APP_TLS_PORT})`,
       );
     }
   }

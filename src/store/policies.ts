@@ -6,8 +6,6 @@ import type { Database } from './schema.js';
 import { policyFromRow, policyToRow } from './rows.js';
 import type { Db, Writer } from './writer.js';
 
-export const DEFAULT_MAX_POLICIES_PER_APP = 150;
-
 export interface PolicyFilter {
   /** Policies involving any of these apps as source or destination (the API's `id`). */
   ids?: string[];

@@ -47,12 +47,6 @@ export async function listDomains(db: Db): Promise<Domain[]> {
   return rows.map((r) => ({ guid: r.guid, name: r.name, internal: r.internal === 1 }));
 }
 
-export async function domainByName(db: Db, name: string): Promise<Domain> {
-  const row = await db.selectFrom('domains').selectAll().where('name', '=', name).executeTakeFirst();
-  if (!row) throw notFound(`domain ${name} not found`);
-  return { guid: row.guid, name: row.name, internal: row.internal === 1 };
-}
-
 export async function listRoutes(db: Db): Promise<Route[]> {
   const routes = await db.selectFrom('routes').selectAll().orderBy('host').execute();
   const mappings = await db.selectFrom('route_mappings').selectAll().orderBy('app_guid').execute();

@@ -18,16 +18,6 @@ export async function listOrgs(db: Db): Promise<Org[]> {
   return db.selectFrom('orgs').select(['guid', 'name']).orderBy('name').execute();
 }
 
-export async function orgByName(db: Db, name: string): Promise<Org> {
-  const org = await db
-    .selectFrom('orgs')
-    .select(['guid', 'name'])
-    .where('name', '=', name)
-    .executeTakeFirst();
-  if (!org) throw notFound(`org ${name} not found`);
-  return org;
-}
-
 export async function createSpace(w: Writer, orgGuid: string, name: string): Promise<Space> {
   const org = await w.trx.selectFrom('orgs').select('name').where('guid', '=', orgGuid).executeTakeFirst();
   if (!org) throw notFound(`org ${orgGuid} not found`);

@@ -42,7 +42,6 @@ async function runCell(api: string, token: string, flags: CellFlags, logger: Log
     root: path.join(weftHome(), 'cell'),
     table: flags.table,
     linkPrefix: flags.ifacePrefix,
-    dnsPort: 53,
   };
   // Loaded on demand: the cell's modules would slow down every other command.
   const { CellAgent } = await import('../../cell/agent.js');
