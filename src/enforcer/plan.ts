@@ -5,18 +5,44 @@ import type { EnforcerDesired } from './desired.js';
 import { ELEMENT_KINDS, SET_NAME, elementsOf, renderElements } from './elements.js';
 import type { ElementKind, RenderedElement } from './elements.js';
 
-function tableDefinition(d: EnforcerDesired): string {
+/**
+ * Room in each hash set, a power of two at least twice what it holds: a sized set gets a fixed-size kernel
+ * hash that never resizes while it loads, and deltas grow into the room; outgrowing it means a rebuild.
+ */
+export type SetCapacities = Record<HashKind, number>;
+
+/** The one interval set; its kernel backend (pipapo) takes no size. */
+const INTERVAL_KIND = 'allowed';
+type HashKind = Exclude<ElementKind, typeof INTERVAL_KIND>;
+const HASH_KINDS = ELEMENT_KINDS.filter((kind): kind is HashKind => kind !== INTERVAL_KIND);
+
+const MIN_CAPACITY = 1024;
+
+export function capacitiesFor(rendered: RenderedState): SetCapacities {
+  const room = (n: number): number => 2 ** Math.ceil(Math.log2(Math.max(MIN_CAPACITY, n * 2)));
+  const out = {} as SetCapacities;
+  for (const kind of HASH_KINDS) out[kind] = room(rendered[kind].size);
+  return out;
+}
+
+/** True when some hash set holds more than the room it was built with. */
+export function outgrows(rendered: RenderedState, built: SetCapacities): boolean {
+  return HASH_KINDS.some((kind) => rendered[kind].size > built[kind]);
+}
+
+function setDeclarations(cap: SetCapacities): string {
+  return `  set ${SET_NAME.antiSpoof} { type ifname . ipv4_addr; size ${cap.antiSpoof}; }
+  map ${SET_NAME.tags} { type ipv4_addr : mark; size ${cap.tags}; }
+  set ${SET_NAME.allowedPorts} { type mark . mark . inet_proto . inet_service; size ${cap.allowedPorts}; }
+  set ${SET_NAME.allowed} { type mark . mark . inet_proto . inet_service; flags interval; }
+  set ${SET_NAME.hostServices} { type inet_proto . inet_service; size ${cap.hostServices}; }
+  map ${SET_NAME.proxyForwards} { type ipv4_addr . inet_service : ipv4_addr . inet_service; size ${cap.proxyForwards}; }`;
+}
+
+function chainDefinitions(d: EnforcerDesired): string {
   const containers = `"${d.ifacePrefix}*"`;
   const gw = d.gatewayIp;
-  return `table inet ${d.table} {
-  set ${SET_NAME.antiSpoof} { type ifname . ipv4_addr; }
-  map ${SET_NAME.tags} { type ipv4_addr : mark; }
-  set ${SET_NAME.allowedPorts} { type mark . mark . inet_proto . inet_service; }
-  set ${SET_NAME.allowed} { type mark . mark . inet_proto . inet_service; flags interval; }
-  set ${SET_NAME.hostServices} { type inet_proto . inet_service; }
-  map ${SET_NAME.proxyForwards} { type ipv4_addr . inet_service : ipv4_addr . inet_service; }
-
-  # New flow between instances: source tag . destination tag . protocol . original port must be allowed.
+  return `  # New flow between instances: source tag . destination tag . protocol . original port must be allowed.
   # The marks only carry the two tags into one lookup and are cleared on accept.
   chain check_policy {
     meta mark set ip saddr map @${SET_NAME.tags} ct mark set ip daddr map @${SET_NAME.tags}
@@ -73,31 +99,80 @@ function tableDefinition(d: EnforcerDesired): string {
     iifname != ${containers} accept
     ct state established,related accept
     ip daddr != ${d.overlayCidr} drop
-  }
-}`;
+  }`;
 }
 
 function elementLine(verb: 'add' | 'delete', table: string, kind: ElementKind, items: string[]): string {
   return `${verb} element inet ${table} ${SET_NAME[kind]} { ${items.join(', ')} }`;
 }
 
+function elementLines(verb: 'add' | 'delete', table: string, items: Record<ElementKind, string[]>): string[] {
+  return ELEMENT_KINDS.filter((kind) => items[kind].length > 0).map((kind) =>
+    elementLine(verb, table, kind, items[kind]),
+  );
+}
+
+function texts(rendered: RenderedState): Record<ElementKind, string[]> {
+  const out = {} as Record<ElementKind, string[]>;
+  for (const kind of ELEMENT_KINDS) out[kind] = [...rendered[kind].values()];
+  return out;
+}
+
 /**
  * The whole table as one `nft -f` transaction. Creating then deleting the table first makes the script work
  * whether or not the table exists, and the kernel swaps old for new atomically: never a moment without rules.
  */
-export function planRuleset(desired: EnforcerDesired): string {
+export function planRuleset(desired: EnforcerDesired, rendered = renderState(desired)): string {
   validateDesired(desired);
-  const rendered = renderElements(elementsOf(desired));
+  const t = desired.table;
   const lines = [
-    `table inet ${desired.table} {}`,
-    `delete table inet ${desired.table}`,
-    tableDefinition(desired),
+    `table inet ${t} {}`,
+    `delete table inet ${t}`,
+    `table inet ${t} {`,
+    setDeclarations(capacitiesFor(rendered)),
+    '',
+    chainDefinitions(desired),
+    '}',
+    ...elementLines('add', t, texts(rendered)),
   ];
-  for (const kind of ELEMENT_KINDS) {
-    const items = rendered[kind].map((e) => e.text);
-    if (items.length > 0) lines.push(elementLine('add', desired.table, kind, items));
-  }
   return lines.join('\n') + '\n';
+}
+
+/**
+ * A build of a table that does not exist yet, in stages, so that nft (whose parsing is most of a large
+ * build) can run on several cores: `create` makes the table with its sets and fails if the table exists;
+ * the element scripts may then run in parallel; the chains come last, and their hooks make the whole table
+ * take effect in one step. Until then the table matches no packet, as before it existed.
+ */
+export interface StagedBuild {
+  create: string;
+  elements: string[];
+  chains: string;
+}
+
+export function planStagedBuild(
+  desired: EnforcerDesired,
+  rendered: RenderedState,
+  parts: number,
+): StagedBuild {
+  validateDesired(desired);
+  const t = desired.table;
+  const all = texts(rendered);
+  const chunks = Array.from({ length: parts }, () => {
+    const items = {} as Record<ElementKind, string[]>;
+    for (const kind of ELEMENT_KINDS) items[kind] = [];
+    return items;
+  });
+  for (const kind of ELEMENT_KINDS) {
+    // nft reads an interval set's elements back to merge new ones, so one script alone fills it.
+    const size = kind === INTERVAL_KIND ? all[kind].length : Math.ceil(all[kind].length / parts);
+    chunks.forEach((chunk, i) => (chunk[kind] = all[kind].slice(i * size, (i + 1) * size)));
+  }
+  return {
+    create: `create table inet ${t}\ntable inet ${t} {\n${setDeclarations(capacitiesFor(rendered))}\n}\n`,
+    elements: chunks.map((items) => elementLines('add', t, items).join('\n') + '\n'),
+    chains: `table inet ${t} {\n${chainDefinitions(desired)}\n}\n`,
+  };
 }
 
 /** Inputs that are written into the rules themselves; changing one needs a full rebuild. */

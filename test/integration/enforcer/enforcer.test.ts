@@ -3,12 +3,13 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
 import { connect, createServer } from 'node:net';
+import { availableParallelism } from 'node:os';
 import type { Server, Socket } from 'node:net';
 import { createSocket } from 'node:dgram';
 import type { Socket as UdpSocket } from 'node:dgram';
 import { Enforcer } from '../../../src/enforcer/enforcer.js';
 import type { EnforcerDesired } from '../../../src/enforcer/desired.js';
-import { elementsOf } from '../../../src/enforcer/elements.js';
+import { elementCount, elementsOf } from '../../../src/enforcer/elements.js';
 import type { EnforcerElements } from '../../../src/enforcer/elements.js';
 import { TestCell, sh } from './topology.js';
 
@@ -320,6 +321,49 @@ describe('enforcer in the kernel', { timeout: 180_000 }, () => {
       sorted(elementsOf(desired(BASE_POLICIES.slice(1)))),
     );
     await assertReachability([['a1', 'tcp', 'b1', 8080, false]]);
+  });
+
+  test('a large table is built in stages when absent, replaced whole when present, rebuilt when it outgrows its sets', async () => {
+    const many = Array.from({ length: 50_000 }, (_, i) => ({
+      srcTag: 1000 + (i % 500),
+      dstTag: 2000 + Math.floor(i / 500),
+      protocol: 'tcp' as const,
+      startPort: 8080,
+      endPort: 8080,
+    }));
+    const big = desired([...BASE_POLICIES, ...many]);
+    // A cell that restarts finds its table still in the kernel and must replace it in one transaction.
+    const restarted = new Enforcer({ table });
+    await restarted.apply(big);
+    assert.deepEqual(sorted(await restarted.listElements()), sorted(elementsOf(big)));
+    await restarted.remove();
+
+    const built: unknown[] = [];
+    const logger = { info: (o: unknown) => built.push(o), debug: () => {}, warn: () => {} };
+    const fresh = new Enforcer({ table, logger });
+    await fresh.apply(big);
+    assert.deepEqual(built, [
+      { table, elements: elementCount(elementsOf(big)), stages: Math.min(availableParallelism(), 2) },
+    ]);
+    assert.deepEqual(sorted(await fresh.listElements()), sorted(elementsOf(big)));
+    await assertReachability([
+      ['a1', 'tcp', 'b1', 8080, true],
+      ['b1', 'tcp', 'a1', 8080, false],
+    ]);
+
+    const crowded = {
+      ...big,
+      tags: [
+        ...big.tags,
+        ...Array.from({ length: 1500 }, (_, i) => ({
+          ip: `10.77.${250 + (i >> 8)}.${i & 255}`,
+          tag: 5000 + i,
+        })),
+      ],
+    };
+    await fresh.apply(crowded);
+    assert.deepEqual(sorted(await fresh.listElements()), sorted(elementsOf(crowded)));
+    await assertReachability([['a1', 'tcp', 'b1', 8080, true]]);
   });
 
   test('remove deletes the table', async () => {

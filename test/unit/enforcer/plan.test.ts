@@ -2,7 +2,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { planDelta, planRuleset } from '../../../src/enforcer/plan.js';
+import {
+  capacitiesFor,
+  outgrows,
+  planDelta,
+  planRuleset,
+  planStagedBuild,
+  renderState,
+} from '../../../src/enforcer/plan.js';
 import { elementCount, elementsOf } from '../../../src/enforcer/elements.js';
 import type { EnforcerDesired } from '../../../src/enforcer/desired.js';
 import { sampleDesired } from './fixture.js';
@@ -177,4 +184,48 @@ test('a large ruleset passes nft check mode', async () => {
     endPort: 8999,
   }));
   await nftCheck(planRuleset(sampleDesired({ tags, policies })));
+});
+
+test('hash sets get a power-of-two size with room to double, and a state that fills one outgrows it', () => {
+  const small = renderState(sampleDesired());
+  const built = capacitiesFor(small);
+  assert.equal(built.tags, 1024);
+  assert.match(planRuleset(sampleDesired()), /map tags \{ type ipv4_addr : mark; size 1024; \}/);
+  assert.equal(outgrows(small, built), false);
+  const tags = Array.from({ length: 1100 }, (_, i) => ({
+    ip: `10.99.${(i >> 8) + 10}.${i & 255}`,
+    tag: i + 1,
+  }));
+  const grown = renderState(sampleDesired({ tags }));
+  assert.equal(outgrows(grown, built), true);
+  assert.equal(capacitiesFor(grown).tags, 4096);
+});
+
+test('a staged build puts each element in exactly one part, the interval set whole in one, and passes nft check', async () => {
+  const policies = Array.from({ length: 300 }, (_, i) => ({
+    srcTag: (i % 3) + 1,
+    dstTag: 2,
+    protocol: 'tcp' as const,
+    startPort: 10_000 + i,
+    endPort: 10_000 + i + (i % 2 === 0 ? 0 : 1),
+  }));
+  const d = sampleDesired({ policies });
+  const staged = planStagedBuild(d, renderState(d), 3);
+  assert.equal(staged.elements.length, 3);
+  assert.match(staged.create, /^create table inet \S+\n/);
+  assert.doesNotMatch(staged.create, /chain/);
+  assert.doesNotMatch(staged.elements.join(''), /chain/);
+  assert.match(staged.chains, /hook prerouting/);
+  const itemsOf = (script: string, set: string): string[] =>
+    [...script.matchAll(new RegExp(`add element inet \\S+ ${set} \\{ (.*) \\}`, 'g'))].flatMap((m) =>
+      (m[1] ?? '').split(', '),
+    );
+  const full = planRuleset(d);
+  for (const set of ['allowed_ports', 'allowed', 'tags', 'spoof', 'proxy']) {
+    const parts = staged.elements.map((script) => itemsOf(script, set));
+    assert.deepEqual(parts.flat().sort(), itemsOf(full, set).sort(), set);
+  }
+  assert.equal(staged.elements.filter((script) => /allowed \{/.test(script)).length, 1);
+  assert.ok(staged.elements.every((script) => /allowed_ports \{/.test(script)));
+  await nftCheck(staged.create + staged.elements.join('') + staged.chains);
 });
