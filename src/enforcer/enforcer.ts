@@ -1,5 +1,6 @@
 // Keeps weft's nft table in line with the desired state: one full atomic build, then element deltas, and a
 // conntrack sweep whenever something that was allowed may no longer be.
+import { availableParallelism } from 'node:os';
 import type { Logger } from 'pino';
 import { deleteFlows, listFlows } from './conntrack.js';
 import { validateDesired } from './desired.js';
@@ -7,7 +8,6 @@ import type { EnforcerDesired } from './desired.js';
 import type { EnforcerElements } from './elements.js';
 import { changesMayEndFlows, flowGroups, flowsToEnd } from './flows.js';
 import { applyNftScript, deleteNftTable, listNftElements } from './nft.js';
-import { availableParallelism } from 'node:os';
 import {
   capacitiesFor,
   deltaScript,
