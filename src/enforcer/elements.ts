@@ -12,10 +12,15 @@ export interface AllowedRange {
 export interface EnforcerElements {
   antiSpoof: { iface: string; ip: string }[];
   tags: { ip: string; tag: number }[];
-  /** Policies on one port: a hash set, cheap to load and to change even at 100k elements. */
-  allowedPorts: AllowedRange[];
-  /** Policies on port ranges: an interval set, which costs more per element. */
-  allowed: AllowedRange[];
+  /**
+   * Policies on one port go to a hash set, cheap to load and to change even at 100k elements; policies on
+   * port ranges to an interval set, which costs more per element. One set of each per protocol keeps the
+   * protocol out of the elements: nft parses three fields per element faster than four.
+   */
+  tcpPorts: AllowedRange[];
+  udpPorts: AllowedRange[];
+  tcpRanges: AllowedRange[];
+  udpRanges: AllowedRange[];
   hostServices: { protocol: L4Protocol; port: number }[];
   proxyForwards: { ip: string; port: number; toIp: string; toPort: number }[];
 }
@@ -26,8 +31,10 @@ export type ElementKind = keyof EnforcerElements;
 export const SET_NAME: Record<ElementKind, string> = {
   antiSpoof: 'spoof',
   tags: 'tags',
-  allowedPorts: 'allowed_ports',
-  allowed: 'allowed',
+  tcpPorts: 'tcp_ports',
+  udpPorts: 'udp_ports',
+  tcpRanges: 'tcp_ranges',
+  udpRanges: 'udp_ranges',
   hostServices: 'host_services',
   proxyForwards: 'proxy',
 };
@@ -64,16 +71,30 @@ export function mergePolicies(policies: readonly AllowedRange[]): AllowedRange[]
   return merged;
 }
 
-function splitByWidth(merged: AllowedRange[]): Pick<EnforcerElements, 'allowedPorts' | 'allowed'> {
-  return {
-    allowedPorts: merged.filter((a) => a.startPort === a.endPort),
-    allowed: merged.filter((a) => a.startPort !== a.endPort),
+export type PolicyKind = 'tcpPorts' | 'udpPorts' | 'tcpRanges' | 'udpRanges';
+export const POLICY_KINDS: readonly PolicyKind[] = ['tcpPorts', 'udpPorts', 'tcpRanges', 'udpRanges'];
+/** The sets whose elements are port ranges (nft interval sets). */
+export const RANGE_KINDS: readonly ElementKind[] = ['tcpRanges', 'udpRanges'];
+
+export function policyKind(protocol: L4Protocol, ranged: boolean): PolicyKind {
+  if (ranged) return protocol === 'tcp' ? 'tcpRanges' : 'udpRanges';
+  return protocol === 'tcp' ? 'tcpPorts' : 'udpPorts';
+}
+
+function splitBySet(merged: AllowedRange[]): Pick<EnforcerElements, PolicyKind> {
+  const out: Pick<EnforcerElements, PolicyKind> = {
+    tcpPorts: [],
+    udpPorts: [],
+    tcpRanges: [],
+    udpRanges: [],
   };
+  for (const a of merged) out[policyKind(a.protocol, a.startPort !== a.endPort)].push(a);
+  return out;
 }
 
 /** Every allowed range, whichever set holds it. */
 export function allowedRanges(e: EnforcerElements): AllowedRange[] {
-  return [...e.allowedPorts, ...e.allowed];
+  return POLICY_KINDS.flatMap((kind) => e[kind]);
 }
 
 function uniqueBy<T>(items: readonly T[], key: (item: T) => string): T[] {
@@ -91,7 +112,7 @@ export function elementsOf(d: EnforcerDesired): EnforcerElements {
       d.tags.map((t) => ({ ip: t.ip, tag: t.tag })),
       (e) => e.ip,
     ),
-    ...splitByWidth(mergePolicies(d.policies)),
+    ...splitBySet(mergePolicies(d.policies)),
     hostServices: uniqueBy(
       d.hostServices.map((s) => ({ protocol: s.protocol, port: s.port })),
       (e) => `${e.protocol} ${e.port}`,
@@ -111,16 +132,16 @@ export interface RenderedElement {
 
 export function renderElements(e: EnforcerElements): Record<ElementKind, RenderedElement[]> {
   const asSet = (text: string): RenderedElement => ({ key: text, text });
+  const port = (a: AllowedRange): RenderedElement => asSet(`${a.srcTag} . ${a.dstTag} . ${a.startPort}`);
+  const range = (a: AllowedRange): RenderedElement =>
+    asSet(`${a.srcTag} . ${a.dstTag} . ${a.startPort}-${a.endPort}`);
   return {
     antiSpoof: e.antiSpoof.map((s) => asSet(`"${s.iface}" . ${s.ip}`)),
     tags: e.tags.map((t) => ({ key: t.ip, text: `${t.ip} : ${t.tag}` })),
-    // Always a range, even for one port: nft 1.0.6 cannot delete a single value from a concatenated interval set.
-    allowedPorts: e.allowedPorts.map((a) =>
-      asSet(`${a.srcTag} . ${a.dstTag} . ${a.protocol} . ${a.startPort}`),
-    ),
-    allowed: e.allowed.map((a) =>
-      asSet(`${a.srcTag} . ${a.dstTag} . ${a.protocol} . ${a.startPort}-${a.endPort}`),
-    ),
+    tcpPorts: e.tcpPorts.map(port),
+    udpPorts: e.udpPorts.map(port),
+    tcpRanges: e.tcpRanges.map(range),
+    udpRanges: e.udpRanges.map(range),
     hostServices: e.hostServices.map((s) => asSet(`${s.protocol} . ${s.port}`)),
     proxyForwards: e.proxyForwards.map((f) => ({
       key: `${f.ip} . ${f.port}`,

@@ -1,6 +1,6 @@
 // Pure selection of the conntrack entries a narrower policy set must end, and parsing of `conntrack -L` output.
 import type { EnforcerDesired, L4Protocol } from './desired.js';
-import { allowedRanges, elementsOf } from './elements.js';
+import { POLICY_KINDS, allowedRanges, elementsOf } from './elements.js';
 import { cidrContains, isIpv4 } from '../network/cidr.js';
 import { diffElements, structuralChange, type ElementChanges } from './plan.js';
 
@@ -67,11 +67,7 @@ export function mayEndFlows(prev: EnforcerDesired | null, next: EnforcerDesired)
 
 /** Only a removed policy range or a removed (or re-tagged) address can end a flow that was allowed. */
 export function changesMayEndFlows(changes: ElementChanges): boolean {
-  return (
-    changes.deleted.allowedPorts.length > 0 ||
-    changes.deleted.allowed.length > 0 ||
-    changes.deleted.tags.length > 0
-  );
+  return POLICY_KINDS.some((kind) => changes.deleted[kind].length > 0) || changes.deleted.tags.length > 0;
 }
 
 /**

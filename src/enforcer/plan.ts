@@ -2,19 +2,17 @@
 // script only adds and deletes set/map elements, so the hot path never reloads rules.
 import { validateDesired } from './desired.js';
 import type { EnforcerDesired } from './desired.js';
-import { ELEMENT_KINDS, SET_NAME, elementsOf, renderElements } from './elements.js';
+import { ELEMENT_KINDS, RANGE_KINDS, SET_NAME, elementsOf, renderElements } from './elements.js';
 import type { ElementKind, RenderedElement } from './elements.js';
 
 /**
  * Room in each hash set, a power of two at least twice what it holds: a sized set gets a fixed-size kernel
  * hash that never resizes while it loads, and deltas grow into the room; outgrowing it means a rebuild.
  */
-export type SetCapacities = Record<HashKind, number>;
+export type SetCapacities = Partial<Record<ElementKind, number>>;
 
-/** The one interval set; its kernel backend (pipapo) takes no size. */
-const INTERVAL_KIND = 'allowed';
-type HashKind = Exclude<ElementKind, typeof INTERVAL_KIND>;
-const HASH_KINDS = ELEMENT_KINDS.filter((kind): kind is HashKind => kind !== INTERVAL_KIND);
+/** Interval sets take no size: their kernel backend (pipapo) does not preallocate. */
+const HASH_KINDS = ELEMENT_KINDS.filter((kind) => !RANGE_KINDS.includes(kind));
 
 const MIN_CAPACITY = 1024;
 
@@ -27,14 +25,16 @@ export function capacitiesFor(rendered: RenderedState): SetCapacities {
 
 /** True when some hash set holds more than the room it was built with. */
 export function outgrows(rendered: RenderedState, built: SetCapacities): boolean {
-  return HASH_KINDS.some((kind) => rendered[kind].size > built[kind]);
+  return HASH_KINDS.some((kind) => rendered[kind].size > (built[kind] ?? 0));
 }
 
 function setDeclarations(cap: SetCapacities): string {
   return `  set ${SET_NAME.antiSpoof} { type ifname . ipv4_addr; size ${cap.antiSpoof}; }
   map ${SET_NAME.tags} { type ipv4_addr : mark; size ${cap.tags}; }
-  set ${SET_NAME.allowedPorts} { type mark . mark . inet_proto . inet_service; size ${cap.allowedPorts}; }
-  set ${SET_NAME.allowed} { type mark . mark . inet_proto . inet_service; flags interval; }
+  set ${SET_NAME.tcpPorts} { type mark . mark . inet_service; size ${cap.tcpPorts}; }
+  set ${SET_NAME.udpPorts} { type mark . mark . inet_service; size ${cap.udpPorts}; }
+  set ${SET_NAME.tcpRanges} { type mark . mark . inet_service; flags interval; }
+  set ${SET_NAME.udpRanges} { type mark . mark . inet_service; flags interval; }
   set ${SET_NAME.hostServices} { type inet_proto . inet_service; size ${cap.hostServices}; }
   map ${SET_NAME.proxyForwards} { type ipv4_addr . inet_service : ipv4_addr . inet_service; size ${cap.proxyForwards}; }`;
 }
@@ -42,12 +42,16 @@ function setDeclarations(cap: SetCapacities): string {
 function chainDefinitions(d: EnforcerDesired): string {
   const containers = `"${d.ifacePrefix}*"`;
   const gw = d.gatewayIp;
-  return `  # New flow between instances: source tag . destination tag . protocol . original port must be allowed.
+  const allow = (set: string): string =>
+    `meta mark . ct mark . th dport @${set} meta mark set 0 ct mark set 0 accept`;
+  return `  # New flow between instances: source tag . destination tag . original port must be in the protocol's sets.
   # The marks only carry the two tags into one lookup and are cleared on accept.
   chain check_policy {
     meta mark set ip saddr map @${SET_NAME.tags} ct mark set ip daddr map @${SET_NAME.tags}
-    meta mark . ct mark . meta l4proto . th dport @${SET_NAME.allowedPorts} meta mark set 0 ct mark set 0 accept
-    meta mark . ct mark . meta l4proto . th dport @${SET_NAME.allowed} meta mark set 0 ct mark set 0 accept
+    meta l4proto tcp ${allow(SET_NAME.tcpPorts)}
+    meta l4proto tcp ${allow(SET_NAME.tcpRanges)}
+    meta l4proto udp ${allow(SET_NAME.udpPorts)}
+    meta l4proto udp ${allow(SET_NAME.udpRanges)}
     # A mid-stream packet here belongs to a flow whose policy was removed: reset it instead of letting it hang.
     tcp flags & (syn | ack) != syn reject with tcp reset
     drop
@@ -165,7 +169,7 @@ export function planStagedBuild(
   });
   for (const kind of ELEMENT_KINDS) {
     // nft reads an interval set's elements back to merge new ones, so one script alone fills it.
-    const size = kind === INTERVAL_KIND ? all[kind].length : Math.ceil(all[kind].length / parts);
+    const size = RANGE_KINDS.includes(kind) ? all[kind].length : Math.ceil(all[kind].length / parts);
     chunks.forEach((chunk, i) => (chunk[kind] = all[kind].slice(i * size, (i + 1) * size)));
   }
   return {
@@ -200,18 +204,23 @@ export function renderState(d: EnforcerDesired): RenderedState {
   return {
     antiSpoof: byKey(rendered.antiSpoof),
     tags: byKey(rendered.tags),
-    allowedPorts: byKey(rendered.allowedPorts),
-    allowed: byKey(rendered.allowed),
+    tcpPorts: byKey(rendered.tcpPorts),
+    udpPorts: byKey(rendered.udpPorts),
+    tcpRanges: byKey(rendered.tcpRanges),
+    udpRanges: byKey(rendered.udpRanges),
     hostServices: byKey(rendered.hostServices),
     proxyForwards: byKey(rendered.proxyForwards),
   };
 }
 
+function emptyLists(): Record<ElementKind, string[]> {
+  const out = {} as Record<ElementKind, string[]>;
+  for (const kind of ELEMENT_KINDS) out[kind] = [];
+  return out;
+}
+
 export function diffRendered(before: RenderedState, after: RenderedState): ElementChanges {
-  const changes: ElementChanges = {
-    deleted: { antiSpoof: [], tags: [], allowedPorts: [], allowed: [], hostServices: [], proxyForwards: [] },
-    added: { antiSpoof: [], tags: [], allowedPorts: [], allowed: [], hostServices: [], proxyForwards: [] },
-  };
+  const changes: ElementChanges = { deleted: emptyLists(), added: emptyLists() };
   for (const kind of ELEMENT_KINDS) {
     const old = before[kind];
     const now = after[kind];

@@ -1,7 +1,7 @@
 // Parses `nft -j list table` back into weft's elements, so what the kernel holds can be checked against the plan.
 import type { L4Protocol } from './desired.js';
 import { SET_NAME } from './elements.js';
-import type { ElementKind, EnforcerElements } from './elements.js';
+import type { AllowedRange, ElementKind, EnforcerElements } from './elements.js';
 
 class UnexpectedNftJson extends Error {
   override name = 'UnexpectedNftJson';
@@ -72,6 +72,12 @@ function elemsByName(json: unknown): Map<string, unknown[]> {
 export function parseTableElements(json: unknown): EnforcerElements {
   const byName = elemsByName(json);
   const elems = (kind: ElementKind): unknown[] => byName.get(SET_NAME[kind]) ?? [];
+  const policies = (kind: ElementKind, protocol: L4Protocol): AllowedRange[] =>
+    elems(kind).map((v) => {
+      const [srcTag, dstTag, ports] = concat(v, 3);
+      const [startPort, endPort] = portRange(ports);
+      return { srcTag: num(srcTag), dstTag: num(dstTag), protocol, startPort, endPort };
+    });
   return {
     antiSpoof: elems('antiSpoof').map((v) => {
       const [iface, ip] = concat(v, 2);
@@ -81,16 +87,10 @@ export function parseTableElements(json: unknown): EnforcerElements {
       const [ip, tag] = mapEntry(v);
       return { ip: str(ip), tag: num(tag) };
     }),
-    allowedPorts: elems('allowedPorts').map((v) => {
-      const [srcTag, dstTag, proto, port] = concat(v, 4);
-      const [startPort, endPort] = portRange(port);
-      return { srcTag: num(srcTag), dstTag: num(dstTag), protocol: protocol(proto), startPort, endPort };
-    }),
-    allowed: elems('allowed').map((v) => {
-      const [src, dst, proto, ports] = concat(v, 4);
-      const [startPort, endPort] = portRange(ports);
-      return { srcTag: num(src), dstTag: num(dst), protocol: protocol(proto), startPort, endPort };
-    }),
+    tcpPorts: policies('tcpPorts', 'tcp'),
+    udpPorts: policies('udpPorts', 'udp'),
+    tcpRanges: policies('tcpRanges', 'tcp'),
+    udpRanges: policies('udpRanges', 'udp'),
     hostServices: elems('hostServices').map((v) => {
       const [proto, port] = concat(v, 2);
       return { protocol: protocol(proto), port: num(port) };

@@ -102,8 +102,10 @@ function sorted(e: EnforcerElements): EnforcerElements {
   return {
     antiSpoof: byJson(e.antiSpoof),
     tags: byJson(e.tags),
-    allowedPorts: byJson(e.allowedPorts),
-    allowed: byJson(e.allowed),
+    tcpPorts: byJson(e.tcpPorts),
+    udpPorts: byJson(e.udpPorts),
+    tcpRanges: byJson(e.tcpRanges),
+    udpRanges: byJson(e.udpRanges),
     hostServices: byJson(e.hostServices),
     proxyForwards: byJson(e.proxyForwards),
   };

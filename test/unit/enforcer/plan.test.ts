@@ -42,18 +42,16 @@ test('the full ruleset carries every element, single ports in a hash set and ran
     script,
     /add element inet \S+ tags \{ 10\.99\.1\.2 : 1, 10\.99\.1\.3 : 2, 10\.99\.2\.2 : 3 \}/,
   );
-  assert.match(
-    script,
-    /add element inet \S+ allowed_ports \{ 1 \. 1 \. tcp \. 7000, 1 \. 2 \. tcp \. 8080, 3 \. 2 \. udp \. 5353 \}/,
-  );
-  assert.match(script, /add element inet \S+ allowed \{ 1 \. 2 \. tcp \. 9000-9010 \}/);
+  assert.match(script, /add element inet \S+ tcp_ports \{ 1 \. 1 \. 7000, 1 \. 2 \. 8080 \}/);
+  assert.match(script, /add element inet \S+ udp_ports \{ 3 \. 2 \. 5353 \}/);
+  assert.match(script, /add element inet \S+ tcp_ranges \{ 1 \. 2 \. 9000-9010 \}/);
   assert.match(script, /add element inet \S+ proxy \{ 10\.99\.1\.3 \. 61443 : 10\.99\.1\.1 \. 40001 \}/);
   assert.match(script, /iifname "wc\*" goto from_container/);
 });
 
 test('the full ruleset omits element lines for empty sets', () => {
   const script = planRuleset(sampleDesired({ policies: [], proxyForwards: [] }));
-  assert.doesNotMatch(script, /add element inet \S+ allowed/);
+  assert.doesNotMatch(script, /add element inet \S+ (tcp|udp)_/);
   assert.doesNotMatch(script, /add element inet \S+ proxy/);
 });
 
@@ -82,16 +80,13 @@ test('adding a policy is a single add element', () => {
     ...prev.policies,
     { srcTag: 2, dstTag: 1, protocol: 'udp', startPort: 100, endPort: 200 },
   ]);
-  assert.equal(planDelta(prev, next), `add element inet ${prev.table} allowed { 2 . 1 . udp . 100-200 }\n`);
+  assert.equal(planDelta(prev, next), `add element inet ${prev.table} udp_ranges { 2 . 1 . 100-200 }\n`);
 });
 
 test('removing a policy is a single delete element', () => {
   const prev = sampleDesired();
   const next = withPolicies(prev, prev.policies.slice(1));
-  assert.equal(
-    planDelta(prev, next),
-    `delete element inet ${prev.table} allowed_ports { 1 . 2 . tcp . 8080 }\n`,
-  );
+  assert.equal(planDelta(prev, next), `delete element inet ${prev.table} tcp_ports { 1 . 2 . 8080 }\n`);
 });
 
 test('a changed tag deletes the old map entry by key before adding the new one', () => {
@@ -140,11 +135,11 @@ test('full ruleset followed by a delta passes nft check mode, overlapping ranges
   ]);
   const delta = planDelta(prev, next);
   assert.ok(delta);
-  assert.match(delta, /delete element \S+ \S+ allowed_ports \{ 1 \. 2 \. tcp \. 8080 \}/);
-  assert.match(delta, /delete element \S+ \S+ allowed \{ 1 \. 2 \. tcp \. 9000-9010 \}/);
+  assert.match(delta, /delete element \S+ \S+ tcp_ports \{ 1 \. 2 \. 8080 \}/);
+  assert.match(delta, /delete element \S+ \S+ tcp_ranges \{ 1 \. 2 \. 9000-9010 \}/);
   assert.match(
     delta,
-    /add element \S+ \S+ allowed \{ 1 \. 2 \. tcp \. 9000-9020, 2 \. 2 \. udp \. 1-65535 \}/,
+    /add element \S+ \S+ tcp_ranges \{ 1 \. 2 \. 9000-9020 \}\nadd element \S+ \S+ udp_ranges \{ 2 \. 2 \. 1-65535 \}/,
   );
   await nftCheck(planRuleset(prev) + delta);
 });
@@ -221,11 +216,11 @@ test('a staged build puts each element in exactly one part, the interval set who
       (m[1] ?? '').split(', '),
     );
   const full = planRuleset(d);
-  for (const set of ['allowed_ports', 'allowed', 'tags', 'spoof', 'proxy']) {
+  for (const set of ['tcp_ports', 'tcp_ranges', 'tags', 'spoof', 'proxy']) {
     const parts = staged.elements.map((script) => itemsOf(script, set));
     assert.deepEqual(parts.flat().sort(), itemsOf(full, set).sort(), set);
   }
-  assert.equal(staged.elements.filter((script) => /allowed \{/.test(script)).length, 1);
-  assert.ok(staged.elements.every((script) => /allowed_ports \{/.test(script)));
+  assert.equal(staged.elements.filter((script) => /tcp_ranges \{/.test(script)).length, 1);
+  assert.ok(staged.elements.every((script) => /tcp_ports \{/.test(script)));
   await nftCheck(staged.create + staged.elements.join('') + staged.chains);
 });
