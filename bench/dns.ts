@@ -6,7 +6,8 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { dnsLatencies } from './lib/dns-load.js';
 import { dnsmasq } from './lib/peers.js';
-import { cpuMicros, daemon, sh, tempDir, waitForLine } from './lib/proc.js';
+import { cpuSplitMicros, daemon, sh, tempDir, waitForLine } from './lib/proc.js';
+import { fmt } from './lib/report.js';
 import type { Scenario } from './lib/scenario.js';
 import { percentile, summarize } from './lib/stats.js';
 
@@ -14,9 +15,13 @@ const ENTRY = fileURLToPath(new URL('./child/dns-server.ts', import.meta.url));
 const NAME = 'app-b.apps.internal';
 const IN_FLIGHT = 4;
 
+const median = (xs: number[]): number => summarize(xs).median;
+const kernelOf = (s: Samples): number[] => s.cpuPerQuery.map((c, i) => c - (s.userPerQuery[i] ?? 0));
+
 interface Samples {
   qps: number[];
   cpuPerQuery: number[];
+  userPerQuery: number[];
   p50: number[];
   p99: number[];
 }
@@ -57,10 +62,12 @@ async function measure(
   total: number,
   into: Samples,
 ): Promise<void> {
-  const c0 = cpuMicros(child.pid ?? 0);
+  const c0 = cpuSplitMicros(child.pid ?? 0);
   const run = await dnsperf(port, queries, seconds);
+  const c1 = cpuSplitMicros(child.pid ?? 0);
   into.qps.push(run.qps);
-  into.cpuPerQuery.push((cpuMicros(child.pid ?? 0) - c0) / run.completed);
+  into.cpuPerQuery.push((c1.user + c1.kernel - c0.user - c0.kernel) / run.completed);
+  into.userPerQuery.push((c1.user - c0.user) / run.completed);
   const lat = (await dnsLatencies(port, NAME, IN_FLIGHT, total)).sort((a, b) => a - b);
   into.p50.push(percentile(lat, 50));
   into.p99.push(percentile(lat, 99));
@@ -74,7 +81,8 @@ weft's DnsServer in its own node process (bench/child/dns-server.ts) with a zone
 (app-a with one instance, app-b with two); dnsmasq 2.90 with the same names in an \`--addn-hosts\` file,
 \`--local=/apps.internal/\`, \`--no-resolv\`, cache 10,000. Both on 127.0.0.1, UDP.
 - queries/s: dnsperf (1 thread, 1 client, up to 64 queries in flight) asking \`app-b.apps.internal A\` for
-  a fixed time; CPU µs per query from the server's /proc/PID/stat.
+  a fixed time; CPU µs per query from the server's /proc/PID/stat, split into user space and kernel in the
+  notes.
 - latency: a node client (bench/lib/dns-load.ts) keeping ${IN_FLIGHT} queries in flight, 20–50k queries; p50/p99
   per round. The client's own overhead is in both servers' figures alike.
 Servers run in turn within each round; medians over rounds.`,
@@ -94,8 +102,8 @@ Servers run in turn within each round; medians over rounds.`,
       'apps.internal',
       '10.79.0.2 app-a.apps.internal 0.app-a.apps.internal\n10.79.0.3 app-b.apps.internal 0.app-b.apps.internal\n10.79.0.4 app-b.apps.internal 1.app-b.apps.internal\n',
     );
-    const weft: Samples = { qps: [], cpuPerQuery: [], p50: [], p99: [] };
-    const masq: Samples = { qps: [], cpuPerQuery: [], p50: [], p99: [] };
+    const weft: Samples = { qps: [], cpuPerQuery: [], userPerQuery: [], p50: [], p99: [] };
+    const masq: Samples = { qps: [], cpuPerQuery: [], userPerQuery: [], p50: [], p99: [] };
     for (let r = 0; r < rounds; r++) {
       await measure(weftPort, weftChild, queries, seconds, total, weft);
       await measure(peer.port, peer.child, queries, seconds, total, masq);
@@ -115,6 +123,7 @@ Servers run in turn within each round; medians over rounds.`,
       better: 'lower',
       weft: summarize(weft.cpuPerQuery),
       peer: { name: peerName, value: summarize(masq.cpuPerQuery) },
+      note: `per query: user space ${fmt(median(weft.userPerQuery))} µs (dnsmasq ${fmt(median(masq.userPerQuery))}), kernel ${fmt(median(kernelOf(weft)))} µs (dnsmasq ${fmt(median(kernelOf(masq)))})`,
     });
     figures.push({
       metric: `latency p50 (${IN_FLIGHT} in flight)`,

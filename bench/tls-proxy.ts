@@ -3,7 +3,8 @@
 import type { ChildProcess } from 'node:child_process';
 import { benchCa } from './lib/certs.js';
 import { haproxyTls, httpBackend, nginxStreamTls } from './lib/peers.js';
-import { cpuMicros, tempDir } from './lib/proc.js';
+import { cpuSplitMicros, tempDir } from './lib/proc.js';
+import { fmt } from './lib/report.js';
 import type { Figure } from './lib/report.js';
 import type { Scenario } from './lib/scenario.js';
 import { summarize } from './lib/stats.js';
@@ -12,7 +13,18 @@ import { wrk } from './lib/wrk.js';
 
 type Name = 'direct' | 'weft' | 'nginx' | 'haproxy';
 const PROXIES = ['weft', 'nginx', 'haproxy'] as const;
-const METRICS = ['rps', 'cpuPerReq', 'p50', 'p99', 'handshakes', 'hsPerCore', 'errors'] as const;
+const METRICS = [
+  'rps',
+  'cpuPerReq',
+  'userPerReq',
+  'p50',
+  'p99',
+  'handshakes',
+  'hsPerCore',
+  'userPerHs',
+  'kernelPerHs',
+  'errors',
+] as const;
 type Samples = Record<(typeof METRICS)[number], number[]>;
 
 const empty = (): Samples => Object.fromEntries(METRICS.map((m) => [m, []])) as unknown as Samples;
@@ -23,11 +35,15 @@ async function measure(
   seconds: number,
   into: Samples,
 ): Promise<void> {
-  const cpu = () => (child?.pid ? cpuMicros(child.pid) : 0);
+  const cpu = () => (child?.pid ? cpuSplitMicros(child.pid) : { user: 0, kernel: 0 });
   let c0 = cpu();
   const keepAlive = await wrk(url, { connections: 32, seconds });
   into.rps.push(keepAlive.rps);
-  if (child) into.cpuPerReq.push((cpu() - c0) / keepAlive.requests);
+  if (child) {
+    const c1 = cpu();
+    into.cpuPerReq.push((c1.user + c1.kernel - c0.user - c0.kernel) / keepAlive.requests);
+    into.userPerReq.push((c1.user - c0.user) / keepAlive.requests);
+  }
   const single = await wrk(url, { connections: 1, seconds });
   into.p50.push(single.p50);
   into.p99.push(single.p99);
@@ -35,9 +51,12 @@ async function measure(
   if (child) {
     c0 = cpu();
     const fresh = await wrk(url, { connections: 16, seconds, close: true });
-    const cpuSeconds = (cpu() - c0) / 1e6;
+    const c1 = cpu();
+    const cpuSeconds = (c1.user + c1.kernel - c0.user - c0.kernel) / 1e6;
     into.handshakes.push(fresh.rps);
     into.hsPerCore.push(fresh.requests / cpuSeconds);
+    into.userPerHs.push((c1.user - c0.user) / fresh.requests);
+    into.kernelPerHs.push((c1.kernel - c0.kernel) / fresh.requests);
     errors += fresh.errors;
   }
   into.errors.push(errors);
@@ -53,11 +72,12 @@ node process of its own (bench/child/weft-proxy.ts), nginx \`stream { server { l
 with one worker, and HAProxy \`mode tcp\` with \`bind ... ssl crt\` and \`nbthread 1\`. TLS 1.2–1.3, each
 server's default TLS 1.3 suite and group. The client is wrk (one thread) on the same 2-core machine:
 - keep-alive: 32 connections → requests/s, and the proxy's CPU (utime+stime of its process tree from
-  /proc/PID/stat) ÷ requests = CPU µs per request;
+  /proc/PID/stat) ÷ requests = CPU µs per request, split into user space and kernel in the notes;
 - latency: 1 connection, closed loop → p50/p99; "added" is the proxy's minus the direct backend's;
-- handshakes: 16 connections with \`Connection: close\`, so every request is a new TCP connection and a full
-  TLS handshake (wrk does not resume sessions) → handshakes/s, and handshakes per CPU-second of the proxy
-  ("per core"). Client, proxy and backend share the 2 cores, so rates are lower than on separate machines;
+- handshakes: 16 connections with \`Connection: close\`, so every request is a new TCP connection and a TLS
+  handshake → handshakes/s, and handshakes per CPU-second of the proxy ("per core"). wrk offers each new
+  connection the session of the one before, so about half the handshakes are TLS 1.3 resumptions (PSK with
+  ECDHE: no certificate, no signature), alike for every server (all issue session tickets by default). Client, proxy and backend share the 2 cores, so rates are lower than on separate machines;
   the per-CPU figures are the fair comparison.
 Targets run in turn within each round; the figures are medians over rounds.`,
 
@@ -104,12 +124,17 @@ Targets run in turn within each round; the figures are medians over rounds.`,
         peer,
         summarize(p.rps),
       );
+      const kernel = (x: Samples): number[] => x.cpuPerReq.map((c, i) => c - (x.userPerReq[i] ?? 0));
+      const split = (what: string, user: number[], kern: number[], peerUser: number[], peerKern: number[]) =>
+        `${what}: user space ${fmt(summarize(user).median)} µs (${peer} ${fmt(summarize(peerUser).median)}), ` +
+        `kernel ${fmt(summarize(kern).median)} µs (${peer} ${fmt(summarize(peerKern).median)})`;
       add(
         {
           metric: 'CPU per request (keep-alive)',
           unit: 'µs',
           better: 'lower',
           weft: summarize(w.cpuPerReq),
+          note: split('per request', w.userPerReq, kernel(w), p.userPerReq, kernel(p)),
           ...(first && {
             target: {
               text: "≤ nginx's",
@@ -157,6 +182,7 @@ Targets run in turn within each round; the figures are medians over rounds.`,
           unit: '/s',
           better: 'higher',
           weft: summarize(w.hsPerCore),
+          note: split('per handshake', w.userPerHs, w.kernelPerHs, p.userPerHs, p.kernelPerHs),
           ...(first && {
             target: {
               text: "≥ nginx's",

@@ -82,19 +82,27 @@ export function processTree(pid: number): number[] {
   return [pid, ...children(pid).flatMap(processTree)];
 }
 
-/** utime+stime of a process tree, in microseconds. */
-export function cpuMicros(pid: number): number {
-  let ticks = 0;
+/** CPU time of a process tree in microseconds, split into user space (utime) and kernel (stime). */
+export function cpuSplitMicros(pid: number): { user: number; kernel: number } {
+  let user = 0;
+  let kernel = 0;
   for (const p of processTree(pid)) {
     try {
       const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      ticks += Number(fields[11]) + Number(fields[12]);
+      user += Number(fields[11]);
+      kernel += Number(fields[12]);
     } catch {
       // exited in between
     }
   }
-  return (ticks * 1e6) / CLK_TCK;
+  return { user: (user * 1e6) / CLK_TCK, kernel: (kernel * 1e6) / CLK_TCK };
+}
+
+/** utime+stime of a process tree, in microseconds. */
+export function cpuMicros(pid: number): number {
+  const { user, kernel } = cpuSplitMicros(pid);
+  return user + kernel;
 }
 
 export function rssMiB(pid: number): number {
