@@ -2,7 +2,7 @@
 // TlsProxy against nginx `stream { ssl }` and HAProxy `mode tcp` ssl, all in front of one HTTP backend.
 import type { ChildProcess } from 'node:child_process';
 import { benchCa } from './lib/certs.js';
-import { haproxyTls, httpBackend, nginxStreamTls } from './lib/peers.js';
+import { haproxyTls, httpBackend, nginxStreamTls, nodeTlsFloor } from './lib/peers.js';
 import { cpuSplitMicros, tempDir } from './lib/proc.js';
 import { fmt } from './lib/report.js';
 import type { Figure } from './lib/report.js';
@@ -11,8 +11,9 @@ import { summarize } from './lib/stats.js';
 import { weftProxy } from './lib/weft-proxy.js';
 import { wrk } from './lib/wrk.js';
 
-type Name = 'direct' | 'weft' | 'nginx' | 'haproxy';
-const PROXIES = ['weft', 'nginx', 'haproxy'] as const;
+type Name = 'direct' | 'weft' | 'nginx' | 'haproxy' | 'node';
+const PROXIES = ['weft', 'nginx', 'haproxy', 'node'] as const;
+const PEER_NAME = { nginx: 'nginx', haproxy: 'haproxy', node: 'bare Node proxy' } as const;
 const METRICS = [
   'rps',
   'cpuPerReq',
@@ -69,7 +70,9 @@ export const tlsProxy: Scenario = {
 One HTTP backend on loopback (nginx, one worker, \`return 200\` with a 23-byte body). In front of it, each
 terminating TLS with the same ECDSA P-256 certificate and key issued by weft's CA: weft's \`TlsProxy\` in a
 node process of its own (bench/child/weft-proxy.ts), nginx \`stream { server { listen ssl; proxy_pass } }\`
-with one worker, and HAProxy \`mode tcp\` with \`bind ... ssl crt\` and \`nbthread 1\`. TLS 1.2–1.3, each
+with one worker, HAProxy \`mode tcp\` with \`bind ... ssl crt\` and \`nbthread 1\`, and a bare Node proxy
+(bench/child/node-tls-floor.ts: \`tls.createServer\`, \`net.connect\`, \`pipe\` both ways, none of weft's
+code), which shows the floor of any proxy built on Node's TLS stack. TLS 1.2–1.3, each
 server's default TLS 1.3 suite and group. The client is wrk (one thread) on the same 2-core machine:
 - keep-alive: 32 connections → requests/s, and the proxy's CPU (utime+stime of its process tree from
   /proc/PID/stat) ÷ requests = CPU µs per request, split into user space and kernel in the notes;
@@ -90,17 +93,20 @@ Targets run in turn within each round; the figures are medians over rounds.`,
     const weft = await weftProxy(scope, dir, backend.port, [creds]);
     const nginx = await nginxStreamTls(scope, dir, creds, backend.port);
     const haproxy = await haproxyTls(scope, dir, creds, backend.port);
+    const node = await nodeTlsFloor(scope, dir, creds, backend.port);
     const targets: Record<Name, { url: string; child: ChildProcess | null }> = {
       direct: { url: `http://127.0.0.1:${backend.port}/`, child: null },
       weft: { url: `https://127.0.0.1:${weft.ports[0]}/`, child: weft.child },
       nginx: { url: `https://127.0.0.1:${nginx.port}/`, child: nginx.child },
       haproxy: { url: `https://127.0.0.1:${haproxy.port}/`, child: haproxy.child },
+      node: { url: `https://127.0.0.1:${node.port}/`, child: node.child },
     };
     const samples: Record<Name, Samples> = {
       direct: empty(),
       weft: empty(),
       nginx: empty(),
       haproxy: empty(),
+      node: empty(),
     };
     for (let r = 0; r < rounds; r++) {
       for (const name of ['direct', ...PROXIES] as const) {
@@ -113,9 +119,9 @@ Targets run in turn within each round; the figures are medians over rounds.`,
     const direct = { p50: summarize(samples.direct.p50).median, p99: summarize(samples.direct.p99).median };
     const added = (name: Name, q: 'p50' | 'p99') =>
       summarize(samples[name][q].map((x) => (x - direct[q]) / 1000));
-    const add = (f: Omit<Figure, 'peer'>, peer: 'nginx' | 'haproxy', peerValue: Figure['weft']) =>
-      figures.push({ ...f, peer: { name: peer, value: peerValue } });
-    for (const peer of ['nginx', 'haproxy'] as const) {
+    const add = (f: Omit<Figure, 'peer'>, peer: keyof typeof PEER_NAME, peerValue: Figure['weft']) =>
+      figures.push({ ...f, peer: { name: PEER_NAME[peer], value: peerValue } });
+    for (const peer of ['nginx', 'haproxy', 'node'] as const) {
       const first = peer === 'nginx';
       const w = samples.weft;
       const p = samples[peer];
@@ -126,8 +132,8 @@ Targets run in turn within each round; the figures are medians over rounds.`,
       );
       const kernel = (x: Samples): number[] => x.cpuPerReq.map((c, i) => c - (x.userPerReq[i] ?? 0));
       const split = (what: string, user: number[], kern: number[], peerUser: number[], peerKern: number[]) =>
-        `${what}: user space ${fmt(summarize(user).median)} µs (${peer} ${fmt(summarize(peerUser).median)}), ` +
-        `kernel ${fmt(summarize(kern).median)} µs (${peer} ${fmt(summarize(peerKern).median)})`;
+        `${what}: user space ${fmt(summarize(user).median)} µs (${PEER_NAME[peer]} ${fmt(summarize(peerUser).median)}), ` +
+        `kernel ${fmt(summarize(kern).median)} µs (${PEER_NAME[peer]} ${fmt(summarize(peerKern).median)})`;
       add(
         {
           metric: 'CPU per request (keep-alive)',

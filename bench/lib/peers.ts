@@ -3,6 +3,7 @@
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { ChildProcess } from 'node:child_process';
 import type { Scope } from './cleanup.js';
 import { daemon, sleep, stderrTail } from './proc.js';
@@ -106,6 +107,30 @@ stream {
   }
 }`,
   );
+  await untilListening(port, child);
+  return { port, child };
+}
+
+const NODE_FLOOR = fileURLToPath(new URL('../child/node-tls-floor.ts', import.meta.url));
+
+/** A bare Node TLS proxy (bench/child/node-tls-floor.ts): what Node's TLS stack costs without weft's code. */
+export async function nodeTlsFloor(
+  scope: Scope,
+  dir: string,
+  creds: Credentials,
+  backendPort: number,
+): Promise<{ port: number; child: ChildProcess }> {
+  const port = await freePort();
+  const files = writeCredentials(dir, creds);
+  const child = daemon(scope, process.execPath, [
+    '--import',
+    'tsx',
+    NODE_FLOOR,
+    files.cert,
+    files.key,
+    String(port),
+    String(backendPort),
+  ]);
   await untilListening(port, child);
   return { port, child };
 }
