@@ -83,19 +83,33 @@ function writeCredentials(dir: string, creds: Credentials): { cert: string; key:
   return { cert, key, both };
 }
 
-export async function nginxStreamTls(
+type CredentialFiles = ReturnType<typeof writeCredentials>;
+type TlsPeer = { port: number; child: ChildProcess };
+
+/** A TLS-terminating peer on a free port with the benchmark's certificate, started by `start`. */
+async function tlsPeer(
+  dir: string,
+  creds: Credentials,
+  start: (port: number, files: CredentialFiles) => ChildProcess,
+): Promise<TlsPeer> {
+  const port = await freePort();
+  const child = start(port, writeCredentials(dir, creds));
+  await untilListening(port, child);
+  return { port, child };
+}
+
+export function nginxStreamTls(
   scope: Scope,
   dir: string,
   creds: Credentials,
   backendPort: number,
-): Promise<{ port: number; child: ChildProcess }> {
-  const port = await freePort();
-  const files = writeCredentials(dir, creds);
-  const child = nginx(
-    scope,
-    dir,
-    'stream',
-    `load_module /usr/lib/nginx/modules/ngx_stream_module.so;
+): Promise<TlsPeer> {
+  return tlsPeer(dir, creds, (port, files) =>
+    nginx(
+      scope,
+      dir,
+      'stream',
+      `load_module /usr/lib/nginx/modules/ngx_stream_module.so;
 events { worker_connections 4096; }
 stream {
   server {
@@ -106,47 +120,43 @@ stream {
     proxy_pass 127.0.0.1:${backendPort};
   }
 }`,
+    ),
   );
-  await untilListening(port, child);
-  return { port, child };
 }
 
 const NODE_FLOOR = fileURLToPath(new URL('../child/node-tls-floor.ts', import.meta.url));
 
 /** A bare Node TLS proxy (bench/child/node-tls-floor.ts): what Node's TLS stack costs without weft's code. */
-export async function nodeTlsFloor(
+export function nodeTlsFloor(
   scope: Scope,
   dir: string,
   creds: Credentials,
   backendPort: number,
-): Promise<{ port: number; child: ChildProcess }> {
-  const port = await freePort();
-  const files = writeCredentials(dir, creds);
-  const child = daemon(scope, process.execPath, [
-    '--import',
-    'tsx',
-    NODE_FLOOR,
-    files.cert,
-    files.key,
-    String(port),
-    String(backendPort),
-  ]);
-  await untilListening(port, child);
-  return { port, child };
+): Promise<TlsPeer> {
+  return tlsPeer(dir, creds, (port, files) =>
+    daemon(scope, process.execPath, [
+      '--import',
+      'tsx',
+      NODE_FLOOR,
+      files.cert,
+      files.key,
+      String(port),
+      String(backendPort),
+    ]),
+  );
 }
 
-export async function haproxyTls(
+export function haproxyTls(
   scope: Scope,
   dir: string,
   creds: Credentials,
   backendPort: number,
-): Promise<{ port: number; child: ChildProcess }> {
-  const port = await freePort();
-  const files = writeCredentials(dir, creds);
-  const conf = path.join(dir, 'haproxy.cfg');
-  writeFileSync(
-    conf,
-    `global
+): Promise<TlsPeer> {
+  return tlsPeer(dir, creds, (port, files) => {
+    const conf = path.join(dir, 'haproxy.cfg');
+    writeFileSync(
+      conf,
+      `global
   nbthread 1
   maxconn 4096
   ssl-default-bind-options ssl-min-ver TLSv1.2
@@ -161,10 +171,9 @@ frontend tls
 backend app
   server app 127.0.0.1:${backendPort}
 `,
-  );
-  const child = daemon(scope, 'haproxy', ['-db', '-f', conf]);
-  await untilListening(port, child);
-  return { port, child };
+    );
+    return daemon(scope, 'haproxy', ['-db', '-f', conf]);
+  });
 }
 
 /** dnsmasq answering the names in `hosts` authoritatively for `domain`, never forwarding. */
