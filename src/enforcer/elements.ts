@@ -124,29 +124,49 @@ export function elementsOf(d: EnforcerDesired): EnforcerElements {
   };
 }
 
-/** One element as nft text: `key` identifies it (what `delete element` takes), `text` is what `add element` takes. */
-export interface RenderedElement {
-  key: string;
-  text: string;
-}
+/**
+ * Each set's elements as nft text, by key: the key is what `delete element` takes, the value what `add
+ * element` takes (the same for plain sets; a map's key leaves out the value).
+ */
+export type RenderedState = Record<ElementKind, Map<string, string>>;
 
-export function renderElements(e: EnforcerElements): Record<ElementKind, RenderedElement[]> {
-  const asSet = (text: string): RenderedElement => ({ key: text, text });
-  const port = (a: AllowedRange): RenderedElement => asSet(`${a.srcTag} . ${a.dstTag} . ${a.startPort}`);
-  const range = (a: AllowedRange): RenderedElement =>
-    asSet(`${a.srcTag} . ${a.dstTag} . ${a.startPort}-${a.endPort}`);
+/** Built with plain loops: at 100k policies, intermediate pairs and objects would cost more than the text. */
+export function renderElements(e: EnforcerElements): RenderedState {
+  const asSet = <T>(items: readonly T[], text: (item: T) => string): Map<string, string> => {
+    const out = new Map<string, string>();
+    for (const item of items) {
+      const t = text(item);
+      out.set(t, t);
+    }
+    return out;
+  };
+  const asMap = <T>(items: readonly T[], key: (item: T) => string, value: (item: T) => string) => {
+    const out = new Map<string, string>();
+    for (const item of items) {
+      const k = key(item);
+      out.set(k, `${k} : ${value(item)}`);
+    }
+    return out;
+  };
+  const port = (a: AllowedRange): string => `${a.srcTag} . ${a.dstTag} . ${a.startPort}`;
+  const range = (a: AllowedRange): string => `${a.srcTag} . ${a.dstTag} . ${a.startPort}-${a.endPort}`;
   return {
-    antiSpoof: e.antiSpoof.map((s) => asSet(`"${s.iface}" . ${s.ip}`)),
-    tags: e.tags.map((t) => ({ key: t.ip, text: `${t.ip} : ${t.tag}` })),
-    tcpPorts: e.tcpPorts.map(port),
-    udpPorts: e.udpPorts.map(port),
-    tcpRanges: e.tcpRanges.map(range),
-    udpRanges: e.udpRanges.map(range),
-    hostServices: e.hostServices.map((s) => asSet(`${s.protocol} . ${s.port}`)),
-    proxyForwards: e.proxyForwards.map((f) => ({
-      key: `${f.ip} . ${f.port}`,
-      text: `${f.ip} . ${f.port} : ${f.toIp} . ${f.toPort}`,
-    })),
+    antiSpoof: asSet(e.antiSpoof, (s) => `"${s.iface}" . ${s.ip}`),
+    tags: asMap(
+      e.tags,
+      (t) => t.ip,
+      (t) => String(t.tag),
+    ),
+    tcpPorts: asSet(e.tcpPorts, port),
+    udpPorts: asSet(e.udpPorts, port),
+    tcpRanges: asSet(e.tcpRanges, range),
+    udpRanges: asSet(e.udpRanges, range),
+    hostServices: asSet(e.hostServices, (s) => `${s.protocol} . ${s.port}`),
+    proxyForwards: asMap(
+      e.proxyForwards,
+      (f) => `${f.ip} . ${f.port}`,
+      (f) => `${f.toIp} . ${f.toPort}`,
+    ),
   };
 }
 

@@ -3,7 +3,9 @@
 import { validateDesired } from './desired.js';
 import type { EnforcerDesired } from './desired.js';
 import { ELEMENT_KINDS, RANGE_KINDS, SET_NAME, elementsOf, renderElements } from './elements.js';
-import type { ElementKind, RenderedElement } from './elements.js';
+import type { ElementKind, RenderedState } from './elements.js';
+
+export type { RenderedState } from './elements.js';
 
 /**
  * Room in each hash set, a power of two at least twice what it holds: a sized set gets a fixed-size kernel
@@ -195,22 +197,8 @@ export interface ElementChanges {
   added: Record<ElementKind, string[]>;
 }
 
-/** Each set's elements by key (what `delete element` takes) → text (what `add element` takes). */
-export type RenderedState = Record<ElementKind, Map<string, string>>;
-
 export function renderState(d: EnforcerDesired): RenderedState {
-  const rendered = renderElements(elementsOf(d));
-  const byKey = (items: RenderedElement[]): Map<string, string> => new Map(items.map((e) => [e.key, e.text]));
-  return {
-    antiSpoof: byKey(rendered.antiSpoof),
-    tags: byKey(rendered.tags),
-    tcpPorts: byKey(rendered.tcpPorts),
-    udpPorts: byKey(rendered.udpPorts),
-    tcpRanges: byKey(rendered.tcpRanges),
-    udpRanges: byKey(rendered.udpRanges),
-    hostServices: byKey(rendered.hostServices),
-    proxyForwards: byKey(rendered.proxyForwards),
-  };
+  return renderElements(elementsOf(d));
 }
 
 function emptyLists(): Record<ElementKind, string[]> {
