@@ -124,29 +124,33 @@ export function elementsOf(d: EnforcerDesired): EnforcerElements {
   };
 }
 
+/** One set's elements as nft text: `texts` is what `add element` takes, `keys` what `delete element` takes. */
+export interface RenderedSet {
+  keys: readonly string[];
+  texts: readonly string[];
+}
+
+export type RenderedTexts = Record<ElementKind, RenderedSet>;
+
 /**
- * Each set's elements as nft text, by key: the key is what `delete element` takes, the value what `add
- * element` takes (the same for plain sets; a map's key leaves out the value).
+ * Each set's elements by key → text (the same string for plain sets; a map's key leaves out the value):
+ * what a delta is computed from.
  */
 export type RenderedState = Record<ElementKind, Map<string, string>>;
 
-/** Built with plain loops: at 100k policies, intermediate pairs and objects would cost more than the text. */
-export function renderElements(e: EnforcerElements): RenderedState {
-  const asSet = <T>(items: readonly T[], text: (item: T) => string): Map<string, string> => {
-    const out = new Map<string, string>();
-    for (const item of items) {
-      const t = text(item);
-      out.set(t, t);
-    }
-    return out;
+/** Plain loops: at 100k policies, intermediate pairs and objects would cost more than the text itself. */
+export function renderTexts(e: EnforcerElements): RenderedTexts {
+  const asSet = <T>(items: readonly T[], text: (item: T) => string): RenderedSet => {
+    const texts = items.map(text);
+    return { keys: texts, texts };
   };
-  const asMap = <T>(items: readonly T[], key: (item: T) => string, value: (item: T) => string) => {
-    const out = new Map<string, string>();
-    for (const item of items) {
-      const k = key(item);
-      out.set(k, `${k} : ${value(item)}`);
-    }
-    return out;
+  const asMap = <T>(
+    items: readonly T[],
+    key: (item: T) => string,
+    value: (item: T) => string,
+  ): RenderedSet => {
+    const keys = items.map(key);
+    return { keys, texts: items.map((item, i) => `${keys[i] ?? ''} : ${value(item)}`) };
   };
   const port = (a: AllowedRange): string => `${a.srcTag} . ${a.dstTag} . ${a.startPort}`;
   const range = (a: AllowedRange): string => `${a.srcTag} . ${a.dstTag} . ${a.startPort}-${a.endPort}`;
@@ -168,6 +172,17 @@ export function renderElements(e: EnforcerElements): RenderedState {
       (f) => `${f.toIp} . ${f.toPort}`,
     ),
   };
+}
+
+export function indexRendered(rendered: RenderedTexts): RenderedState {
+  const out = {} as RenderedState;
+  for (const kind of ELEMENT_KINDS) {
+    const { keys, texts } = rendered[kind];
+    const byKey = new Map<string, string>();
+    for (let i = 0; i < keys.length; i++) byKey.set(keys[i] ?? '', texts[i] ?? '');
+    out[kind] = byKey;
+  }
+  return out;
 }
 
 export function elementCount(e: EnforcerElements): number {

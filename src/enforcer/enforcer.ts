@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { deleteFlows, listFlows } from './conntrack.js';
 import { validateDesired } from './desired.js';
 import type { EnforcerDesired } from './desired.js';
+import { elementsOf, indexRendered, renderTexts } from './elements.js';
 import type { EnforcerElements } from './elements.js';
 import { changesMayEndFlows, flowGroups, flowsToEnd } from './flows.js';
 import { applyNftScript, deleteNftTable, listNftElements } from './nft.js';
@@ -19,6 +20,7 @@ import {
   structuralChange,
   type RenderedState,
   type SetCapacities,
+  type StagedBuild,
 } from './plan.js';
 
 /** Below this many elements per nft process, a staged build costs more in process starts than it saves. */
@@ -74,16 +76,22 @@ export class Enforcer {
     if (next.table !== this.table) {
       throw new Error(`desired state names table '${next.table}', this enforcer owns '${this.table}'`);
     }
-    // Rendered once per apply; the previous rendering is kept, so a delta costs one pass over `next`.
-    const rendered = renderState(next);
     const prev = this.#applied;
+    let rendered: RenderedState;
     let mayEnd = true;
-    if (prev === null || structuralChange(prev.desired, next) || outgrows(rendered, prev.capacities)) {
-      await this.#build(next, rendered, prev === null);
+    if (prev === null) {
+      rendered = await this.#buildFirst(next);
     } else {
-      const changes = diffRendered(prev.rendered, rendered);
-      mayEnd = changesMayEndFlows(changes);
-      await this.#applyDelta(deltaScript(this.table, changes), next, rendered);
+      // Rendered once per apply; the previous rendering is kept, so a delta costs one pass over `next`.
+      rendered = renderState(next);
+      if (structuralChange(prev.desired, next) || outgrows(rendered, prev.capacities)) {
+        await applyNftScript(planRuleset(next, rendered));
+        this.#logBuilt(rendered, 1);
+      } else {
+        const changes = diffRendered(prev.rendered, rendered);
+        mayEnd = changesMayEndFlows(changes);
+        await this.#applyDelta(deltaScript(this.table, changes), next, rendered);
+      }
     }
     this.#applied = { desired: next, rendered, capacities: capacitiesFor(rendered) };
     if (this.#sweepPending || mayEnd) {
@@ -93,32 +101,58 @@ export class Enforcer {
     }
   }
 
-  /** Builds the whole table, staged on several cores when it does not exist yet and is large. */
-  async #build(next: EnforcerDesired, rendered: RenderedState, mayBeAbsent: boolean): Promise<void> {
-    const elements = Object.values(rendered).reduce((n, set) => n + set.size, 0);
+  /**
+   * The first build of this enforcer: staged on several cores when the table does not exist yet and is
+   * large, else (a restarted cell finds its table in place) one transaction that replaces it.
+   */
+  async #buildFirst(next: EnforcerDesired): Promise<RenderedState> {
+    const drawn = renderTexts(elementsOf(next));
+    const elements = Object.values(drawn).reduce((n, set) => n + set.texts.length, 0);
     const parts = Math.min(availableParallelism(), Math.floor(elements / ELEMENTS_PER_STAGE));
-    const staged = mayBeAbsent && parts > 1 && (await this.#buildStaged(next, rendered, parts));
-    if (!staged) await applyNftScript(planRuleset(next, rendered));
-    this.#logger?.info({ table: this.table, elements, stages: staged ? parts : 1 }, 'enforcer: table built');
+    if (parts > 1) {
+      const staged = planStagedBuild(next, drawn, parts);
+      const started = await this.#startStaged(staged);
+      if (started !== null) {
+        // Indexed for later deltas while nft parses the elements.
+        const rendered = indexRendered(drawn);
+        await this.#finishStaged(staged, started.loading);
+        this.#logBuilt(rendered, parts);
+        return rendered;
+      }
+    }
+    const rendered = indexRendered(drawn);
+    await applyNftScript(planRuleset(next, rendered));
+    this.#logBuilt(rendered, 1);
+    return rendered;
   }
 
-  /** False when the table exists already (it must then be replaced atomically instead). */
-  async #buildStaged(next: EnforcerDesired, rendered: RenderedState, parts: number): Promise<boolean> {
-    const staged = planStagedBuild(next, rendered, parts);
+  /** Creates the table with its sets and starts loading the elements; null when the table exists already. */
+  async #startStaged(
+    staged: StagedBuild,
+  ): Promise<{ loading: Promise<PromiseSettledResult<void>[]> } | null> {
     try {
       await applyNftScript(staged.create);
     } catch {
-      return false;
+      return null;
     }
+    return { loading: Promise.allSettled(staged.elements.map((script) => applyNftScript(script))) };
+  }
+
+  async #finishStaged(staged: StagedBuild, loading: Promise<PromiseSettledResult<void>[]>): Promise<void> {
     try {
-      await Promise.all(staged.elements.map((script) => applyNftScript(script)));
+      const failed = (await loading).find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed) throw failed.reason;
       await applyNftScript(staged.chains);
     } catch (err) {
       // Half a table would never take effect (it has no hooks yet), but it must not stay behind.
       await deleteNftTable(this.table).catch(() => undefined);
       throw err;
     }
-    return true;
+  }
+
+  #logBuilt(rendered: RenderedState, stages: number): void {
+    const elements = Object.values(rendered).reduce((n, set) => n + set.size, 0);
+    this.#logger?.info({ table: this.table, elements, stages }, 'enforcer: table built');
   }
 
   async #applyDelta(delta: string | null, next: EnforcerDesired, rendered: RenderedState): Promise<void> {

@@ -2,8 +2,8 @@
 // script only adds and deletes set/map elements, so the hot path never reloads rules.
 import { validateDesired } from './desired.js';
 import type { EnforcerDesired } from './desired.js';
-import { ELEMENT_KINDS, RANGE_KINDS, SET_NAME, elementsOf, renderElements } from './elements.js';
-import type { ElementKind, RenderedState } from './elements.js';
+import { ELEMENT_KINDS, RANGE_KINDS, SET_NAME, elementsOf, indexRendered, renderTexts } from './elements.js';
+import type { ElementKind, RenderedState, RenderedTexts } from './elements.js';
 
 export type { RenderedState } from './elements.js';
 
@@ -18,11 +18,15 @@ const HASH_KINDS = ELEMENT_KINDS.filter((kind) => !RANGE_KINDS.includes(kind));
 
 const MIN_CAPACITY = 1024;
 
-export function capacitiesFor(rendered: RenderedState): SetCapacities {
+export function capacitiesFor(rendered: RenderedState | RenderedTexts): SetCapacities {
   const room = (n: number): number => 2 ** Math.ceil(Math.log2(Math.max(MIN_CAPACITY, n * 2)));
   const out = {} as SetCapacities;
-  for (const kind of HASH_KINDS) out[kind] = room(rendered[kind].size);
+  for (const kind of HASH_KINDS) out[kind] = room(countOf(rendered[kind]));
   return out;
+}
+
+function countOf(set: Map<string, string> | RenderedTexts[ElementKind]): number {
+  return set instanceof Map ? set.size : set.texts.length;
 }
 
 /** True when some hash set holds more than the room it was built with. */
@@ -108,19 +112,31 @@ function chainDefinitions(d: EnforcerDesired): string {
   }`;
 }
 
-function elementLine(verb: 'add' | 'delete', table: string, kind: ElementKind, items: string[]): string {
+function elementLine(
+  verb: 'add' | 'delete',
+  table: string,
+  kind: ElementKind,
+  items: readonly string[],
+): string {
   return `${verb} element inet ${table} ${SET_NAME[kind]} { ${items.join(', ')} }`;
 }
 
-function elementLines(verb: 'add' | 'delete', table: string, items: Record<ElementKind, string[]>): string[] {
+function elementLines(
+  verb: 'add' | 'delete',
+  table: string,
+  items: Record<ElementKind, readonly string[]>,
+): string[] {
   return ELEMENT_KINDS.filter((kind) => items[kind].length > 0).map((kind) =>
     elementLine(verb, table, kind, items[kind]),
   );
 }
 
-function texts(rendered: RenderedState): Record<ElementKind, string[]> {
-  const out = {} as Record<ElementKind, string[]>;
-  for (const kind of ELEMENT_KINDS) out[kind] = [...rendered[kind].values()];
+function texts(rendered: RenderedState | RenderedTexts): Record<ElementKind, readonly string[]> {
+  const out = {} as Record<ElementKind, readonly string[]>;
+  for (const kind of ELEMENT_KINDS) {
+    const set = rendered[kind];
+    out[kind] = set instanceof Map ? [...set.values()] : set.texts;
+  }
   return out;
 }
 
@@ -156,16 +172,16 @@ export interface StagedBuild {
   chains: string;
 }
 
+/** `desired` must have been validated (the enforcer does so before rendering it). */
 export function planStagedBuild(
   desired: EnforcerDesired,
-  rendered: RenderedState,
+  rendered: RenderedTexts,
   parts: number,
 ): StagedBuild {
-  validateDesired(desired);
   const t = desired.table;
   const all = texts(rendered);
   const chunks = Array.from({ length: parts }, () => {
-    const items = {} as Record<ElementKind, string[]>;
+    const items = {} as Record<ElementKind, readonly string[]>;
     for (const kind of ELEMENT_KINDS) items[kind] = [];
     return items;
   });
@@ -198,7 +214,7 @@ export interface ElementChanges {
 }
 
 export function renderState(d: EnforcerDesired): RenderedState {
-  return renderElements(elementsOf(d));
+  return indexRendered(renderTexts(elementsOf(d)));
 }
 
 function emptyLists(): Record<ElementKind, string[]> {
