@@ -1,5 +1,6 @@
-// Keeps weft's nft table in line with the desired state: one full atomic build, then element deltas, and a
-// conntrack sweep whenever something that was allowed may no longer be.
+// Keeps weft's nft table in line with the desired state: one full build (staged across cores when the table
+// is new and large, else one atomic transaction), then element deltas, and a conntrack sweep whenever
+// something that was allowed may no longer be.
 import { availableParallelism } from 'node:os';
 import type { Logger } from 'pino';
 import { deleteFlows, listFlows } from './conntrack.js';
