@@ -99,12 +99,6 @@ export function cpuSplitMicros(pid: number): { user: number; kernel: number } {
   return { user: (user * 1e6) / CLK_TCK, kernel: (kernel * 1e6) / CLK_TCK };
 }
 
-/** utime+stime of a process tree, in microseconds. */
-export function cpuMicros(pid: number): number {
-  const { user, kernel } = cpuSplitMicros(pid);
-  return user + kernel;
-}
-
 export function rssMiB(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN);

@@ -76,7 +76,7 @@ export const POLICY_KINDS: readonly PolicyKind[] = ['tcpPorts', 'udpPorts', 'tcp
 /** The sets whose elements are port ranges (nft interval sets). */
 export const RANGE_KINDS: readonly ElementKind[] = ['tcpRanges', 'udpRanges'];
 
-export function policyKind(protocol: L4Protocol, ranged: boolean): PolicyKind {
+function policyKind(protocol: L4Protocol, ranged: boolean): PolicyKind {
   if (ranged) return protocol === 'tcp' ? 'tcpRanges' : 'udpRanges';
   return protocol === 'tcp' ? 'tcpPorts' : 'udpPorts';
 }
