@@ -97,31 +97,17 @@ describe('container isolation on one cell', () => {
   let ips: { a0: string; a1: string; b: string; c: string };
   let guids: { a0: string; a1: string };
 
+  /** cf add-/remove-network-policy SRC --destination-app DST on port 8080. */
+  const policy = (verb: string, src: string, dst: string, protocol: 'tcp' | 'udp') =>
+    host.cliOk(verb, src, '--destination-app', dst, '--protocol', protocol, '--port', '8080');
+
   before(async () => {
     host = await WeftHost.start();
     await host.push('i-a', 'http-app', 2);
     await host.push('i-b', 'echo', 1);
     await host.push('i-c', 'http-app', 1);
-    await host.cliOk(
-      'add-network-policy',
-      'i-a',
-      '--destination-app',
-      'i-b',
-      '--protocol',
-      'tcp',
-      '--port',
-      '8080',
-    );
-    await host.cliOk(
-      'add-network-policy',
-      'i-c',
-      '--destination-app',
-      'i-b',
-      '--protocol',
-      'udp',
-      '--port',
-      '8080',
-    );
+    await policy('add-network-policy', 'i-a', 'i-b', 'tcp');
+    await policy('add-network-policy', 'i-c', 'i-b', 'udp');
     const [a, [b], [c]] = await Promise.all([
       host.waitRunning('i-a', 2),
       host.waitRunning('i-b', 1),
@@ -146,16 +132,7 @@ describe('container isolation on one cell', () => {
     try {
       await waitFor('the first round trip', () => (lines.length > 0 ? true : undefined), 30_000);
       assert.equal(lines[0], 'first i-b: ping', stderr);
-      await host.cliOk(
-        'remove-network-policy',
-        'i-a',
-        '--destination-app',
-        'i-b',
-        '--protocol',
-        'tcp',
-        '--port',
-        '8080',
-      );
+      await policy('remove-network-policy', 'i-a', 'i-b', 'tcp');
       // One round trip per second on the held connection until the cut shows (or the deadline passes).
       await waitFor(
         'the held connection to be cut',

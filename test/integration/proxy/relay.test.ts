@@ -107,14 +107,9 @@ test('an app that is not listening gets the client disconnected and is counted, 
   assert.equal(stats?.activeConnections, 0);
 });
 
-test('removing an instance ends its open connections and frees its port', async () => {
-  const { guid, port } = await addInstance();
-  const socket = await tlsClient(port);
-  const ended = readToEnd(socket).catch(() => Buffer.alloc(0));
-  await proxy.removeInstance(guid);
-  await ended;
-  socket.destroy();
-  const refused = await new Promise<string | undefined>((resolve) => {
+/** The error code a plain TCP connect to the port ends with, or undefined when it connects. */
+function connectError(port: number): Promise<string | undefined> {
+  return new Promise((resolve) => {
     const probe = tcpConnect(port, '127.0.0.1');
     probe.once('connect', () => {
       probe.destroy();
@@ -122,7 +117,16 @@ test('removing an instance ends its open connections and frees its port', async 
     });
     probe.once('error', (err: NodeJS.ErrnoException) => resolve(err.code));
   });
-  assert.equal(refused, 'ECONNREFUSED');
+}
+
+test('removing an instance ends its open connections and frees its port', async () => {
+  const { guid, port } = await addInstance();
+  const socket = await tlsClient(port);
+  const ended = readToEnd(socket).catch(() => Buffer.alloc(0));
+  await proxy.removeInstance(guid);
+  await ended;
+  socket.destroy();
+  assert.equal(await connectError(port), 'ECONNREFUSED');
   assert.equal(
     proxy.stats().instances.some((i) => i.guid === guid),
     false,
@@ -162,13 +166,5 @@ test('an instance removed while its listener is still binding does not stay list
   const removing = proxy.removeInstance(guid);
   const { port } = await adding;
   await removing;
-  const refused = await new Promise<string | undefined>((resolve) => {
-    const probe = tcpConnect(port, '127.0.0.1');
-    probe.once('connect', () => {
-      probe.destroy();
-      resolve(undefined);
-    });
-    probe.once('error', (err: NodeJS.ErrnoException) => resolve(err.code));
-  });
-  assert.equal(refused, 'ECONNREFUSED');
+  assert.equal(await connectError(port), 'ECONNREFUSED');
 });
