@@ -7,6 +7,7 @@ import { Registry, collectDefaultMetrics } from 'prom-client';
 import type { Store } from '../store/store.js';
 import type { ApiOptions } from './options.js';
 import { installAuth } from './auth.js';
+import { clientErrorHandler } from './client-errors.js';
 import { errorHandler } from './errors.js';
 import { rejectNulCharacters } from './nul-check.js';
 import { adminRoutes } from './routes/admin.js';
@@ -25,6 +26,7 @@ function createApp(logger: FastifyBaseLogger, bodyLimit: number) {
     logController: new LogController({ disableRequestLogging: true }),
     // Followers of the change stream never hang up on their own: closing must end their connections.
     forceCloseConnections: true,
+    clientErrorHandler: clientErrorHandler(logger),
   }).withTypeProvider<TypeBoxTypeProvider>();
 }
 
