@@ -7,7 +7,7 @@ x509.cryptoProvider.set(webcrypto as unknown as Crypto);
 export { x509 };
 
 /** The only key type weft issues for or accepts: ECDSA on NIST P-256, signatures with SHA-256. */
-export const P256_KEY_ALGORITHM: EcKeyGenParams = { name: 'ECDSA', namedCurve: 'P-256' };
+const P256_KEY_ALGORITHM: EcKeyGenParams = { name: 'ECDSA', namedCurve: 'P-256' };
 export const P256_SIGNING_ALGORITHM: EcdsaParams = { name: 'ECDSA', hash: 'SHA-256' };
 
 export async function generateP256KeyPair(): Promise<CryptoKeyPair> {

@@ -7,9 +7,9 @@ import type { LocalInstance } from './local.js';
 import type { World } from './world.js';
 
 export const APP_DIR = '/home/vcap/app';
-export const CREDENTIALS_DIR = '/etc/cf-instance-credentials';
-export const SYSTEM_CERTIFICATES_DIR = '/etc/cf-system-certificates';
-export const PLATFORM_CA_FILE = `${SYSTEM_CERTIFICATES_DIR}/weft-ca.crt`;
+const CREDENTIALS_DIR = '/etc/cf-instance-credentials';
+const SYSTEM_CERTIFICATES_DIR = '/etc/cf-system-certificates';
+const PLATFORM_CA_FILE = `${SYSTEM_CERTIFICATES_DIR}/weft-ca.crt`;
 
 export function containerMounts(paths: CellPaths, app: App, instanceGuid: string): BindMount[] {
   return [

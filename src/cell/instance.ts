@@ -325,7 +325,7 @@ function pemChain(...pems: string[]): string {
   return pems.map((p) => (p.endsWith('\n') ? p : `${p}\n`)).join('');
 }
 
-export function proxyGuid(instanceGuid: string, port: number): string {
+function proxyGuid(instanceGuid: string, port: number): string {
   return `${instanceGuid}:${port}`;
 }
 

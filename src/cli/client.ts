@@ -30,7 +30,7 @@ export interface CreatedToken {
 }
 
 /** An answer of the API that is not a success, with the server's own words. */
-export class ApiError extends Error {
+class ApiError extends Error {
   constructor(
     readonly status: number,
     message: string,

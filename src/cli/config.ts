@@ -20,7 +20,7 @@ export interface CliConfig {
   space?: Named;
 }
 
-export function configPath(): string {
+function configPath(): string {
   const fromEnv = process.env.WEFT_CLI_CONFIG;
   if (fromEnv !== undefined && fromEnv !== '') return path.resolve(fromEnv);
   return path.join(os.homedir(), '.weft', 'cli.json');

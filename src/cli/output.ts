@@ -3,7 +3,7 @@
 
 const useBold = process.stdout.isTTY === true && process.env.NO_COLOR === undefined;
 
-export function bold(text: string): string {
+function bold(text: string): string {
   return useBold ? `\x1b[1m${text}\x1b[22m` : text;
 }
 

@@ -9,9 +9,9 @@ export interface AnswerOptions {
   ttl?: number;
 }
 
-export const DEFAULT_TTL = 1;
+const DEFAULT_TTL = 1;
 /** The EDNS payload size we advertise: the DNS flag day 2020 value, safe from fragmentation. */
-export const EDNS_PAYLOAD_SIZE = 1232;
+const EDNS_PAYLOAD_SIZE = 1232;
 
 const RCODE = { NOERROR: 0, FORMERR: 1, SERVFAIL: 2, NXDOMAIN: 3, NOTIMP: 4, REFUSED: 5 } as const;
 const OPCODE_MASK = 0x7800;

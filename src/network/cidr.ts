@@ -27,7 +27,7 @@ export function isIpv4(ip: string): boolean {
   }
 }
 
-export function formatIpv4(n: number): string {
+function formatIpv4(n: number): string {
   return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
 }
 

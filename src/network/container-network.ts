@@ -8,7 +8,7 @@ import { WEFT_LINK_ALIAS_PREFIX, WEFT_ROUTE_PROTO } from './marks.js';
 import { assertIfaceName, assertNetnsName } from './names.js';
 import { run } from '../host/run.js';
 
-export const CONTAINER_NEXT_HOP = '169.254.0.1';
+const CONTAINER_NEXT_HOP = '169.254.0.1';
 
 export interface ContainerNetworkConfig {
   netns: string;

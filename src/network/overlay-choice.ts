@@ -12,8 +12,8 @@ export interface HostFacts {
   resolvers: { ip: string; source: string }[];
 }
 
-export const CF_DEFAULT_OVERLAY = '10.255.0.0/16';
-export const FALLBACK_OVERLAYS = ['10.254.0.0/16', '10.253.0.0/16', '172.30.0.0/16', '100.96.0.0/16'];
+const CF_DEFAULT_OVERLAY = '10.255.0.0/16';
+const FALLBACK_OVERLAYS = ['10.254.0.0/16', '10.253.0.0/16', '172.30.0.0/16', '100.96.0.0/16'];
 
 /** Reasons the overlay would collide with the host; empty when it is free to use. */
 export function checkOverlay(cidr: string, facts: HostFacts): string[] {

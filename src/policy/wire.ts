@@ -16,7 +16,7 @@ export const WirePolicy = Type.Object({
 });
 export type WirePolicy = Static<typeof WirePolicy>;
 
-export const MAX_POLICIES_PER_REQUEST = 10_000;
+const MAX_POLICIES_PER_REQUEST = 10_000;
 
 export const PolicyBatch = Type.Object({
   policies: Type.Array(WirePolicy, { maxItems: MAX_POLICIES_PER_REQUEST }),

@@ -2,7 +2,7 @@
 // dropped: variables such as LD_PRELOAD or LD_LIBRARY_PATH, which an app's manifest may set, must never
 // be in the environment of the root tools (nsenter, unshare, mount, setpriv) that build the container.
 
-export const APP_ENV_VAR = 'WEFT_APP_ENV';
+const APP_ENV_VAR = 'WEFT_APP_ENV';
 
 export const DEFAULT_APP_PATH = '/usr/local/bin:/usr/bin:/bin';
 
@@ -12,7 +12,7 @@ export function shellQuote(word: string): string {
 }
 
 /** Names are checked by validateSpec / execInContainer before they get here. */
-export function appEnvExports(env: Record<string, string>): string {
+function appEnvExports(env: Record<string, string>): string {
   return Object.entries({ PATH: DEFAULT_APP_PATH, ...env })
     .map(([k, v]) => `export ${k}=${shellQuote(v)}`)
     .join('\n');

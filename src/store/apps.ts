@@ -142,7 +142,7 @@ export async function routeWithApps(db: Db, routeGuid: string): Promise<Route> {
 }
 
 /** Brings the app's instances to its desired count: indexes 0..n-1 while started, none while stopped. */
-export async function placeInstances(w: Writer, app: App): Promise<void> {
+async function placeInstances(w: Writer, app: App): Promise<void> {
   const want = app.state === 'STARTED' ? app.instances : 0;
   const have = (await listInstances(w.trx, { appGuid: app.guid })).sort((a, b) => a.index - b.index);
   for (const i of have.filter((i) => i.index >= want)) {

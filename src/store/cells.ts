@@ -7,7 +7,7 @@ import { cellFromRow, instanceFromRow } from './rows.js';
 import { getSetting } from './settings.js';
 import type { Db, Writer } from './writer.js';
 
-export const CELL_SUBNET_PREFIX = 24;
+const CELL_SUBNET_PREFIX = 24;
 
 /** Registers a cell, leasing it the lowest free subnet; a known cell keeps its lease. */
 export async function registerCell(w: Writer, id: string, hostIp: string): Promise<Cell> {

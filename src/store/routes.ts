@@ -9,7 +9,7 @@ export const DEFAULT_INTERNAL_DOMAIN = 'apps.internal';
 
 const LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
 
-export function checkDomainName(name: string): void {
+function checkDomainName(name: string): void {
   const labels = name.split('.');
   if (name.length > 253 || labels.length < 2 || !labels.every((l) => LABEL.test(l))) {
     throw invalid(
@@ -18,7 +18,7 @@ export function checkDomainName(name: string): void {
   }
 }
 
-export function checkHostname(host: string): void {
+function checkHostname(host: string): void {
   if (!LABEL.test(host)) {
     throw invalid(`hostname: ${host} is not a valid host name (1-63 lowercase letters, digits and hyphens)`);
   }

@@ -14,7 +14,7 @@ export interface Identity {
   spaceGuids: string[];
 }
 
-export function hashToken(token: string): string {
+function hashToken(token: string): string {
   return createHash('sha256').update(token).digest('hex');
 }
 

@@ -101,7 +101,7 @@ async function targetTheOnlyChoice(s: Session): Promise<void> {
     s.config.space = { name: spaces[0].name, guid: spaces[0].guid };
 }
 
-export function normalizeApiUrl(text: string): string {
+function normalizeApiUrl(text: string): string {
   const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(text) ? text : `http://${text}`;
   let url: URL;
   try {
