@@ -52,9 +52,11 @@ export class ApiClient {
 
   orgs = () => this.request<Org[]>('GET', '/v1/orgs');
   createOrg = (name: string) => this.request<Org>('POST', '/v1/orgs', { name });
+  deleteOrg = (guid: string) => this.request<void>('DELETE', `/v1/orgs/${guid}`);
   spaces = (orgGuid?: string) => this.request<Space[]>('GET', '/v1/spaces', undefined, { org_guid: orgGuid });
   createSpace = (name: string, orgGuid: string) =>
     this.request<Space>('POST', '/v1/spaces', { name, orgGuid });
+  deleteSpace = (guid: string) => this.request<void>('DELETE', `/v1/spaces/${guid}`);
 
   apps = (query: { spaceGuid?: string; name?: string } = {}) =>
     this.request<App[]>('GET', '/v1/apps', undefined, { space_guid: query.spaceGuid, name: query.name });
@@ -70,6 +72,7 @@ export class ApiClient {
   routes = () => this.request<Route[]>('GET', '/v1/routes');
   findOrCreateRoute = (host: string, domainGuid: string) =>
     this.request<Route>('POST', '/v1/routes', { host, domainGuid });
+  deleteRoute = (guid: string) => this.request<void>('DELETE', `/v1/routes/${guid}`);
   mapRoute = (routeGuid: string, appGuid: string) =>
     this.request<Route>('PUT', `/v1/routes/${routeGuid}/apps/${appGuid}`);
   unmapRoute = (routeGuid: string, appGuid: string) =>

@@ -1,5 +1,6 @@
-// The cf CLI's look: short progress lines, OK/FAILED, aligned borderless tables.
+// The cf CLI's look: short progress lines, OK/FAILED, aligned borderless tables, [yN] questions.
 // Bold only when a person is watching a terminal, so scripts and tests read plain text.
+import readline from 'node:readline/promises';
 
 const useBold = process.stdout.isTTY === true && process.env.NO_COLOR === undefined;
 
@@ -14,6 +15,21 @@ export function say(line = ''): void {
 /** "Creating org o1 as admin..." */
 export function progress(line: string): void {
   say(`${line}...`);
+}
+
+/** cf's "Really delete ...? [yN]": -f skips it, and without a terminal nobody could answer it. */
+export async function confirmDelete(force: boolean | undefined, question: string): Promise<boolean> {
+  if (force === true) return true;
+  if (process.stdin.isTTY !== true)
+    throw new Error(`${question} Pass -f to delete without a terminal to confirm on`);
+  const rl = readline.createInterface({ input: process.stdin, output: process.stdout });
+  try {
+    const yes = /^y(es)?$/i.test((await rl.question(`${question} [yN]: `)).trim());
+    if (!yes) say('Delete cancelled');
+    return yes;
+  } finally {
+    rl.close();
+  }
 }
 
 export function ok(): void {

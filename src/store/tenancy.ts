@@ -1,7 +1,8 @@
-// Orgs and spaces.
+// Orgs and spaces. Deleting one takes everything in it, as Cloud Foundry's delete-org and delete-space do.
 import { randomUUID } from 'node:crypto';
 import type { Org, Space } from '../model/types.js';
 import { conflict, notFound } from '../model/errors.js';
+import { deleteApp } from './apps.js';
 import type { Db, Writer } from './writer.js';
 
 export async function createOrg(w: Writer, name: string): Promise<Org> {
@@ -49,4 +50,27 @@ export async function getSpace(db: Db, guid: string): Promise<Space> {
     .executeTakeFirst();
   if (!space) throw notFound(`space ${guid} not found`);
   return space;
+}
+
+/** Each app goes the way `deleteApp` takes it, so followers hear of every instance, policy and route. */
+export async function deleteSpace(w: Writer, guid: string): Promise<void> {
+  const space = await getSpace(w.trx, guid);
+  const apps = await w.trx.selectFrom('apps').select('guid').where('space_guid', '=', guid).execute();
+  for (const app of apps) await deleteApp(w, app.guid);
+  await w.trx.deleteFrom('spaces').where('guid', '=', guid).execute();
+  await w.delete('space', guid);
+  await w.audit('space.delete', `space:${guid}`, space, null);
+}
+
+export async function deleteOrg(w: Writer, guid: string): Promise<void> {
+  const org = await w.trx
+    .selectFrom('orgs')
+    .select(['guid', 'name'])
+    .where('guid', '=', guid)
+    .executeTakeFirst();
+  if (!org) throw notFound(`org ${guid} not found`);
+  for (const space of await listSpaces(w.trx, guid)) await deleteSpace(w, space.guid);
+  await w.trx.deleteFrom('orgs').where('guid', '=', guid).execute();
+  await w.delete('org', guid);
+  await w.audit('org.delete', `org:${guid}`, org, null);
 }

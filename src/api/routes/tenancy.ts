@@ -1,9 +1,9 @@
-// /v1/orgs and /v1/spaces
+// /v1/orgs and /v1/spaces; only admins create or delete them.
 import { Type } from '@sinclair/typebox';
 import type { Api } from '../server.js';
 import { actor, requireRole, spaceScope } from '../auth.js';
-import { createOrg, createSpace, listOrgs, listSpaces } from '../../store/tenancy.js';
-import { Guid, Name, Org, Space } from '../schemas.js';
+import { createOrg, createSpace, deleteOrg, deleteSpace, listOrgs, listSpaces } from '../../store/tenancy.js';
+import { Guid, GuidParams, Name, Org, Space } from '../schemas.js';
 
 export function tenancyRoutes(api: Api): void {
   const { store } = api;
@@ -51,4 +51,16 @@ export function tenancyRoutes(api: Api): void {
       return reply.status(201).send(space);
     },
   );
+
+  api.app.delete('/v1/orgs/:guid', { schema: { params: GuidParams } }, async (req, reply) => {
+    requireRole(req, 'admin');
+    await store.write(actor(req), (w) => deleteOrg(w, req.params.guid));
+    return reply.status(204).send();
+  });
+
+  api.app.delete('/v1/spaces/:guid', { schema: { params: GuidParams } }, async (req, reply) => {
+    requireRole(req, 'admin');
+    await store.write(actor(req), (w) => deleteSpace(w, req.params.guid));
+    return reply.status(204).send();
+  });
 }

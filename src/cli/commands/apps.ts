@@ -1,9 +1,8 @@
 // `weft apps`, `app`, `scale`, `start`, `stop`, `restart`, `delete`, `enable-c2c-mtls`, `disable-c2c-mtls`
-import readline from 'node:readline/promises';
 import type { Command } from 'commander';
 import type { AppState } from '../../model/types.js';
 import type { AppUpdate } from '../client.js';
-import { ok, printTable, progress, say } from '../output.js';
+import { confirmDelete, ok, printTable, progress, say } from '../output.js';
 import { printAppSummary, routeNamesOf, runningCount } from './app-summary.js';
 import { formatMemory, parseInstances, parseMemory } from './flags.js';
 import { findApp, inTarget, openSession, requireTarget } from './session.js';
@@ -93,10 +92,7 @@ export function registerApps(program: Command): void {
     .action(async (name: string, opts: { force?: boolean }) => {
       const s = openSession();
       const t = requireTarget(s);
-      if (opts.force !== true && !(await confirm(`Really delete the app ${name}?`))) {
-        say('Delete cancelled');
-        return;
-      }
+      if (!(await confirmDelete(opts.force, `Really delete the app ${name}?`))) return;
       progress(`Deleting app ${name} ${inTarget(t)} as ${s.user}`);
       const [app] = await s.client.apps({ spaceGuid: t.space.guid, name });
       if (app === undefined) say(`App '${name}' does not exist.`);
@@ -145,16 +141,4 @@ function registerMtls(program: Command, verb: string, mtls: boolean): void {
       await s.client.updateApp(app.guid, { mtls });
       ok();
     });
-}
-
-/** Without a terminal to ask on, nothing is deleted: scripts say -f. */
-async function confirm(question: string): Promise<boolean> {
-  if (process.stdin.isTTY !== true)
-    throw new Error(`${question} Pass -f to delete without a terminal to confirm on`);
-  const rl = readline.createInterface({ input: process.stdin, output: process.stdout });
-  try {
-    return /^y(es)?$/i.test((await rl.question(`${question} [yN]: `)).trim());
-  } finally {
-    rl.close();
-  }
 }

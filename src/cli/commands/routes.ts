@@ -1,7 +1,8 @@
-// `weft domains`, `create-shared-domain`, `routes`, `map-route`, `unmap-route`
+// `weft domains`, `create-shared-domain`, `routes`, `delete-route`, `map-route`, `unmap-route`
 import type { Command } from 'commander';
-import { ok, printTable, progress, say } from '../output.js';
-import { findApp, findDomain, inTarget, openSession, requireTarget } from './session.js';
+import { confirmDelete, ok, printTable, progress, say } from '../output.js';
+import type { Route } from '../../model/types.js';
+import { findApp, findDomain, inTarget, openSession, requireTarget, type Session } from './session.js';
 
 interface HostFlag {
   hostname: string;
@@ -62,6 +63,24 @@ export function registerRoutes(program: Command): void {
     });
 
   program
+    .command('delete-route')
+    .argument('<domain>', 'domain, e.g. apps.internal')
+    .requiredOption('--hostname <host>', 'host part of the route')
+    .option('-f, --force', 'do not ask for confirmation')
+    .description('delete the route HOST.DOMAIN, unmapping it from every app')
+    .action(async (domainName: string, opts: HostFlag & { force?: boolean }) => {
+      const s = openSession();
+      const domain = await findDomain(s, domainName);
+      const name = `${opts.hostname}.${domainName}`;
+      if (!(await confirmDelete(opts.force, `Really delete the route ${name}?`))) return;
+      progress(`Deleting route ${name} as ${s.user}`);
+      const route = await findRoute(s, opts.hostname, domain.guid);
+      if (route === undefined) say(`Route ${name} does not exist.`);
+      else await s.client.deleteRoute(route.guid);
+      ok();
+    });
+
+  program
     .command('map-route')
     .argument('<app>', 'app name')
     .argument('<domain>', 'domain, e.g. apps.internal')
@@ -89,9 +108,7 @@ export function registerRoutes(program: Command): void {
       const [app, domain] = await Promise.all([findApp(s, t.space, appName), findDomain(s, domainName)]);
       const name = `${opts.hostname}.${domainName}`;
       progress(`Removing route ${name} from app ${appName} ${inTarget(t)} as ${s.user}`);
-      const route = (await s.client.routes()).find(
-        (r) => r.host === opts.hostname && r.domainGuid === domain.guid,
-      );
+      const route = await findRoute(s, opts.hostname, domain.guid);
       if (route === undefined || !route.appGuids.includes(app.guid)) {
         say(`Route ${name} is not mapped to app ${appName}.`);
       } else {
@@ -99,4 +116,8 @@ export function registerRoutes(program: Command): void {
       }
       ok();
     });
+}
+
+async function findRoute(s: Session, host: string, domainGuid: string): Promise<Route | undefined> {
+  return (await s.client.routes()).find((r) => r.host === host && r.domainGuid === domainGuid);
 }

@@ -1,7 +1,7 @@
-// `weft create-org`, `orgs`, `create-space`, `spaces`
+// `weft create-org`, `orgs`, `delete-org`, `create-space`, `spaces`, `delete-space`
 import type { Command } from 'commander';
-import type { Named } from '../config.js';
-import { ok, printTable, progress, say } from '../output.js';
+import { saveConfig, type Named } from '../config.js';
+import { confirmDelete, ok, printTable, progress, say } from '../output.js';
 import { findOrg, openSession, type Session } from './session.js';
 
 export function registerTenancy(program: Command): void {
@@ -31,6 +31,29 @@ export function registerTenancy(program: Command): void {
     });
 
   program
+    .command('delete-org')
+    .argument('<org>', 'name of the org')
+    .option('-f, --force', 'do not ask for confirmation')
+    .description('delete an org with its spaces, apps, policies and route mappings')
+    .action(async (name: string, opts: { force?: boolean }) => {
+      const s = openSession();
+      const question = `Really delete the org ${name}, including its spaces and apps?`;
+      if (!(await confirmDelete(opts.force, question))) return;
+      progress(`Deleting org ${name} as ${s.user}`);
+      const org = (await s.client.orgs()).find((o) => o.name === name);
+      if (org === undefined) say(`Org ${name} does not exist.`);
+      else {
+        await s.client.deleteOrg(org.guid);
+        if (s.config.org?.guid === org.guid) {
+          delete s.config.org;
+          delete s.config.space;
+          saveConfig(s.config);
+        }
+      }
+      ok();
+    });
+
+  program
     .command('create-space')
     .argument('<space>', 'name of the new space')
     .option('-o, --org <org>', 'org of the space (default: the targeted org)')
@@ -56,6 +79,30 @@ export function registerTenancy(program: Command): void {
         ['name'],
         (await s.client.spaces(org.guid)).map((sp) => [sp.name]),
       );
+    });
+
+  program
+    .command('delete-space')
+    .argument('<space>', 'name of the space')
+    .option('-o, --org <org>', 'org of the space (default: the targeted org)')
+    .option('-f, --force', 'do not ask for confirmation')
+    .description('delete a space with its apps, their policies and route mappings')
+    .action(async (name: string, opts: { org?: string; force?: boolean }) => {
+      const s = openSession();
+      const org = await orgOf(s, opts.org);
+      if (!(await confirmDelete(opts.force, `Really delete the space ${name}, including its apps?`))) return;
+      progress(`Deleting space ${name} in org ${org.name} as ${s.user}`);
+      const space = (await s.client.spaces(org.guid)).find((sp) => sp.name === name);
+      if (space === undefined) say(`Space ${name} does not exist.`);
+      else {
+        await s.client.deleteSpace(space.guid);
+        if (s.config.space?.guid === space.guid) {
+          delete s.config.space;
+          saveConfig(s.config);
+          say("TIP: No space targeted, use 'weft target -s SPACE' to target a space.");
+        }
+      }
+      ok();
     });
 }
 

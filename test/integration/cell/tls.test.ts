@@ -224,6 +224,22 @@ describe('platform HTTPS on 61443', () => {
     assert.doesNotMatch(names, /app-b-v2/);
   });
 
+  test('delete-route takes the name out of the certificate and out of DNS, with the app untouched', async () => {
+    await host.cliOk('map-route', 'app-b', 'apps.internal', '--hostname', 'app-b-v3');
+    const served = await host.ssh('app-a', pollInside(`(${SERVED_NAMES}) | grep -q DNS:app-b-v3`));
+    assert.equal(served.code, 0, `app-b-v3 never served:\n${served.stdout}${served.stderr}`);
+    const resolved = await host.ssh('app-a', 'dig +short +time=2 +tries=3 app-b-v3.apps.internal');
+    assert.match(resolved.stdout, /^10\./);
+
+    await host.cliOk('delete-route', 'apps.internal', '--hostname', 'app-b-v3', '-f');
+    const gone = await host.ssh('app-a', pollInside(`! (${SERVED_NAMES}) | grep -q app-b-v3`));
+    assert.equal(gone.code, 0, `app-b-v3 still served:\n${gone.stdout}${gone.stderr}`);
+    const dig = await host.ssh('app-a', 'dig +time=2 +tries=3 app-b-v3.apps.internal');
+    assert.match(dig.stdout, /status: NXDOMAIN/);
+    const answer = await host.ssh('app-a', 'curl -sS -m 5 https://app-b.apps.internal:61443');
+    assert.match(answer.stdout, /^hello from app-b/);
+  });
+
   test(`no request fails while a route is mapped and unmapped ${ROUTE_FLIPS} times`, async (t) => {
     const [domain] = (await host.api<{ guid: string; name: string }[]>('GET', '/v1/domains')).filter(
       (d) => d.name === 'apps.internal',

@@ -356,4 +356,41 @@ describe('a session with the weft CLI', () => {
     assert.match(succeeded(await admin('delete', 'app-c', '-f')), /App 'app-c' does not exist/);
     failedWith(await admin('delete', 'app-b'), /Pass -f/);
   });
+
+  test('delete-route unmaps the route from every app and removes it', async () => {
+    succeeded(await admin('target', '-s', 's1'));
+    assert.equal(row(succeeded(await admin('routes')), 'alias')[2], 'app-b');
+    failedWith(await admin('delete-route', 'apps.internal', '--hostname', 'alias'), /Pass -f/);
+    assert.match(
+      succeeded(await admin('delete-route', 'apps.internal', '--hostname', 'alias', '-f')),
+      /Deleting route alias\.apps\.internal as admin\.\.\.\nOK/,
+    );
+    assert.equal(hasRow(succeeded(await admin('routes')), 'alias'), false);
+    assert.match(succeeded(await admin('app', 'app-b')), /routes:\s+app-b\.apps\.internal\n/);
+    assert.match(
+      succeeded(await admin('delete-route', 'apps.internal', '--hostname', 'alias', '-f')),
+      /Route alias\.apps\.internal does not exist/,
+    );
+  });
+
+  test('delete-space and delete-org take what is in them and untarget what they deleted', async () => {
+    failedWith(await admin('delete-space', 's1'), /Pass -f/);
+    const out = succeeded(await admin('delete-space', 's1', '-f'));
+    assert.match(out, /Deleting space s1 in org o1 as admin\.\.\.\n/);
+    assert.match(out, /No space targeted/);
+    assert.equal(hasRow(succeeded(await admin('spaces')), 's1'), false);
+    failedWith(await admin('apps'), /No space targeted/);
+    assert.match(succeeded(await admin('delete-space', 's1', '-f')), /Space s1 does not exist/);
+
+    succeeded(await admin('create-org', 'o9'));
+    assert.match(succeeded(await admin('delete-org', 'o1', '-f')), /Deleting org o1 as admin\.\.\.\nOK/);
+    assert.deepEqual(
+      succeeded(await admin('orgs'))
+        .split('\n')
+        .filter((l) => /^o\d/.test(l)),
+      ['o9'],
+    );
+    assert.match(succeeded(await admin('target')), /org:\s*\nspace:\s*\n/);
+    assert.match(succeeded(await admin('delete-org', 'o1', '-f')), /Org o1 does not exist/);
+  });
 });
