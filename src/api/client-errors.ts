@@ -7,8 +7,9 @@
 import type { Socket } from 'node:net';
 import type { FastifyBaseLogger } from 'fastify';
 
-/** How long a refused client may stay quiet before the socket is dropped, and how long it may linger. */
+/** How long a refused client may stay quiet before its socket is dropped. */
 const LINGER_IDLE_MS = 5_000;
+/** How long a refused client may keep sending, quiet or not. */
 const LINGER_MAX_MS = 30_000;
 
 function answerFor(code: string | undefined): { status: number; reason: string; error: string } {

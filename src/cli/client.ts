@@ -29,16 +29,6 @@ export interface CreatedToken {
   token: string;
 }
 
-/** An answer of the API that is not a success, with the server's own words. */
-class ApiError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
 type Query = Record<string, string | undefined>;
 
 export class ApiClient {
@@ -114,7 +104,8 @@ export class ApiClient {
       );
     }
     const text = await res.text();
-    if (!res.ok) throw new ApiError(res.status, explain(res.status, serverMessage(text) ?? res.statusText));
+    // An answer that is not a success fails the command with the server's own words.
+    if (!res.ok) throw new Error(explain(res.status, serverMessage(text) ?? res.statusText));
     return (text === '' ? undefined : JSON.parse(text)) as T;
   }
 }
