@@ -1,5 +1,5 @@
-// Thousands of random and mutated bodies at the policy and app endpoints: every answer is a 2xx or a
-// 4xx, never a 5xx, and the server still works afterwards.
+// Thousands of random and mutated requests at the policy, app, space and org endpoints: every answer
+// is a 2xx or a 4xx, never a 5xx, and the server still works afterwards.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, type TestServer } from '../../helpers/control-plane.js';
@@ -53,6 +53,9 @@ function targets(t: Tenancy): Target[] {
       valid: patch,
     },
     { method: 'GET', path: (f) => `/v1/apps?name=${inUrl(f.string())}`, valid: () => null },
+    // Random names only: a seeded GUID here would delete the tenancy the other targets write into.
+    { method: 'DELETE', path: (f) => `/v1/spaces/${inUrl(f.string())}`, valid: () => null },
+    { method: 'DELETE', path: (f) => `/v1/orgs/${inUrl(f.string())}`, valid: () => null },
   ];
 }
 
