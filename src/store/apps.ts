@@ -14,6 +14,20 @@ export type AppSpec = Omit<App, 'guid' | 'tag' | 'mtls'>;
 
 export type AppPatch = Partial<Omit<AppSpec, 'spaceGuid' | 'name'>> & { mtls?: boolean };
 
+/** Cloud Foundry's rules: a shell variable name, and none the platform sets (PORT, VCAP_*, VMW_*, WEFT_*). */
+function checkEnv(env: Record<string, string>): void {
+  for (const name of Object.keys(env)) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
+      throw invalid(
+        `env: ${JSON.stringify(name)} is not a variable name (letters, digits and _, not starting with a digit)`,
+      );
+    }
+    if (name === 'PORT' || /^(VCAP|VMW|WEFT)_/.test(name)) {
+      throw invalid(`env: ${name} is set by the platform and cannot be set by an app`);
+    }
+  }
+}
+
 export function checkPorts(ports: number[]): void {
   if (ports.length === 0) throw invalid('ports: an app needs at least one port');
   for (const p of ports) {
@@ -29,6 +43,7 @@ export function checkPorts(ports: number[]): void {
 
 export async function createApp(w: Writer, spec: AppSpec): Promise<App> {
   checkPorts(spec.ports);
+  checkEnv(spec.env);
   const space = await w.trx
     .selectFrom('spaces')
     .select('guid')
@@ -53,6 +68,7 @@ export async function createApp(w: Writer, spec: AppSpec): Promise<App> {
 export async function updateApp(w: Writer, guid: string, patch: AppPatch): Promise<App> {
   const before = await getApp(w.trx, guid);
   if (patch.ports) checkPorts(patch.ports);
+  if (patch.env) checkEnv(patch.env);
   const after: App = { ...before, ...definedOnly(patch) };
   await w.trx.updateTable('apps').set(appToRow(after)).where('guid', '=', guid).execute();
   await w.put('app', guid, after);

@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { registerAdmin } from './admin.js';
 import { registerApps } from './apps.js';
+import { registerEnv } from './env.js';
 import { registerLogin } from './login.js';
 import { registerPolicies } from './policies.js';
 import { registerPush } from './push.js';
@@ -13,6 +14,7 @@ export function registerUserCommands(program: Command): void {
   registerTenancy(program);
   registerPush(program);
   registerApps(program);
+  registerEnv(program);
   registerRoutes(program);
   registerPolicies(program);
   registerAdmin(program);

@@ -349,6 +349,26 @@ describe('a session with the weft CLI', () => {
     failedWith(await dev('create-org', 'o2'), /needs the admin role/);
   });
 
+  test('set-env and unset-env change what env shows, and a bad name is refused', async () => {
+    succeeded(await admin('target', '-s', 's1'));
+    assert.match(
+      succeeded(await admin('set-env', 'app-a', 'GREETING', 'hello world')),
+      /Setting env variable GREETING for app app-a in org o1 \/ space s1 as admin\.\.\.\nOK/,
+    );
+    succeeded(await admin('set-env', 'app-a', 'LEVEL', '2'));
+    assert.match(succeeded(await admin('env', 'app-a')), /User-Provided:\nGREETING: hello world\nLEVEL: 2\n/);
+    succeeded(await admin('unset-env', 'app-a', 'GREETING'));
+    assert.match(succeeded(await admin('env', 'app-a')), /User-Provided:\nLEVEL: 2\n$/);
+    assert.match(
+      succeeded(await admin('unset-env', 'app-a', 'GREETING')),
+      /Env variable GREETING was not set/,
+    );
+    succeeded(await admin('unset-env', 'app-a', 'LEVEL'));
+    assert.match(succeeded(await admin('env', 'app-a')), /No user-provided env variables have been set/);
+    failedWith(await admin('set-env', 'app-a', 'NOT-A-NAME', 'x'), /"NOT-A-NAME" is not a variable name/);
+    failedWith(await admin('set-env', 'app-a', 'VCAP_SERVICES', '{}'), /set by the platform/);
+  });
+
   test('delete removes an app, and deleting it again is not an error', async () => {
     succeeded(await admin('target', '-s', 's2'));
     assert.match(succeeded(await admin('delete', 'app-c', '-f')), /Deleting app app-c in org o1 \/ space s2/);
