@@ -59,6 +59,7 @@ export class ApiClient {
   domains = () => this.request<Domain[]>('GET', '/v1/domains');
   createDomain = (name: string, internal: boolean) =>
     this.request<Domain>('POST', '/v1/domains', { name, internal });
+  deleteDomain = (guid: string) => this.request<void>('DELETE', `/v1/domains/${guid}`);
   routes = () => this.request<Route[]>('GET', '/v1/routes');
   findOrCreateRoute = (host: string, domainGuid: string) =>
     this.request<Route>('POST', '/v1/routes', { host, domainGuid });

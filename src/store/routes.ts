@@ -42,6 +42,22 @@ export async function createDomain(w: Writer, name: string, internal: boolean): 
   return domain;
 }
 
+/** Its routes go first, one by one, so every cell hears of each name it must stop answering to. */
+export async function deleteDomain(w: Writer, guid: string): Promise<void> {
+  const row = await w.trx.selectFrom('domains').selectAll().where('guid', '=', guid).executeTakeFirst();
+  if (!row) throw notFound(`domain ${guid} not found`);
+  const routes = await w.trx.selectFrom('routes').select('guid').where('domain_guid', '=', guid).execute();
+  for (const route of routes) await deleteRoute(w, route.guid);
+  await w.trx.deleteFrom('domains').where('guid', '=', guid).execute();
+  await w.delete('domain', guid);
+  await w.audit(
+    'domain.delete',
+    `domain:${guid}`,
+    { guid, name: row.name, internal: row.internal === 1 },
+    null,
+  );
+}
+
 export async function listDomains(db: Db): Promise<Domain[]> {
   const rows = await db.selectFrom('domains').selectAll().orderBy('name').execute();
   return rows.map((r) => ({ guid: r.guid, name: r.name, internal: r.internal === 1 }));

@@ -5,6 +5,7 @@ import { actor, requireApps, requireRole } from '../auth.js';
 import { getApp } from '../../store/apps.js';
 import {
   createDomain,
+  deleteDomain,
   deleteRoute,
   findOrCreateRoute,
   listDomains,
@@ -34,6 +35,12 @@ export function domainRoutes(api: Api): void {
       return reply.status(201).send(domain);
     },
   );
+
+  api.app.delete('/v1/domains/:guid', { schema: { params: GuidParams } }, async (req, reply) => {
+    requireRole(req, 'admin');
+    await store.write(actor(req), (w) => deleteDomain(w, req.params.guid));
+    return reply.status(204).send();
+  });
 
   api.app.get('/v1/routes', { schema: { response: { 200: Type.Array(Route) } } }, () => listRoutes(store.db));
 

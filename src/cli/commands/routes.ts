@@ -1,4 +1,5 @@
-// `weft domains`, `create-shared-domain`, `routes`, `delete-route`, `map-route`, `unmap-route`
+// `weft domains`, `create-shared-domain`, `delete-shared-domain`, `routes`, `delete-route`, `map-route`,
+// `unmap-route`
 import type { Command } from 'commander';
 import { confirmDelete, ok, printTable, progress, say } from '../output.js';
 import type { Route } from '../../model/types.js';
@@ -32,6 +33,22 @@ export function registerRoutes(program: Command): void {
       const internal = opts.internal === true;
       progress(`Creating shared${internal ? ' internal' : ''} domain ${name} as ${s.user}`);
       await s.client.createDomain(name, internal);
+      ok();
+    });
+
+  program
+    .command('delete-shared-domain')
+    .argument('<domain>', 'domain name')
+    .option('-f, --force', 'do not ask for confirmation')
+    .description('delete a domain and every route in it')
+    .action(async (name: string, opts: { force?: boolean }) => {
+      const s = openSession();
+      const question = `Really delete the domain ${name} and all its routes?`;
+      if (!(await confirmDelete(opts.force, question))) return;
+      progress(`Deleting domain ${name} as ${s.user}`);
+      const domain = (await s.client.domains()).find((d) => d.name === name);
+      if (domain === undefined) say(`Domain ${name} does not exist.`);
+      else await s.client.deleteDomain(domain.guid);
       ok();
     });
 

@@ -1,4 +1,4 @@
-// delete-space and delete-org take everything in them, and every follower hears each part go.
+// Deleting a space, an org or a domain takes everything in it, and every follower hears each part go.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Domain, Instance, Org, Route, Space } from '../../../src/model/types.js';
@@ -12,7 +12,7 @@ const databases = testDatabases();
 after(() => databases.stop());
 
 for (const kind of DATABASE_KINDS) {
-  describe(`deleting orgs and spaces on ${kind}`, () => {
+  describe(`deleting orgs, spaces and domains on ${kind}`, () => {
     let server: TestServer;
     let database: string | undefined;
     let t: Tenancy;
@@ -82,6 +82,40 @@ for (const kind of DATABASE_KINDS) {
       const dev = await server.api<unknown[]>('GET', '/v1/apps', undefined, t.developerToken);
       assert.deepEqual(dev.body, [], 'the developer of a deleted space sees nothing');
       assert.equal((await server.api('DELETE', `/v1/spaces/${t.spaceA.guid}`)).status, 404);
+    });
+
+    test('deleting a domain takes its routes off every app, and leaves the apps', async () => {
+      const corp = await created<Domain>(
+        server.api('POST', '/v1/domains', { name: 'corp.internal', internal: true }),
+      );
+      const svc = await created<Route>(
+        server.api('POST', '/v1/routes', { host: 'svc', domainGuid: corp.guid }),
+      );
+      await created(server.api('PUT', `/v1/routes/${svc.guid}/apps/${guid('b1')}`));
+      const dev = t.developerToken;
+      assert.equal((await server.api('DELETE', `/v1/domains/${corp.guid}`, undefined, dev)).status, 403);
+      const before = await revision();
+
+      assert.equal((await server.api('DELETE', `/v1/domains/${corp.guid}`)).status, 204);
+
+      const domains = await server.api<Domain[]>('GET', '/v1/domains');
+      assert.equal(
+        domains.body.some((d) => d.guid === corp.guid),
+        false,
+      );
+      const routes = await server.api<Route[]>('GET', '/v1/routes');
+      assert.equal(
+        routes.body.some((r) => r.guid === svc.guid),
+        false,
+      );
+      const apps = await server.api<{ name: string }[]>('GET', '/v1/apps');
+      assert.deepEqual(apps.body.map((a) => a.name).sort(), ['b1', 'b2']);
+      const changes = await changesAfter(database, server.home, before);
+      assert.deepEqual(
+        changes.map((c) => `${c.kind} ${c.op} ${c.key}`),
+        [`route delete ${svc.guid}`, `domain delete ${corp.guid}`],
+      );
+      assert.equal((await server.api('DELETE', `/v1/domains/${corp.guid}`)).status, 404);
     });
 
     test('deleting an org takes its spaces and their apps, and leaves shared routes and domains', async () => {

@@ -240,6 +240,19 @@ describe('platform HTTPS on 61443', () => {
     assert.match(answer.stdout, /^hello from app-b/);
   });
 
+  test('delete-shared-domain takes its names out of the certificate, with the app untouched', async () => {
+    await host.cliOk('create-shared-domain', 'corp.internal', '--internal');
+    await host.cliOk('map-route', 'app-b', 'corp.internal', '--hostname', 'app-b');
+    const served = await host.ssh('app-a', pollInside(`(${SERVED_NAMES}) | grep -q DNS:app-b.corp.internal`));
+    assert.equal(served.code, 0, `app-b.corp.internal never served:\n${served.stdout}${served.stderr}`);
+
+    await host.cliOk('delete-shared-domain', 'corp.internal', '-f');
+    const gone = await host.ssh('app-a', pollInside(`! (${SERVED_NAMES}) | grep -q corp.internal`));
+    assert.equal(gone.code, 0, `app-b.corp.internal still served:\n${gone.stdout}${gone.stderr}`);
+    const answer = await host.ssh('app-a', 'curl -sS -m 5 https://app-b.apps.internal:61443');
+    assert.match(answer.stdout, /^hello from app-b/);
+  });
+
   test(`no request fails while a route is mapped and unmapped ${ROUTE_FLIPS} times`, async (t) => {
     const [domain] = (await host.api<{ guid: string; name: string }[]>('GET', '/v1/domains')).filter(
       (d) => d.name === 'apps.internal',

@@ -393,6 +393,22 @@ describe('a session with the weft CLI', () => {
     );
   });
 
+  test('delete-shared-domain deletes the domain with its routes', async () => {
+    succeeded(await admin('map-route', 'app-b', 'corp.internal', '--hostname', 'svc'));
+    assert.equal(row(succeeded(await admin('routes')), 'svc')[1], 'corp.internal');
+    failedWith(await admin('delete-shared-domain', 'corp.internal'), /Pass -f/);
+    assert.match(
+      succeeded(await admin('delete-shared-domain', 'corp.internal', '-f')),
+      /Deleting domain corp\.internal as admin\.\.\.\nOK/,
+    );
+    assert.equal(hasRow(succeeded(await admin('domains')), 'corp.internal'), false);
+    assert.equal(hasRow(succeeded(await admin('routes')), 'svc'), false);
+    assert.match(
+      succeeded(await admin('delete-shared-domain', 'corp.internal', '-f')),
+      /Domain corp\.internal does not exist/,
+    );
+  });
+
   test('delete-space and delete-org take what is in them and untarget what they deleted', async () => {
     failedWith(await admin('delete-space', 's1'), /Pass -f/);
     const out = succeeded(await admin('delete-space', 's1', '-f'));
