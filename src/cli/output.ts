@@ -18,7 +18,7 @@ export function progress(line: string): void {
 }
 
 /** cf's "Really delete ...? [yN]": -f skips it, and without a terminal nobody could answer it. */
-export async function confirmDelete(force: boolean | undefined, question: string): Promise<boolean> {
+async function confirmDelete(force: boolean | undefined, question: string): Promise<boolean> {
   if (force === true) return true;
   if (process.stdin.isTTY !== true)
     throw new Error(`${question} Pass -f to delete without a terminal to confirm on`);
@@ -30,6 +30,33 @@ export async function confirmDelete(force: boolean | undefined, question: string
   } finally {
     rl.close();
   }
+}
+
+export interface Deletion<T> {
+  /** "app", "space": with `name`, what the question and the missing line say. */
+  kind: string;
+  name: string;
+  /** What else goes with it, for the question: "including its apps". */
+  including?: string;
+  /** The progress line, without its "...". */
+  doing: string;
+  find: () => Promise<T | undefined>;
+  remove: (found: T) => Promise<void>;
+}
+
+/**
+ * cf's delete: asked first (unless -f), announced, and done; deleting what does not exist is said and
+ * is not a failure, so scripts may delete twice.
+ */
+export async function deleteIfFound<T>(force: boolean | undefined, d: Deletion<T>): Promise<void> {
+  const including = d.including === undefined ? '' : `, ${d.including}`;
+  if (!(await confirmDelete(force, `Really delete the ${d.kind} ${d.name}${including}?`))) return;
+  progress(d.doing);
+  const found = await d.find();
+  const kind = `${d.kind.charAt(0).toUpperCase()}${d.kind.slice(1)}`;
+  if (found === undefined) say(`${kind} '${d.name}' does not exist.`);
+  else await d.remove(found);
+  ok();
 }
 
 export function ok(): void {

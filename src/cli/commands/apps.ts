@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import type { AppState } from '../../model/types.js';
 import type { AppUpdate } from '../client.js';
-import { confirmDelete, ok, printTable, progress, say } from '../output.js';
+import { deleteIfFound, ok, printTable, progress, say } from '../output.js';
 import { printAppSummary, routeNamesOf, runningCount } from './app-summary.js';
 import { formatMemory, parseInstances, parseMemory } from './flags.js';
 import { findApp, inTarget, openSession, requireTarget } from './session.js';
@@ -92,12 +92,13 @@ export function registerApps(program: Command): void {
     .action(async (name: string, opts: { force?: boolean }) => {
       const s = openSession();
       const t = requireTarget(s);
-      if (!(await confirmDelete(opts.force, `Really delete the app ${name}?`))) return;
-      progress(`Deleting app ${name} ${inTarget(t)} as ${s.user}`);
-      const [app] = await s.client.apps({ spaceGuid: t.space.guid, name });
-      if (app === undefined) say(`App '${name}' does not exist.`);
-      else await s.client.deleteApp(app.guid);
-      ok();
+      await deleteIfFound(opts.force, {
+        kind: 'app',
+        name,
+        doing: `Deleting app ${name} ${inTarget(t)} as ${s.user}`,
+        find: async () => (await s.client.apps({ spaceGuid: t.space.guid, name }))[0],
+        remove: (app) => s.client.deleteApp(app.guid),
+      });
     });
 
   registerMtls(program, 'enable-c2c-mtls', true);

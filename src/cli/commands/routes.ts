@@ -1,7 +1,7 @@
 // `weft domains`, `create-shared-domain`, `delete-shared-domain`, `routes`, `delete-route`, `map-route`,
 // `unmap-route`
 import type { Command } from 'commander';
-import { confirmDelete, ok, printTable, progress, say } from '../output.js';
+import { deleteIfFound, ok, printTable, progress, say } from '../output.js';
 import type { Route } from '../../model/types.js';
 import { findApp, findDomain, inTarget, openSession, requireTarget, type Session } from './session.js';
 
@@ -43,13 +43,14 @@ export function registerRoutes(program: Command): void {
     .description('delete a domain and every route in it')
     .action(async (name: string, opts: { force?: boolean }) => {
       const s = openSession();
-      const question = `Really delete the domain ${name} and all its routes?`;
-      if (!(await confirmDelete(opts.force, question))) return;
-      progress(`Deleting domain ${name} as ${s.user}`);
-      const domain = (await s.client.domains()).find((d) => d.name === name);
-      if (domain === undefined) say(`Domain ${name} does not exist.`);
-      else await s.client.deleteDomain(domain.guid);
-      ok();
+      await deleteIfFound(opts.force, {
+        kind: 'domain',
+        name,
+        including: 'with all its routes',
+        doing: `Deleting domain ${name} as ${s.user}`,
+        find: async () => (await s.client.domains()).find((d) => d.name === name),
+        remove: (domain) => s.client.deleteDomain(domain.guid),
+      });
     });
 
   program
@@ -89,12 +90,13 @@ export function registerRoutes(program: Command): void {
       const s = openSession();
       const domain = await findDomain(s, domainName);
       const name = `${opts.hostname}.${domainName}`;
-      if (!(await confirmDelete(opts.force, `Really delete the route ${name}?`))) return;
-      progress(`Deleting route ${name} as ${s.user}`);
-      const route = await findRoute(s, opts.hostname, domain.guid);
-      if (route === undefined) say(`Route ${name} does not exist.`);
-      else await s.client.deleteRoute(route.guid);
-      ok();
+      await deleteIfFound(opts.force, {
+        kind: 'route',
+        name,
+        doing: `Deleting route ${name} as ${s.user}`,
+        find: () => findRoute(s, opts.hostname, domain.guid),
+        remove: (route) => s.client.deleteRoute(route.guid),
+      });
     });
 
   program

@@ -1,7 +1,7 @@
 // `weft create-org`, `orgs`, `delete-org`, `create-space`, `spaces`, `delete-space`
 import type { Command } from 'commander';
 import { saveConfig, type Named } from '../config.js';
-import { confirmDelete, ok, printTable, progress, say } from '../output.js';
+import { deleteIfFound, ok, printTable, progress, say } from '../output.js';
 import { findOrg, openSession, type Session } from './session.js';
 
 export function registerTenancy(program: Command): void {
@@ -37,20 +37,20 @@ export function registerTenancy(program: Command): void {
     .description('delete an org with its spaces, apps, policies and route mappings')
     .action(async (name: string, opts: { force?: boolean }) => {
       const s = openSession();
-      const question = `Really delete the org ${name}, including its spaces and apps?`;
-      if (!(await confirmDelete(opts.force, question))) return;
-      progress(`Deleting org ${name} as ${s.user}`);
-      const org = (await s.client.orgs()).find((o) => o.name === name);
-      if (org === undefined) say(`Org ${name} does not exist.`);
-      else {
-        await s.client.deleteOrg(org.guid);
-        if (s.config.org?.guid === org.guid) {
+      await deleteIfFound(opts.force, {
+        kind: 'org',
+        name,
+        including: 'with its spaces and apps',
+        doing: `Deleting org ${name} as ${s.user}`,
+        find: async () => (await s.client.orgs()).find((o) => o.name === name),
+        remove: async (org) => {
+          await s.client.deleteOrg(org.guid);
+          if (s.config.org?.guid !== org.guid) return;
           delete s.config.org;
           delete s.config.space;
           saveConfig(s.config);
-        }
-      }
-      ok();
+        },
+      });
     });
 
   program
@@ -90,19 +90,20 @@ export function registerTenancy(program: Command): void {
     .action(async (name: string, opts: { org?: string; force?: boolean }) => {
       const s = openSession();
       const org = await orgOf(s, opts.org);
-      if (!(await confirmDelete(opts.force, `Really delete the space ${name}, including its apps?`))) return;
-      progress(`Deleting space ${name} in org ${org.name} as ${s.user}`);
-      const space = (await s.client.spaces(org.guid)).find((sp) => sp.name === name);
-      if (space === undefined) say(`Space ${name} does not exist.`);
-      else {
-        await s.client.deleteSpace(space.guid);
-        if (s.config.space?.guid === space.guid) {
+      await deleteIfFound(opts.force, {
+        kind: 'space',
+        name,
+        including: 'with its apps',
+        doing: `Deleting space ${name} in org ${org.name} as ${s.user}`,
+        find: async () => (await s.client.spaces(org.guid)).find((sp) => sp.name === name),
+        remove: async (space) => {
+          await s.client.deleteSpace(space.guid);
+          if (s.config.space?.guid !== space.guid) return;
           delete s.config.space;
           saveConfig(s.config);
           say("TIP: No space targeted, use 'weft target -s SPACE' to target a space.");
-        }
-      }
-      ok();
+        },
+      });
     });
 }
 

@@ -389,7 +389,7 @@ describe('a session with the weft CLI', () => {
     assert.match(succeeded(await admin('app', 'app-b')), /routes:\s+app-b\.apps\.internal\n/);
     assert.match(
       succeeded(await admin('delete-route', 'apps.internal', '--hostname', 'alias', '-f')),
-      /Route alias\.apps\.internal does not exist/,
+      /Route 'alias\.apps\.internal' does not exist/,
     );
   });
 
@@ -405,7 +405,7 @@ describe('a session with the weft CLI', () => {
     assert.equal(hasRow(succeeded(await admin('routes')), 'svc'), false);
     assert.match(
       succeeded(await admin('delete-shared-domain', 'corp.internal', '-f')),
-      /Domain corp\.internal does not exist/,
+      /Domain 'corp\.internal' does not exist/,
     );
   });
 
@@ -416,7 +416,7 @@ describe('a session with the weft CLI', () => {
     assert.match(out, /No space targeted/);
     assert.equal(hasRow(succeeded(await admin('spaces')), 's1'), false);
     failedWith(await admin('apps'), /No space targeted/);
-    assert.match(succeeded(await admin('delete-space', 's1', '-f')), /Space s1 does not exist/);
+    assert.match(succeeded(await admin('delete-space', 's1', '-f')), /Space 's1' does not exist/);
 
     succeeded(await admin('create-org', 'o9'));
     assert.match(succeeded(await admin('delete-org', 'o1', '-f')), /Deleting org o1 as admin\.\.\.\nOK/);
@@ -427,6 +427,6 @@ describe('a session with the weft CLI', () => {
       ['o9'],
     );
     assert.match(succeeded(await admin('target')), /org:\s*\nspace:\s*\n/);
-    assert.match(succeeded(await admin('delete-org', 'o1', '-f')), /Org o1 does not exist/);
+    assert.match(succeeded(await admin('delete-org', 'o1', '-f')), /Org 'o1' does not exist/);
   });
 });
