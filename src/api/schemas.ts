@@ -3,6 +3,7 @@ import { Type } from '@sinclair/typebox';
 
 export const Guid = Type.String({ minLength: 1, maxLength: 64 });
 export const Name = Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$' });
+export const CellId = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9._-]+$' });
 export const ErrorBody = Type.Object({ error: Type.String() });
 export const GuidParams = Type.Object({ guid: Guid });
 

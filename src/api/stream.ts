@@ -1,7 +1,7 @@
 // The change stream: newline-delimited JSON over one long-lived response. A follower resumes from
 // its revision; one that is too far behind (or new) first gets a full snapshot.
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Change, Snapshot } from '../model/types.js';
+import { isFollowerChange, type Change, type LoggedChange, type Snapshot } from '../model/types.js';
 import type { Store } from '../store/store.js';
 import { changesSince, latestRevision, oldestRevision } from '../store/hub.js';
 import { readSnapshot } from '../store/snapshot.js';
@@ -25,10 +25,10 @@ export function streamChanges(store: Store, req: FastifyRequest, reply: FastifyR
 
   let sent = 0;
   let caughtUp = false;
-  const early: Change[] = [];
-  const deliver = (c: Change) => {
+  const early: LoggedChange[] = [];
+  const deliver = (c: LoggedChange) => {
     if (c.revision <= sent) return;
-    send({ type: 'change', change: c });
+    if (isFollowerChange(c)) send({ type: 'change', change: c });
     sent = c.revision;
   };
   // Follow before reading the backlog so nothing committed in between is missed.

@@ -22,12 +22,24 @@ export interface AppCreate {
 
 export type AppUpdate = Partial<Omit<AppCreate, 'name' | 'spaceGuid'>> & { mtls?: boolean };
 
-export interface CreatedToken {
+export interface TokenInfo {
   name: string;
   role: string;
   spaceGuids: string[];
-  token: string;
+  cellId: string | null;
+  expiresAt: string | null;
+  createdAt: string;
 }
+
+export interface TokenCreate {
+  name: string;
+  role: string;
+  spaceGuids: string[];
+  cellId?: string;
+  expiresAt?: string;
+}
+
+export type CreatedToken = Omit<TokenInfo, 'createdAt'> & { token: string };
 
 type Query = Record<string, string | undefined>;
 
@@ -83,8 +95,9 @@ export class ApiClient {
 
   events = (limit: number) =>
     this.request<AuditEvent[]>('GET', '/v1/events', undefined, { limit: String(limit) });
-  createToken = (spec: { name: string; role: string; spaceGuids: string[] }) =>
-    this.request<CreatedToken>('POST', '/v1/tokens', spec);
+  createToken = (spec: TokenCreate) => this.request<CreatedToken>('POST', '/v1/tokens', spec);
+  tokens = () => this.request<TokenInfo[]>('GET', '/v1/tokens');
+  revokeToken = (name: string) => this.request<void>('DELETE', `/v1/tokens/${encodeURIComponent(name)}`);
 
   private async request<T>(method: string, path: string, body?: unknown, query: Query = {}): Promise<T> {
     const url = new URL(path, this.baseUrl);

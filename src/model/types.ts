@@ -86,6 +86,9 @@ export interface Snapshot {
 
 export type ResourceKind = 'org' | 'space' | 'app' | 'domain' | 'route' | 'policy' | 'instance' | 'cell';
 
+/** Kinds the change log records for the control plane's own servers and never sends to followers. */
+export type InternalKind = 'token';
+
 /** One entry of the change stream: a resource put (created or updated) or deleted at a revision. */
 export interface Change {
   revision: number;
@@ -93,6 +96,15 @@ export interface Change {
   op: 'put' | 'delete';
   key: string;
   object: Org | Space | App | Domain | Route | Policy | Instance | Cell | null;
+}
+
+/** A change as the log holds it; only those of a ResourceKind are sent to followers. */
+export interface LoggedChange extends Omit<Change, 'kind'> {
+  kind: ResourceKind | InternalKind;
+}
+
+export function isFollowerChange(c: LoggedChange): c is Change {
+  return c.kind !== 'token';
 }
 
 export function policyKey(p: Policy): string {

@@ -1,10 +1,10 @@
 // Fans committed changes out to followers of the change stream. Followers are told in revision
 // order; a write's change reaches them as soon as its transaction commits.
 import type { Kysely } from 'kysely';
-import type { Change, ResourceKind } from '../model/types.js';
+import type { LoggedChange } from '../model/types.js';
 import type { Database } from './schema.js';
 
-export type Follower = (change: Change) => void;
+export type Follower = (change: LoggedChange) => void;
 
 export class ChangeHub {
   private followers = new Set<Follower>();
@@ -67,7 +67,7 @@ export async function oldestRevision(db: Kysely<Database>): Promise<number> {
   return Number(row?.rev ?? 0);
 }
 
-export async function changesSince(db: Kysely<Database>, revision: number, limit: number): Promise<Change[]> {
+export async function changesSince(db: Kysely<Database>, revision: number, limit: number): Promise<LoggedChange[]> {
   const rows = await db
     .selectFrom('changes')
     .selectAll()
@@ -77,9 +77,9 @@ export async function changesSince(db: Kysely<Database>, revision: number, limit
     .execute();
   return rows.map((r) => ({
     revision: Number(r.revision),
-    kind: r.kind as ResourceKind,
-    op: r.op as Change['op'],
+    kind: r.kind as LoggedChange['kind'],
+    op: r.op as LoggedChange['op'],
     key: r.key,
-    object: r.object === null ? null : (JSON.parse(r.object) as Change['object']),
+    object: r.object === null ? null : (JSON.parse(r.object) as LoggedChange['object']),
   }));
 }

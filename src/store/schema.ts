@@ -37,6 +37,8 @@ export interface RoutesTable {
   guid: string;
   host: string;
   domain_guid: string;
+  /** The space that created the route; null for routes older than route ownership, with no app. */
+  space_guid: string | null;
 }
 
 export interface RouteMappingsTable {
@@ -74,6 +76,9 @@ export interface TokensTable {
   hash: string;
   role: string;
   created_at: string;
+  /** The one cell a cell token speaks for. */
+  cell_id: string | null;
+  expires_at: string | null;
 }
 
 export interface TokenSpacesTable {

@@ -2,10 +2,10 @@
 // in the same commit, so neither can disagree with the data.
 import type { Kysely, Transaction } from 'kysely';
 import type { Database } from './schema.js';
-import type { Change, ResourceKind } from '../model/types.js';
+import type { Change, InternalKind, LoggedChange, ResourceKind } from '../model/types.js';
 
 export class Writer {
-  readonly changes: Omit<Change, 'revision'>[] = [];
+  readonly changes: Omit<LoggedChange, 'revision'>[] = [];
 
   constructor(
     readonly trx: Transaction<Database>,
@@ -16,7 +16,7 @@ export class Writer {
     await this.record({ kind, op: 'put', key, object });
   }
 
-  async delete(kind: ResourceKind, key: string): Promise<void> {
+  async delete(kind: ResourceKind | InternalKind, key: string): Promise<void> {
     await this.record({ kind, op: 'delete', key, object: null });
   }
 
@@ -34,7 +34,7 @@ export class Writer {
       .execute();
   }
 
-  private async record(change: Omit<Change, 'revision'>): Promise<void> {
+  private async record(change: Omit<LoggedChange, 'revision'>): Promise<void> {
     this.changes.push(change);
     await this.trx
       .insertInto('changes')

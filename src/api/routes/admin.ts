@@ -4,8 +4,8 @@ import type { Api } from '../server.js';
 import { actor, requireRole, who } from '../auth.js';
 import { listEvents } from '../../store/events.js';
 import { getSetting } from '../../store/settings.js';
-import { createToken, ROLES } from '../../store/tokens.js';
-import { Guid } from '../schemas.js';
+import { createToken, listTokens, revokeToken, ROLES } from '../../store/tokens.js';
+import { CellId, Guid } from '../schemas.js';
 
 export function adminRoutes(api: Api): void {
   const { store, metrics } = api;
@@ -31,6 +31,8 @@ export function adminRoutes(api: Api): void {
           name: Type.String({ minLength: 1, maxLength: 128 }),
           role: Type.Union(ROLES.map((r) => Type.Literal(r))),
           spaceGuids: Type.Optional(Type.Array(Guid, { maxItems: 1000 })),
+          cellId: Type.Optional(CellId),
+          expiresAt: Type.Optional(Type.String({ format: 'date-time' })),
         }),
       },
     },
@@ -41,9 +43,26 @@ export function adminRoutes(api: Api): void {
           name: req.body.name,
           role: req.body.role,
           spaceGuids: req.body.spaceGuids ?? [],
+          cellId: req.body.cellId ?? null,
+          expiresAt: req.body.expiresAt === undefined ? null : new Date(req.body.expiresAt).toISOString(),
         }),
       );
       return reply.status(201).send({ ...created.identity, token: created.token });
+    },
+  );
+
+  api.app.get('/v1/tokens', async (req) => {
+    requireRole(req, 'admin');
+    return listTokens(store.db);
+  });
+
+  api.app.delete(
+    '/v1/tokens/:name',
+    { schema: { params: Type.Object({ name: Type.String({ minLength: 1, maxLength: 128 }) }) } },
+    async (req, reply) => {
+      requireRole(req, 'admin');
+      await store.write(actor(req), (w) => revokeToken(w, req.params.name));
+      return reply.status(204).send();
     },
   );
 

@@ -3,10 +3,8 @@ import { Type } from '@sinclair/typebox';
 import type { Api } from '../server.js';
 import { actor, requireRole } from '../auth.js';
 import { listCells, registerCell, reportInstance } from '../../store/cells.js';
-import { Cell, Instance } from '../schemas.js';
+import { Cell, CellId, Instance } from '../schemas.js';
 import { streamChanges } from '../stream.js';
-
-const CellId = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9._-]+$' });
 
 export function cellRoutes(api: Api): void {
   const { store } = api;

@@ -1,8 +1,9 @@
-// `weft events` (the audit log) and `weft create-token`
+// `weft events` (the audit log) and the tokens: `create-token`, `tokens`, `revoke-token`
 import type { Command } from 'commander';
 import type { AuditEvent } from '../../store/events.js';
 import type { Named } from '../config.js';
-import { ok, printFields, printTable, progress, say } from '../output.js';
+import { deleteIfFound, ok, printFields, printTable, progress, say } from '../output.js';
+import { parseDuration } from './flags.js';
 import { findOrg, findSpace, openSession } from './session.js';
 
 const ROLES = ['admin', 'space_developer', 'cell'];
@@ -32,10 +33,19 @@ export function registerAdmin(program: Command): void {
     .requiredOption('--role <role>', ROLES.join(' | '))
     .option('-s, --space <space...>', 'spaces a space_developer develops in')
     .option('-o, --org <org>', 'org of those spaces (default: the targeted org)')
+    .option('--cell <id>', 'the one cell a cell token speaks for')
+    .option('--expires <duration>', 'refuse the token after this long, e.g. 12h, 30d')
     .description('create a bearer token; it is shown once')
-    .action(async (name: string, opts: { role: string; space?: string[]; org?: string }) => {
+    .action(async (name: string, opts: CreateTokenFlags) => {
       if (!ROLES.includes(opts.role))
         throw new Error(`--role ${opts.role}: expected one of ${ROLES.join(', ')}`);
+      if ((opts.role === 'cell') !== (opts.cell !== undefined)) {
+        throw new Error('--cell: a cell token names its one cell, and only a cell token does');
+      }
+      const expiresAt =
+        opts.expires === undefined
+          ? undefined
+          : new Date(Date.now() + parseDuration(opts.expires)).toISOString();
       const s = openSession();
       const spaces: Named[] = [];
       if (opts.space !== undefined) {
@@ -49,12 +59,60 @@ export function registerAdmin(program: Command): void {
         name,
         role: opts.role,
         spaceGuids: spaces.map((sp) => sp.guid),
+        cellId: opts.cell,
+        expiresAt,
       });
       ok();
-      printFields([['token', created.token]]);
+      printFields([
+        ['token', created.token],
+        ['expires', created.expiresAt ?? 'never'],
+      ]);
       say();
       say('The token is shown only this once. Log in with it: weft login --token TOKEN');
     });
+
+  program
+    .command('tokens')
+    .description('list the tokens: name, role, what each is bound to, expiry (never the secrets)')
+    .action(async () => {
+      const s = openSession();
+      progress(`Getting tokens as ${s.user}`);
+      say();
+      printTable(
+        ['name', 'role', 'bound to', 'created', 'expires'],
+        (await s.client.tokens()).map((t) => [
+          t.name,
+          t.role,
+          t.cellId !== null ? `cell ${t.cellId}` : t.spaceGuids.map((g) => `space ${g}`).join(', '),
+          t.createdAt,
+          t.expiresAt ?? 'never',
+        ]),
+      );
+    });
+
+  program
+    .command('revoke-token')
+    .argument('<name>', 'the token’s name, as `weft tokens` lists it')
+    .option('-f, --force', 'do not ask for confirmation')
+    .description('revoke a token at once, ending the change streams it holds open')
+    .action(async (name: string, opts: { force?: boolean }) => {
+      const s = openSession();
+      await deleteIfFound(opts.force, {
+        kind: 'token',
+        name,
+        doing: `Revoking token ${name} as ${s.user}`,
+        find: async () => (await s.client.tokens()).find((t) => t.name === name),
+        remove: (t) => s.client.revokeToken(t.name),
+      });
+    });
+}
+
+interface CreateTokenFlags {
+  role: string;
+  space?: string[];
+  org?: string;
+  cell?: string;
+  expires?: string;
 }
 
 /** "app:GUID" says little to a person; the name or host in the event's record says more. */

@@ -57,3 +57,16 @@ export function parseInstances(text: string): number {
     throw new Error(`instances ${text}: expected a whole number such as 1 or 3`);
   return Number(text);
 }
+
+const DURATION_UNITS: Record<string, number> = { m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** "90m", "12h", "30d" → milliseconds. */
+export function parseDuration(text: string): number {
+  const match = /^(\d{1,6})([mhd])$/.exec(text);
+  const amount = Number(match?.[1]);
+  const unit = DURATION_UNITS[match?.[2] ?? ''];
+  if (unit === undefined || amount < 1) {
+    throw new Error(`${text}: expected a duration such as 90m, 12h or 30d`);
+  }
+  return amount * unit;
+}

@@ -4,7 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Change } from '../../../src/model/types.js';
+import type { LoggedChange } from '../../../src/model/types.js';
 import { changesSince } from '../../../src/store/hub.js';
 import { openDatabase } from '../../../src/store/open.js';
 import { Store } from '../../../src/store/store.js';
@@ -71,7 +71,7 @@ for (const kind of DATABASE_KINDS) {
     test('concurrent writes get distinct revisions that followers hear in order, each once', async () => {
       const store = await open();
       const start = store.hub.revision;
-      const heard: Change[] = [];
+      const heard: LoggedChange[] = [];
       const unfollow = store.hub.follow((c) => heard.push(c));
       try {
         await Promise.all(
