@@ -57,6 +57,7 @@ one RSA-2048 key generation on this machine, the step of CF's path that weft's P
       const route = await weft.api<{ guid: string }>('POST', '/v1/routes', {
         host: `v${n}`,
         domainGuid: weft.internalDomainGuid,
+        spaceGuid: weft.spaceGuid,
       });
       const mapping = `/v1/routes/${route.guid}/apps/${b}`;
       await weft.api('PUT', mapping);

@@ -1,6 +1,9 @@
-// Bearer-token authentication and the checks each role is held to.
+// Bearer-token authentication and what each role may do. Every route names the roles it admits
+// (`config.allow`); a route that names none admits only admins, so a new endpoint starts closed.
+// Inside an admitted role, scope checks answer 404 for what the caller may not see, exactly as for
+// what does not exist, so no answer tells a tenant whether another tenant's GUID is real.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { forbidden, unauthorized } from '../model/errors.js';
+import { forbidden, notFound, unauthorized } from '../model/errors.js';
 import type { App } from '../model/types.js';
 import type { Store } from '../store/store.js';
 import { identify, type Identity, type Role } from '../store/tokens.js';
@@ -9,20 +12,34 @@ declare module 'fastify' {
   interface FastifyRequest {
     identity: Identity | null;
   }
+  interface FastifyContextConfig {
+    /** The roles this route admits; absent means admins only. */
+    allow?: readonly Role[];
+    /** Served without a token. */
+    open?: boolean;
+  }
 }
 
-const OPEN_PATHS = new Set(['/healthz']);
+export const ADMINS: readonly Role[] = ['admin'];
+export const DEVELOPERS: readonly Role[] = ['admin', 'space_developer'];
+export const CELLS: readonly Role[] = ['admin', 'cell'];
+export const EVERYONE: readonly Role[] = ['admin', 'space_developer', 'cell'];
 
 export function installAuth(app: FastifyInstance, store: Store): void {
   app.decorateRequest('identity', null);
   app.addHook('onRequest', async (req) => {
-    if (OPEN_PATHS.has(req.url.split('?')[0] ?? '')) return;
+    if (req.routeOptions.config.open === true) return;
     const header = req.headers.authorization;
     const match = header !== undefined ? /^bearer\s+(\S+)$/i.exec(header) : null;
     if (!match?.[1]) throw unauthorized('authentication required: send "Authorization: Bearer TOKEN"');
     const identity = await identify(store.db, match[1]);
     if (!identity) throw unauthorized('the token is not valid');
     req.identity = identity;
+    if (req.is404) return;
+    const allow = req.routeOptions.config.allow ?? ADMINS;
+    if (!allow.includes(identity.role)) {
+      throw forbidden(`this needs the ${allow.join(' or ')} role; the token is ${identity.role}`);
+    }
   });
 }
 
@@ -36,27 +53,31 @@ export function actor(req: FastifyRequest): string {
   return `${id.role}:${id.name}`;
 }
 
-export function requireRole(req: FastifyRequest, ...roles: Role[]): Identity {
-  const id = who(req);
-  if (!roles.includes(id.role))
-    throw forbidden(`this needs the ${roles.join(' or ')} role; the token is ${id.role}`);
-  return id;
-}
-
-/** Spaces the caller may see and change: every space for admins and cells, their own for developers. */
+/** Spaces the caller may see and change: every space for admins, their own for developers. */
 export function spaceScope(req: FastifyRequest): string[] | undefined {
   const id = who(req);
   return id.role === 'space_developer' ? id.spaceGuids : undefined;
 }
 
-export function requireSpace(req: FastifyRequest, spaceGuid: string): void {
+export function inScope(req: FastifyRequest, spaceGuid: string | null): boolean {
   const scope = spaceScope(req);
-  if (scope && !scope.includes(spaceGuid)) throw forbidden('you are not a developer in that space');
+  return scope === undefined || (spaceGuid !== null && scope.includes(spaceGuid));
 }
 
-export function requireApps(req: FastifyRequest, apps: App[]): void {
-  const scope = spaceScope(req);
-  if (scope && apps.some((a) => !scope.includes(a.spaceGuid))) {
-    throw forbidden('you may only change apps in spaces you develop in');
+export function requireSpace(req: FastifyRequest, spaceGuid: string): void {
+  if (!inScope(req, spaceGuid)) throw notFound(`space ${spaceGuid} not found`);
+}
+
+/** Answers for an app outside the caller's spaces as for one that does not exist. */
+export function requireApp(req: FastifyRequest, app: App): App {
+  if (!inScope(req, app.spaceGuid)) throw notFound(`app ${app.guid} not found`);
+  return app;
+}
+
+/** A cell token speaks only for its own cell; admins may act for any. */
+export function requireCell(req: FastifyRequest, cellId: string): void {
+  const id = who(req);
+  if (id.role === 'cell' && id.cellId !== cellId) {
+    throw forbidden(`this token speaks for cell ${id.cellId ?? '?'}, not ${cellId}`);
   }
 }

@@ -10,11 +10,14 @@ export function errorHandler(err: FastifyError | WeftError, req: FastifyRequest,
   if (err.validation) {
     const first = err.validation[0];
     const where = fieldPath(err.validationContext ?? 'body', first?.instancePath ?? '');
-    const missing = (first?.params as { missingProperty?: string } | undefined)?.missingProperty;
+    const params = first?.params as { missingProperty?: string; additionalProperty?: string } | undefined;
+    const prefix = where ? `${where}.` : '';
     const what =
-      missing !== undefined
-        ? `${where ? `${where}.` : ''}${missing}: is required`
-        : `${where || 'body'}: ${first?.message}`;
+      params?.missingProperty !== undefined
+        ? `${prefix}${params.missingProperty}: is required`
+        : params?.additionalProperty !== undefined
+          ? `${prefix}${params.additionalProperty}: is not allowed here`
+          : `${where || 'body'}: ${first?.message}`;
     void reply.status(400).send({ error: what });
     return;
   }

@@ -16,6 +16,7 @@ import type { Ca } from '../ca/index.js';
 import { appRoutes } from './routes/apps.js';
 import { cellRoutes } from './routes/cells.js';
 import { domainRoutes } from './routes/domains.js';
+import { internalRouteRoutes } from './routes/internal-routes.js';
 import { policyRoutes } from './routes/policies.js';
 import { tenancyRoutes } from './routes/tenancy.js';
 
@@ -27,6 +28,8 @@ function createApp(logger: FastifyBaseLogger, bodyLimit: number) {
     // Followers of the change stream never hang up on their own: closing must end their connections.
     forceCloseConnections: true,
     clientErrorHandler: clientErrorHandler(logger),
+    // Closed schemas refuse what they do not list; fastify's default would drop it without a word.
+    ajv: { customOptions: { removeAdditional: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 }
 
@@ -67,6 +70,7 @@ export async function buildApi(store: Store, ca: Ca, logger: Logger, options: Ap
   tenancyRoutes(api);
   appRoutes(api);
   domainRoutes(api);
+  internalRouteRoutes(api);
   policyRoutes(api);
   cellRoutes(api);
   adminRoutes(api);

@@ -35,6 +35,11 @@ export class CellApiClient {
     });
   }
 
+  async instanceEnv(instanceGuid: string): Promise<Record<string, string>> {
+    const path = `/v1/cells/${this.cellId}/instances/${instanceGuid}/env`;
+    return (await this.call<{ env: Record<string, string> }>('GET', path)).env;
+  }
+
   async caCertificate(): Promise<string> {
     return (await this.call<{ certificate: string }>('GET', '/v1/ca')).certificate;
   }

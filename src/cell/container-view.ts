@@ -1,7 +1,7 @@
 // What an app sees inside its container: Cloud Foundry's environment, its credentials at
 // /etc/cf-instance-credentials, the platform CA in the system trust store, and the cell's DNS.
 import type { BindMount } from '../runtime/container.js';
-import type { App } from '../model/types.js';
+import type { StreamApp } from '../model/types.js';
 import type { CellPaths } from './paths.js';
 import type { LocalInstance } from './local.js';
 import type { World } from './world.js';
@@ -11,7 +11,7 @@ const CREDENTIALS_DIR = '/etc/cf-instance-credentials';
 const SYSTEM_CERTIFICATES_DIR = '/etc/cf-system-certificates';
 const PLATFORM_CA_FILE = `${SYSTEM_CERTIFICATES_DIR}/weft-ca.crt`;
 
-export function containerMounts(paths: CellPaths, app: App, instanceGuid: string): BindMount[] {
+export function containerMounts(paths: CellPaths, app: StreamApp, instanceGuid: string): BindMount[] {
   return [
     { source: app.path, target: APP_DIR, readOnly: true },
     { source: paths.credentialsDir(instanceGuid), target: CREDENTIALS_DIR, readOnly: true },
@@ -21,7 +21,13 @@ export function containerMounts(paths: CellPaths, app: App, instanceGuid: string
   ];
 }
 
-export function containerEnv(world: World, app: App, local: LocalInstance): Record<string, string> {
+/** The platform's variables, then the app's own env (which the cell fetched for this instance). */
+export function containerEnv(
+  world: World,
+  app: StreamApp,
+  appEnv: Record<string, string>,
+  local: LocalInstance,
+): Record<string, string> {
   const space = world.tables.space.get(app.spaceGuid);
   const org = space ? world.tables.org.get(space.orgGuid) : undefined;
   const uris: string[] = [];
@@ -53,6 +59,6 @@ export function containerEnv(world: World, app: App, local: LocalInstance): Reco
     CF_SYSTEM_CERT_PATH: SYSTEM_CERTIFICATES_DIR,
     NODE_EXTRA_CA_CERTS: PLATFORM_CA_FILE,
     VCAP_APPLICATION: JSON.stringify(vcapApplication),
-    ...app.env,
+    ...appEnv,
   };
 }

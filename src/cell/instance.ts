@@ -6,7 +6,7 @@ import path from 'node:path';
 import net from 'node:net';
 import type { Logger } from 'pino';
 import { generateKeyAndCsr } from '../ca/index.js';
-import type { App, Instance } from '../model/types.js';
+import type { Instance, StreamApp } from '../model/types.js';
 import { instanceNames } from '../model/names.js';
 import { attachContainer, detachContainer } from '../network/container-network.js';
 import type { TlsProxy } from '../proxy/index.js';
@@ -60,7 +60,7 @@ export class LocalInstanceRunner {
     this.logFile = host.paths.logFile(local.appGuid, local.index);
   }
 
-  private get app(): App {
+  private get app(): StreamApp {
     const app = this.host.world().tables.app.get(this.local.appGuid);
     if (!app) throw new Error(`app ${this.local.appGuid} is gone`);
     return app;
@@ -240,12 +240,13 @@ export class LocalInstanceRunner {
     while (!this.stopping) {
       const app = this.app;
       const started = Date.now();
-      const env = containerEnv(this.host.world(), app, this.local);
-      this.container = running ?? (await this.startApp(app, env));
+      // An adopted container keeps the env it was started with; a new one gets the app's env now.
+      const env = running ? await this.savedEnv() : await this.freshEnv(app);
+      this.container = running ?? (env ? await this.startApp(app, env) : null);
       running = null;
       await fs.writeFile(
         this.host.paths.instanceState(this.local.guid),
-        JSON.stringify({ ...this.local, pid: this.container?.pid ?? null, env }),
+        JSON.stringify({ ...this.local, pid: this.container?.pid ?? null, env: env ?? {} }),
         { mode: 0o600 },
       );
       if (this.container) {
@@ -267,7 +268,23 @@ export class LocalInstanceRunner {
     }
   }
 
-  private async startApp(app: App, env: Record<string, string>): Promise<Container | null> {
+  /** The app's env comes from the control plane for this instance only; the stream never carries it. */
+  private async freshEnv(app: StreamApp): Promise<Record<string, string> | null> {
+    try {
+      const appEnv = await this.host.api.instanceEnv(this.local.guid);
+      return containerEnv(this.host.world(), app, appEnv, this.local);
+    } catch (err) {
+      this.note(`could not get the app's env from the control plane: ${String(err)}`);
+      return null;
+    }
+  }
+
+  private async savedEnv(): Promise<Record<string, string>> {
+    const saved = await fs.readFile(this.host.paths.instanceState(this.local.guid), 'utf8').catch(() => '{}');
+    return (JSON.parse(saved) as { env?: Record<string, string> }).env ?? {};
+  }
+
+  private async startApp(app: StreamApp, env: Record<string, string>): Promise<Container | null> {
     await this.report('STARTING');
     try {
       return await startContainer(
@@ -306,7 +323,7 @@ export class LocalInstanceRunner {
   }
 
   /** Healthy once the app accepts connections on its first port, as Cloud Foundry's port check does. */
-  private async waitHealthy(app: App): Promise<void> {
+  private async waitHealthy(app: StreamApp): Promise<void> {
     const port = app.ports[0] ?? APP_HTTP_PORT;
     while (!this.stopping) {
       const ok = await new Promise<boolean>((resolve) => {
@@ -330,7 +347,7 @@ function proxyGuid(instanceGuid: string, port: number): string {
 }
 
 /** Ports the proxy serves for an app: 61443 → 8080 with the c2c certificate, 61001+i → the app's i-th port. */
-export function proxiedPorts(app: App, firstProxyPort: number): LocalInstance['proxyPorts'] {
+export function proxiedPorts(app: StreamApp, firstProxyPort: number): LocalInstance['proxyPorts'] {
   const ports: LocalInstance['proxyPorts'] = [];
   if (app.ports.includes(APP_HTTP_PORT)) {
     ports.push({ port: C2C_TLS_PORT, proxyPort: firstProxyPort, backendPort: APP_HTTP_PORT });

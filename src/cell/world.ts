@@ -1,7 +1,6 @@
 // A cell's copy of the control plane's state, kept current from the change stream.
 import {
   policyKey,
-  type App,
   type Cell,
   type Change,
   type Domain,
@@ -12,12 +11,13 @@ import {
   type Route,
   type Snapshot,
   type Space,
+  type StreamApp,
 } from '../model/types.js';
 
 interface Tables {
   org: Map<string, Org>;
   space: Map<string, Space>;
-  app: Map<string, App>;
+  app: Map<string, StreamApp>;
   domain: Map<string, Domain>;
   route: Map<string, Route>;
   policy: Map<string, Policy>;

@@ -73,8 +73,8 @@ export class ApiClient {
     this.request<Domain>('POST', '/v1/domains', { name, internal });
   deleteDomain = (guid: string) => this.request<void>('DELETE', `/v1/domains/${guid}`);
   routes = () => this.request<Route[]>('GET', '/v1/routes');
-  findOrCreateRoute = (host: string, domainGuid: string) =>
-    this.request<Route>('POST', '/v1/routes', { host, domainGuid });
+  findOrCreateRoute = (host: string, domainGuid: string, spaceGuid: string) =>
+    this.request<Route>('POST', '/v1/routes', { host, domainGuid, spaceGuid });
   deleteRoute = (guid: string) => this.request<void>('DELETE', `/v1/routes/${guid}`);
   mapRoute = (routeGuid: string, appGuid: string) =>
     this.request<Route>('PUT', `/v1/routes/${routeGuid}/apps/${appGuid}`);

@@ -32,6 +32,9 @@ export interface App {
   mtls: boolean;
 }
 
+/** An app as the change stream carries it: no env, which a cell asks for per instance placed on it. */
+export type StreamApp = Omit<App, 'env'>;
+
 export interface Domain {
   guid: string;
   name: string;
@@ -42,6 +45,8 @@ export interface Route {
   guid: string;
   host: string;
   domainGuid: string;
+  /** The space that created the route and alone maps apps to it; null for routes older than that rule. */
+  spaceGuid: string | null;
   appGuids: string[];
 }
 
@@ -76,7 +81,7 @@ export interface Snapshot {
   overlayCidr: string;
   orgs: Org[];
   spaces: Space[];
-  apps: App[];
+  apps: StreamApp[];
   domains: Domain[];
   routes: Route[];
   policies: Policy[];
@@ -95,7 +100,7 @@ export interface Change {
   kind: ResourceKind;
   op: 'put' | 'delete';
   key: string;
-  object: Org | Space | App | Domain | Route | Policy | Instance | Cell | null;
+  object: Org | Space | StreamApp | Domain | Route | Policy | Instance | Cell | null;
 }
 
 /** A change as the log holds it; only those of a ResourceKind are sent to followers. */

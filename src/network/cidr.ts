@@ -100,12 +100,23 @@ export function gatewayAddress(subnet: string): string {
   return nthAddress(subnet, 1);
 }
 
-/** The lowest free container address: not the network address, the gateway nor the broadcast address. */
+// Container addresses of a subnet: all but the network address, the gateway and the broadcast address.
+const FIRST_CONTAINER = 2;
+const lastContainer = (c: Cidr) => size(c) - 2;
+
+/** The lowest free container address. */
 export function allocateIp(subnet: string, used: Set<string>): string {
   const c = parseCidr(subnet);
-  for (let n = 2; n < size(c) - 1; n++) {
+  for (let n = FIRST_CONTAINER; n <= lastContainer(c); n++) {
     const ip = formatIpv4(c.base + n);
     if (!used.has(ip)) return ip;
   }
   throw new Error(`subnet ${subnet} has no free address left`);
+}
+
+/** Whether `ip` is one of the subnet's container addresses, as allocateIp hands them out. */
+export function isContainerAddress(subnet: string, ip: string): boolean {
+  const c = parseCidr(subnet);
+  const n = parseIpv4(ip) - c.base;
+  return n >= FIRST_CONTAINER && n <= lastContainer(c);
 }

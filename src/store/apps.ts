@@ -1,10 +1,12 @@
-// Apps and their instances. The control plane places instances on cells whenever an app's
-// desired state changes; cells report how each instance is actually doing.
+// Apps: what a push says of them, their policy tag, and their env. The change stream and the audit log
+// never carry env values: cells ask for an instance's env, and the log keeps variable names only.
 import { randomUUID } from 'node:crypto';
-import { policyKey, type App, type Instance, type Route } from '../model/types.js';
+import { policyKey, type App, type StreamApp } from '../model/types.js';
 import { conflict, invalid, notFound } from '../model/errors.js';
 import { C2C_TLS_PORT, FIRST_APP_TLS_PORT, isPlatformPort, LAST_APP_TLS_PORT } from '../model/ports.js';
-import { appFromRow, instanceFromRow, policyFromRow } from './rows.js';
+import { deleteInstancesOf, placeInstances, replaceInstances } from './instances.js';
+import { appFromRow, policyFromRow } from './rows.js';
+import { routeWithApps } from './routes.js';
 import type { Db, Writer } from './writer.js';
 
 const MAX_TAG = 0xffff;
@@ -12,7 +14,27 @@ const MAX_TAG = 0xffff;
 /** What a push says of an app; the platform adds its GUID, its policy tag and the mTLS switch. */
 export type AppSpec = Omit<App, 'guid' | 'tag' | 'mtls'>;
 
-export type AppPatch = Partial<Omit<AppSpec, 'spaceGuid' | 'name'>> & { mtls?: boolean };
+/** What an update may change: never the name, space, GUID or tag. */
+export interface AppPatch {
+  command?: string;
+  path?: string;
+  instances?: number;
+  memoryMb?: number;
+  env?: Record<string, string>;
+  ports?: number[];
+  state?: App['state'];
+  mtls?: boolean;
+}
+
+export function withoutEnv(app: App): StreamApp {
+  const { env, ...rest } = app;
+  return rest;
+}
+
+/** What the audit log keeps of an app: its env as variable names, never values. */
+function audited(app: App): StreamApp & { envNames: string[] } {
+  return { ...withoutEnv(app), envNames: Object.keys(app.env).sort() };
+}
 
 /** Cloud Foundry's rules: a shell variable name, and none the platform sets (PORT, VCAP_*, VMW_*, WEFT_*). */
 function checkEnv(env: Record<string, string>): void {
@@ -59,8 +81,8 @@ export async function createApp(w: Writer, spec: AppSpec): Promise<App> {
   if (taken) throw conflict(`app ${spec.name} already exists in this space`);
   const app: App = { guid: randomUUID(), ...spec, tag: await freeTag(w), mtls: false };
   await w.trx.insertInto('apps').values(appToRow(app)).execute();
-  await w.put('app', app.guid, app);
-  await w.audit('app.create', `app:${app.guid}`, null, app);
+  await w.put('app', app.guid, withoutEnv(app));
+  await w.audit('app.create', `app:${app.guid}`, null, audited(app));
   await placeInstances(w, app);
   return app;
 }
@@ -69,10 +91,20 @@ export async function updateApp(w: Writer, guid: string, patch: AppPatch): Promi
   const before = await getApp(w.trx, guid);
   if (patch.ports) checkPorts(patch.ports);
   if (patch.env) checkEnv(patch.env);
-  const after: App = { ...before, ...definedOnly(patch) };
+  const after: App = {
+    ...before,
+    command: patch.command ?? before.command,
+    path: patch.path ?? before.path,
+    instances: patch.instances ?? before.instances,
+    memoryMb: patch.memoryMb ?? before.memoryMb,
+    env: patch.env ?? before.env,
+    ports: patch.ports ?? before.ports,
+    state: patch.state ?? before.state,
+    mtls: patch.mtls ?? before.mtls,
+  };
   await w.trx.updateTable('apps').set(appToRow(after)).where('guid', '=', guid).execute();
-  await w.put('app', guid, after);
-  await w.audit('app.update', `app:${guid}`, before, after);
+  await w.put('app', guid, withoutEnv(after));
+  await w.audit('app.update', `app:${guid}`, audited(before), audited(after));
   const restart = ['command', 'path', 'env', 'memoryMb', 'ports'].some(
     (k) => JSON.stringify(before[k as keyof App]) !== JSON.stringify(after[k as keyof App]),
   );
@@ -91,8 +123,7 @@ export async function restartApp(w: Writer, guid: string): Promise<App> {
 
 export async function deleteApp(w: Writer, guid: string): Promise<void> {
   const app = await getApp(w.trx, guid);
-  const instances = await w.trx.selectFrom('instances').select('guid').where('app_guid', '=', guid).execute();
-  for (const i of instances) await w.delete('instance', i.guid);
+  await deleteInstancesOf(w, guid);
   const policies = await w.trx
     .selectFrom('policies')
     .selectAll()
@@ -109,7 +140,7 @@ export async function deleteApp(w: Writer, guid: string): Promise<void> {
   await w.trx.deleteFrom('apps').where('guid', '=', guid).execute();
   for (const r of routes) await w.put('route', r.route_guid, await routeWithApps(w.trx, r.route_guid));
   await w.delete('app', guid);
-  await w.audit('app.delete', `app:${guid}`, app, null);
+  await w.audit('app.delete', `app:${guid}`, audited(app), null);
 }
 
 export async function getApp(db: Db, guid: string): Promise<App> {
@@ -129,96 +160,6 @@ export async function listApps(
   }
   if (filter.name !== undefined) q = q.where('name', '=', filter.name);
   return (await q.execute()).map(appFromRow);
-}
-
-export async function listInstances(db: Db, filter: { appGuid?: string } = {}): Promise<Instance[]> {
-  let q = db.selectFrom('instances').selectAll().orderBy('app_guid').orderBy('idx');
-  if (filter.appGuid !== undefined) q = q.where('app_guid', '=', filter.appGuid);
-  return (await q.execute()).map(instanceFromRow);
-}
-
-export async function routeWithApps(db: Db, routeGuid: string): Promise<Route> {
-  const route = await db
-    .selectFrom('routes')
-    .selectAll()
-    .where('guid', '=', routeGuid)
-    .executeTakeFirstOrThrow();
-  const apps = await db
-    .selectFrom('route_mappings')
-    .select('app_guid')
-    .where('route_guid', '=', routeGuid)
-    .orderBy('app_guid')
-    .execute();
-  return {
-    guid: route.guid,
-    host: route.host,
-    domainGuid: route.domain_guid,
-    appGuids: apps.map((a) => a.app_guid),
-  };
-}
-
-/** Brings the app's instances to its desired count: indexes 0..n-1 while started, none while stopped. */
-async function placeInstances(w: Writer, app: App): Promise<void> {
-  const want = app.state === 'STARTED' ? app.instances : 0;
-  const have = (await listInstances(w.trx, { appGuid: app.guid })).sort((a, b) => a.index - b.index);
-  for (const i of have.filter((i) => i.index >= want)) {
-    await w.trx.deleteFrom('instances').where('guid', '=', i.guid).execute();
-    await w.delete('instance', i.guid);
-  }
-  const present = new Set(have.map((i) => i.index));
-  for (let index = 0; index < want; index++) {
-    if (present.has(index)) continue;
-    const instance: Instance = {
-      guid: randomUUID(),
-      appGuid: app.guid,
-      index,
-      cellId: await leastLoadedCell(w),
-      state: 'STARTING',
-      ip: null,
-      since: new Date().toISOString(),
-    };
-    await w.trx
-      .insertInto('instances')
-      .values({
-        guid: instance.guid,
-        app_guid: app.guid,
-        idx: index,
-        cell_id: instance.cellId,
-        state: instance.state,
-        ip: null,
-        since: instance.since,
-      })
-      .execute();
-    await w.put('instance', instance.guid, instance);
-  }
-}
-
-async function replaceInstances(w: Writer, app: App): Promise<void> {
-  await placeInstances(w, { ...app, state: 'STOPPED' });
-  await placeInstances(w, app);
-}
-
-/** Places instances that waited for a cell; called when a cell registers. */
-export async function placeWaitingInstances(w: Writer): Promise<void> {
-  const waiting = await w.trx.selectFrom('instances').selectAll().where('cell_id', '=', '').execute();
-  for (const row of waiting) {
-    const cellId = await leastLoadedCell(w);
-    await w.trx.updateTable('instances').set({ cell_id: cellId }).where('guid', '=', row.guid).execute();
-    await w.put('instance', row.guid, { ...instanceFromRow(row), cellId });
-  }
-}
-
-async function leastLoadedCell(w: Writer): Promise<string> {
-  const cells = await w.trx
-    .selectFrom('cells')
-    .leftJoin('instances', 'instances.cell_id', 'cells.id')
-    .select(['cells.id', (eb) => eb.fn.count('instances.guid').as('n')])
-    .groupBy('cells.id')
-    .orderBy('n')
-    .orderBy('cells.id')
-    .execute();
-  // '' marks an instance that waits for the first cell to register.
-  return cells[0]?.id ?? '';
 }
 
 async function freeTag(w: Writer): Promise<number> {
@@ -247,8 +188,4 @@ function appToRow(app: App) {
     tag: app.tag,
     mtls: app.mtls ? 1 : 0,
   };
-}
-
-function definedOnly<T extends object>(patch: T): Partial<T> {
-  return Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

@@ -1,9 +1,9 @@
-// Cells: each leases one subnet of the overlay, runs the instances placed on it and reports on them.
-import type { Cell, Instance, InstanceState } from '../model/types.js';
-import { conflict, invalid, notFound } from '../model/errors.js';
-import { splitOverlay } from '../network/cidr.js';
-import { placeWaitingInstances } from './apps.js';
-import { cellFromRow, instanceFromRow } from './rows.js';
+// Cells: each leases one subnet of the overlay and runs the instances placed on it (store/instances.ts).
+import type { Cell } from '../model/types.js';
+import { conflict, invalid } from '../model/errors.js';
+import { cidrContains, splitOverlay } from '../network/cidr.js';
+import { placeWaitingInstances } from './instances.js';
+import { cellFromRow } from './rows.js';
 import { getSetting } from './settings.js';
 import type { Db, Writer } from './writer.js';
 
@@ -11,16 +11,20 @@ const CELL_SUBNET_PREFIX = 24;
 
 /** Registers a cell, leasing it the lowest free subnet; a known cell keeps its lease. */
 export async function registerCell(w: Writer, id: string, hostIp: string): Promise<Cell> {
+  const overlay = await getSetting(w.trx, 'overlay_cidr');
+  if (overlay === null) throw conflict('the control plane has no overlay network configured');
+  // The overlay travels to host addresses: one inside it would loop VXLAN into the overlay itself.
+  if (cidrContains(overlay, hostIp)) throw invalid(`hostIp: ${hostIp} is inside the overlay ${overlay}`);
   const known = await w.trx.selectFrom('cells').selectAll().where('id', '=', id).executeTakeFirst();
   if (known) {
     if (known.host_ip === hostIp) return cellFromRow(known);
     await w.trx.updateTable('cells').set({ host_ip: hostIp }).where('id', '=', id).execute();
-    const moved = { ...cellFromRow(known), hostIp };
+    const before = cellFromRow(known);
+    const moved = { ...before, hostIp };
     await w.put('cell', id, moved);
+    await w.audit('cell.move', `cell:${id}`, before, moved);
     return moved;
   }
-  const overlay = await getSetting(w.trx, 'overlay_cidr');
-  if (overlay === null) throw conflict('the control plane has no overlay network configured');
   const leased = new Set((await w.trx.selectFrom('cells').select('subnet').execute()).map((r) => r.subnet));
   // Subnet 0 holds the overlay's network address; leave it unused as Cloud Foundry's silk does.
   const subnet = splitOverlay(overlay, CELL_SUBNET_PREFIX)
@@ -38,29 +42,4 @@ export async function registerCell(w: Writer, id: string, hostIp: string): Promi
 
 export async function listCells(db: Db): Promise<Cell[]> {
   return (await db.selectFrom('cells').selectAll().orderBy('id').execute()).map(cellFromRow);
-}
-
-const REPORTABLE: InstanceState[] = ['STARTING', 'RUNNING', 'CRASHED'];
-
-/** A cell's word on how an instance placed on it is doing. Unchanged reports write nothing. */
-export async function reportInstance(
-  w: Writer,
-  cellId: string,
-  guid: string,
-  report: { state: InstanceState; ip: string | null },
-): Promise<Instance> {
-  if (!REPORTABLE.includes(report.state)) throw invalid(`state: must be one of ${REPORTABLE.join(', ')}`);
-  const row = await w.trx.selectFrom('instances').selectAll().where('guid', '=', guid).executeTakeFirst();
-  if (!row) throw notFound(`instance ${guid} not found`);
-  if (row.cell_id !== cellId) throw conflict(`instance ${guid} is not placed on cell ${cellId}`);
-  const before = instanceFromRow(row);
-  if (before.state === report.state && before.ip === report.ip) return before;
-  const after: Instance = { ...before, state: report.state, ip: report.ip, since: new Date().toISOString() };
-  await w.trx
-    .updateTable('instances')
-    .set({ state: after.state, ip: after.ip, since: after.since })
-    .where('guid', '=', guid)
-    .execute();
-  await w.put('instance', guid, after);
-  return after;
 }

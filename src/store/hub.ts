@@ -67,7 +67,11 @@ export async function oldestRevision(db: Kysely<Database>): Promise<number> {
   return Number(row?.rev ?? 0);
 }
 
-export async function changesSince(db: Kysely<Database>, revision: number, limit: number): Promise<LoggedChange[]> {
+export async function changesSince(
+  db: Kysely<Database>,
+  revision: number,
+  limit: number,
+): Promise<LoggedChange[]> {
   const rows = await db
     .selectFrom('changes')
     .selectAll()

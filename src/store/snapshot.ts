@@ -2,7 +2,8 @@
 import type { Kysely } from 'kysely';
 import type { Snapshot } from '../model/types.js';
 import type { Database } from './schema.js';
-import { listApps, listInstances } from './apps.js';
+import { listApps, withoutEnv } from './apps.js';
+import { listInstances } from './instances.js';
 import { listCells } from './cells.js';
 import { latestRevision } from './hub.js';
 import { listPolicies } from './policies.js';
@@ -16,7 +17,7 @@ export async function readSnapshot(db: Kysely<Database>): Promise<Snapshot> {
     overlayCidr: (await getSetting(db, 'overlay_cidr')) ?? '',
     orgs: await listOrgs(db),
     spaces: await listSpaces(db),
-    apps: await listApps(db),
+    apps: (await listApps(db)).map(withoutEnv),
     domains: await listDomains(db),
     routes: await listRoutes(db),
     policies: await listPolicies(db),

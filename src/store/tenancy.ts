@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { Org, Space } from '../model/types.js';
 import { conflict, notFound } from '../model/errors.js';
 import { deleteApp } from './apps.js';
+import { deleteRoute } from './routes.js';
 import type { Db, Writer } from './writer.js';
 
 export async function createOrg(w: Writer, name: string): Promise<Org> {
@@ -52,11 +53,13 @@ export async function getSpace(db: Db, guid: string): Promise<Space> {
   return space;
 }
 
-/** Each app goes the way `deleteApp` takes it, so followers hear of every instance, policy and route. */
+/** Each app and route goes the way `deleteApp` and `deleteRoute` take it, so followers hear of each. */
 export async function deleteSpace(w: Writer, guid: string): Promise<void> {
   const space = await getSpace(w.trx, guid);
   const apps = await w.trx.selectFrom('apps').select('guid').where('space_guid', '=', guid).execute();
   for (const app of apps) await deleteApp(w, app.guid);
+  const routes = await w.trx.selectFrom('routes').select('guid').where('space_guid', '=', guid).execute();
+  for (const route of routes) await deleteRoute(w, route.guid);
   await w.trx.deleteFrom('spaces').where('guid', '=', guid).execute();
   await w.delete('space', guid);
   await w.audit('space.delete', `space:${guid}`, space, null);

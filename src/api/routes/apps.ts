@@ -1,25 +1,21 @@
-// /v1/apps and their instances
+// /v1/apps and their instances: developers in their own spaces, admins everywhere.
 import { Type } from '@sinclair/typebox';
 import type { Api } from '../server.js';
-import { actor, requireApps, requireSpace, spaceScope } from '../auth.js';
-import {
-  createApp,
-  deleteApp,
-  getApp,
-  listApps,
-  listInstances,
-  restartApp,
-  updateApp,
-} from '../../store/apps.js';
-import { App, AppCreate, AppPatch, Guid, GuidParams, Instance } from '../schemas.js';
+import { actor, DEVELOPERS, requireApp, requireSpace, spaceScope } from '../auth.js';
+import { createApp, deleteApp, getApp, listApps, restartApp, updateApp } from '../../store/apps.js';
+import { listInstances } from '../../store/instances.js';
+import { App, AppCreate, AppPatch, Closed, Guid, GuidParams, Instance } from '../schemas.js';
+
+const config = { allow: DEVELOPERS };
 
 export function appRoutes(api: Api): void {
   const { store } = api;
   api.app.get(
     '/v1/apps',
     {
+      config,
       schema: {
-        querystring: Type.Object({ space_guid: Type.Optional(Guid), name: Type.Optional(Type.String()) }),
+        querystring: Closed({ space_guid: Type.Optional(Guid), name: Type.Optional(Type.String()) }),
         response: { 200: Type.Array(App) },
       },
     },
@@ -31,60 +27,76 @@ export function appRoutes(api: Api): void {
     },
   );
 
-  api.app.post('/v1/apps', { schema: { body: AppCreate, response: { 201: App } } }, async (req, reply) => {
-    requireSpace(req, req.body.spaceGuid);
-    const b = req.body;
-    const app = await store.write(actor(req), (w) =>
-      createApp(w, {
-        name: b.name,
-        spaceGuid: b.spaceGuid,
-        command: b.command,
-        path: b.path,
-        instances: b.instances ?? 1,
-        memoryMb: b.memoryMb ?? 256,
-        env: b.env ?? {},
-        ports: b.ports ?? [8080],
-        state: b.state ?? 'STARTED',
-      }),
-    );
-    return reply.status(201).send(app);
-  });
+  api.app.post(
+    '/v1/apps',
+    { config, schema: { body: AppCreate, response: { 201: App } } },
+    async (req, reply) => {
+      const b = req.body;
+      requireSpace(req, b.spaceGuid);
+      const app = await store.write(actor(req), (w) =>
+        createApp(w, {
+          name: b.name,
+          spaceGuid: b.spaceGuid,
+          command: b.command,
+          path: b.path,
+          instances: b.instances ?? 1,
+          memoryMb: b.memoryMb ?? 256,
+          env: b.env ?? {},
+          ports: b.ports ?? [8080],
+          state: b.state ?? 'STARTED',
+        }),
+      );
+      return reply.status(201).send(app);
+    },
+  );
 
-  api.app.get('/v1/apps/:guid', { schema: { params: GuidParams, response: { 200: App } } }, async (req) => {
-    const app = await getApp(store.db, req.params.guid);
-    requireApps(req, [app]);
-    return app;
-  });
+  api.app.get(
+    '/v1/apps/:guid',
+    { config, schema: { params: GuidParams, response: { 200: App } } },
+    async (req) => requireApp(req, await getApp(store.db, req.params.guid)),
+  );
 
   api.app.patch(
     '/v1/apps/:guid',
-    { schema: { params: GuidParams, body: AppPatch, response: { 200: App } } },
+    { config, schema: { params: GuidParams, body: AppPatch, response: { 200: App } } },
     async (req) => {
-      requireApps(req, [await getApp(store.db, req.params.guid)]);
-      return store.write(actor(req), (w) => updateApp(w, req.params.guid, req.body));
+      requireApp(req, await getApp(store.db, req.params.guid));
+      const b = req.body;
+      return store.write(actor(req), (w) =>
+        updateApp(w, req.params.guid, {
+          command: b.command,
+          path: b.path,
+          instances: b.instances,
+          memoryMb: b.memoryMb,
+          env: b.env,
+          ports: b.ports,
+          state: b.state,
+          mtls: b.mtls,
+        }),
+      );
     },
   );
 
   api.app.post(
     '/v1/apps/:guid/restart',
-    { schema: { params: GuidParams, response: { 200: App } } },
+    { config, schema: { params: GuidParams, response: { 200: App } } },
     async (req) => {
-      requireApps(req, [await getApp(store.db, req.params.guid)]);
+      requireApp(req, await getApp(store.db, req.params.guid));
       return store.write(actor(req), (w) => restartApp(w, req.params.guid));
     },
   );
 
-  api.app.delete('/v1/apps/:guid', { schema: { params: GuidParams } }, async (req, reply) => {
-    requireApps(req, [await getApp(store.db, req.params.guid)]);
+  api.app.delete('/v1/apps/:guid', { config, schema: { params: GuidParams } }, async (req, reply) => {
+    requireApp(req, await getApp(store.db, req.params.guid));
     await store.write(actor(req), (w) => deleteApp(w, req.params.guid));
     return reply.status(204).send();
   });
 
   api.app.get(
     '/v1/apps/:guid/instances',
-    { schema: { params: GuidParams, response: { 200: Type.Array(Instance) } } },
+    { config, schema: { params: GuidParams, response: { 200: Type.Array(Instance) } } },
     async (req) => {
-      requireApps(req, [await getApp(store.db, req.params.guid)]);
+      requireApp(req, await getApp(store.db, req.params.guid));
       return listInstances(store.db, { appGuid: req.params.guid });
     },
   );

@@ -1,10 +1,16 @@
-// What cells call: registration (subnet lease), instance reports, the snapshot and the change stream.
+// What cells call: registration (subnet lease), instance reports, env of their instances and the change
+// stream. A cell token speaks for its one cell: every /v1/cells/:id route checks that :id is its own.
 import { Type } from '@sinclair/typebox';
 import type { Api } from '../server.js';
-import { actor, requireRole } from '../auth.js';
-import { listCells, registerCell, reportInstance } from '../../store/cells.js';
-import { Cell, CellId, Instance } from '../schemas.js';
+import { actor, CELLS, requireCell } from '../auth.js';
+import { getApp } from '../../store/apps.js';
+import { listCells, registerCell } from '../../store/cells.js';
+import { instanceOnCell, reportInstance } from '../../store/instances.js';
+import { Cell, CellId, Closed, Guid, Instance } from '../schemas.js';
 import { streamChanges } from '../stream.js';
+
+const config = { allow: CELLS };
+const CellInstance = Closed({ id: CellId, guid: Guid });
 
 export function cellRoutes(api: Api): void {
   const { store } = api;
@@ -13,14 +19,15 @@ export function cellRoutes(api: Api): void {
   api.app.put(
     '/v1/cells/:id',
     {
+      config,
       schema: {
-        params: Type.Object({ id: CellId }),
-        body: Type.Object({ hostIp: Type.String({ format: 'ipv4' }) }),
+        params: Closed({ id: CellId }),
+        body: Closed({ hostIp: Type.String({ format: 'ipv4' }) }),
         response: { 200: Cell },
       },
     },
     async (req) => {
-      requireRole(req, 'admin', 'cell');
+      requireCell(req, req.params.id);
       return store.write(actor(req), (w) => registerCell(w, req.params.id, req.body.hostIp));
     },
   );
@@ -28,9 +35,10 @@ export function cellRoutes(api: Api): void {
   api.app.put(
     '/v1/cells/:id/instances/:guid',
     {
+      config,
       schema: {
-        params: Type.Object({ id: CellId, guid: Type.String({ minLength: 1, maxLength: 64 }) }),
-        body: Type.Object({
+        params: CellInstance,
+        body: Closed({
           state: Type.Union([Type.Literal('STARTING'), Type.Literal('RUNNING'), Type.Literal('CRASHED')]),
           ip: Type.Union([Type.String({ format: 'ipv4' }), Type.Null()]),
         }),
@@ -38,16 +46,34 @@ export function cellRoutes(api: Api): void {
       },
     },
     async (req) => {
-      requireRole(req, 'admin', 'cell');
+      requireCell(req, req.params.id);
       return store.write(actor(req), (w) => reportInstance(w, req.params.id, req.params.guid, req.body));
+    },
+  );
+
+  // The stream never carries env: a cell asks for it per instance placed on it, as it starts one.
+  api.app.get(
+    '/v1/cells/:id/instances/:guid/env',
+    {
+      config,
+      schema: {
+        params: CellInstance,
+        response: { 200: Type.Object({ env: Type.Record(Type.String(), Type.String()) }) },
+      },
+    },
+    async (req) => {
+      requireCell(req, req.params.id);
+      return store.read(async (db) => {
+        const instance = await instanceOnCell(db, req.params.id, req.params.guid);
+        return { env: (await getApp(db, instance.appGuid)).env };
+      });
     },
   );
 
   api.app.get(
     '/v1/watch',
-    { schema: { querystring: Type.Object({ since: Type.Optional(Type.Integer({ minimum: 0 })) }) } },
+    { config, schema: { querystring: Closed({ since: Type.Optional(Type.Integer({ minimum: 0 })) }) } },
     (req, reply) => {
-      requireRole(req, 'admin', 'cell');
       streamChanges(store, req, reply, req.query.since ?? 0);
     },
   );

@@ -2,25 +2,24 @@
 // leaves it); the control plane decides the names from its own records, not from the request.
 import { Type } from '@sinclair/typebox';
 import type { Api } from '../server.js';
-import { requireRole } from '../auth.js';
-import { conflict, invalid, notFound } from '../../model/errors.js';
-import { instanceNames } from '../../model/names.js';
-import { getApp } from '../../store/apps.js';
-import { listDomains, listRoutes } from '../../store/routes.js';
-import { getSpace } from '../../store/tenancy.js';
+import { CELLS, EVERYONE, requireCell } from '../auth.js';
+import { invalid } from '../../model/errors.js';
+import { certificateFacts } from '../../store/certificate-facts.js';
 import { CertificateRequestError } from '../../ca/index.js';
-import { cidrContains } from '../../network/cidr.js';
+import { isContainerAddress } from '../../network/cidr.js';
+import { CellId, Closed, Guid } from '../schemas.js';
 
 export function certificateRoutes(api: Api): void {
   const { store, ca } = api;
-  api.app.get('/v1/ca', () => ({ certificate: ca.certPem }));
+  api.app.get('/v1/ca', { config: { allow: EVERYONE } }, () => ({ certificate: ca.certPem }));
 
   api.app.post(
     '/v1/cells/:id/instances/:guid/certificates',
     {
+      config: { allow: CELLS },
       schema: {
-        params: Type.Object({ id: Type.String({ maxLength: 64 }), guid: Type.String({ maxLength: 64 }) }),
-        body: Type.Object({
+        params: Closed({ id: CellId, guid: Guid }),
+        body: Closed({
           kind: Type.Union([Type.Literal('c2c'), Type.Literal('identity')]),
           csr: Type.String({ minLength: 1, maxLength: 16384 }),
           ip: Type.String({ format: 'ipv4' }),
@@ -28,33 +27,15 @@ export function certificateRoutes(api: Api): void {
       },
     },
     async (req) => {
-      requireRole(req, 'admin', 'cell');
       const { id, guid } = req.params;
-      const facts = await store.read(async (db) => {
-        const instance = await db
-          .selectFrom('instances')
-          .selectAll()
-          .where('guid', '=', guid)
-          .executeTakeFirst();
-        if (!instance) throw notFound(`instance ${guid} not found`);
-        if (instance.cell_id !== id) throw conflict(`instance ${guid} is not placed on cell ${id}`);
-        const cell = await db
-          .selectFrom('cells')
-          .select('subnet')
-          .where('id', '=', id)
-          .executeTakeFirstOrThrow();
-        const app = await getApp(db, instance.app_guid);
-        const space = await getSpace(db, app.spaceGuid);
-        const domains = new Map((await listDomains(db)).map((d) => [d.guid, d]));
-        const names = instanceNames(await listRoutes(db), (g) => domains.get(g), app.guid, instance.idx);
-        return { instance, app, space, subnet: cell.subnet, names };
-      });
-      if (!cidrContains(facts.subnet, req.body.ip)) {
-        throw invalid(`ip: ${req.body.ip} is not in cell ${id}'s subnet ${facts.subnet}`);
+      requireCell(req, id);
+      const facts = await store.read((db) => certificateFacts(db, id, guid));
+      if (!isContainerAddress(facts.subnet, req.body.ip)) {
+        throw invalid(`ip: ${req.body.ip} is not a container address of cell ${id}'s subnet ${facts.subnet}`);
       }
       const identity = {
         instanceGuid: guid,
-        appGuid: facts.app.guid,
+        appGuid: facts.appGuid,
         spaceGuid: facts.space.guid,
         orgGuid: facts.space.orgGuid,
         csrPem: req.body.csr,

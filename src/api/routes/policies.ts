@@ -1,21 +1,27 @@
 // Cloud Foundry's policy-server external API: same paths, same JSON, so its clients work unchanged.
 import { Type } from '@sinclair/typebox';
 import type { Api } from '../server.js';
-import { actor, spaceScope } from '../auth.js';
+import { actor, DEVELOPERS, spaceScope } from '../auth.js';
 import { forbidden } from '../../model/errors.js';
 import type { Policy } from '../../model/types.js';
 import { listApps } from '../../store/apps.js';
 import { createPolicies, deletePolicies, listPolicies } from '../../store/policies.js';
 import { fromWire, PolicyBatch, PolicyList, toWire } from '../../policy/wire.js';
 import type { FastifyRequest } from 'fastify';
+import { Closed } from '../schemas.js';
 
 const BASE = '/networking/v1/external';
 const IdList = Type.Optional(Type.String({ maxLength: 65536 }));
+const config = { allow: DEVELOPERS };
 
 export function policyRoutes(api: Api): void {
   const { store, options } = api;
 
-  /** A space developer may only touch policies whose both ends are apps of spaces they develop in. */
+  /**
+   * A space developer may only touch policies whose both ends are apps of spaces they develop in. An app
+   * elsewhere and one that does not exist get the same answer (Cloud Foundry's words), so no GUID of
+   * another tenant can be probed.
+   */
   async function inScope(req: FastifyRequest): Promise<(p: Policy) => boolean> {
     const scope = spaceScope(req);
     if (!scope) return () => true;
@@ -26,8 +32,9 @@ export function policyRoutes(api: Api): void {
   api.app.get(
     `${BASE}/policies`,
     {
+      config,
       schema: {
-        querystring: Type.Object({ id: IdList, source_id: IdList, dest_id: IdList }),
+        querystring: Closed({ id: IdList, source_id: IdList, dest_id: IdList }),
         response: { 200: PolicyList },
       },
     },
@@ -48,24 +55,26 @@ export function policyRoutes(api: Api): void {
     const policies = fromWire(body, { unproxiedPorts: options.unproxiedPortMappings });
     const allowed = await inScope(req);
     if (!policies.every(allowed)) {
-      throw forbidden('you may only write policies between apps in spaces you develop in');
+      throw forbidden(
+        'one or more applications cannot be found or accessed: you may only write policies between apps in spaces you develop in',
+      );
     }
     return policies;
   }
 
-  api.app.post(`${BASE}/policies`, { schema: { body: PolicyBatch } }, async (req) => {
+  api.app.post(`${BASE}/policies`, { config, schema: { body: PolicyBatch } }, async (req) => {
     const policies = await checkedBatch(req, req.body);
     await store.write(actor(req), (w) => createPolicies(w, policies, options.maxPoliciesPerApp));
     return {};
   });
 
-  api.app.post(`${BASE}/policies/delete`, { schema: { body: PolicyBatch } }, async (req) => {
+  api.app.post(`${BASE}/policies/delete`, { config, schema: { body: PolicyBatch } }, async (req) => {
     const policies = await checkedBatch(req, req.body);
     await store.write(actor(req), (w) => deletePolicies(w, policies));
     return {};
   });
 
-  api.app.get(`${BASE}/tags`, async (req) => {
+  api.app.get(`${BASE}/tags`, { config }, async (req) => {
     const apps = await listApps(store.db, { spaceGuids: spaceScope(req) });
     return { tags: apps.map((a) => ({ id: a.guid, tag: a.tag.toString(16).padStart(4, '0'), type: 'app' })) };
   });

@@ -1,27 +1,30 @@
-// /v1/orgs and /v1/spaces; only admins create or delete them.
+// /v1/orgs and /v1/spaces: developers see their own; only admins create or delete them.
 import { Type } from '@sinclair/typebox';
 import type { Api } from '../server.js';
-import { actor, requireRole, spaceScope } from '../auth.js';
+import { actor, DEVELOPERS, spaceScope } from '../auth.js';
 import { createOrg, createSpace, deleteOrg, deleteSpace, listOrgs, listSpaces } from '../../store/tenancy.js';
-import { Guid, GuidParams, Name, Org, Space } from '../schemas.js';
+import { Closed, Guid, GuidParams, Name, Org, Space } from '../schemas.js';
 
 export function tenancyRoutes(api: Api): void {
   const { store } = api;
-  api.app.get('/v1/orgs', { schema: { response: { 200: Type.Array(Org) } } }, async (req) => {
-    const orgs = await listOrgs(store.db);
-    const scope = spaceScope(req);
-    if (!scope) return orgs;
-    const visible = new Set(
-      (await listSpaces(store.db)).filter((s) => scope.includes(s.guid)).map((s) => s.orgGuid),
-    );
-    return orgs.filter((o) => visible.has(o.guid));
-  });
+  api.app.get(
+    '/v1/orgs',
+    { config: { allow: DEVELOPERS }, schema: { response: { 200: Type.Array(Org) } } },
+    async (req) => {
+      const orgs = await listOrgs(store.db);
+      const scope = spaceScope(req);
+      if (!scope) return orgs;
+      const visible = new Set(
+        (await listSpaces(store.db)).filter((s) => scope.includes(s.guid)).map((s) => s.orgGuid),
+      );
+      return orgs.filter((o) => visible.has(o.guid));
+    },
+  );
 
   api.app.post(
     '/v1/orgs',
-    { schema: { body: Type.Object({ name: Name }), response: { 201: Org } } },
+    { schema: { body: Closed({ name: Name }), response: { 201: Org } } },
     async (req, reply) => {
-      requireRole(req, 'admin');
       const org = await store.write(actor(req), (w) => createOrg(w, req.body.name));
       return reply.status(201).send(org);
     },
@@ -30,8 +33,9 @@ export function tenancyRoutes(api: Api): void {
   api.app.get(
     '/v1/spaces',
     {
+      config: { allow: DEVELOPERS },
       schema: {
-        querystring: Type.Object({ org_guid: Type.Optional(Guid) }),
+        querystring: Closed({ org_guid: Type.Optional(Guid) }),
         response: { 200: Type.Array(Space) },
       },
     },
@@ -44,22 +48,19 @@ export function tenancyRoutes(api: Api): void {
 
   api.app.post(
     '/v1/spaces',
-    { schema: { body: Type.Object({ name: Name, orgGuid: Guid }), response: { 201: Space } } },
+    { schema: { body: Closed({ name: Name, orgGuid: Guid }), response: { 201: Space } } },
     async (req, reply) => {
-      requireRole(req, 'admin');
       const space = await store.write(actor(req), (w) => createSpace(w, req.body.orgGuid, req.body.name));
       return reply.status(201).send(space);
     },
   );
 
   api.app.delete('/v1/orgs/:guid', { schema: { params: GuidParams } }, async (req, reply) => {
-    requireRole(req, 'admin');
     await store.write(actor(req), (w) => deleteOrg(w, req.params.guid));
     return reply.status(204).send();
   });
 
   api.app.delete('/v1/spaces/:guid', { schema: { params: GuidParams } }, async (req, reply) => {
-    requireRole(req, 'admin');
     await store.write(actor(req), (w) => deleteSpace(w, req.params.guid));
     return reply.status(204).send();
   });

@@ -124,7 +124,7 @@ async function mapRoutes(s: Session, app: App, routes: string[]): Promise<void> 
   for (const route of routes) {
     const { host, domain } = splitRoute(route, domains);
     say(`Mapping route ${route} to app ${app.name}...`);
-    const r = await s.client.findOrCreateRoute(host, domain.guid);
+    const r = await s.client.findOrCreateRoute(host, domain.guid, app.spaceGuid);
     await s.client.mapRoute(r.guid, app.guid);
   }
 }

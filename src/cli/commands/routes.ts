@@ -110,7 +110,7 @@ export function registerRoutes(program: Command): void {
       const t = requireTarget(s);
       const [app, domain] = await Promise.all([findApp(s, t.space, appName), findDomain(s, domainName)]);
       progress(`Mapping route ${opts.hostname}.${domainName} to app ${appName} ${inTarget(t)} as ${s.user}`);
-      const route = await s.client.findOrCreateRoute(opts.hostname, domain.guid);
+      const route = await s.client.findOrCreateRoute(opts.hostname, domain.guid, app.spaceGuid);
       await s.client.mapRoute(route.guid, app.guid);
       ok();
     });

@@ -61,7 +61,13 @@ for (const kind of DATABASE_KINDS) {
         undefined,
         dev,
       );
-      assert.deepEqual(me.body.you, { name: 'dev-a', role: 'space_developer', spaceGuids: [t.spaceA.guid] });
+      assert.deepEqual(me.body.you, {
+        name: 'dev-a',
+        role: 'space_developer',
+        spaceGuids: [t.spaceA.guid],
+        cellId: null,
+        expiresAt: null,
+      });
     });
 
     test('a space developer sees and changes apps only in their spaces', async () => {
@@ -72,11 +78,11 @@ for (const kind of DATABASE_KINDS) {
         spaces.body.map((s) => s.guid),
         [t.spaceA.guid],
       );
-      assert.equal((await server.api('GET', `/v1/apps/${guid('b1')}`, undefined, dev)).status, 403);
+      assert.equal((await server.api('GET', `/v1/apps/${guid('b1')}`, undefined, dev)).status, 404);
       assert.equal((await server.api('GET', `/v1/apps/${guid('a1')}`, undefined, dev)).status, 200);
       const inB = { name: 'sneaky', spaceGuid: t.spaceB.guid, command: 'true', path: '/tmp' };
-      assert.equal((await server.api('POST', '/v1/apps', inB, dev)).status, 403);
-      assert.equal((await server.api('DELETE', `/v1/apps/${guid('b2')}`, undefined, dev)).status, 403);
+      assert.equal((await server.api('POST', '/v1/apps', inB, dev)).status, 404);
+      assert.equal((await server.api('DELETE', `/v1/apps/${guid('b2')}`, undefined, dev)).status, 404);
       assert.equal((await server.api('POST', '/v1/orgs', { name: 'mine' }, dev)).status, 403);
       assert.equal((await server.api('POST', '/v1/tokens', { name: 'x', role: 'admin' }, dev)).status, 403);
       assert.equal((await server.api('GET', '/v1/watch?since=0', undefined, dev)).status, 403);

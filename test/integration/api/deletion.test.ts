@@ -17,6 +17,7 @@ for (const kind of DATABASE_KINDS) {
     let database: string | undefined;
     let t: Tenancy;
     let route: Route;
+    let inside: Route;
     const guid = (name: string) => guidOf(t, name);
     const revision = async () => (await server.api<{ revision: number }>('GET', '/v1/info')).body.revision;
 
@@ -34,10 +35,22 @@ for (const kind of DATABASE_KINDS) {
       const internal = domains.body.find((d) => d.name === 'apps.internal');
       assert.ok(internal);
       route = await created<Route>(
-        server.api('POST', '/v1/routes', { host: 'shared', domainGuid: internal.guid }),
+        server.api('POST', '/v1/routes', {
+          host: 'kept',
+          domainGuid: internal.guid,
+          spaceGuid: t.spaceB.guid,
+        }),
       );
-      for (const app of ['a1', 'b1'])
-        await created(server.api('PUT', `/v1/routes/${route.guid}/apps/${guid(app)}`));
+      await created(server.api('PUT', `/v1/routes/${route.guid}/apps/${guid('b1')}`));
+      inside = await created<Route>(
+        server.api('POST', '/v1/routes', {
+          host: 'inside',
+          domainGuid: internal.guid,
+          spaceGuid: t.spaceA.guid,
+        }),
+      );
+      for (const app of ['a1', 'a2'])
+        await created(server.api('PUT', `/v1/routes/${inside.guid}/apps/${guid(app)}`));
     });
     after(() => server?.stop());
 
@@ -47,7 +60,7 @@ for (const kind of DATABASE_KINDS) {
       assert.equal((await server.api('DELETE', `/v1/orgs/${t.orgGuid}`, undefined, dev)).status, 403);
     });
 
-    test('deleting a space takes its apps, their instances, policies and route mappings', async () => {
+    test('deleting a space takes its apps, their instances, policies and routes', async () => {
       const instances = (
         await Promise.all(
           ['a1', 'a2', 'a3'].map((a) => server.api<Instance[]>('GET', `/v1/apps/${guid(a)}/instances`)),
@@ -63,7 +76,10 @@ for (const kind of DATABASE_KINDS) {
       const policies = await server.api<{ policies: unknown[] }>('GET', POLICIES);
       assert.deepEqual(policies.body.policies, [wirePolicy(guid('b1'), guid('b2'))]);
       const routes = await server.api<Route[]>('GET', '/v1/routes');
-      assert.deepEqual(routes.body.find((r) => r.guid === route.guid)?.appGuids, [guid('b1')]);
+      assert.deepEqual(
+        routes.body.map((r) => [r.host, r.appGuids]),
+        [['kept', [guid('b1')]]],
+      );
       const spaces = await server.api<Space[]>('GET', '/v1/spaces');
       assert.deepEqual(
         spaces.body.map((s) => s.name),
@@ -77,7 +93,7 @@ for (const kind of DATABASE_KINDS) {
       assert.deepEqual(deleted('instance').sort(), instances.sort());
       assert.equal(deleted('policy').length, 2);
       assert.deepEqual(deleted('space'), [t.spaceA.guid]);
-      assert.ok(changes.some((c) => c.kind === 'route' && c.op === 'put' && c.key === route.guid));
+      assert.deepEqual(deleted('route'), [inside.guid]);
 
       const dev = await server.api<unknown[]>('GET', '/v1/apps', undefined, t.developerToken);
       assert.deepEqual(dev.body, [], 'the developer of a deleted space sees nothing');
@@ -89,7 +105,7 @@ for (const kind of DATABASE_KINDS) {
         server.api('POST', '/v1/domains', { name: 'corp.internal', internal: true }),
       );
       const svc = await created<Route>(
-        server.api('POST', '/v1/routes', { host: 'svc', domainGuid: corp.guid }),
+        server.api('POST', '/v1/routes', { host: 'svc', domainGuid: corp.guid, spaceGuid: t.spaceB.guid }),
       );
       await created(server.api('PUT', `/v1/routes/${svc.guid}/apps/${guid('b1')}`));
       const dev = t.developerToken;
@@ -118,7 +134,7 @@ for (const kind of DATABASE_KINDS) {
       assert.equal((await server.api('DELETE', `/v1/domains/${corp.guid}`)).status, 404);
     });
 
-    test('deleting an org takes its spaces and their apps, and leaves shared routes and domains', async () => {
+    test('deleting an org takes its spaces, their apps and routes, and leaves the domains', async () => {
       const other = await created<Org>(server.api('POST', '/v1/orgs', { name: 'other' }));
       assert.equal((await server.api('DELETE', `/v1/orgs/${t.orgGuid}`)).status, 204);
 
@@ -127,8 +143,9 @@ for (const kind of DATABASE_KINDS) {
       assert.deepEqual((await server.api<Space[]>('GET', '/v1/spaces')).body, []);
       assert.deepEqual((await server.api<unknown[]>('GET', '/v1/apps')).body, []);
       assert.deepEqual((await server.api<{ policies: unknown[] }>('GET', POLICIES)).body.policies, []);
-      const routes = await server.api<Route[]>('GET', '/v1/routes');
-      assert.deepEqual(routes.body.find((r) => r.guid === route.guid)?.appGuids, []);
+      assert.deepEqual((await server.api<Route[]>('GET', '/v1/routes')).body, []);
+      const domains = await server.api<Domain[]>('GET', '/v1/domains');
+      assert.ok(domains.body.some((d) => d.name === 'apps.internal'));
       assert.equal((await server.api('DELETE', `/v1/orgs/${t.orgGuid}`)).status, 404);
       assert.equal((await server.api('GET', '/healthz')).status, 200);
     });

@@ -49,12 +49,20 @@ function writes(server: TestServer, t: Tenancy, domainGuid: string): Write[] {
       return (acked) => acked.policies.push(policy);
     },
     async (n) => {
-      const route = await ok<Route>('POST', '/v1/routes', { host: `host-${n}`, domainGuid });
+      const route = await ok<Route>('POST', '/v1/routes', {
+        host: `host-${n}`,
+        domainGuid,
+        spaceGuid: t.spaceA.guid,
+      });
       await ok('PUT', `/v1/routes/${route.guid}/apps/${a1}`, undefined);
       return (acked) => acked.routes.push({ guid: route.guid, appGuid: a1 });
     },
     async (n) => {
-      const token = await ok<{ token: string }>('POST', '/v1/tokens', { name: `cell-${n}`, role: 'cell' });
+      const token = await ok<{ token: string }>('POST', '/v1/tokens', {
+        name: `cell-${n}`,
+        role: 'cell',
+        cellId: `cell-${n}`,
+      });
       return (acked) => acked.tokens.push(token.token);
     },
   ];

@@ -258,11 +258,13 @@ describe('platform HTTPS on 61443', () => {
       (d) => d.name === 'apps.internal',
     );
     assert.ok(domain);
+    const appB = await host.appGuid('app-b');
+    const { spaceGuid } = await host.api<{ spaceGuid: string }>('GET', `/v1/apps/${appB}`);
     const route = await host.api<{ guid: string }>('POST', '/v1/routes', {
       host: 'app-b-flip',
       domainGuid: domain.guid,
+      spaceGuid,
     });
-    const appB = await host.appGuid('app-b');
 
     const load = host.pythonChild('app-a', LOAD);
     const lines: string[] = [];

@@ -46,7 +46,15 @@ export function snapshot(overrides: Partial<Snapshot> = {}): Snapshot {
     spaces: [],
     apps: [app('b'), app('c')],
     domains: [APPS_INTERNAL, PUBLIC_DOMAIN],
-    routes: [{ guid: 'route-b', host: 'app-b', domainGuid: APPS_INTERNAL.guid, appGuids: ['b', 'c'] }],
+    routes: [
+      {
+        guid: 'route-b',
+        host: 'app-b',
+        domainGuid: APPS_INTERNAL.guid,
+        spaceGuid: null,
+        appGuids: ['b', 'c'],
+      },
+    ],
     policies: [],
     instances: [
       instance('b', 0, '10.250.1.2'),

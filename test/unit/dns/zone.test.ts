@@ -43,7 +43,9 @@ test('a route without running instances has no name', () => {
 
 test('routes of non-internal domains are not served', () => {
   const zone = buildZone(
-    snapshot({ routes: [{ guid: 'r', host: 'www', domainGuid: PUBLIC_DOMAIN.guid, appGuids: ['b'] }] }),
+    snapshot({
+      routes: [{ guid: 'r', host: 'www', domainGuid: PUBLIC_DOMAIN.guid, spaceGuid: null, appGuids: ['b'] }],
+    }),
   );
   assert.equal(zone.records.size, 0);
   assert.equal(zone.domains.has('example.com'), false);
@@ -53,7 +55,9 @@ test('names are stored in lower case so lookups ignore case', () => {
   const zone = buildZone(
     snapshot({
       domains: [{ ...APPS_INTERNAL, name: 'Apps.Internal.' }],
-      routes: [{ guid: 'r', host: 'App-B', domainGuid: APPS_INTERNAL.guid, appGuids: ['b'] }],
+      routes: [
+        { guid: 'r', host: 'App-B', domainGuid: APPS_INTERNAL.guid, spaceGuid: null, appGuids: ['b'] },
+      ],
     }),
   );
   assert.deepEqual(zone.records.get('app-b.apps.internal'), ['10.250.1.2', '10.250.1.3']);
@@ -62,7 +66,9 @@ test('names are stored in lower case so lookups ignore case', () => {
 test('an app mapped twice to a route or sharing an address is listed once', () => {
   const zone = buildZone(
     snapshot({
-      routes: [{ guid: 'r', host: 'app-b', domainGuid: APPS_INTERNAL.guid, appGuids: ['b', 'b'] }],
+      routes: [
+        { guid: 'r', host: 'app-b', domainGuid: APPS_INTERNAL.guid, spaceGuid: null, appGuids: ['b', 'b'] },
+      ],
     }),
   );
   assert.deepEqual(zone.records.get('app-b.apps.internal'), ['10.250.1.2', '10.250.1.3']);

@@ -1,0 +1,182 @@
+// A cell token speaks for its one cell: it follows the change stream, reports on the instances placed
+// on it with addresses of its own lease, and gets certificates and env for those instances. Nothing
+// else: no tenant's apps, policies or env, and no other cell.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, type TestServer } from '../../helpers/control-plane.js';
+import { generateKeyAndCsr } from '../../../src/ca/index.js';
+import type { App, Cell } from '../../../src/model/types.js';
+import { addressIn, seedPlatform, type Platform } from './platform.js';
+
+interface OpenApiDocument {
+  paths: Record<string, Record<string, unknown>>;
+}
+
+/** What a cell token may call; {own} is its cell, {mine} an instance placed on it. */
+const CELL_MAY = new Set([
+  'GET /v1/info',
+  'GET /v1/ca',
+  'GET /v1/watch',
+  'PUT /v1/cells/{own}',
+  'PUT /v1/cells/{own}/instances/{mine}',
+  'POST /v1/cells/{own}/instances/{mine}/certificates',
+  'GET /v1/cells/{own}/instances/{mine}/env',
+]);
+
+describe('cell tokens', () => {
+  let server: TestServer;
+  let p: Platform;
+  before(async () => {
+    server = await startServer();
+    p = await seedPlatform(server);
+  });
+  after(() => server?.stop());
+
+  test('a cell token is refused on every endpoint outside its list', async () => {
+    const doc = (await server.api<OpenApiDocument>('GET', '/v1/openapi.json')).body;
+    const mine = await p.instanceOf('a1');
+    const fill = (path: string) =>
+      path
+        .replace('{id}', 'c1')
+        .replace(/\{(guid|appGuid)\}/g, p.apps.b1?.guid ?? '')
+        .replace('{name}', 'admin');
+    const allowed: string[] = [];
+    for (const [path, methods] of Object.entries(doc.paths)) {
+      for (const method of Object.keys(methods)) {
+        const shape = `${method.toUpperCase()} ${path.replace('{id}', '{own}').replace('/instances/{guid}', '/instances/{mine}')}`;
+        if (CELL_MAY.has(shape)) continue;
+        if (path === '/healthz') continue;
+        const url = fill(path).replace(`/instances/${p.apps.b1?.guid}`, `/instances/${mine.guid}`);
+        const verb = method.toUpperCase();
+        const r = await server.api(
+          verb,
+          url,
+          verb === 'GET' || verb === 'DELETE' ? undefined : {},
+          p.c1.token,
+        );
+        if (r.status !== 403 && r.status !== 404) allowed.push(`${method.toUpperCase()} ${url}: ${r.status}`);
+      }
+    }
+    const extra = ['/metrics', '/v1/cells', '/v1/events', '/v1/tokens'];
+    for (const path of extra) {
+      const r = await server.api('GET', path, undefined, p.c1.token);
+      if (r.status !== 403 && r.status !== 404) allowed.push(`GET ${path}: ${r.status}`);
+    }
+    assert.deepEqual(allowed, []);
+  });
+
+  test('a cell token cannot change another tenant’s app, policies or read env', async () => {
+    const b1 = p.apps.b1;
+    assert.ok(b1);
+    const patch = await server.api('PATCH', `/v1/apps/${b1.guid}`, { command: 'evil' }, p.c1.token);
+    assert.equal(patch.status, 403);
+    const read = await server.api('GET', `/v1/apps/${b1.guid}`, undefined, p.c1.token);
+    assert.equal(read.status, 403);
+    const policy = {
+      policies: [
+        {
+          source: { id: p.apps.a1?.guid },
+          destination: { id: b1.guid, protocol: 'tcp', ports: { start: 1, end: 65535 } },
+        },
+      ],
+    };
+    assert.equal(
+      (await server.api('POST', '/networking/v1/external/policies', policy, p.c1.token)).status,
+      403,
+    );
+    const after = await server.api<App>('GET', `/v1/apps/${b1.guid}`);
+    assert.equal(after.body.command, b1.command);
+  });
+
+  test('a cell token cannot register, move or report for another cell', async () => {
+    const move = await server.api('PUT', '/v1/cells/c2', { hostIp: '203.0.113.9' }, p.c1.token);
+    assert.equal(move.status, 403);
+    const cells = await server.api<Cell[]>('GET', '/v1/cells');
+    assert.equal(cells.body.find((c) => c.id === 'c2')?.hostIp, '192.0.2.2');
+    const fresh = await server.api('PUT', '/v1/cells/c9', { hostIp: '192.0.2.9' }, p.c1.token);
+    assert.equal(fresh.status, 403);
+
+    const theirs = await p.instanceOf('b3');
+    const report = { state: 'RUNNING', ip: addressIn(p.c2.subnet, 5) };
+    const viaTheirs = await server.api('PUT', `/v1/cells/c2/instances/${theirs.guid}`, report, p.c1.token);
+    assert.equal(viaTheirs.status, 403);
+    const viaMine = await server.api('PUT', `/v1/cells/c1/instances/${theirs.guid}`, report, p.c1.token);
+    assert.equal(viaMine.status, 404);
+  });
+
+  test('a cell reports only addresses of its own lease', async () => {
+    const mine = await p.instanceOf('a1');
+    const bad = [
+      '8.8.8.8',
+      addressIn(p.c2.subnet, 7),
+      addressIn(p.c1.subnet, 0),
+      addressIn(p.c1.subnet, 1),
+      addressIn(p.c1.subnet, 255),
+    ];
+    for (const ip of bad) {
+      const r = await server.api(
+        'PUT',
+        `/v1/cells/c1/instances/${mine.guid}`,
+        { state: 'RUNNING', ip },
+        p.c1.token,
+      );
+      assert.equal(r.status, 400, ip);
+    }
+    const good = addressIn(p.c1.subnet, 7);
+    const r = await server.api(
+      'PUT',
+      `/v1/cells/c1/instances/${mine.guid}`,
+      { state: 'RUNNING', ip: good },
+      p.c1.token,
+    );
+    assert.equal(r.status, 200);
+    assert.equal((await p.instanceOf('a1')).ip, good);
+  });
+
+  test('a cell gets certificates and env only for instances placed on it', async () => {
+    const { csrPem } = await generateKeyAndCsr('instance');
+    const mine = await p.instanceOf('a1');
+    const theirs = await p.instanceOf('b3');
+    const ask = (cell: string, guid: string, token: string) =>
+      server.api(
+        'POST',
+        `/v1/cells/${cell}/instances/${guid}/certificates`,
+        {
+          kind: 'identity',
+          csr: csrPem,
+          ip: addressIn(cell === 'c1' ? p.c1.subnet : p.c2.subnet, 9),
+        },
+        token,
+      );
+    assert.equal((await ask('c1', mine.guid, p.c1.token)).status, 200);
+    assert.equal((await ask('c2', theirs.guid, p.c1.token)).status, 403);
+    assert.equal((await ask('c1', theirs.guid, p.c1.token)).status, 404);
+
+    const env = await server.api<{ env: Record<string, string> }>(
+      'GET',
+      `/v1/cells/c1/instances/${mine.guid}/env`,
+      undefined,
+      p.c1.token,
+    );
+    assert.equal(env.status, 200);
+    assert.deepEqual(env.body.env, p.apps.a1?.env);
+    assert.equal(
+      (await server.api('GET', `/v1/cells/c1/instances/${theirs.guid}/env`, undefined, p.c1.token)).status,
+      404,
+    );
+    assert.equal(
+      (await server.api('GET', `/v1/cells/c2/instances/${theirs.guid}/env`, undefined, p.c1.token)).status,
+      403,
+    );
+  });
+
+  test('moving its own host address is allowed and audited', async () => {
+    const r = await server.api<Cell>('PUT', '/v1/cells/c1', { hostIp: '192.0.2.11' }, p.c1.token);
+    assert.equal(r.status, 200);
+    const events = await server.api<{ action: string; target: string }[]>('GET', '/v1/events?target=cell:c1');
+    assert.ok(
+      events.body.some((e) => e.action === 'cell.move'),
+      JSON.stringify(events.body),
+    );
+  });
+});
