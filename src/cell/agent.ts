@@ -12,6 +12,7 @@ import { setupCellNetwork, teardownCellNetwork } from '../network/cell-network.j
 import { detachContainer } from '../network/container-network.js';
 import { setupVxlan, syncRemoteCells, teardownVxlan } from '../network/vxlan.js';
 import { adoptContainer } from '../runtime/adopt.js';
+import { STOP_GRACE_MS } from '../runtime/container.js';
 import { checkOverlay, readHostFacts } from '../network/overlay-choice.js';
 import { TlsProxy } from '../proxy/index.js';
 import type { StreamMessage } from '../api/stream.js';
@@ -46,7 +47,6 @@ const FIRST_UID = 40_000;
 const FIRST_PROXY_PORT = 40_000;
 const PROXY_PORTS_PER_INSTANCE = 8;
 const START_RETRY_MS = 2_000;
-const STOP_GRACE_MS = 3_000;
 
 export class CellAgent {
   private world: World | null = null;

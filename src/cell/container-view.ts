@@ -1,6 +1,8 @@
 // What an app sees inside its container: Cloud Foundry's environment, its credentials at
 // /etc/cf-instance-credentials, the platform CA in the system trust store, and the cell's DNS.
 import type { BindMount } from '../runtime/container.js';
+import { routeName } from '../model/names.js';
+import { APP_HTTP_PORT } from '../model/ports.js';
 import type { StreamApp } from '../model/types.js';
 import type { CellPaths } from './paths.js';
 import type { LocalInstance } from './local.js';
@@ -33,7 +35,7 @@ export function containerEnv(
   const uris: string[] = [];
   for (const r of world.tables.route.values()) {
     const domain = world.tables.domain.get(r.domainGuid);
-    if (domain && r.appGuids.includes(app.guid)) uris.push(`${r.host}.${domain.name}`);
+    if (domain && r.appGuids.includes(app.guid)) uris.push(routeName(r.host, domain.name));
   }
   const vcapApplication = {
     application_id: app.guid,
@@ -49,7 +51,7 @@ export function containerEnv(
   };
   return {
     HOME: APP_DIR,
-    PORT: String(app.ports[0] ?? 8080),
+    PORT: String(app.ports[0] ?? APP_HTTP_PORT),
     CF_INSTANCE_INDEX: String(local.index),
     CF_INSTANCE_GUID: local.guid,
     CF_INSTANCE_IP: local.ip,

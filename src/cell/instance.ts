@@ -10,7 +10,7 @@ import type { Instance, StreamApp } from '../model/types.js';
 import { instanceNames } from '../model/names.js';
 import { attachContainer, detachContainer } from '../network/container-network.js';
 import type { TlsProxy } from '../proxy/index.js';
-import { startContainer, type Container } from '../runtime/container.js';
+import { startContainer, STOP_GRACE_MS, type Container } from '../runtime/container.js';
 import type { CellApiClient } from './api-client.js';
 import { APP_HTTP_PORT, C2C_TLS_PORT, FIRST_APP_TLS_PORT } from '../model/ports.js';
 import type { LocalInstance } from './local.js';
@@ -33,7 +33,6 @@ export interface InstanceHost {
 }
 
 const MAX_BACKOFF_MS = 30_000;
-const STOP_GRACE_MS = 3_000;
 const HEALTH_POLL_MS = 50;
 const RENEW_BEFORE_EXPIRY_MS = 30 * 60_000;
 const RENEWAL_JITTER_MS = 5 * 60_000;

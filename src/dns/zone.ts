@@ -1,3 +1,4 @@
+import { indexedName, routeName } from '../model/names.js';
 import type { Snapshot } from '../model/types.js';
 
 /** What the cell's DNS server knows: the internal domains and the addresses of every name in them. */
@@ -46,11 +47,11 @@ export function buildZone(snapshot: Snapshot): Zone {
   for (const route of snapshot.routes) {
     const domain = internalDomains.get(route.domainGuid);
     if (domain === undefined) continue;
-    const routeName = `${canonicalName(route.host)}.${domain}`;
+    const name = routeName(route.host, domain);
     for (const appGuid of new Set(route.appGuids)) {
       for (const entry of runningByApp.get(appGuid) ?? []) {
-        add(routeName, entry);
-        add(`${entry.index}.${routeName}`, entry);
+        add(name, entry);
+        add(indexedName(entry.index, name), entry);
       }
     }
   }

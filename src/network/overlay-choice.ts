@@ -1,7 +1,8 @@
 // Picks an overlay CIDR that cannot capture the host's own traffic: a route for an overlay covering a
 // host address, route or DNS resolver would cut the host off (here the resolver is 10.255.255.53).
 import { readFile } from 'node:fs/promises';
-import { cidrContains, cidrsOverlap, parseCidr } from './cidr.js';
+import { cidrContains, cidrsOverlap, isIpv4, parseCidr } from './cidr.js';
+import { resolvConfNameservers } from './resolv-conf.js';
 import { run } from '../host/run.js';
 import { WEFT_LINK_ALIAS_PREFIX, WEFT_ROUTE_PROTO } from './marks.js';
 
@@ -91,11 +92,9 @@ export function routesFromIpJson(routes: IpRouteJson[]): HostFacts['routes'] {
     .map((r) => ({ dst: r.dst.includes('/') ? r.dst : `${r.dst}/32`, ...(r.dev ? { dev: r.dev } : {}) }));
 }
 
+/** The IPv4 resolvers of a resolv.conf: those an overlay could swallow. */
 export function nameserversFromResolvConf(text: string): string[] {
-  return text
-    .split('\n')
-    .map((line) => /^\s*nameserver\s+(\d+\.\d+\.\d+\.\d+)\s*$/.exec(line)?.[1])
-    .filter((ip): ip is string => ip !== undefined);
+  return resolvConfNameservers(text).filter((ip) => isIpv4(ip));
 }
 
 // systemd-resolved points /etc/resolv.conf at 127.0.0.53; its upstream servers live in the second file.

@@ -2,6 +2,8 @@
 // dropped: variables such as LD_PRELOAD or LD_LIBRARY_PATH, which an app's manifest may set, must never
 // be in the environment of the root tools (nsenter, unshare, mount, setpriv) that build the container.
 
+import { isEnvName } from '../model/env.js';
+
 const APP_ENV_VAR = 'WEFT_APP_ENV';
 
 export const DEFAULT_APP_PATH = '/usr/local/bin:/usr/bin:/bin';
@@ -20,7 +22,7 @@ function appEnvExports(env: Record<string, string>): string {
 
 export function assertEnvNames(env: Record<string, string>): void {
   for (const key of Object.keys(env)) {
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key) || key === APP_ENV_VAR) {
+    if (!isEnvName(key) || key === APP_ENV_VAR) {
       throw new Error(`bad environment variable name ${JSON.stringify(key)}`);
     }
   }

@@ -52,6 +52,9 @@ async function childPidOf(pid: number): Promise<number> {
   return first;
 }
 
+/** How long an app has between SIGTERM and SIGKILL when weft stops its container (Cloud Foundry: 10 s). */
+export const STOP_GRACE_MS = 3_000;
+
 /** Starts the container; resolves once its mounts are in place and the app is being started. */
 export async function startContainer(spec: ContainerSpec, handlers: StartHandlers): Promise<Container> {
   validateSpec(spec);

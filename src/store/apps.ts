@@ -2,6 +2,7 @@
 // never carry env values: cells ask for an instance's env, and the log keeps variable names only.
 import { randomUUID } from 'node:crypto';
 import { policyKey, type App, type StreamApp } from '../model/types.js';
+import { isEnvName, isPlatformEnvName } from '../model/env.js';
 import { conflict, invalid, notFound } from '../model/errors.js';
 import { C2C_TLS_PORT, FIRST_APP_TLS_PORT, isPlatformPort, LAST_APP_TLS_PORT } from '../model/ports.js';
 import { deleteInstancesOf, placeInstances, replaceInstances } from './instances.js';
@@ -39,12 +40,12 @@ function audited(app: App): StreamApp & { envNames: string[] } {
 /** Cloud Foundry's rules: a shell variable name, and none the platform sets (PORT, VCAP_*, VMW_*, WEFT_*). */
 function checkEnv(env: Record<string, string>): void {
   for (const name of Object.keys(env)) {
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
+    if (!isEnvName(name)) {
       throw invalid(
         `env: ${JSON.stringify(name)} is not a variable name (letters, digits and _, not starting with a digit)`,
       );
     }
-    if (name === 'PORT' || /^(VCAP|VMW|WEFT)_/.test(name)) {
+    if (isPlatformEnvName(name)) {
       throw invalid(`env: ${name} is set by the platform and cannot be set by an app`);
     }
   }

@@ -2,6 +2,7 @@
 import { Type } from '@sinclair/typebox';
 import type { Api } from '../server.js';
 import { actor, DEVELOPERS, requireApp, requireSpace, spaceScope } from '../auth.js';
+import { APP_HTTP_PORT } from '../../model/ports.js';
 import { createApp, deleteApp, getApp, listApps, restartApp, updateApp } from '../../store/apps.js';
 import { listInstances } from '../../store/instances.js';
 import { App, AppCreate, AppPatch, Closed, Guid, GuidParams, Instance } from '../schemas.js';
@@ -42,7 +43,7 @@ export function appRoutes(api: Api): void {
           instances: b.instances ?? 1,
           memoryMb: b.memoryMb ?? 256,
           env: b.env ?? {},
-          ports: b.ports ?? [8080],
+          ports: b.ports ?? [APP_HTTP_PORT],
           state: b.state ?? 'STARTED',
         }),
       );
