@@ -6,19 +6,20 @@ import type { Logger } from 'pino';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import type { Store } from '../store/store.js';
 import type { ApiOptions } from './options.js';
-import { installAuth } from './auth.js';
+import { DEVELOPERS, installAuth } from './auth.js';
 import { clientErrorHandler } from './client-errors.js';
 import { errorHandler } from './errors.js';
 import { rejectNulCharacters } from './nul-check.js';
-import { adminRoutes } from './routes/admin.js';
-import { certificateRoutes } from './routes/certificates.js';
+import { platformEndpoints } from './endpoints/platform.js';
+import { tokenEndpoints } from './endpoints/tokens.js';
+import { certificateEndpoints } from './endpoints/certificates.js';
 import type { Ca } from '../ca/index.js';
-import { appRoutes } from './routes/apps.js';
-import { cellRoutes } from './routes/cells.js';
-import { domainRoutes } from './routes/domains.js';
-import { internalRouteRoutes } from './routes/internal-routes.js';
-import { policyRoutes } from './routes/policies.js';
-import { tenancyRoutes } from './routes/tenancy.js';
+import { appEndpoints } from './endpoints/apps.js';
+import { cellEndpoints } from './endpoints/cells.js';
+import { domainEndpoints } from './endpoints/domains.js';
+import { internalRouteEndpoints } from './endpoints/internal-routes.js';
+import { policyEndpoints } from './endpoints/policies.js';
+import { tenancyEndpoints } from './endpoints/tenancy.js';
 
 function createApp(logger: FastifyBaseLogger, bodyLimit: number) {
   return Fastify({
@@ -66,15 +67,16 @@ export async function buildApi(store: Store, ca: Ca, logger: Logger, options: Ap
   const metrics = new Registry();
   collectDefaultMetrics({ register: metrics });
   installAuth(app, store);
-  const api: Api = { app, store, options, metrics, ca };
-  tenancyRoutes(api);
-  appRoutes(api);
-  domainRoutes(api);
-  internalRouteRoutes(api);
-  policyRoutes(api);
-  cellRoutes(api);
-  adminRoutes(api);
-  certificateRoutes(api);
-  app.get('/v1/openapi.json', { schema: { hide: true } }, () => app.swagger());
-  return api;
+  const deps = { store, options, metrics, ca };
+  await app.register(tenancyEndpoints, deps);
+  await app.register(appEndpoints, deps);
+  await app.register(domainEndpoints, deps);
+  await app.register(internalRouteEndpoints, deps);
+  await app.register(policyEndpoints, deps);
+  await app.register(cellEndpoints, deps);
+  await app.register(platformEndpoints, deps);
+  await app.register(tokenEndpoints, deps);
+  await app.register(certificateEndpoints, deps);
+  app.get('/v1/openapi.json', { config: { allow: DEVELOPERS }, schema: { hide: true } }, () => app.swagger());
+  return { app, store, options, metrics, ca };
 }

@@ -1,7 +1,7 @@
 // Certificates for instances, asked for by the cell that runs them. The cell sends a CSR (its key never
 // leaves it); the control plane decides the names from its own records, not from the request.
 import { Type } from '@sinclair/typebox';
-import type { Api } from '../server.js';
+import type { Endpoints } from './deps.js';
 import { CELLS, EVERYONE, requireCell } from '../auth.js';
 import { invalid } from '../../model/errors.js';
 import { certificateFacts } from '../../store/certificate-facts.js';
@@ -9,11 +9,10 @@ import { CertificateRequestError } from '../../ca/index.js';
 import { isContainerAddress } from '../../network/cidr.js';
 import { CellId, Closed, Guid } from '../schemas.js';
 
-export function certificateRoutes(api: Api): void {
-  const { store, ca } = api;
-  api.app.get('/v1/ca', { config: { allow: EVERYONE } }, () => ({ certificate: ca.certPem }));
+export const certificateEndpoints: Endpoints = (app, { store, ca, options }, done) => {
+  app.get('/v1/ca', { config: { allow: EVERYONE } }, () => ({ certificate: ca.certPem }));
 
-  api.app.post(
+  app.post(
     '/v1/cells/:id/instances/:guid/certificates',
     {
       config: { allow: CELLS },
@@ -39,7 +38,7 @@ export function certificateRoutes(api: Api): void {
         spaceGuid: facts.space.guid,
         orgGuid: facts.space.orgGuid,
         csrPem: req.body.csr,
-        validityHours: api.options.certificateValidityHours,
+        validityHours: options.certificateValidityHours,
       };
       try {
         const certificate =
@@ -53,4 +52,5 @@ export function certificateRoutes(api: Api): void {
       }
     },
   );
-}
+  done();
+};

@@ -1,6 +1,6 @@
 // Cloud Foundry's policy-server external API: same paths, same JSON, so its clients work unchanged.
 import { Type } from '@sinclair/typebox';
-import type { Api } from '../server.js';
+import type { Endpoints } from './deps.js';
 import { actor, DEVELOPERS, spaceScope } from '../auth.js';
 import { forbidden } from '../../model/errors.js';
 import type { Policy } from '../../model/types.js';
@@ -14,9 +14,7 @@ const BASE = '/networking/v1/external';
 const IdList = Type.Optional(Type.String({ maxLength: 65536 }));
 const config = { allow: DEVELOPERS };
 
-export function policyRoutes(api: Api): void {
-  const { store, options } = api;
-
+export const policyEndpoints: Endpoints = (app, { store, options }, done) => {
   /**
    * A space developer may only touch policies whose both ends are apps of spaces they develop in. An app
    * elsewhere and one that does not exist get the same answer (Cloud Foundry's words), so no GUID of
@@ -29,7 +27,7 @@ export function policyRoutes(api: Api): void {
     return (p) => mine.has(p.sourceAppGuid) && mine.has(p.destAppGuid);
   }
 
-  api.app.get(
+  app.get(
     `${BASE}/policies`,
     {
       config,
@@ -62,20 +60,21 @@ export function policyRoutes(api: Api): void {
     return policies;
   }
 
-  api.app.post(`${BASE}/policies`, { config, schema: { body: PolicyBatch } }, async (req) => {
+  app.post(`${BASE}/policies`, { config, schema: { body: PolicyBatch } }, async (req) => {
     const policies = await checkedBatch(req, req.body);
     await store.write(actor(req), (w) => createPolicies(w, policies, options.maxPoliciesPerApp));
     return {};
   });
 
-  api.app.post(`${BASE}/policies/delete`, { config, schema: { body: PolicyBatch } }, async (req) => {
+  app.post(`${BASE}/policies/delete`, { config, schema: { body: PolicyBatch } }, async (req) => {
     const policies = await checkedBatch(req, req.body);
     await store.write(actor(req), (w) => deletePolicies(w, policies));
     return {};
   });
 
-  api.app.get(`${BASE}/tags`, { config }, async (req) => {
+  app.get(`${BASE}/tags`, { config }, async (req) => {
     const apps = await listApps(store.db, { spaceGuids: spaceScope(req) });
     return { tags: apps.map((a) => ({ id: a.guid, tag: a.tag.toString(16).padStart(4, '0'), type: 'app' })) };
   });
-}
+  done();
+};

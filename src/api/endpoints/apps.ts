@@ -1,6 +1,6 @@
 // /v1/apps and their instances: developers in their own spaces, admins everywhere.
 import { Type } from '@sinclair/typebox';
-import type { Api } from '../server.js';
+import type { Endpoints } from './deps.js';
 import { actor, DEVELOPERS, requireApp, requireSpace, spaceScope } from '../auth.js';
 import { APP_HTTP_PORT } from '../../model/ports.js';
 import { createApp, deleteApp, getApp, listApps, restartApp, updateApp } from '../../store/apps.js';
@@ -9,9 +9,8 @@ import { App, AppCreate, AppPatch, Closed, Guid, GuidParams, Instance } from '..
 
 const config = { allow: DEVELOPERS };
 
-export function appRoutes(api: Api): void {
-  const { store } = api;
-  api.app.get(
+export const appEndpoints: Endpoints = (app, { store }, done) => {
+  app.get(
     '/v1/apps',
     {
       config,
@@ -28,7 +27,7 @@ export function appRoutes(api: Api): void {
     },
   );
 
-  api.app.post(
+  app.post(
     '/v1/apps',
     { config, schema: { body: AppCreate, response: { 201: App } } },
     async (req, reply) => {
@@ -51,13 +50,11 @@ export function appRoutes(api: Api): void {
     },
   );
 
-  api.app.get(
-    '/v1/apps/:guid',
-    { config, schema: { params: GuidParams, response: { 200: App } } },
-    async (req) => requireApp(req, await getApp(store.db, req.params.guid)),
+  app.get('/v1/apps/:guid', { config, schema: { params: GuidParams, response: { 200: App } } }, async (req) =>
+    requireApp(req, await getApp(store.db, req.params.guid)),
   );
 
-  api.app.patch(
+  app.patch(
     '/v1/apps/:guid',
     { config, schema: { params: GuidParams, body: AppPatch, response: { 200: App } } },
     async (req) => {
@@ -78,7 +75,7 @@ export function appRoutes(api: Api): void {
     },
   );
 
-  api.app.post(
+  app.post(
     '/v1/apps/:guid/restart',
     { config, schema: { params: GuidParams, response: { 200: App } } },
     async (req) => {
@@ -87,13 +84,13 @@ export function appRoutes(api: Api): void {
     },
   );
 
-  api.app.delete('/v1/apps/:guid', { config, schema: { params: GuidParams } }, async (req, reply) => {
+  app.delete('/v1/apps/:guid', { config, schema: { params: GuidParams } }, async (req, reply) => {
     requireApp(req, await getApp(store.db, req.params.guid));
     await store.write(actor(req), (w) => deleteApp(w, req.params.guid));
     return reply.status(204).send();
   });
 
-  api.app.get(
+  app.get(
     '/v1/apps/:guid/instances',
     { config, schema: { params: GuidParams, response: { 200: Type.Array(Instance) } } },
     async (req) => {
@@ -101,4 +98,5 @@ export function appRoutes(api: Api): void {
       return listInstances(store.db, { appGuid: req.params.guid });
     },
   );
-}
+  done();
+};

@@ -1,7 +1,7 @@
 // What cells call: registration (subnet lease), instance reports, env of their instances and the change
 // stream. A cell token speaks for its one cell: every /v1/cells/:id route checks that :id is its own.
 import { Type } from '@sinclair/typebox';
-import type { Api } from '../server.js';
+import type { Endpoints } from './deps.js';
 import { actor, CELLS, requireCell } from '../auth.js';
 import { getApp } from '../../store/apps.js';
 import { listCells, registerCell } from '../../store/cells.js';
@@ -12,11 +12,10 @@ import { streamChanges } from '../stream.js';
 const config = { allow: CELLS };
 const CellInstance = Closed({ id: CellId, guid: Guid });
 
-export function cellRoutes(api: Api): void {
-  const { store } = api;
-  api.app.get('/v1/cells', { schema: { response: { 200: Type.Array(Cell) } } }, () => listCells(store.db));
+export const cellEndpoints: Endpoints = (app, { store }, done) => {
+  app.get('/v1/cells', { schema: { response: { 200: Type.Array(Cell) } } }, () => listCells(store.db));
 
-  api.app.put(
+  app.put(
     '/v1/cells/:id',
     {
       config,
@@ -32,7 +31,7 @@ export function cellRoutes(api: Api): void {
     },
   );
 
-  api.app.put(
+  app.put(
     '/v1/cells/:id/instances/:guid',
     {
       config,
@@ -52,7 +51,7 @@ export function cellRoutes(api: Api): void {
   );
 
   // The stream never carries env: a cell asks for it per instance placed on it, as it starts one.
-  api.app.get(
+  app.get(
     '/v1/cells/:id/instances/:guid/env',
     {
       config,
@@ -70,11 +69,12 @@ export function cellRoutes(api: Api): void {
     },
   );
 
-  api.app.get(
+  app.get(
     '/v1/watch',
     { config, schema: { querystring: Closed({ since: Type.Optional(Type.Integer({ minimum: 0 })) }) } },
     (req, reply) => {
       streamChanges(store, req, reply, req.query.since ?? 0);
     },
   );
-}
+  done();
+};

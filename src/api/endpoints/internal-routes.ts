@@ -3,7 +3,7 @@
 // exist.
 import { Type } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
-import type { Api } from '../server.js';
+import type { Endpoints } from './deps.js';
 import { actor, DEVELOPERS, inScope, requireApp, requireSpace, spaceScope } from '../auth.js';
 import { notFound } from '../../model/errors.js';
 import type { Route as RouteRecord } from '../../model/types.js';
@@ -28,13 +28,12 @@ async function visibleRoute(req: FastifyRequest, db: Db, guid: string): Promise<
   return route;
 }
 
-export function internalRouteRoutes(api: Api): void {
-  const { store } = api;
-  api.app.get('/v1/routes', { config, schema: { response: { 200: Type.Array(Route) } } }, (req) =>
+export const internalRouteEndpoints: Endpoints = (app, { store }, done) => {
+  app.get('/v1/routes', { config, schema: { response: { 200: Type.Array(Route) } } }, (req) =>
     listRoutes(store.db, spaceScope(req)),
   );
 
-  api.app.post(
+  app.post(
     '/v1/routes',
     {
       config,
@@ -55,13 +54,13 @@ export function internalRouteRoutes(api: Api): void {
     },
   );
 
-  api.app.delete('/v1/routes/:guid', { config, schema: { params: GuidParams } }, async (req, reply) => {
+  app.delete('/v1/routes/:guid', { config, schema: { params: GuidParams } }, async (req, reply) => {
     await visibleRoute(req, store.db, req.params.guid);
     await store.write(actor(req), (w) => deleteRoute(w, req.params.guid));
     return reply.status(204).send();
   });
 
-  api.app.put(
+  app.put(
     '/v1/routes/:guid/apps/:appGuid',
     { config, schema: { params: Mapping, response: { 200: Route } } },
     async (req) => {
@@ -71,7 +70,7 @@ export function internalRouteRoutes(api: Api): void {
     },
   );
 
-  api.app.delete(
+  app.delete(
     '/v1/routes/:guid/apps/:appGuid',
     { config, schema: { params: Mapping, response: { 200: Route } } },
     async (req) => {
@@ -80,4 +79,5 @@ export function internalRouteRoutes(api: Api): void {
       return store.write(actor(req), (w) => unmapRoute(w, req.params.guid, req.params.appGuid));
     },
   );
-}
+  done();
+};

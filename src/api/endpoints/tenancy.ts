@@ -1,13 +1,12 @@
 // /v1/orgs and /v1/spaces: developers see their own; only admins create or delete them.
 import { Type } from '@sinclair/typebox';
-import type { Api } from '../server.js';
+import type { Endpoints } from './deps.js';
 import { actor, DEVELOPERS, spaceScope } from '../auth.js';
 import { createOrg, createSpace, deleteOrg, deleteSpace, listOrgs, listSpaces } from '../../store/tenancy.js';
 import { Closed, Guid, GuidParams, Name, Org, Space } from '../schemas.js';
 
-export function tenancyRoutes(api: Api): void {
-  const { store } = api;
-  api.app.get(
+export const tenancyEndpoints: Endpoints = (app, { store }, done) => {
+  app.get(
     '/v1/orgs',
     { config: { allow: DEVELOPERS }, schema: { response: { 200: Type.Array(Org) } } },
     async (req) => {
@@ -21,7 +20,7 @@ export function tenancyRoutes(api: Api): void {
     },
   );
 
-  api.app.post(
+  app.post(
     '/v1/orgs',
     { schema: { body: Closed({ name: Name }), response: { 201: Org } } },
     async (req, reply) => {
@@ -30,7 +29,7 @@ export function tenancyRoutes(api: Api): void {
     },
   );
 
-  api.app.get(
+  app.get(
     '/v1/spaces',
     {
       config: { allow: DEVELOPERS },
@@ -46,7 +45,7 @@ export function tenancyRoutes(api: Api): void {
     },
   );
 
-  api.app.post(
+  app.post(
     '/v1/spaces',
     { schema: { body: Closed({ name: Name, orgGuid: Guid }), response: { 201: Space } } },
     async (req, reply) => {
@@ -55,13 +54,14 @@ export function tenancyRoutes(api: Api): void {
     },
   );
 
-  api.app.delete('/v1/orgs/:guid', { schema: { params: GuidParams } }, async (req, reply) => {
+  app.delete('/v1/orgs/:guid', { schema: { params: GuidParams } }, async (req, reply) => {
     await store.write(actor(req), (w) => deleteOrg(w, req.params.guid));
     return reply.status(204).send();
   });
 
-  api.app.delete('/v1/spaces/:guid', { schema: { params: GuidParams } }, async (req, reply) => {
+  app.delete('/v1/spaces/:guid', { schema: { params: GuidParams } }, async (req, reply) => {
     await store.write(actor(req), (w) => deleteSpace(w, req.params.guid));
     return reply.status(204).send();
   });
-}
+  done();
+};

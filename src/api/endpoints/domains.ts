@@ -1,19 +1,18 @@
 // /v1/domains: shared domains, which every developer may read and only admins create or delete.
 import { Type } from '@sinclair/typebox';
-import type { Api } from '../server.js';
+import type { Endpoints } from './deps.js';
 import { actor, DEVELOPERS } from '../auth.js';
 import { createDomain, deleteDomain, listDomains } from '../../store/routes.js';
 import { Closed, Domain, GuidParams } from '../schemas.js';
 
-export function domainRoutes(api: Api): void {
-  const { store } = api;
-  api.app.get(
+export const domainEndpoints: Endpoints = (app, { store }, done) => {
+  app.get(
     '/v1/domains',
     { config: { allow: DEVELOPERS }, schema: { response: { 200: Type.Array(Domain) } } },
     () => listDomains(store.db),
   );
 
-  api.app.post(
+  app.post(
     '/v1/domains',
     {
       schema: {
@@ -27,8 +26,9 @@ export function domainRoutes(api: Api): void {
     },
   );
 
-  api.app.delete('/v1/domains/:guid', { schema: { params: GuidParams } }, async (req, reply) => {
+  app.delete('/v1/domains/:guid', { schema: { params: GuidParams } }, async (req, reply) => {
     await store.write(actor(req), (w) => deleteDomain(w, req.params.guid));
     return reply.status(204).send();
   });
-}
+  done();
+};
