@@ -31,7 +31,10 @@ function hashToken(token: string): string {
   return createHash('sha256').update(token).digest('hex');
 }
 
-export async function createToken(w: Writer, spec: TokenSpec): Promise<{ identity: Identity; token: string }> {
+export async function createToken(
+  w: Writer,
+  spec: TokenSpec,
+): Promise<{ identity: Identity; token: string }> {
   if (spec.role === 'space_developer' && spec.spaceGuids.length === 0) {
     throw invalid('spaces: a space developer token needs at least one space');
   }
@@ -43,7 +46,11 @@ export async function createToken(w: Writer, spec: TokenSpec): Promise<{ identit
   if (spec.expiresAt !== null && Date.parse(spec.expiresAt) <= Date.now()) {
     throw invalid('expiresAt: must be in the future');
   }
-  const taken = await w.trx.selectFrom('tokens').select('id').where('name', '=', spec.name).executeTakeFirst();
+  const taken = await w.trx
+    .selectFrom('tokens')
+    .select('id')
+    .where('name', '=', spec.name)
+    .executeTakeFirst();
   if (taken) throw conflict(`token ${spec.name} already exists`);
   for (const s of spec.spaceGuids) {
     const space = await w.trx.selectFrom('spaces').select('guid').where('guid', '=', s).executeTakeFirst();
@@ -129,4 +136,11 @@ export async function countTokens(db: Db): Promise<number> {
     .select((eb) => eb.fn.countAll<number>().as('n'))
     .executeTakeFirstOrThrow();
   return Number(row.n);
+}
+
+/** Whether the token is still there: not revoked since it was checked. */
+export async function tokenExists(db: Db, tokenId: string): Promise<boolean> {
+  return (
+    (await db.selectFrom('tokens').select('id').where('id', '=', tokenId).executeTakeFirst()) !== undefined
+  );
 }
