@@ -54,7 +54,11 @@ function writes(server: TestServer, t: Tenancy, domainGuid: string): Write[] {
       return (acked) => acked.routes.push({ guid: route.guid, appGuid: a1 });
     },
     async (n) => {
-      const token = await ok<{ token: string }>('POST', '/v1/tokens', { name: `cell-${n}`, role: 'cell' });
+      const token = await ok<{ token: string }>('POST', '/v1/tokens', {
+        name: `cell-${n}`,
+        role: 'cell',
+        cellId: `cell-${n}`,
+      });
       return (acked) => acked.tokens.push(token.token);
     },
   ];
