@@ -33,9 +33,6 @@ export interface ControlPlane {
   close(): Promise<void>;
 }
 
-const KEEP_REVISIONS = 100_000;
-const PRUNE_EVERY_MS = 60_000;
-
 export async function startControlPlane(config: ControlPlaneConfig, logger: Logger): Promise<ControlPlane> {
   fs.mkdirSync(config.home, { recursive: true, mode: 0o700 });
   const opened = await openDatabase(config.database ?? path.join(config.home, DATABASE_FILE));
@@ -44,8 +41,7 @@ export async function startControlPlane(config: ControlPlaneConfig, logger: Logg
   await store.hub.start();
   const listener =
     opened.postgresUrl !== null ? await listenForOtherServers(opened.postgresUrl, store, logger) : null;
-  const prune = setInterval(() => void pruneChanges(store, logger), PRUNE_EVERY_MS);
-  prune.unref();
+  const stopPruning = store.pruneChangeLog((err) => logger.warn({ err }, 'pruning the change log failed'));
 
   const ca = await loadOrCreateCa(path.join(config.home, 'ca'));
   const api = await buildApi(store, ca, logger, config.api);
@@ -60,7 +56,7 @@ export async function startControlPlane(config: ControlPlaneConfig, logger: Logg
     url,
     overlayCidr,
     async close() {
-      clearInterval(prune);
+      stopPruning();
       await api.app.close();
       await listener?.end();
       await store.close();
@@ -106,15 +102,4 @@ async function listenForOtherServers(url: string, store: Store, logger: Logger):
   client.on('error', (err) => logger.error({ err }, 'lost the PostgreSQL change listener'));
   await client.query('listen weft_changes');
   return client;
-}
-
-async function pruneChanges(store: Store, logger: Logger): Promise<void> {
-  try {
-    await store.db
-      .deleteFrom('changes')
-      .where('revision', '<', store.hub.revision - KEEP_REVISIONS)
-      .execute();
-  } catch (err) {
-    logger.warn({ err }, 'pruning the change log failed');
-  }
 }

@@ -1,66 +1,112 @@
 // The change stream: newline-delimited JSON over one long-lived response. A follower resumes from
-// its revision; one that is too far behind (or new) first gets a full snapshot.
+// its revision; one that is too far behind (or new) first gets a snapshot, in pieces. A stream lives
+// no longer than the token that opened it, and a follower that does not keep up is dropped.
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { isFollowerChange, type Change, type LoggedChange, type Snapshot } from '../model/types.js';
+import { isFollowerChange, type LoggedChange } from '../model/types.js';
+import type { StreamMessage } from '../model/stream.js';
 import type { Store } from '../store/store.js';
-import { changesSince, latestRevision, oldestRevision } from '../store/hub.js';
-import { readSnapshot } from '../store/snapshot.js';
-
-export type StreamMessage =
-  | { type: 'snapshot'; snapshot: Snapshot }
-  | { type: 'change'; change: Change }
-  | { type: 'heartbeat'; revision: number };
+import { changePages, latestRevision, oldestRevision } from '../store/change-log.js';
+import { snapshotHeader, snapshotPages } from '../store/snapshot.js';
+import { tokenExists } from '../store/tokens.js';
+import { who } from './auth.js';
+import { atTime } from './deadline.js';
+import { Outbox } from './outbox.js';
+import { SnapshotPieces } from './snapshot-pieces.js';
 
 const HEARTBEAT_MS = 10_000;
-const BACKLOG_PAGE = 1000;
+/** Live changes held for a follower still catching up; past this it reads them from the log instead. */
+const EARLY_LIMIT = 10_000;
+
+const line = (m: StreamMessage) => `${JSON.stringify(m)}\n`;
 
 export function streamChanges(store: Store, req: FastifyRequest, reply: FastifyReply, since: number): void {
+  const identity = who(req);
   reply.hijack();
   const res = reply.raw;
   res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' });
   // Send the headers now: a follower with nothing to catch up on would otherwise hear nothing
   // until the first change or heartbeat, and could not tell it is connected.
   res.flushHeaders();
-  const send = (m: StreamMessage) => res.write(`${JSON.stringify(m)}\n`);
+  const log = req.log.child({ token: identity.name });
+  const outbox = new Outbox(res, (why) =>
+    log.warn({ why }, 'dropped a change stream follower that does not keep up; it resumes from its revision'),
+  );
+  const end = (why: string) => {
+    log.info({ why }, 'ending a change stream');
+    outbox.close();
+  };
 
-  let sent = 0;
+  let sent = since;
   let caughtUp = false;
-  const early: LoggedChange[] = [];
+  let early: LoggedChange[] = [];
+  let overflowed = false;
   const deliver = (c: LoggedChange) => {
     if (c.revision <= sent) return;
-    if (isFollowerChange(c)) send({ type: 'change', change: c });
+    if (isFollowerChange(c)) outbox.write(line({ type: 'change', change: c }));
     sent = c.revision;
   };
-  // Follow before reading the backlog so nothing committed in between is missed.
-  const unfollow = store.hub.follow((c) => (caughtUp ? deliver(c) : early.push(c)));
-  const heartbeat = setInterval(() => send({ type: 'heartbeat', revision: sent }), HEARTBEAT_MS);
-  const stop = () => {
+  // Follow before reading anything, so nothing committed in between is missed.
+  const unfollow = store.hub.follow((c) => {
+    if (c.kind === 'token' && c.op === 'delete' && c.key === identity.tokenId) end('its token was revoked');
+    else if (caughtUp) deliver(c);
+    else if (early.length < EARLY_LIMIT) early.push(c);
+    else overflowed = true;
+  });
+  const heartbeat = setInterval(
+    () => outbox.write(line({ type: 'heartbeat', revision: sent })),
+    HEARTBEAT_MS,
+  );
+  const cancelExpiry =
+    identity.expiresAt === null
+      ? () => undefined
+      : atTime(Date.parse(identity.expiresAt), () => end('its token expired'));
+  res.on('close', () => {
     unfollow();
     clearInterval(heartbeat);
-  };
-  res.on('close', stop);
+    cancelExpiry();
+  });
 
-  void (async () => {
+  const catchUp = async () => {
+    // A revocation committed between the token check and following would otherwise go unheard.
+    if (!(await tokenExists(store.db, identity.tokenId))) return end('its token was revoked');
     const [oldest, latest] = await Promise.all([oldestRevision(store.db), latestRevision(store.db)]);
     // Revisions before `oldest` may have been pruned; a follower that far back needs a snapshot.
-    if (since === 0 || since > latest || since < oldest - 1) {
-      const snapshot = await store.read((db) => readSnapshot(db));
-      send({ type: 'snapshot', snapshot });
-      sent = snapshot.revision;
-    } else {
-      sent = since;
-      for (;;) {
-        const page = await changesSince(store.db, sent, BACKLOG_PAGE);
+    if (since === 0 || since > latest || since < oldest - 1) sent = await sendSnapshot(store, outbox);
+    // Everything the held live changes may not cover comes from the log, paced by the follower.
+    do {
+      early = [];
+      overflowed = false;
+      for await (const page of changePages(store.db, sent)) {
+        if (!outbox.open) return;
         page.forEach(deliver);
-        if (page.length < BACKLOG_PAGE) break;
+        await outbox.drained();
       }
-    }
+    } while (overflowed && outbox.open);
     early.forEach(deliver);
-    early.length = 0;
+    early = [];
     caughtUp = true;
-  })().catch((err: unknown) => {
-    req.log.error({ err }, 'change stream failed');
-    stop();
-    res.destroy();
+  };
+  catchUp().catch((err: unknown) => {
+    log.error({ err }, 'change stream failed');
+    outbox.close();
   });
+}
+
+/** Sends the state at one revision in pieces; returns that revision. */
+async function sendSnapshot(store: Store, outbox: Outbox): Promise<number> {
+  const { revision, lines } = await store.read(async (db) => {
+    const header = await snapshotHeader(db);
+    const lines = [line({ type: 'snapshot-start', ...header })];
+    const pieces = new SnapshotPieces((l) => lines.push(l));
+    for await (const page of snapshotPages(db)) pieces.add(page);
+    pieces.flush();
+    lines.push(line({ type: 'snapshot-end', revision: header.revision }));
+    return { revision: header.revision, lines };
+  });
+  // Sent after the read ends: a slow follower must not hold the database.
+  for (let l = lines.shift(); l !== undefined && outbox.open; l = lines.shift()) {
+    outbox.write(l);
+    await outbox.drained();
+  }
+  return revision;
 }

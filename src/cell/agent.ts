@@ -15,13 +15,13 @@ import { adoptContainer } from '../runtime/adopt.js';
 import { STOP_GRACE_MS } from '../runtime/container.js';
 import { checkOverlay, readHostFacts } from '../network/overlay-choice.js';
 import { TlsProxy } from '../proxy/index.js';
-import type { StreamMessage } from '../api/stream.js';
 import { CellApiClient } from './api-client.js';
 import type { Registry } from 'prom-client';
 import { Coalescer } from './coalescer.js';
 import { registerCellMetrics } from './metrics.js';
 import { cellLinks, type CellLinks } from './links.js';
 import { Follower } from './follower.js';
+import type { FollowedMessage } from './stream-reader.js';
 import { isPlacedHere, LocalInstanceRunner, proxiedPorts } from './instance.js';
 import { C2C_TLS_PORT } from '../model/ports.js';
 import { DNS_PORT, type LocalInstance } from './local.js';
@@ -168,7 +168,7 @@ export class CellAgent {
     return this.world;
   }
 
-  private onMessage(m: StreamMessage): void {
+  private onMessage(m: FollowedMessage): void {
     if (m.type === 'heartbeat') return;
     if (m.type === 'snapshot') {
       this.world = new World(m.snapshot);

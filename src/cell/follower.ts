@@ -1,9 +1,10 @@
 // Follows the control plane's change stream; reconnects with backoff and resumes from its revision.
 import type { Logger } from 'pino';
-import type { StreamMessage } from '../api/stream.js';
+import type { StreamMessage } from '../model/stream.js';
+import { LineSplitter, SnapshotAssembler, type FollowedMessage } from './stream-reader.js';
 
 export interface FollowerHandlers {
-  onMessage(m: StreamMessage): void;
+  onMessage(m: FollowedMessage): void;
   onConnected(connected: boolean): void;
   /** The revision to resume from; 0 asks for a snapshot. */
   revision(): number;
@@ -56,18 +57,17 @@ export class Follower {
     if (!res.ok || !res.body) throw new Error(`watch answered ${res.status}: ${await res.text()}`);
     this.handlers.onConnected(true);
     const decoder = new TextDecoder();
-    let pending = '';
+    // Both start afresh on each connection: pieces of a snapshot the last one cut off are dropped.
+    const lines = new LineSplitter();
+    const snapshot = new SnapshotAssembler();
     let silence = setTimeout(() => this.abort?.abort(), SILENCE_MS);
     try {
       for await (const chunk of res.body) {
         clearTimeout(silence);
         silence = setTimeout(() => this.abort?.abort(), SILENCE_MS);
-        pending += decoder.decode(chunk, { stream: true });
-        let nl: number;
-        while ((nl = pending.indexOf('\n')) >= 0) {
-          const line = pending.slice(0, nl);
-          pending = pending.slice(nl + 1);
-          if (line !== '') this.handlers.onMessage(JSON.parse(line) as StreamMessage);
+        for (const line of lines.push(decoder.decode(chunk, { stream: true }))) {
+          const m = snapshot.accept(JSON.parse(line) as StreamMessage);
+          if (m) this.handlers.onMessage(m);
         }
       }
     } finally {

@@ -1,8 +1,9 @@
 // Fans committed changes out to followers of the change stream. Followers are told in revision
-// order; a write's change reaches them as soon as its transaction commits.
+// order; a write's change reaches them as soon as its transaction commits, however many it made.
 import type { Kysely } from 'kysely';
 import type { LoggedChange } from '../model/types.js';
 import type { Database } from './schema.js';
+import { changePages, latestRevision } from './change-log.js';
 
 export type Follower = (change: LoggedChange) => void;
 
@@ -42,48 +43,12 @@ export class ChangeHub {
   private async pump(): Promise<void> {
     do {
       this.again = false;
-      const fresh = await changesSince(this.db, this.delivered, 10_000);
-      for (const c of fresh) {
-        this.delivered = c.revision;
-        for (const f of this.followers) f(c);
+      for await (const page of changePages(this.db, this.delivered)) {
+        for (const c of page) {
+          this.delivered = c.revision;
+          for (const f of this.followers) f(c);
+        }
       }
     } while (this.again);
   }
-}
-
-export async function latestRevision(db: Kysely<Database>): Promise<number> {
-  const row = await db
-    .selectFrom('changes')
-    .select((eb) => eb.fn.max('revision').as('rev'))
-    .executeTakeFirst();
-  return Number(row?.rev ?? 0);
-}
-
-export async function oldestRevision(db: Kysely<Database>): Promise<number> {
-  const row = await db
-    .selectFrom('changes')
-    .select((eb) => eb.fn.min('revision').as('rev'))
-    .executeTakeFirst();
-  return Number(row?.rev ?? 0);
-}
-
-export async function changesSince(
-  db: Kysely<Database>,
-  revision: number,
-  limit: number,
-): Promise<LoggedChange[]> {
-  const rows = await db
-    .selectFrom('changes')
-    .selectAll()
-    .where('revision', '>', revision)
-    .orderBy('revision')
-    .limit(limit)
-    .execute();
-  return rows.map((r) => ({
-    revision: Number(r.revision),
-    kind: r.kind as LoggedChange['kind'],
-    op: r.op as LoggedChange['op'],
-    key: r.key,
-    object: r.object === null ? null : (JSON.parse(r.object) as LoggedChange['object']),
-  }));
 }

@@ -104,7 +104,7 @@ export async function routeWithApps(db: Db, route: Selectable<RoutesTable> | str
   );
 }
 
-function routeFromRow(r: Selectable<RoutesTable>, appGuids: string[]): Route {
+export function routeFromRow(r: Selectable<RoutesTable>, appGuids: string[]): Route {
   return { guid: r.guid, host: r.host, domainGuid: r.domain_guid, spaceGuid: r.space_guid, appGuids };
 }
 

@@ -3,11 +3,13 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from './schema.js';
 import type { Dialect } from './dialect.js';
+import { pruneChanges } from './change-log.js';
 import { ChangeHub } from './hub.js';
 import { Writer } from './writer.js';
 
 // Any constant works: it only has to be the same in every weft server sharing the database.
 const WRITE_LOCK = 0x77656674;
+const PRUNE_EVERY_MS = 60_000;
 
 export class Store {
   readonly hub: ChangeHub;
@@ -46,6 +48,15 @@ export class Store {
         .execute((trx) => fn(trx));
     }
     return this.db.transaction().execute((trx) => fn(trx));
+  }
+
+  /** Keeps the change log to a bounded length until the returned function is called. */
+  pruneChangeLog(onError: (err: unknown) => void): () => void {
+    const timer = setInterval(() => {
+      pruneChanges(this.db, this.hub.revision).catch(onError);
+    }, PRUNE_EVERY_MS);
+    timer.unref();
+    return () => clearInterval(timer);
   }
 
   async close(): Promise<void> {

@@ -137,3 +137,10 @@ export async function countTokens(db: Db): Promise<number> {
     .executeTakeFirstOrThrow();
   return Number(row.n);
 }
+
+/** Whether the token is still there: not revoked since it was checked. */
+export async function tokenExists(db: Db, tokenId: string): Promise<boolean> {
+  return (
+    (await db.selectFrom('tokens').select('id').where('id', '=', tokenId).executeTakeFirst()) !== undefined
+  );
+}

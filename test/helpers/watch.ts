@@ -1,13 +1,18 @@
-// Follows GET /v1/watch as a cell would, keeping every message it received, in order.
+// Follows GET /v1/watch as a cell would (the cell's own line splitter and snapshot assembly), keeping
+// every message it received, in order, and the length of every line.
 import http from 'node:http';
-import type { StreamMessage } from '../../src/api/stream.js';
+import type { StreamMessage } from '../../src/model/stream.js';
+import { LineSplitter, SnapshotAssembler, type FollowedMessage } from '../../src/cell/stream-reader.js';
 
 const WAIT_MS = 30_000;
 
 export interface Watch {
-  readonly messages: StreamMessage[];
+  /** A snapshot appears once, whole, where its last piece arrived. */
+  readonly messages: FollowedMessage[];
+  /** The length in bytes of every line received. */
+  readonly lineBytes: number[];
   /** Resolves with the first message (seen already or yet to come) that matches. */
-  until(match: (m: StreamMessage) => boolean, what: string): Promise<StreamMessage>;
+  until(match: (m: FollowedMessage) => boolean, what: string): Promise<FollowedMessage>;
   /** Resolves once the server ended the stream. */
   ended(): Promise<void>;
   close(): void;
@@ -26,16 +31,18 @@ export async function watch(url: string, token: string, since: number): Promise<
     throw new Error(`watch answered ${res.statusCode}: ${body}`);
   }
 
-  const messages: StreamMessage[] = [];
+  const messages: FollowedMessage[] = [];
+  const lineBytes: number[] = [];
   const waiters = new Set<() => void>();
   let finished = false;
-  let buffered = '';
+  // No limit here: the tests check line lengths themselves, and must see a line that is too long.
+  const lines = new LineSplitter(Infinity);
+  const snapshot = new SnapshotAssembler();
   res.on('data', (chunk: string) => {
-    buffered += chunk;
-    let newline: number;
-    while ((newline = buffered.indexOf('\n')) >= 0) {
-      messages.push(JSON.parse(buffered.slice(0, newline)) as StreamMessage);
-      buffered = buffered.slice(newline + 1);
+    for (const line of lines.push(chunk)) {
+      lineBytes.push(Buffer.byteLength(line) + 1);
+      const m = snapshot.accept(JSON.parse(line) as StreamMessage);
+      if (m) messages.push(m);
     }
     waiters.forEach((w) => w());
   });
@@ -68,6 +75,7 @@ export async function watch(url: string, token: string, since: number): Promise<
 
   return {
     messages,
+    lineBytes,
     until: (match, what) => waitFor(() => messages.find(match), what),
     ended: () => waitFor(() => (finished ? true : undefined), 'the end of the stream').then(() => undefined),
     close: () => req.destroy(),

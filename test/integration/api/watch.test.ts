@@ -1,7 +1,7 @@
 // The change stream cells follow: snapshots for newcomers, every change after its write, and gap-free resumption.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { StreamMessage } from '../../../src/api/stream.js';
+import type { FollowedMessage } from '../../../src/cell/stream-reader.js';
 import type { Change, Policy, Snapshot } from '../../../src/model/types.js';
 import { startServer, type TestServer } from '../../helpers/control-plane.js';
 import { changesAfter } from '../../helpers/database-reader.js';
@@ -14,7 +14,7 @@ const databases = testDatabases();
 after(() => databases.stop());
 
 const changes = (w: Watch): Change[] => w.messages.flatMap((m) => (m.type === 'change' ? [m.change] : []));
-const isChange = (m: StreamMessage, f: (c: Change) => boolean) => m.type === 'change' && f(m.change);
+const isChange = (m: FollowedMessage, f: (c: Change) => boolean) => m.type === 'change' && f(m.change);
 
 for (const kind of DATABASE_KINDS) {
   describe(`change stream on ${kind}`, () => {

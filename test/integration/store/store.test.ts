@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { LoggedChange } from '../../../src/model/types.js';
-import { changesSince } from '../../../src/store/hub.js';
+import { changesSince } from '../../../src/store/change-log.js';
 import { openDatabase } from '../../../src/store/open.js';
 import { Store } from '../../../src/store/store.js';
 import { createOrg, listOrgs } from '../../../src/store/tenancy.js';
