@@ -86,7 +86,9 @@ async function firstStartDefaults(store: Store, config: ControlPlaneConfig, logg
       await createDomain(w, DEFAULT_INTERNAL_DOMAIN, true);
     }
     if ((await countTokens(w.trx)) > 0) return null;
-    return (await createToken(w, { name: 'admin', role: 'admin', spaceGuids: [], cellId: null, expiresAt: null })).token;
+    return (
+      await createToken(w, { name: 'admin', role: 'admin', spaceGuids: [], cellId: null, expiresAt: null })
+    ).token;
   });
   if (adminToken !== null) {
     const file = path.join(config.home, ADMIN_TOKEN_FILE);
