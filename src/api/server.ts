@@ -17,6 +17,7 @@ import { appRoutes } from './routes/apps.js';
 import { cellRoutes } from './routes/cells.js';
 import { domainRoutes } from './routes/domains.js';
 import { policyRoutes } from './routes/policies.js';
+import { spaceRoutes } from './routes/spaces.js';
 import { tenancyRoutes } from './routes/tenancy.js';
 
 function createApp(logger: FastifyBaseLogger, bodyLimit: number, limits: ConnectionLimits) {
@@ -76,6 +77,7 @@ export async function buildApi(store: Store, ca: Ca, logger: Logger, options: Ap
   installAuth(app, store);
   const api: Api = { app, store, options, metrics, ca };
   tenancyRoutes(api);
+  spaceRoutes(api);
   appRoutes(api);
   domainRoutes(api);
   policyRoutes(api);

@@ -75,7 +75,12 @@ export async function listRoutes(db: Db): Promise<Route[]> {
 }
 
 /** Finds the route HOST.DOMAIN, creating it when asked (map-route creates routes as cf does). */
-export async function findOrCreateRoute(w: Writer, host: string, domainGuid: string): Promise<Route> {
+export async function findOrCreateRoute(
+  w: Writer,
+  host: string,
+  domainGuid: string,
+  spaceGuid: string | null = null,
+): Promise<Route> {
   checkHostname(host);
   const domain = await w.trx
     .selectFrom('domains')
@@ -91,7 +96,10 @@ export async function findOrCreateRoute(w: Writer, host: string, domainGuid: str
     .executeTakeFirst();
   if (row) return routeWithApps(w.trx, row.guid);
   const route: Route = { guid: randomUUID(), host, domainGuid, appGuids: [] };
-  await w.trx.insertInto('routes').values({ guid: route.guid, host, domain_guid: domainGuid }).execute();
+  await w.trx
+    .insertInto('routes')
+    .values({ guid: route.guid, host, domain_guid: domainGuid, space_guid: spaceGuid })
+    .execute();
   await w.put('route', route.guid, route);
   await w.audit('route.create', `route:${route.guid}`, null, route);
   return route;

@@ -6,6 +6,12 @@ import type { Dialect } from './dialect.js';
 import { ChangeHub } from './hub.js';
 import { Writer } from './writer.js';
 
+/**
+ * A product rule checked inside every write, after its changes and before its commit (see w.changes);
+ * throwing rolls the whole write back.
+ */
+export type Guard = (w: Writer) => Promise<void>;
+
 // Any constant works: it only has to be the same in every weft server sharing the database.
 const WRITE_LOCK = 0x77656674;
 
@@ -15,6 +21,7 @@ export class Store {
   constructor(
     readonly db: Kysely<Database>,
     readonly dialect: Dialect,
+    private readonly guards: readonly Guard[] = [],
   ) {
     this.hub = new ChangeHub(db);
   }
@@ -28,6 +35,7 @@ export class Store {
       }
       const w = new Writer(trx, actor);
       const value = await fn(w);
+      for (const guard of this.guards) await guard(w);
       if (this.dialect === 'postgres' && w.changes.length > 0) {
         await sql`select pg_notify('weft_changes', '')`.execute(trx);
       }

@@ -1,7 +1,7 @@
 // /v1/domains and /v1/routes, with route mappings
 import { Type } from '@sinclair/typebox';
 import type { Api } from '../server.js';
-import { actor, requireApps, requireRole } from '../auth.js';
+import { actor, requireApps, requireRole, requireSpace } from '../auth.js';
 import { getApp } from '../../store/apps.js';
 import {
   createDomain,
@@ -48,13 +48,19 @@ export function domainRoutes(api: Api): void {
     '/v1/routes',
     {
       schema: {
-        body: Type.Object({ host: Type.String({ minLength: 1, maxLength: 63 }), domainGuid: Guid }),
+        body: Type.Object({
+          host: Type.String({ minLength: 1, maxLength: 63 }),
+          domainGuid: Guid,
+          spaceGuid: Type.Optional(Guid),
+        }),
         response: { 201: Route },
       },
     },
     async (req, reply) => {
+      const { host, domainGuid, spaceGuid } = req.body;
+      if (spaceGuid !== undefined) requireSpace(req, spaceGuid);
       const route = await store.write(actor(req), (w) =>
-        findOrCreateRoute(w, req.body.host, req.body.domainGuid),
+        findOrCreateRoute(w, host, domainGuid, spaceGuid ?? null),
       );
       return reply.status(201).send(route);
     },
