@@ -36,6 +36,8 @@ async function measure(
   samples: number,
 ): Promise<Result> {
   const t = await seedTenancy(server);
+  // Every write adds a policy in space A: more than its default quota holds.
+  await server.api('PUT', `/v1/spaces/${t.spaceA.guid}/quota`, { policies: 10 * writes });
   const [src, dst] = [guidOf(t, 'a1'), guidOf(t, 'a2')];
   let port = 1000;
   const next = () => ({ policies: [wirePolicy(src, dst, port++)] });

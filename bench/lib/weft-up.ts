@@ -135,6 +135,8 @@ export async function startWeft(scope: Scope, tag: string): Promise<WeftUp> {
 
   const org = await api<{ guid: string }>('POST', '/v1/orgs', { name: 'bench' });
   const space = await api<{ guid: string }>('POST', '/v1/spaces', { name: 'bench', orgGuid: org.guid });
+  // The benchmarks fill one space with more apps and policies than its default quota holds.
+  await api('PUT', `/v1/spaces/${space.guid}/quota`, { apps: 1000, policies: 1_000_000 });
   const domains = await api<{ guid: string; name: string }[]>('GET', '/v1/domains');
   const internal = domains.find((d) => d.name === 'apps.internal');
   if (!internal) throw new Error('weft up has no apps.internal domain');

@@ -5,7 +5,7 @@
 // and fastify do by default, leaves the rest of the request unread; the kernel then answers with a
 // reset, and a busy client loses the answer it was about to read.
 import type { Socket } from 'node:net';
-import type { FastifyBaseLogger } from 'fastify';
+import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify';
 
 /** How long a refused client may stay quiet before its socket is dropped. */
 const LINGER_IDLE_MS = 5_000;
@@ -27,9 +27,29 @@ function answerFor(code: string | undefined): { status: number; reason: string; 
   }
 }
 
+/** Clients already answered with an error; the parser may still complete a request from what they send. */
+const refused = new WeakSet<Socket>();
+
+/**
+ * A timed-out client lingers with its parser still attached: the rest of its request may arrive and
+ * complete it. That request was already answered (408) and must not run.
+ */
+export function dropRequestsOfRefusedClients(
+  req: FastifyRequest,
+  reply: FastifyReply,
+  done: () => void,
+): void {
+  if (refused.has(req.socket)) {
+    req.socket.destroy();
+    reply.hijack();
+  }
+  done();
+}
+
 export function clientErrorHandler(log: FastifyBaseLogger) {
   return (err: NodeJS.ErrnoException, socket: Socket): void => {
     if (err.code === 'ECONNRESET' || socket.destroyed) return;
+    refused.add(socket);
     const answer = answerFor(err.code);
     log.debug({ err, status: answer.status }, 'client error');
     const body = JSON.stringify({ error: answer.error });

@@ -12,6 +12,7 @@ import { createDomain, DEFAULT_INTERNAL_DOMAIN, listDomains } from '../store/rou
 import { countTokens, createToken } from '../store/tokens.js';
 import { ADMIN_TOKEN_FILE, DATABASE_FILE } from '../home/paths.js';
 import { loadOrCreateCa } from '../ca/index.js';
+import { enforceQuotas } from '../guards/quota.js';
 import { buildApi, type Api } from './server.js';
 import type { ApiOptions } from './options.js';
 
@@ -36,7 +37,7 @@ export interface ControlPlane {
 export async function startControlPlane(config: ControlPlaneConfig, logger: Logger): Promise<ControlPlane> {
   fs.mkdirSync(config.home, { recursive: true, mode: 0o700 });
   const opened = await openDatabase(config.database ?? path.join(config.home, DATABASE_FILE));
-  const store = new Store(opened.db, opened.dialect);
+  const store = new Store(opened.db, opened.dialect, [enforceQuotas]);
   const overlayCidr = await firstStartDefaults(store, config, logger);
   await store.hub.start();
   const listener =

@@ -5,9 +5,9 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Logger } from 'pino';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import type { Store } from '../store/store.js';
-import type { ApiOptions } from './options.js';
+import type { ApiOptions, ConnectionLimits } from './options.js';
 import { DEVELOPERS, installAuth } from './auth.js';
-import { clientErrorHandler } from './client-errors.js';
+import { clientErrorHandler, dropRequestsOfRefusedClients } from './client-errors.js';
 import { errorHandler } from './errors.js';
 import { rejectNulCharacters } from './nul-check.js';
 import { platformEndpoints } from './endpoints/platform.js';
@@ -20,11 +20,21 @@ import { domainEndpoints } from './endpoints/domains.js';
 import { internalRouteEndpoints } from './endpoints/internal-routes.js';
 import { policyEndpoints } from './endpoints/policies.js';
 import { tenancyEndpoints } from './endpoints/tenancy.js';
+import { spaceEndpoints } from './endpoints/spaces.js';
 
-function createApp(logger: FastifyBaseLogger, bodyLimit: number) {
+function createApp(logger: FastifyBaseLogger, bodyLimit: number, limits: ConnectionLimits) {
   return Fastify({
     loggerInstance: logger,
     bodyLimit,
+    http: {
+      headersTimeout: limits.headersTimeoutMs,
+      // Node checks the header and request deadlines on this beat (30 s by default): keep it well
+      // inside the deadlines, so a client is cut off close to its deadline, not up to 30 s later.
+      connectionsCheckingInterval: Math.max(100, Math.min(limits.headersTimeoutMs, 4000) / 4),
+    },
+    requestTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    connectionTimeout: limits.idleTimeoutMs,
     logController: new LogController({ disableRequestLogging: true }),
     // Followers of the change stream never hang up on their own: closing must end their connections.
     forceCloseConnections: true,
@@ -45,7 +55,9 @@ export interface Api {
 }
 
 export async function buildApi(store: Store, ca: Ca, logger: Logger, options: ApiOptions): Promise<Api> {
-  const app = createApp(logger, options.bodyLimit);
+  const app = createApp(logger, options.bodyLimit, options.connections);
+  app.server.maxConnections = options.connections.maxConnections;
+  app.addHook('preHandler', dropRequestsOfRefusedClients);
   // Clients of Cloud Foundry's API (curl -d, scripts) often omit the JSON content type; accept it anyway.
   // text/plain too: fetch() labels a string body so, and it would otherwise reach handlers as a string.
   app.removeContentTypeParser('text/plain');
@@ -69,6 +81,7 @@ export async function buildApi(store: Store, ca: Ca, logger: Logger, options: Ap
   installAuth(app, store);
   const deps = { store, options, metrics, ca };
   await app.register(tenancyEndpoints, deps);
+  await app.register(spaceEndpoints, deps);
   await app.register(appEndpoints, deps);
   await app.register(domainEndpoints, deps);
   await app.register(internalRouteEndpoints, deps);

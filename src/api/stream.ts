@@ -18,10 +18,13 @@ const HEARTBEAT_MS = 10_000;
 const EARLY_LIMIT = 10_000;
 
 const line = (m: StreamMessage) => `${JSON.stringify(m)}\n`;
+/** A follower's connection is quiet between heartbeats; the server's idle timeout may be shorter. */
+const FOLLOWER_IDLE_MS = 3 * HEARTBEAT_MS;
 
 export function streamChanges(store: Store, req: FastifyRequest, reply: FastifyReply, since: number): void {
   const identity = who(req);
   reply.hijack();
+  req.socket.setTimeout(FOLLOWER_IDLE_MS);
   const res = reply.raw;
   res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' });
   // Send the headers now: a follower with nothing to catch up on would otherwise hear nothing

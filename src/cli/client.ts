@@ -41,6 +41,23 @@ export interface TokenCreate {
 
 export type CreatedToken = Omit<TokenInfo, 'createdAt'> & { token: string };
 
+export interface SpaceQuota {
+  apps: number;
+  instances: number;
+  memoryMb: number;
+  routes: number;
+  policies: number;
+  envBytes: number;
+}
+
+export interface SpaceDetail {
+  guid: string;
+  name: string;
+  org: { guid: string; name: string };
+  quota: SpaceQuota;
+  usage: SpaceQuota;
+}
+
 type Query = Record<string, string | undefined>;
 
 export class ApiClient {
@@ -59,6 +76,9 @@ export class ApiClient {
   createSpace = (name: string, orgGuid: string) =>
     this.request<Space>('POST', '/v1/spaces', { name, orgGuid });
   deleteSpace = (guid: string) => this.request<void>('DELETE', `/v1/spaces/${guid}`);
+  space = (guid: string) => this.request<SpaceDetail>('GET', `/v1/spaces/${guid}`);
+  setSpaceQuota = (guid: string, quota: Partial<SpaceQuota>) =>
+    this.request<SpaceDetail>('PUT', `/v1/spaces/${guid}/quota`, quota);
 
   apps = (query: { spaceGuid?: string; name?: string } = {}) =>
     this.request<App[]>('GET', '/v1/apps', undefined, { space_guid: query.spaceGuid, name: query.name });

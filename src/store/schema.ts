@@ -104,6 +104,17 @@ export interface EventsTable {
   after: string | null;
 }
 
+/** A space's quota as an admin set it; a space without a row has the defaults (src/guards/quota.ts). */
+export interface SpaceQuotasTable {
+  space_guid: string;
+  apps: number;
+  instances: number;
+  memory_mb: number;
+  routes: number;
+  policies: number;
+  env_bytes: number;
+}
+
 export interface SettingsTable {
   key: string;
   value: string;
@@ -124,4 +135,5 @@ export interface Database {
   changes: ChangesTable;
   events: EventsTable;
   settings: SettingsTable;
+  space_quotas: SpaceQuotasTable;
 }

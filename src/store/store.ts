@@ -7,6 +7,12 @@ import { pruneChanges } from './change-log.js';
 import { ChangeHub } from './hub.js';
 import { Writer } from './writer.js';
 
+/**
+ * A product rule checked inside every write, after its changes and before its commit (see w.changes);
+ * throwing rolls the whole write back.
+ */
+export type Guard = (w: Writer) => Promise<void>;
+
 // Any constant works: it only has to be the same in every weft server sharing the database.
 const WRITE_LOCK = 0x77656674;
 const PRUNE_EVERY_MS = 60_000;
@@ -17,6 +23,7 @@ export class Store {
   constructor(
     readonly db: Kysely<Database>,
     readonly dialect: Dialect,
+    private readonly guards: readonly Guard[] = [],
   ) {
     this.hub = new ChangeHub(db);
   }
@@ -30,6 +37,7 @@ export class Store {
       }
       const w = new Writer(trx, actor);
       const value = await fn(w);
+      for (const guard of this.guards) await guard(w);
       if (this.dialect === 'postgres' && w.changes.length > 0) {
         await sql`select pg_notify('weft_changes', '')`.execute(trx);
       }

@@ -53,6 +53,20 @@ export async function getSpace(db: Db, guid: string): Promise<Space> {
   return space;
 }
 
+export async function getSpaceWithOrg(db: Db, guid: string): Promise<{ space: Space; org: Org }> {
+  const row = await db
+    .selectFrom('spaces')
+    .innerJoin('orgs', 'orgs.guid', 'spaces.org_guid')
+    .select(['spaces.guid', 'spaces.name', 'orgs.guid as orgGuid', 'orgs.name as orgName'])
+    .where('spaces.guid', '=', guid)
+    .executeTakeFirst();
+  if (!row) throw notFound(`space ${guid} not found`);
+  return {
+    space: { guid: row.guid, name: row.name, orgGuid: row.orgGuid },
+    org: { guid: row.orgGuid, name: row.orgName },
+  };
+}
+
 /** Each app and route goes the way `deleteApp` and `deleteRoute` take it, so followers hear of each. */
 export async function deleteSpace(w: Writer, guid: string): Promise<void> {
   const space = await getSpace(w.trx, guid);

@@ -52,6 +52,38 @@ export function formatMemory(mb: number): string {
   return mb % 1024 === 0 ? `${mb / 1024}G` : `${mb}M`;
 }
 
+const BYTES_PER_UNIT: Record<string, number> = {
+  '': 1,
+  B: 1,
+  K: 1024,
+  KB: 1024,
+  M: 1024 * 1024,
+  MB: 1024 * 1024,
+};
+
+/** A size in bytes: "512", "64K", "1M". */
+export function parseBytes(flag: string, text: string): number {
+  const m = /^(\d+)\s*([A-Za-z]*)$/.exec(text.trim());
+  const perUnit = m?.[2] !== undefined ? BYTES_PER_UNIT[m[2].toUpperCase()] : undefined;
+  if (!m?.[1] || perUnit === undefined) {
+    throw new Error(`${flag} ${text}: expected a size such as 512, 64K or 1M`);
+  }
+  return Number(m[1]) * perUnit;
+}
+
+export function formatBytes(bytes: number): string {
+  if (bytes > 0 && bytes % (1024 * 1024) === 0) return `${bytes / (1024 * 1024)}M`;
+  if (bytes > 0 && bytes % 1024 === 0) return `${bytes / 1024}K`;
+  return String(bytes);
+}
+
+/** A whole number of things, zero included. */
+export function parseCount(flag: string, text: string): number {
+  if (!/^\d+$/.test(text.trim()))
+    throw new Error(`${flag} ${text}: expected a whole number such as 0 or 100`);
+  return Number(text);
+}
+
 export function parseInstances(text: string): number {
   if (!/^\d+$/.test(text.trim()))
     throw new Error(`instances ${text}: expected a whole number such as 1 or 3`);

@@ -6,12 +6,14 @@ import { registerEnv } from './env.js';
 import { registerLogin } from './login.js';
 import { registerPolicies } from './policies.js';
 import { registerPush } from './push.js';
+import { registerQuotas } from './quotas.js';
 import { registerRoutes } from './routes.js';
 import { registerTenancy } from './tenancy.js';
 
 export function registerUserCommands(program: Command): void {
   registerLogin(program);
   registerTenancy(program);
+  registerQuotas(program);
   registerPush(program);
   registerApps(program);
   registerEnv(program);

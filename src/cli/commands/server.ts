@@ -1,6 +1,6 @@
 // `weft server`: the control plane alone, for hosts that run cells elsewhere.
 import type { Command } from 'commander';
-import { DEFAULT_API_OPTIONS } from '../../api/options.js';
+import { DEFAULT_API_OPTIONS, DEFAULT_CONNECTION_LIMITS, type ConnectionLimits } from '../../api/options.js';
 import { weftHome } from '../../home/paths.js';
 import { untilSignal } from '../signals.js';
 
@@ -11,7 +11,14 @@ export interface ServerFlags {
   maxPoliciesPerApp: string;
   certificateValidityHours: string;
   unproxiedPortMappings: boolean;
+  headersTimeout: string;
+  requestTimeout: string;
+  keepAliveTimeout: string;
+  idleTimeout: string;
+  maxConnections: string;
 }
+
+const seconds = (ms: number) => String(ms / 1000);
 
 export function addServerFlags(cmd: Command): Command {
   return cmd
@@ -34,7 +41,32 @@ export function addServerFlags(cmd: Command): Command {
       'lifetime of instance certificates; cells renew them about 30 minutes before expiry',
       String(DEFAULT_API_OPTIONS.certificateValidityHours),
     )
-    .option('--no-unproxied-port-mappings', 'only allow policies to proxied ports (61443, 61001-61100)');
+    .option('--no-unproxied-port-mappings', 'only allow policies to proxied ports (61443, 61001-61100)')
+    .option(
+      '--headers-timeout <s>',
+      'seconds a client has to send a request line and headers',
+      seconds(DEFAULT_CONNECTION_LIMITS.headersTimeoutMs),
+    )
+    .option(
+      '--request-timeout <s>',
+      'seconds a client has to send a whole request, body included',
+      seconds(DEFAULT_CONNECTION_LIMITS.requestTimeoutMs),
+    )
+    .option(
+      '--keep-alive-timeout <s>',
+      'seconds an idle keep-alive connection stays open',
+      seconds(DEFAULT_CONNECTION_LIMITS.keepAliveTimeoutMs),
+    )
+    .option(
+      '--idle-timeout <s>',
+      'seconds a connection may neither send nor read before it is closed',
+      seconds(DEFAULT_CONNECTION_LIMITS.idleTimeoutMs),
+    )
+    .option(
+      '--max-connections <n>',
+      'open connections the API accepts; more are closed as they arrive',
+      String(DEFAULT_CONNECTION_LIMITS.maxConnections),
+    );
 }
 
 export function controlPlaneConfig(flags: ServerFlags) {
@@ -50,8 +82,27 @@ export function controlPlaneConfig(flags: ServerFlags) {
       maxPoliciesPerApp: positive('--max-policies-per-app', flags.maxPoliciesPerApp),
       unproxiedPortMappings: flags.unproxiedPortMappings,
       certificateValidityHours: positive('--certificate-validity-hours', flags.certificateValidityHours),
+      connections: connectionLimits(flags),
     },
   };
+}
+
+function connectionLimits(flags: ServerFlags): ConnectionLimits {
+  const ms = (flag: string, value: string) => Math.round(positive(flag, value) * 1000);
+  const limits = {
+    headersTimeoutMs: ms('--headers-timeout', flags.headersTimeout),
+    requestTimeoutMs: ms('--request-timeout', flags.requestTimeout),
+    keepAliveTimeoutMs: ms('--keep-alive-timeout', flags.keepAliveTimeout),
+    idleTimeoutMs: ms('--idle-timeout', flags.idleTimeout),
+    maxConnections: Math.floor(positive('--max-connections', flags.maxConnections)),
+  };
+  // The headers are part of the request: Node refuses a header deadline later than the request's.
+  if (limits.headersTimeoutMs > limits.requestTimeoutMs) {
+    throw new Error(
+      `--headers-timeout ${flags.headersTimeout}: must not be longer than --request-timeout ${flags.requestTimeout}`,
+    );
+  }
+  return limits;
 }
 
 export function registerServer(program: Command): void {
