@@ -1,4 +1,4 @@
-// The control plane's HTTP API: weft's /v1 resources and Cloud Foundry's policy API.
+// The control plane's HTTPS API: weft's /v1 resources and Cloud Foundry's policy API.
 import Fastify, { LogController, type FastifyBaseLogger } from 'fastify';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -13,14 +13,16 @@ import { rejectNulCharacters } from './nul-check.js';
 import { adminRoutes } from './routes/admin.js';
 import { certificateRoutes } from './routes/certificates.js';
 import type { Ca } from '../ca/index.js';
+import type { ServerTls } from './server-certificate.js';
 import { appRoutes } from './routes/apps.js';
 import { cellRoutes } from './routes/cells.js';
 import { domainRoutes } from './routes/domains.js';
 import { policyRoutes } from './routes/policies.js';
 import { tenancyRoutes } from './routes/tenancy.js';
 
-function createApp(logger: FastifyBaseLogger, bodyLimit: number) {
+function createApp(logger: FastifyBaseLogger, bodyLimit: number, tls: ServerTls) {
   return Fastify({
+    https: tls,
     loggerInstance: logger,
     bodyLimit,
     logController: new LogController({ disableRequestLogging: true }),
@@ -40,8 +42,14 @@ export interface Api {
   ca: Ca;
 }
 
-export async function buildApi(store: Store, ca: Ca, logger: Logger, options: ApiOptions): Promise<Api> {
-  const app = createApp(logger, options.bodyLimit);
+export async function buildApi(
+  store: Store,
+  ca: Ca,
+  tls: ServerTls,
+  logger: Logger,
+  options: ApiOptions,
+): Promise<Api> {
+  const app = createApp(logger, options.bodyLimit, tls);
   // Clients of Cloud Foundry's API (curl -d, scripts) often omit the JSON content type; accept it anyway.
   // text/plain too: fetch() labels a string body so, and it would otherwise reach handlers as a string.
   app.removeContentTypeParser('text/plain');
