@@ -166,14 +166,14 @@ describe('weft api pins the platform CA', () => {
   test('a wrong --ca-fingerprint is refused and nothing is saved', async () => {
     const file = config();
     const wrong = new X509Certificate(fs.readFileSync(other.caFile)).fingerprint256;
-    const r = await weft(['api', server.url, '--ca-fingerprint', wrong], { config: file });
+    const r = await weft(['api', server.url, '--ca-fingerprint', wrong], { config: file, home: work });
     assert.notEqual(r.code, 0, r.stdout);
     assert.match(r.stderr, /fingerprint/i);
     assert.equal(fs.existsSync(file), false);
   });
 
   test('without a terminal, --ca-cert or --ca-fingerprint is required', async () => {
-    const r = await weft(['api', server.url], { config: config() });
+    const r = await weft(['api', server.url], { config: config(), home: work });
     assert.notEqual(r.code, 0, r.stdout);
     assert.match(r.stderr, /--ca-cert|--ca-fingerprint/);
   });
@@ -181,36 +181,68 @@ describe('weft api pins the platform CA', () => {
   test('the right fingerprint pins the CA, and later commands verify against it', async () => {
     const file = config();
     const right = new X509Certificate(fs.readFileSync(server.caFile)).fingerprint256;
-    const r = await weft(['api', server.url, '--ca-fingerprint', right.toLowerCase()], { config: file });
+    const r = await weft(['api', server.url, '--ca-fingerprint', right.toLowerCase()], {
+      config: file,
+      home: work,
+    });
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, new RegExp(right));
     const saved = JSON.parse(fs.readFileSync(file, 'utf8')) as { caCert?: string };
     assert.equal(saved.caCert?.trim(), fs.readFileSync(server.caFile, 'utf8').trim());
-    const login = await weft(['login', '--token', server.adminToken], { config: file });
+    const login = await weft(['login', '--token', server.adminToken], { config: file, home: work });
     assert.equal(login.code, 0, login.stderr);
   });
 
   test("another server's CA given with --ca-cert does not verify this server", async () => {
-    const r = await weft(['api', server.url, '--ca-cert', other.caFile], { config: config() });
+    const r = await weft(['api', server.url, '--ca-cert', other.caFile], { config: config(), home: work });
     assert.notEqual(r.code, 0, r.stdout);
     assert.match(r.stderr, /certificate/i);
   });
 
   test('a pinned CA is not trusted for a server it did not sign', async () => {
     const file = config();
-    assert.equal((await weft(['api', server.url, '--ca-cert', server.caFile], { config: file })).code, 0);
+    assert.equal(
+      (await weft(['api', server.url, '--ca-cert', server.caFile], { config: file, home: work })).code,
+      0,
+    );
     const saved = JSON.parse(fs.readFileSync(file, 'utf8')) as { api: string };
     fs.writeFileSync(file, JSON.stringify({ ...saved, api: other.url, token: other.adminToken }), {
       mode: 0o600,
     });
-    const r = await weft(['orgs'], { config: file });
+    const r = await weft(['orgs'], { config: file, home: work });
     assert.notEqual(r.code, 0, r.stdout);
     assert.match(r.stderr, /certificate/i);
   });
 
+  test('on a terminal, weft api shows the CA fingerprint and trusts it only when told yes', () => {
+    const fingerprint = new X509Certificate(fs.readFileSync(server.caFile)).fingerprint256;
+    const onTerminal = (answer: string, file: string) =>
+      // script(1) gives the CLI a terminal, as a person at a shell would.
+      spawnSync(
+        'script',
+        ['-qec', `${process.execPath} --import tsx ${CLI} api ${server.url}`, '/dev/null'],
+        {
+          input: `${answer}\n`,
+          encoding: 'utf8',
+          timeout: 60_000,
+          env: { ...process.env, WEFT_CLI_CONFIG: file, WEFT_HOME: work, NO_COLOR: '1' },
+        },
+      );
+    const refused = config();
+    const no = onTerminal('n', refused);
+    assert.notEqual(no.status, 0, no.stdout);
+    assert.match(no.stdout, new RegExp(fingerprint));
+    assert.equal(fs.existsSync(refused), false);
+    const trusted = config();
+    const yes = onTerminal('y', trusted);
+    assert.equal(yes.status, 0, yes.stdout);
+    const saved = JSON.parse(fs.readFileSync(trusted, 'utf8')) as { caCert?: string };
+    assert.equal(saved.caCert?.trim(), fs.readFileSync(server.caFile, 'utf8').trim());
+  });
+
   test('an http:// URL is refused with a clear message', async () => {
     const insecure = server.url.replace('https://', 'http://');
-    const r = await weft(['api', insecure, '--ca-cert', server.caFile], { config: config() });
+    const r = await weft(['api', insecure, '--ca-cert', server.caFile], { config: config(), home: work });
     assert.notEqual(r.code, 0, r.stdout);
     assert.match(r.stderr, /https:\/\//);
   });
