@@ -57,7 +57,7 @@ async function measure(
 
   const watches: Watch[] = [];
   try {
-    for (let i = 0; i < followers; i++) watches.push(await watch(server.url, server.adminToken, 0));
+    for (let i = 0; i < followers; i++) watches.push(await watch(server, 0));
     await Promise.all(watches.map((w) => w.until((m) => m.type === 'snapshot', 'snapshot')));
     const fanout: number[] = [];
     const acks: number[] = [];

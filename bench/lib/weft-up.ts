@@ -5,6 +5,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { removeMemoryCgroup } from '../../src/runtime/cgroup.js';
+import { pinnedFetch } from '../../test/helpers/pinned-fetch.js';
 import { freePort } from '../../test/helpers/ports.js';
 import type { Scope } from './cleanup.js';
 import { daemon, sh, sleep, stderrTail, waitForLine } from './proc.js';
@@ -115,8 +116,9 @@ export async function startWeft(scope: Scope, tag: string): Promise<WeftUp> {
     }
   });
   await waitForLine(child, /weft is up/, 90_000);
-  const url = `http://127.0.0.1:${port}`;
+  const url = `https://127.0.0.1:${port}`;
   const token = readFileSync(path.join(home, 'admin-token'), 'utf8').trim();
+  const fetch = pinnedFetch(home);
 
   const api = async <T>(method: string, urlPath: string, body?: unknown): Promise<T> => {
     const res = await fetch(`${url}${urlPath}`, {

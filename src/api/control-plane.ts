@@ -1,4 +1,4 @@
-// Starts the control plane: database and migrations, first-start defaults, the API on its port.
+// Starts the control plane: database and migrations, first-start defaults, the HTTPS API on its port.
 import fs from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
@@ -10,10 +10,11 @@ import { Store } from '../store/store.js';
 import { getSetting, setSetting } from '../store/settings.js';
 import { createDomain, DEFAULT_INTERNAL_DOMAIN, listDomains } from '../store/routes.js';
 import { countTokens, createToken } from '../store/tokens.js';
-import { ADMIN_TOKEN_FILE, DATABASE_FILE } from '../home/paths.js';
+import { ADMIN_TOKEN_FILE, CA_DIR, DATABASE_FILE } from '../home/paths.js';
 import { loadOrCreateCa } from '../ca/index.js';
 import { enforceQuotas } from '../guards/quota.js';
 import { buildApi, type Api } from './server.js';
+import { issueServerTls, renewServerTls } from './server-certificate.js';
 import type { ApiOptions } from './options.js';
 
 export interface ControlPlaneConfig {
@@ -23,13 +24,18 @@ export interface ControlPlaneConfig {
   host: string;
   port: number;
   overlayCidr?: string;
+  /** Extra names (or addresses) the API's certificate carries: --api-name. */
+  apiNames: string[];
   api: ApiOptions;
 }
 
 export interface ControlPlane {
   api: Api;
   store: Store;
+  /** https://…: where a client on this host reaches the API. */
   url: string;
+  /** The platform CA that signs the API's certificate; clients verify the API against it. */
+  caPem: string;
   overlayCidr: string;
   close(): Promise<void>;
 }
@@ -44,25 +50,36 @@ export async function startControlPlane(config: ControlPlaneConfig, logger: Logg
     opened.postgresUrl !== null ? await listenForOtherServers(opened.postgresUrl, store, logger) : null;
   const stopPruning = store.pruneChangeLog((err) => logger.warn({ err }, 'pruning the change log failed'));
 
-  const ca = await loadOrCreateCa(path.join(config.home, 'ca'));
-  const api = await buildApi(store, ca, logger, config.api);
+  const ca = await loadOrCreateCa(path.join(config.home, CA_DIR));
+  const issueTls = () => issueServerTls(ca, config.host, config.apiNames);
+  const api = await buildApi(store, ca, await issueTls(), logger, config.api);
+  const stopRenewing = renewServerTls(issueTls, (tls) => api.app.server.setSecureContext(tls), logger);
   await api.app.listen({ host: config.host, port: config.port });
   const address = api.app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : config.port;
-  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  const url = `https://${localHost(config.host)}:${port}`;
   logger.info({ url, database: opened.dialect, overlayCidr }, 'control plane listening');
   return {
     api,
     store,
     url,
+    caPem: ca.certPem,
     overlayCidr,
     async close() {
       stopPruning();
+      stopRenewing();
       await api.app.close();
       await listener?.end();
       await store.close();
     },
   };
+}
+
+/** A wildcard listen address is reached on loopback, a name the certificate always carries. */
+function localHost(listenHost: string): string {
+  if (listenHost === '0.0.0.0') return '127.0.0.1';
+  if (listenHost === '::') return '[::1]';
+  return listenHost.includes(':') ? `[${listenHost}]` : listenHost;
 }
 
 async function firstStartDefaults(store: Store, config: ControlPlaneConfig, logger: Logger): Promise<string> {

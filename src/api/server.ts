@@ -1,4 +1,4 @@
-// The control plane's HTTP API: weft's /v1 resources and Cloud Foundry's policy API.
+// The control plane's HTTPS API: weft's /v1 resources and Cloud Foundry's policy API.
 import Fastify, { LogController, type FastifyBaseLogger } from 'fastify';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -21,17 +21,19 @@ import { internalRouteEndpoints } from './endpoints/internal-routes.js';
 import { policyEndpoints } from './endpoints/policies.js';
 import { tenancyEndpoints } from './endpoints/tenancy.js';
 import { spaceEndpoints } from './endpoints/spaces.js';
+import type { ServerTls } from './server-certificate.js';
 
-function createApp(logger: FastifyBaseLogger, bodyLimit: number, limits: ConnectionLimits) {
+function createApp(logger: FastifyBaseLogger, bodyLimit: number, limits: ConnectionLimits, tls: ServerTls) {
   return Fastify({
-    loggerInstance: logger,
-    bodyLimit,
-    http: {
+    https: {
+      ...tls,
       headersTimeout: limits.headersTimeoutMs,
       // Node checks the header and request deadlines on this beat (30 s by default): keep it well
       // inside the deadlines, so a client is cut off close to its deadline, not up to 30 s later.
       connectionsCheckingInterval: Math.max(100, Math.min(limits.headersTimeoutMs, 4000) / 4),
     },
+    loggerInstance: logger,
+    bodyLimit,
     requestTimeout: limits.requestTimeoutMs,
     keepAliveTimeout: limits.keepAliveTimeoutMs,
     connectionTimeout: limits.idleTimeoutMs,
@@ -54,8 +56,14 @@ export interface Api {
   ca: Ca;
 }
 
-export async function buildApi(store: Store, ca: Ca, logger: Logger, options: ApiOptions): Promise<Api> {
-  const app = createApp(logger, options.bodyLimit, options.connections);
+export async function buildApi(
+  store: Store,
+  ca: Ca,
+  tls: ServerTls,
+  logger: Logger,
+  options: ApiOptions,
+): Promise<Api> {
+  const app = createApp(logger, options.bodyLimit, options.connections, tls);
   app.server.maxConnections = options.connections.maxConnections;
   app.addHook('preHandler', dropRequestsOfRefusedClients);
   // Clients of Cloud Foundry's API (curl -d, scripts) often omit the JSON content type; accept it anyway.

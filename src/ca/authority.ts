@@ -36,6 +36,13 @@ export interface IdentityCertificateRequest extends InstanceIdentity {
   validityHours?: number;
 }
 
+export interface ServerCertificateRequest {
+  /** Every name and address clients may use to reach the server. */
+  dnsNames: string[];
+  ips: string[];
+  validityHours: number;
+}
+
 /** Creates a self-signed ECDSA P-256 platform CA that may sign leaf certificates only. */
 export async function createCa(
   opts: { commonName?: string; validityDays?: number } = {},
@@ -105,15 +112,51 @@ export class Ca {
     );
   }
 
+  /**
+   * The control plane's own HTTPS certificate. Its key is made here, in the control plane's memory, and
+   * is returned rather than stored: the server holds it only while it runs.
+   */
+  async issueServer(req: ServerCertificateRequest): Promise<CaMaterial> {
+    req.dnsNames.forEach(assertDnsName);
+    req.ips.forEach(assertIp);
+    const keys = await generateP256KeyPair();
+    const altNames: x509.JsonGeneralNames = [
+      ...[...new Set(req.dnsNames.map((n) => n.toLowerCase()))].map((value) => ({
+        type: 'dns' as const,
+        value,
+      })),
+      ...[...new Set(req.ips)].map((value) => ({ type: 'ip' as const, value })),
+    ];
+    const certPem = await this.sign(
+      {
+        subject: [{ CN: ['weft control plane'] }],
+        publicKey: keys.publicKey,
+        validityHours: req.validityHours,
+      },
+      altNames,
+      [x509.ExtendedKeyUsage.serverAuth],
+    );
+    return { certPem, keyPem: privateKeyToPem(keys.privateKey) };
+  }
+
   private async issue(
     req: InstanceIdentity & { csrPem: string; validityHours?: number },
     altNames: x509.JsonGeneralNames,
     extendedUsages: x509.ExtendedKeyUsage[],
   ): Promise<string> {
     const subject = instanceSubject(req);
-    const hours = req.validityHours ?? DEFAULT_LEAF_VALIDITY_HOURS;
-    if (!(hours > 0)) throw new CertificateRequestError(`validityHours must be positive, got ${hours}`);
     const publicKey = await verifiedCsrPublicKey(req.csrPem);
+    return this.sign({ subject, publicKey, validityHours: req.validityHours }, altNames, extendedUsages);
+  }
+
+  private async sign(
+    leaf: { subject: x509.JsonName; publicKey: x509.PublicKey | CryptoKey; validityHours?: number },
+    altNames: x509.JsonGeneralNames,
+    extendedUsages: x509.ExtendedKeyUsage[],
+  ): Promise<string> {
+    const { subject, publicKey } = leaf;
+    const hours = leaf.validityHours ?? DEFAULT_LEAF_VALIDITY_HOURS;
+    if (!(hours > 0)) throw new CertificateRequestError(`validityHours must be positive, got ${hours}`);
     const now = Date.now();
     // A leaf that outlives its CA would fail verification after the CA expires; stop it there.
     const notAfter = Math.min(now + hours * HOUR_MS, this.cert.notAfter.getTime());

@@ -1,5 +1,10 @@
 export { createCa, loadCa, Ca } from './authority.js';
-export type { CaMaterial, C2cCertificateRequest, IdentityCertificateRequest } from './authority.js';
+export type {
+  CaMaterial,
+  C2cCertificateRequest,
+  IdentityCertificateRequest,
+  ServerCertificateRequest,
+} from './authority.js';
 export { generateKeyAndCsr } from './csr.js';
 export { loadOrCreateCa } from './files.js';
 export { appIdentityFromCert } from './app-identity.js';

@@ -15,6 +15,7 @@ import { adoptContainer } from '../runtime/adopt.js';
 import { STOP_GRACE_MS } from '../runtime/container.js';
 import { checkOverlay, readHostFacts } from '../network/overlay-choice.js';
 import { TlsProxy } from '../proxy/index.js';
+import { pinnedFetch } from '../ca/pinned-fetch.js';
 import { CellApiClient } from './api-client.js';
 import type { Registry } from 'prom-client';
 import { Coalescer } from './coalescer.js';
@@ -31,7 +32,10 @@ import { writeTrust } from './trust.js';
 import { affects, World } from './world.js';
 
 export interface CellConfig {
+  /** The control plane's https:// URL. */
   api: string;
+  /** The platform CA the control plane's certificate must chain to. */
+  caPem: string;
   token: string;
   cellId: string;
   hostIp: string;
@@ -75,7 +79,8 @@ export class CellAgent {
     private readonly logger: Logger,
   ) {
     this.links = cellLinks(config.linkPrefix);
-    this.client = new CellApiClient(config.api, config.token, config.cellId);
+    const fetch = pinnedFetch(config.caPem);
+    this.client = new CellApiClient(config.api, fetch, config.token, config.cellId);
     this.paths = new CellPaths(config.root);
     this.enforcer = new Enforcer({ table: config.table, logger });
     this.proxy = new TlsProxy({ logger });
@@ -93,6 +98,7 @@ export class CellAgent {
     this.overlay = new Coalescer(() => this.syncOverlay(), fail('overlay update'));
     this.follower = new Follower(
       config.api,
+      fetch,
       config.token,
       {
         onMessage: (m) => this.onMessage(m),

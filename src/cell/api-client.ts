@@ -1,4 +1,6 @@
-// The calls a cell makes to the control plane, authenticated with the cell's token.
+// The calls a cell makes to the control plane, authenticated with the cell's token, over HTTPS that
+// only the platform CA may vouch for.
+import { fetchFailure, type PinnedFetch } from '../ca/pinned-fetch.js';
 import type { Cell, InstanceState } from '../model/types.js';
 
 export interface IssuedCertificate {
@@ -10,6 +12,7 @@ export interface IssuedCertificate {
 export class CellApiClient {
   constructor(
     readonly url: string,
+    private readonly fetch: PinnedFetch,
     private readonly token: string,
     private readonly cellId: string,
   ) {}
@@ -45,7 +48,7 @@ export class CellApiClient {
   }
 
   private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const res = await fetch(`${this.url}${path}`, {
+    const res = await this.fetch(`${this.url}${path}`, {
       method,
       headers: {
         authorization: `Bearer ${this.token}`,
@@ -53,6 +56,8 @@ export class CellApiClient {
       },
       body: body === undefined ? undefined : JSON.stringify(body),
       signal: AbortSignal.timeout(10_000),
+    }).catch((err: unknown) => {
+      throw fetchFailure(err, this.url);
     });
     const text = await res.text();
     if (!res.ok) {

@@ -1,5 +1,6 @@
 // Follows the control plane's change stream; reconnects with backoff and resumes from its revision.
 import type { Logger } from 'pino';
+import { fetchFailure, type PinnedFetch } from '../ca/pinned-fetch.js';
 import type { StreamMessage } from '../model/stream.js';
 import { LineSplitter, SnapshotAssembler, type FollowedMessage } from './stream-reader.js';
 
@@ -20,6 +21,7 @@ export class Follower {
 
   constructor(
     private readonly api: string,
+    private readonly fetch: PinnedFetch,
     private readonly token: string,
     private readonly handlers: FollowerHandlers,
     private readonly logger: Logger,
@@ -50,9 +52,11 @@ export class Follower {
   private async once(): Promise<void> {
     this.abort = new AbortController();
     const since = this.handlers.revision();
-    const res = await fetch(`${this.api}/v1/watch?since=${since}`, {
+    const res = await this.fetch(`${this.api}/v1/watch?since=${since}`, {
       headers: { authorization: `Bearer ${this.token}` },
       signal: this.abort.signal,
+    }).catch((err: unknown) => {
+      throw fetchFailure(err, this.api);
     });
     if (!res.ok || !res.body) throw new Error(`watch answered ${res.status}: ${await res.text()}`);
     this.handlers.onConnected(true);
@@ -62,7 +66,7 @@ export class Follower {
     const snapshot = new SnapshotAssembler();
     let silence = setTimeout(() => this.abort?.abort(), SILENCE_MS);
     try {
-      for await (const chunk of res.body) {
+      for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
         clearTimeout(silence);
         silence = setTimeout(() => this.abort?.abort(), SILENCE_MS);
         for (const line of lines.push(decoder.decode(chunk, { stream: true }))) {

@@ -1,4 +1,6 @@
-// A small typed client for the control plane's API, as the CLI uses it.
+// A small typed client for the control plane's API, as the CLI uses it: HTTPS, verified against the
+// platform CA the CLI pinned.
+import { certificateFailure, pinnedFetch, type PinnedFetch } from '../ca/pinned-fetch.js';
 import type { App, AppState, Domain, Instance, Org, Route, Space } from '../model/types.js';
 import type { WirePolicy } from '../policy/wire.js';
 import type { AuditEvent } from '../store/events.js';
@@ -61,10 +63,15 @@ export interface SpaceDetail {
 type Query = Record<string, string | undefined>;
 
 export class ApiClient {
+  private readonly fetch: PinnedFetch;
+
   constructor(
     readonly baseUrl: string,
+    caPem: string,
     private readonly token?: string,
-  ) {}
+  ) {
+    this.fetch = pinnedFetch(caPem);
+  }
 
   info = () => this.request<ApiInfo>('GET', '/v1/info');
   healthy = () => this.request<{ ok: boolean }>('GET', '/healthz');
@@ -125,14 +132,21 @@ export class ApiClient {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (this.token !== undefined) headers.authorization = `Bearer ${this.token}`;
     if (body !== undefined) headers['content-type'] = 'application/json';
-    let res: Response;
+    let res: Awaited<ReturnType<PinnedFetch>>;
     try {
-      res = await fetch(url, {
+      res = await this.fetch(url, {
         method,
         headers,
         body: body === undefined ? undefined : JSON.stringify(body),
       });
     } catch (err) {
+      const unverified = certificateFailure(err);
+      if (unverified !== undefined) {
+        throw new Error(
+          `the weft API at ${this.baseUrl} presented a certificate the pinned CA does not verify (${unverified}); ` +
+            `if its CA changed, pin the new one with 'weft api ${this.baseUrl} --ca-cert FILE'`,
+        );
+      }
       throw new Error(
         `cannot reach the weft API at ${this.baseUrl}; is \`weft up\` or \`weft server\` running? (${networkCause(err)})`,
       );

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 
 /** Where `weft server` and `weft up` listen unless told otherwise. */
-export const DEFAULT_API_URL = 'http://127.0.0.1:9080';
+export const DEFAULT_API_URL = 'https://127.0.0.1:9080';
 
 export interface Named {
   name: string;
@@ -13,6 +13,8 @@ export interface Named {
 
 export interface CliConfig {
   api?: string;
+  /** The platform CA (PEM) the API's certificate must chain to; pinned by `weft api` or `weft login`. */
+  caCert?: string;
   token?: string;
   user?: string;
   role?: string;

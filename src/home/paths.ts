@@ -10,3 +10,6 @@ export function weftHome(): string {
 
 export const ADMIN_TOKEN_FILE = 'admin-token';
 export const DATABASE_FILE = 'weft.db';
+/** The platform CA: ca.crt and ca.key. */
+export const CA_DIR = 'ca';
+export const CA_CERT_FILE = 'ca/ca.crt';

@@ -1,9 +1,10 @@
-// Runs `weft server` as a child process with its own WEFT_HOME, for tests that talk to it over HTTP.
+// Runs `weft server` as a child process with its own WEFT_HOME, for tests that talk to it over HTTPS.
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { caFileOf, pinnedFetch } from './pinned-fetch.js';
 
 // Node itself runs the CLI (not npx, not a wrapper), so a SIGKILL hits the process that owns the database.
 const CLI = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
@@ -29,6 +30,11 @@ export interface TestServer {
   url: string;
   home: string;
   adminToken: string;
+  /** The platform CA's certificate file, for clients such as curl --cacert. */
+  caFile: string;
+  caPem: string;
+  /** fetch that trusts the platform CA only. */
+  fetch: ReturnType<typeof pinnedFetch>;
   /** Calls the API; a string body is sent as is, anything else as JSON; token null sends none. */
   api<T = unknown>(method: string, path: string, body?: unknown, token?: string | null): Promise<Reply<T>>;
   /** SIGTERM, then waits for the process to exit. */
@@ -65,12 +71,16 @@ export async function startServer(options: ServerOptions = {}): Promise<TestServ
   try {
     const url = await listeningUrl(child, () => stderr);
     const adminToken = options.adminToken ?? fs.readFileSync(path.join(home, 'admin-token'), 'utf8').trim();
+    const fetch = pinnedFetch(home);
     return {
       url,
       home,
       adminToken,
+      caFile: caFileOf(home),
+      caPem: fs.readFileSync(caFileOf(home), 'utf8'),
+      fetch,
       api: (method, p, body, token) =>
-        callApi(url, method, p, body, token === undefined ? adminToken : token),
+        callApi(fetch, url, method, p, body, token === undefined ? adminToken : token),
       stop: () => end('SIGTERM'),
       kill: () => end('SIGKILL'),
       log: () => stderr,
@@ -92,7 +102,7 @@ function listeningUrl(child: ChildProcess, stderr: () => string): Promise<string
     child.once('exit', (code, signal) => fail(`exited (${code ?? signal}) before listening`));
     child.stdout?.setEncoding('utf8').on('data', (s: string) => {
       stdout += s;
-      const match = /listening on (http:\/\/\S+)/.exec(stdout);
+      const match = /listening on (https:\/\/\S+)/.exec(stdout);
       if (match?.[1]) {
         clearTimeout(timer);
         resolve(match[1]);
@@ -101,7 +111,8 @@ function listeningUrl(child: ChildProcess, stderr: () => string): Promise<string
   });
 }
 
-export async function callApi<T>(
+async function callApi<T>(
+  fetch: ReturnType<typeof pinnedFetch>,
   url: string,
   method: string,
   p: string,

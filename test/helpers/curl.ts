@@ -9,12 +9,21 @@ export interface CurlRequest {
   data?: string;
   /** Extra curl arguments, such as a content-type header. */
   args?: string[];
+  /** The platform CA file the API's certificate is verified against. */
+  cacert: string;
 }
 
 const STATUS_MARK = '\n--status:';
 
-export async function curl<T = unknown>(url: string, req: CurlRequest = {}): Promise<Reply<T>> {
-  const args = ['--silent', '--show-error', '--write-out', `${STATUS_MARK}%{http_code}`];
+export async function curl<T = unknown>(url: string, req: CurlRequest): Promise<Reply<T>> {
+  const args = [
+    '--silent',
+    '--show-error',
+    '--cacert',
+    req.cacert,
+    '--write-out',
+    `${STATUS_MARK}%{http_code}`,
+  ];
   if (req.method !== undefined) args.push('--request', req.method);
   if (req.token !== undefined) args.push('--header', `Authorization: Bearer ${req.token}`);
   if (req.data !== undefined) args.push('--data-binary', '@-');

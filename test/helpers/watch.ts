@@ -1,6 +1,7 @@
 // Follows GET /v1/watch as a cell would (the cell's own line splitter and snapshot assembly), keeping
 // every message it received, in order, and the length of every line.
-import http from 'node:http';
+import type http from 'node:http';
+import https from 'node:https';
 import type { StreamMessage } from '../../src/model/stream.js';
 import { LineSplitter, SnapshotAssembler, type FollowedMessage } from '../../src/cell/stream-reader.js';
 
@@ -18,8 +19,16 @@ export interface Watch {
   close(): void;
 }
 
-export async function watch(url: string, token: string, since: number): Promise<Watch> {
-  const req = http.get(`${url}/v1/watch?since=${since}`, { headers: { authorization: `Bearer ${token}` } });
+/** Follows `server` (a control plane the helpers started) as `token`, its admin's by default. */
+export async function watch(
+  server: { url: string; adminToken: string; caPem: string },
+  since: number,
+  token = server.adminToken,
+): Promise<Watch> {
+  const req = https.get(`${server.url}/v1/watch?since=${since}`, {
+    ca: server.caPem,
+    headers: { authorization: `Bearer ${token}` },
+  });
   const res = await new Promise<http.IncomingMessage>((resolve, reject) => {
     req.once('response', resolve);
     req.once('error', reject);

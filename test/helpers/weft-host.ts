@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { pinnedFetch } from './pinned-fetch.js';
 import { freePort } from './ports.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -98,6 +99,8 @@ export class WeftHost {
   readonly cliConfig: string;
   url = '';
   token = '';
+  /** fetch that trusts this host's platform CA only; set once weft is up. */
+  private fetch: ReturnType<typeof pinnedFetch> | null = null;
   private child: ChildProcess | null = null;
   private launches = 0;
 
@@ -173,8 +176,9 @@ export class WeftHost {
         reject(new Error(`weft up exited (${code}):\n${out}\n${this.logTail()}`));
       });
     });
-    this.url = `http://127.0.0.1:${this.port}`;
+    this.url = `https://127.0.0.1:${this.port}`;
     this.token = fs.readFileSync(path.join(this.home, 'admin-token'), 'utf8').trim();
+    this.fetch = pinnedFetch(this.home);
   }
 
   logTail(lines = 30): string {
@@ -285,7 +289,8 @@ export class WeftHost {
   }
 
   async api<T>(method: string, urlPath: string, body?: unknown): Promise<T> {
-    const res = await fetch(`${this.url}${urlPath}`, {
+    if (!this.fetch) throw new Error('weft is not up');
+    const res = await this.fetch(`${this.url}${urlPath}`, {
       method,
       headers: {
         authorization: `Bearer ${this.token}`,

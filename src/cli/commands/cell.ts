@@ -11,7 +11,10 @@ import { createLogger } from '../../log/logger.js';
 import { untilSignal } from '../signals.js';
 import { addServerFlags, controlPlaneConfig, splitHostPort, type ServerFlags } from './server.js';
 import fs from 'node:fs';
-import { ADMIN_TOKEN_FILE } from '../../home/paths.js';
+import { ADMIN_TOKEN_FILE, CA_CERT_FILE } from '../../home/paths.js';
+import { requireHttps } from '../../ca/pinned-fetch.js';
+import { readCaFile } from '../ca-trust.js';
+import { readCellToken, TOKEN_ENV } from './cell-token.js';
 
 interface CellFlags {
   id: string;
@@ -33,10 +36,15 @@ function addCellFlags(cmd: Command): Command {
     .option('--iface-prefix <prefix>', 'prefix (up to 6 characters) of the host links weft creates', 'weft');
 }
 
-async function runCell(api: string, token: string, flags: CellFlags, logger: Logger): Promise<CellAgent> {
+interface ControlPlaneAccess {
+  api: string;
+  caPem: string;
+  token: string;
+}
+
+async function runCell(access: ControlPlaneAccess, flags: CellFlags, logger: Logger): Promise<CellAgent> {
   const config: CellConfig = {
-    api,
-    token,
+    ...access,
     cellId: flags.id,
     hostIp: flags.hostIp ?? (await firstHostAddress()),
     root: path.join(weftHome(), 'cell'),
@@ -75,17 +83,40 @@ async function serveMetrics(agent: CellAgent, listen: string): Promise<http.Serv
   return server;
 }
 
+interface StandaloneFlags {
+  api: string;
+  caCert?: string;
+  tokenFile?: string;
+  metricsListen?: string;
+}
+
+function standaloneAccess(flags: StandaloneFlags): ControlPlaneAccess {
+  const api = requireHttps(flags.api, '--api').href.replace(/\/+$/, '');
+  const caPem =
+    flags.caCert !== undefined
+      ? readCaFile(flags.caCert, '--ca-cert')
+      : readCaFile(path.join(weftHome(), CA_CERT_FILE), 'no --ca-cert given, and the local CA');
+  const token = readCellToken(flags.tokenFile, process.env);
+  // Containers and commands the cell starts must not inherit it.
+  delete process.env[TOKEN_ENV];
+  return { api, caPem, token };
+}
+
 export function registerCellCommands(program: Command): void {
   addCellFlags(
     program
       .command('cell')
       .description('run a cell: containers, kernel policy, DNS and TLS proxy for a control plane')
-      .requiredOption('--api <url>', 'the control plane’s URL')
-      .requiredOption('--token <token>', 'a cell or admin token')
+      .requiredOption('--api <url>', 'the control plane’s https:// URL')
+      .option('--ca-cert <file>', `the platform CA's certificate (default: WEFT_HOME/${CA_CERT_FILE})`)
+      .option(
+        '--token-file <file>',
+        `a cell or admin token, in a file only its owner reads (or ${TOKEN_ENV})`,
+      )
       .option('--metrics-listen <host:port>', 'serve Prometheus metrics at http://HOST:PORT/metrics'),
-  ).action(async (flags: CellFlags & { api: string; token: string; metricsListen?: string }) => {
+  ).action(async (flags: CellFlags & StandaloneFlags) => {
     const logger = createLogger('weft-cell');
-    const agent = await runCell(flags.api, flags.token, flags, logger);
+    const agent = await runCell(standaloneAccess(flags), flags, logger);
     const metrics = flags.metricsListen !== undefined ? await serveMetrics(agent, flags.metricsListen) : null;
     console.log(`weft cell ${flags.id} running`);
     await untilSignal();
@@ -104,7 +135,7 @@ export function registerCellCommands(program: Command): void {
     const { startControlPlane } = await import('../../api/control-plane.js');
     const cp = await startControlPlane(controlPlaneConfig(flags), logger);
     const token = fs.readFileSync(path.join(weftHome(), ADMIN_TOKEN_FILE), 'utf8').trim();
-    const agent = await runCell(cp.url, token, flags, logger);
+    const agent = await runCell({ api: cp.url, caPem: cp.caPem, token }, flags, logger);
     agent.registerMetrics(cp.api.metrics);
     console.log(`weft is up: API ${cp.url}, overlay ${cp.overlayCidr}`);
     await untilSignal();

@@ -3,6 +3,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { ADMIN_TOKEN_FILE, weftHome } from '../../home/paths.js';
+import { requireHttps } from '../../ca/pinned-fetch.js';
+import { chooseCa, fingerprint, isLoopback, type TrustFlags } from '../ca-trust.js';
 import { ApiClient } from '../client.js';
 import { DEFAULT_API_URL, loadConfig, saveConfig, type CliConfig } from '../config.js';
 import { ok, printFields, progress, say } from '../output.js';
@@ -11,9 +13,14 @@ import { findOrg, findSpace, openSession, type Session } from './session.js';
 export function registerLogin(program: Command): void {
   program
     .command('api')
-    .argument('[url]', 'the control plane, e.g. http://127.0.0.1:9080')
-    .description('show or set the API endpoint')
-    .action(async (url: string | undefined) => {
+    .argument('[url]', 'the control plane, e.g. https://127.0.0.1:9080')
+    .description('show or set the API endpoint, and trust its CA (asked once, as ssh asks for a host key)')
+    .option('--ca-cert <file>', "the platform CA's certificate (the control plane's WEFT_HOME/ca/ca.crt)")
+    .option(
+      '--ca-fingerprint <sha256>',
+      "the platform CA's SHA-256 fingerprint, checked against what the API sends",
+    )
+    .action(async (url: string | undefined, flags: TrustFlags) => {
       const config = loadConfig();
       if (url === undefined) {
         if (config.api === undefined) say("No API endpoint set. Use 'weft api URL' to set one.");
@@ -21,10 +28,11 @@ export function registerLogin(program: Command): void {
         return;
       }
       const api = normalizeApiUrl(url);
+      const caPem = await trustCa(api, flags, config);
       progress(`Setting API endpoint to ${api}`);
-      await new ApiClient(api).healthy();
+      await new ApiClient(api, caPem).healthy();
       ok();
-      const next: CliConfig = api === config.api ? config : { api };
+      const next: CliConfig = api === config.api && caPem === config.caCert ? config : { api, caCert: caPem };
       saveConfig(next);
       printFields([['API endpoint', api]]);
       if (next.token === undefined) say("Not logged in. Use 'weft login' to log in.");
@@ -32,20 +40,29 @@ export function registerLogin(program: Command): void {
 
   program
     .command('login')
-    .description("log in with a token (on the API's own host, the admin token is found by itself)")
+    .description(
+      "log in with a token (on the API's own host, the admin token and CA are found by themselves)",
+    )
     .option('-a, --api <url>', 'API endpoint')
     .option('--token <token>', 'bearer token, as printed by create-token')
-    .action(async (opts: { api?: string; token?: string }) => {
-      const api = normalizeApiUrl(opts.api ?? loadConfig().api ?? DEFAULT_API_URL);
+    .option('--ca-cert <file>', "the platform CA's certificate, if the endpoint's CA is not trusted yet")
+    .option(
+      '--ca-fingerprint <sha256>',
+      "the platform CA's SHA-256 fingerprint, checked against what the API sends",
+    )
+    .action(async (opts: TrustFlags & { api?: string; token?: string }) => {
+      const config = loadConfig();
+      const api = normalizeApiUrl(opts.api ?? config.api ?? DEFAULT_API_URL);
+      const caPem = await trustCa(api, opts, config);
       const token = opts.token ?? localAdminToken(api);
       say(`API endpoint: ${api}`);
       say();
       progress('Authenticating');
-      const client = new ApiClient(api, token);
+      const client = new ApiClient(api, caPem, token);
       const { you } = await client.info();
       ok();
       const session: Session = {
-        config: { api, token, user: you.name, role: you.role },
+        config: { api, caCert: caPem, token, user: you.name, role: you.role },
         client,
         user: you.name,
       };
@@ -102,17 +119,16 @@ async function targetTheOnlyChoice(s: Session): Promise<void> {
 }
 
 function normalizeApiUrl(text: string): string {
-  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(text) ? text : `http://${text}`;
-  let url: URL;
-  try {
-    url = new URL(withScheme);
-  } catch {
-    throw new Error(`API endpoint ${text}: not a URL; expected e.g. http://127.0.0.1:9080`);
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new Error(`API endpoint ${text}: expected an http:// or https:// URL`);
-  }
+  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(text) ? text : `https://${text}`;
+  const url = requireHttps(withScheme, 'API endpoint');
   return url.origin + url.pathname.replace(/\/+$/, '');
+}
+
+/** Chooses the CA and says which, so a person can compare the fingerprint with the control plane's. */
+async function trustCa(api: string, flags: TrustFlags, config: CliConfig): Promise<string> {
+  const caPem = await chooseCa(api, flags, config);
+  if (caPem !== config.caCert || api !== config.api) say(`Trusting the platform CA ${fingerprint(caPem)}`);
+  return caPem;
 }
 
 /** On the API's own host the admin token sits in WEFT_HOME, readable by whoever runs weft there. */
@@ -127,8 +143,4 @@ function localAdminToken(api: string): string {
     // Unreadable or missing: the error below names the file and the way out.
   }
   throw new Error(`No token given and the admin token ${file} is not readable: ${hint}, or set WEFT_HOME`);
-}
-
-function isLoopback(hostname: string): boolean {
-  return hostname === 'localhost' || hostname === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(hostname);
 }

@@ -7,6 +7,7 @@ import { untilSignal } from '../signals.js';
 export interface ServerFlags {
   database?: string;
   listen: string;
+  apiName: string[];
   overlay?: string;
   maxPoliciesPerApp: string;
   certificateValidityHours: string;
@@ -26,7 +27,13 @@ export function addServerFlags(cmd: Command): Command {
       '--database <url>',
       'postgres://… to share the store between hosts; SQLite under WEFT_HOME by default',
     )
-    .option('--listen <host:port>', 'address the API listens on', '127.0.0.1:9080')
+    .option('--listen <host:port>', 'address the API listens on (HTTPS)', '127.0.0.1:9080')
+    .option(
+      '--api-name <name>',
+      'a name or address clients use for the API, added to its certificate (repeatable)',
+      (name: string, names: string[]) => [...names, name],
+      [],
+    )
     .option(
       '--overlay <cidr>',
       'overlay network for containers (default: 10.255.0.0/16 unless it overlaps this host)',
@@ -76,6 +83,7 @@ export function controlPlaneConfig(flags: ServerFlags) {
     database: flags.database,
     host,
     port,
+    apiNames: flags.apiName,
     overlayCidr: flags.overlay,
     api: {
       ...DEFAULT_API_OPTIONS,

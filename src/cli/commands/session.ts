@@ -1,5 +1,6 @@
 // What most commands start from: the logged-in client and the targeted org and space.
 import type { App, Domain } from '../../model/types.js';
+import { requireHttps } from '../../ca/pinned-fetch.js';
 import { ApiClient } from '../client.js';
 import { loadConfig, type CliConfig, type Named } from '../config.js';
 
@@ -19,8 +20,15 @@ export function openSession(): Session {
   const config = loadConfig();
   if (config.api === undefined)
     throw new Error("No API endpoint set. Use 'weft api URL' or 'weft login -a URL'");
+  requireHttps(config.api, 'API endpoint');
+  if (config.caCert === undefined)
+    throw new Error(`No CA trusted for ${config.api}. Use 'weft api ${config.api}' to trust it`);
   if (config.token === undefined) throw new Error("Not logged in. Use 'weft login' to log in");
-  return { config, client: new ApiClient(config.api, config.token), user: config.user ?? 'unknown' };
+  return {
+    config,
+    client: new ApiClient(config.api, config.caCert, config.token),
+    user: config.user ?? 'unknown',
+  };
 }
 
 export function requireTarget(s: Session): Target {

@@ -43,7 +43,7 @@ for (const kind of DATABASE_KINDS) {
           assert.equal(typeof r.body.error, 'string');
         }
       }
-      const basic = await fetch(`${server.url}/v1/apps`, {
+      const basic = await server.fetch(`${server.url}/v1/apps`, {
         headers: { authorization: `Basic ${server.adminToken}` },
       });
       assert.equal(basic.status, 401);

@@ -2,7 +2,7 @@
 // of what the client sends before it closes, so no client loses the answer to a reset.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import net from 'node:net';
+import tls from 'node:tls';
 import { startServer, type TestServer } from '../../helpers/control-plane.js';
 
 let server: TestServer;
@@ -23,7 +23,7 @@ interface Exchange {
 function exchange(first: string, rest: string): Promise<Exchange> {
   const { hostname, port } = new URL(server.url);
   return new Promise((resolve) => {
-    const socket = net.connect(Number(port), hostname);
+    const socket = tls.connect({ port: Number(port), host: hostname, ca: server.caPem });
     let received = '';
     let error: string | undefined;
     let sentRest = false;
@@ -35,12 +35,12 @@ function exchange(first: string, rest: string): Promise<Exchange> {
         socket.end(rest);
       }
     });
-    socket.on('error', (err) => (error = err.message));
+    socket.on('error', (err: Error) => (error = err.message));
     socket.on('close', () => {
       const [head = '', body = ''] = received.split('\r\n\r\n');
       resolve({ status: Number(head.split(' ')[1]), headers: head, body, error });
     });
-    socket.write(first);
+    socket.once('secureConnect', () => socket.write(first));
   });
 }
 

@@ -149,7 +149,7 @@ for (const kind of DATABASE_KINDS) {
       }
 
       // The change stream came back whole too: a new follower's snapshot holds every acknowledged policy.
-      const w = await watch(second.url, second.adminToken, 0);
+      const w = await watch(second, 0);
       try {
         const m = await w.until((x) => x.type === 'snapshot', 'the snapshot');
         assert.ok(m.type === 'snapshot');

@@ -94,7 +94,7 @@ for (const kind of DATABASE_KINDS) {
       let next = 0;
       const worker = async () => {
         for (let r = requests[next++]; r; r = requests[next++]) {
-          const res = await fetch(`${server.url}${r.path}`, {
+          const res = await server.fetch(`${server.url}${r.path}`, {
             method: r.method,
             headers: { authorization: `Bearer ${server.adminToken}`, 'content-type': 'application/json' },
             body: r.body,

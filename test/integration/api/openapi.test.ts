@@ -18,7 +18,7 @@ before(async () => {
 after(() => server?.stop());
 
 test('the OpenAPI 3 document lists the policy API and the /v1 resources with their methods', async () => {
-  const res = await fetch(`${server.url}/v1/openapi.json`, {
+  const res = await server.fetch(`${server.url}/v1/openapi.json`, {
     headers: { authorization: `Bearer ${server.adminToken}` },
   });
   assert.equal(res.status, 200);

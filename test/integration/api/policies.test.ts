@@ -29,6 +29,7 @@ function policyClient(server: TestServer) {
         token: server.adminToken,
         data: typeof policies === 'string' ? policies : JSON.stringify({ policies }),
         args,
+        cacert: server.caFile,
       }),
     remove: (policies: unknown) =>
       curl<unknown>(`${server.url}${POLICIES}/delete`, {
@@ -36,9 +37,13 @@ function policyClient(server: TestServer) {
         token: server.adminToken,
         data: JSON.stringify({ policies }),
         args: json,
+        cacert: server.caFile,
       }),
     list: async (query = '') => {
-      const r = await curl<PolicyList>(`${server.url}${POLICIES}${query}`, { token: server.adminToken });
+      const r = await curl<PolicyList>(`${server.url}${POLICIES}${query}`, {
+        token: server.adminToken,
+        cacert: server.caFile,
+      });
       assert.equal(r.status, 200, JSON.stringify(r.body));
       assert.equal(r.body.total_policies, r.body.policies.length);
       return sorted(r.body.policies);
@@ -239,7 +244,10 @@ for (const kind of DATABASE_KINDS) {
         await client.create([wirePolicy(a, b, 80, 80, 'tcp\u0000')]),
         /policies\[0\]\.destination\.protocol: contains a NUL/,
       );
-      const list = await curl(`${server.url}${POLICIES}?dest_id=${b}%00`, { token: server.adminToken });
+      const list = await curl(`${server.url}${POLICIES}?dest_id=${b}%00`, {
+        token: server.adminToken,
+        cacert: server.caFile,
+      });
       assertBadRequest(list, /querystring\.dest_id: contains a NUL/);
       assert.deepEqual(await client.list(`?id=${a}`), []);
     });

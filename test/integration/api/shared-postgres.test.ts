@@ -33,7 +33,7 @@ test('a follower of one server hears, in order, every write made through either 
   const [a, b] = servers;
   assert.ok(a && b);
   const since = (await b.api<{ revision: number }>('GET', '/v1/info')).body.revision;
-  const w = await watch(b.url, b.adminToken, since);
+  const w = await watch(b, since);
   watches.push(w);
 
   const writes = Array.from({ length: 20 }, (_, i) => {

@@ -23,7 +23,7 @@ for (const kind of DATABASE_KINDS) {
     let t: Tenancy;
     const watches: Watch[] = [];
     const follow = async (since: number) => {
-      const w = await watch(server.url, server.adminToken, since);
+      const w = await watch(server, since);
       watches.push(w);
       return w;
     };
@@ -141,7 +141,7 @@ for (const kind of DATABASE_KINDS) {
 test('stopping the server ends the streams of followers still connected', { timeout: 120_000 }, async () => {
   const server = await startServer();
   try {
-    const w = await watch(server.url, server.adminToken, 0);
+    const w = await watch(server, 0);
     await w.until((m) => m.type === 'snapshot', 'the snapshot');
     await server.stop();
     await w.ended();

@@ -11,6 +11,8 @@ const MAIN = path.join(ROOT, 'src/cli/main.ts');
 export interface Server {
   url: string;
   home: string;
+  /** The platform CA's certificate, for `weft api --ca-cert` away from the server's home. */
+  caFile: string;
   stop(): Promise<void>;
 }
 
@@ -37,7 +39,7 @@ export async function startServer(): Promise<Server> {
     fs.rmSync(home, { recursive: true, force: true });
   };
   try {
-    return { url: await listeningUrl(child), home, stop };
+    return { url: await listeningUrl(child), home, caFile: path.join(home, 'ca', 'ca.crt'), stop };
   } catch (err) {
     await stop();
     throw err;

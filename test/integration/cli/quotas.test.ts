@@ -102,7 +102,7 @@ describe('space quotas with the weft CLI', () => {
     const token = /token:\s+(weft_\S+)/.exec(created)?.[1];
     assert.ok(token !== undefined, created);
     const dev = (...args: string[]) => weft(args, { config: path.join(work, 'dev.json') });
-    succeeded(await dev('login', '-a', server.url, '--token', token));
+    succeeded(await dev('login', '-a', server.url, '--ca-cert', server.caFile, '--token', token));
     assert.deepEqual(row(succeeded(await dev('quota')), 'apps'), ['apps', '1', '1']);
     failedWith(await dev('set-space-quota', 's1', '--apps', '5'), /admin/);
   });

@@ -299,13 +299,15 @@ describe('a session with the weft CLI', () => {
   test('a wrong token or an unreachable API fails with words, not a trace', async () => {
     const config = path.join(work, 'stranger.json');
     failedWith(
-      await weft(['login', '-a', server.url, '--token', 'weft_wrong'], { config }),
+      await weft(['login', '-a', server.url, '--ca-cert', server.caFile, '--token', 'weft_wrong'], {
+        config,
+      }),
       /the token is not valid/,
     );
     failedWith(await weft(['apps'], { config }), /No API endpoint set/);
-    const url = `http://127.0.0.1:${await closedPort()}`;
+    const url = `https://127.0.0.1:${await closedPort()}`;
     failedWith(
-      await weft(['login', '-a', url, '--token', 'x'], { config }),
+      await weft(['login', '-a', url, '--ca-cert', server.caFile, '--token', 'x'], { config }),
       new RegExp(`cannot reach the weft API at ${url}; is \`weft up\` or \`weft server\` running\\?`),
     );
   });
@@ -321,8 +323,8 @@ describe('a session with the weft CLI', () => {
     succeeded(await user('login'));
     succeeded(await user('api', server.url));
     assert.match(succeeded(await user('target')), /user:\s+admin/, 'the same endpoint keeps the login');
-    failedWith(await user('api', `http://127.0.0.1:${await closedPort()}`), /cannot reach the weft API/);
-    failedWith(await user('api', 'ftp://example.com'), /expected an http:\/\/ or https:\/\/ URL/);
+    failedWith(await user('api', `https://127.0.0.1:${await closedPort()}`), /cannot reach the weft API/);
+    failedWith(await user('api', 'ftp://example.com'), /expected an https:\/\/ URL/);
     const other = server.url.replace('127.0.0.1', 'localhost');
     assert.match(succeeded(await user('api', other)), /Not logged in/);
     failedWith(await user('apps'), /Not logged in\. Use 'weft login'/);
@@ -334,7 +336,9 @@ describe('a session with the weft CLI', () => {
     assert.ok(token !== undefined, created);
     const config = path.join(work, 'dev.json');
     const dev = (...args: string[]) => weft(args, { config });
-    const login = succeeded(await dev('login', '-a', server.url, '--token', token));
+    const login = succeeded(
+      await dev('login', '-a', server.url, '--ca-cert', server.caFile, '--token', token),
+    );
     assert.match(login, /user:\s+dev1\norg:\s+o1\nspace:\s+s1/, 'the only space is targeted');
 
     assert.match(

@@ -18,7 +18,7 @@ const subnet = `172.31.${(process.pid % 200) + 20}`;
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'weft-multihost-'));
 const homes = [path.join(work, 'h1'), path.join(work, 'h2')];
 const env = { ...process.env, WEFT_CLI_CONFIG: path.join(work, 'cli.json') };
-const api = `http://${subnet}.1:9090`;
+const api = `https://${subnet}.1:9090`;
 const daemons: ChildProcess[] = [];
 
 function startIn(host: string, home: string, args: string[], ready: string): Promise<void> {
@@ -74,13 +74,17 @@ describe('two hosts sharing one control plane', () => {
       'weft is up',
     );
     const token = fs.readFileSync(path.join(homes[0]!, 'admin-token'), 'utf8').trim();
+    // What an operator hands the second host: the platform CA's certificate and a private token file.
+    const caCert = path.join(homes[0]!, 'ca', 'ca.crt');
+    const tokenFile = path.join(work, 'cell-2.token');
+    fs.writeFileSync(tokenFile, `${token}\n`, { mode: 0o600 });
     await startIn(
       hosts[1]!,
       homes[1]!,
-      ['cell', '--cleanup', '--id', 'cell-2', '--api', api, '--token', token],
+      ['cell', '--cleanup', '--id', 'cell-2', '--api', api, '--ca-cert', caCert, '--token-file', tokenFile],
       'running',
     );
-    await ok(0, 'api', api);
+    await ok(0, 'api', api, '--ca-cert', caCert);
     await ok(0, 'login', '--token', token);
     await ok(0, 'create-org', 'o');
     await ok(0, 'create-space', 's', '-o', 'o');

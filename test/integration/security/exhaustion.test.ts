@@ -4,6 +4,7 @@
 import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
+import tls from 'node:tls';
 import { startServer, type TestServer } from '../../helpers/control-plane.js';
 import { watch } from '../../helpers/watch.js';
 
@@ -15,7 +16,7 @@ const MAX_CONNECTIONS = 6;
 /** How long the server lingers on a refused client that stays quiet (src/api/client-errors.ts). */
 const LINGER_IDLE_S = 5;
 
-/** A raw connection that records what the server sends and whether it has hung up. */
+/** A raw TLS connection that records what the server sends and whether it has hung up. */
 interface RawClient {
   socket: net.Socket;
   received(): string;
@@ -27,7 +28,8 @@ interface RawClient {
 function connect(server: TestServer): RawClient {
   const { hostname, port } = new URL(server.url);
   // Half-open: the client goes on sending after the server has hung up its side, as an attacker may.
-  const socket = net.connect({ port: Number(port), host: hostname, allowHalfOpen: true });
+  const tcp = net.connect({ port: Number(port), host: hostname, allowHalfOpen: true });
+  const socket = tls.connect({ socket: tcp, host: hostname, ca: server.caPem });
   socket.setEncoding('utf8');
   let text = '';
   socket.on('data', (chunk: string) => (text += chunk));
@@ -161,7 +163,7 @@ describe('slow clients', () => {
   });
 
   test('a follower of the change stream outlives the idle timeout: heartbeats keep it open', async (t) => {
-    const follower = await watch(server.url, server.adminToken, 0);
+    const follower = await watch(server, 0);
     t.after(() => follower.close());
     // The first heartbeat comes 10 s in, well after the idle timeout would have cut a quiet connection.
     await follower.until((m) => m.type === 'heartbeat', 'a heartbeat');

@@ -17,13 +17,13 @@ async function readStream(server: TestServer, token: string, until: RegExp): Pro
   const timer = setTimeout(() => abort.abort(), 5_000);
   let text = '';
   try {
-    const res = await fetch(`${server.url}/v1/watch?since=0`, {
+    const res = await server.fetch(`${server.url}/v1/watch?since=0`, {
       headers: { authorization: `Bearer ${token}` },
       signal: abort.signal,
     });
     assert.equal(res.status, 200);
     const decoder = new TextDecoder();
-    for await (const chunk of res.body ?? []) {
+    for await (const chunk of (res.body ?? []) as AsyncIterable<Uint8Array>) {
       text += decoder.decode(chunk, { stream: true });
       if (until.test(text)) break;
     }

@@ -3,7 +3,8 @@
 // holding the others up, and a stream ends with the token that opened it.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import http from 'node:http';
+import type http from 'node:http';
+import https from 'node:https';
 import type { FollowedMessage } from '../../../src/cell/stream-reader.js';
 import { MAX_LINE_BYTES, type StreamMessage } from '../../../src/model/stream.js';
 import type { App, Change, Space } from '../../../src/model/types.js';
@@ -31,7 +32,7 @@ for (const kind of DATABASE_KINDS) {
     const watches: Watch[] = [];
     const stalled: StalledWatch[] = [];
     const follow = async (since: number, token = server.adminToken) => {
-      const w = await watch(server.url, token, since);
+      const w = await watch(server, since, token);
       watches.push(w);
       return w;
     };
@@ -129,7 +130,7 @@ for (const kind of DATABASE_KINDS) {
       const busy = await space('busy');
       const bulk = await app(busy.guid, 'bulk', { instances: 0 });
       const since = await revision();
-      const stuck = await stalledWatch(server.url, server.adminToken, since);
+      const stuck = await stalledWatch(server, since);
       stalled.push(stuck);
       const reader = await follow(since);
       // Each scale up and down logs 2,000 instance changes: megabytes the stuck follower never takes.
@@ -186,8 +187,11 @@ interface StalledWatch {
 }
 
 /** A follower that connects and then reads nothing until told to. */
-async function stalledWatch(url: string, token: string, since: number): Promise<StalledWatch> {
-  const req = http.get(`${url}/v1/watch?since=${since}`, { headers: { authorization: `Bearer ${token}` } });
+async function stalledWatch(server: TestServer, since: number): Promise<StalledWatch> {
+  const req = https.get(`${server.url}/v1/watch?since=${since}`, {
+    ca: server.caPem,
+    headers: { authorization: `Bearer ${server.adminToken}` },
+  });
   const res = await new Promise<http.IncomingMessage>((resolve, reject) => {
     req.once('response', resolve);
     req.once('error', reject);

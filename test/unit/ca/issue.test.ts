@@ -1,6 +1,6 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { X509Certificate } from 'node:crypto';
+import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { Ca, createCa, generateKeyAndCsr, loadCa } from '../../../src/ca/index.js';
 import { openssl, scratchDir } from './openssl.js';
 
@@ -161,4 +161,45 @@ test('a leaf never outlives the CA that signed it', async () => {
     await shortCa.issueC2c({ ...identity, csrPem, dnsNames: [], validityHours: 72 }),
   );
   assert.equal(leaf.validTo, new X509Certificate(shortLived.certPem).validTo);
+});
+
+test('the API server certificate names its hosts and addresses, serves TLS only, and comes with its key', async () => {
+  const issued = await ca.issueServer({
+    dnsNames: ['localhost', 'API.example.test'],
+    ips: ['127.0.0.1', '::1', '192.0.2.10'],
+    validityHours: 48,
+  });
+  const cert = new X509Certificate(issued.certPem);
+  assert.deepEqual(subjectAltNames(issued.certPem), [
+    'DNS:api.example.test',
+    'DNS:localhost',
+    'IP Address:0:0:0:0:0:0:0:1',
+    'IP Address:127.0.0.1',
+    'IP Address:192.0.2.10',
+  ]);
+  assert.deepEqual(cert.keyUsage, ['1.3.6.1.5.5.7.3.1']);
+  assert.equal(cert.ca, false);
+  assert.ok(cert.checkPrivateKey(createPrivateKey(issued.keyPem)));
+  const certFile = await dir.write('server.crt', issued.certPem);
+  const byName = await openssl(
+    'verify',
+    '-CAfile',
+    caFile,
+    '-purpose',
+    'sslserver',
+    '-verify_hostname',
+    'api.example.test',
+    certFile,
+  );
+  assert.equal(byName.code, 0, byName.output);
+  const asClient = await openssl('verify', '-CAfile', caFile, '-purpose', 'sslclient', certFile);
+  assert.notEqual(asClient.code, 0, 'not usable as a client certificate');
+  await assert.rejects(
+    ca.issueServer({ dnsNames: ['bad_name'], ips: [], validityHours: 1 }),
+    /invalid DNS name/,
+  );
+  await assert.rejects(
+    ca.issueServer({ dnsNames: [], ips: ['::g'], validityHours: 1 }),
+    /invalid IP address/,
+  );
 });
