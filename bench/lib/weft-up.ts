@@ -11,7 +11,7 @@ import type { Scope } from './cleanup.js';
 import { daemon, sh, sleep, stderrTail, waitForLine } from './proc.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const CLI = path.join(ROOT, 'src/cli/main.ts');
+const CLI = path.join(ROOT, 'src/main.ts');
 export const HTTP_APP = path.join(ROOT, 'examples/http-app');
 const STOP_DEADLINE_MS = 60_000;
 

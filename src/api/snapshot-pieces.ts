@@ -1,6 +1,6 @@
 // Cuts a snapshot into stream lines: consecutive items of one kind share a line as long as it stays
 // within the piece size. Items are serialised one by one, so no string holds more than one piece.
-import { SNAPSHOT_PIECE_BYTES, type SnapshotItems, type SnapshotKind } from '../model/stream.js';
+import { SNAPSHOT_PIECE_BYTES, type SnapshotItems, type SnapshotKind } from '../contract/stream.js';
 
 export class SnapshotPieces {
   private kind: SnapshotKind | null = null;

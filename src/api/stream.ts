@@ -3,7 +3,7 @@
 // no longer than the token that opened it, and a follower that does not keep up is dropped.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { isFollowerChange, type LoggedChange } from '../model/types.js';
-import type { StreamMessage } from '../model/stream.js';
+import type { StreamMessage } from '../contract/stream.js';
 import type { Store } from '../store/store.js';
 import { changePages, latestRevision, oldestRevision } from '../store/change-log.js';
 import { snapshotHeader, snapshotPages } from '../store/snapshot.js';

@@ -6,7 +6,7 @@ import { DnsServer } from '../dns/server.js';
 import { buildZone } from '../dns/zone.js';
 import { readHostResolvers } from '../dns/upstream.js';
 import { Enforcer } from '../enforcer/enforcer.js';
-import type { Cell, Change, Snapshot } from '../model/types.js';
+import type { Cell, Change } from '../model/types.js';
 import { allocateIp, gatewayAddress, parseCidr, parseIpv4 } from '../network/cidr.js';
 import { setupCellNetwork, teardownCellNetwork } from '../network/cell-network.js';
 import { detachContainer } from '../network/container-network.js';
@@ -17,6 +17,7 @@ import { checkOverlay, readHostFacts } from '../network/overlay-choice.js';
 import { TlsProxy } from '../proxy/index.js';
 import { pinnedFetch } from '../ca/pinned-fetch.js';
 import { CellApiClient } from './api-client.js';
+import { readInstanceFile, readSavedWorld, writeSavedWorld, type InstanceFile } from './files.js';
 import type { Registry } from 'prom-client';
 import { Coalescer } from './coalescer.js';
 import { registerCellMetrics } from './metrics.js';
@@ -124,7 +125,7 @@ export class CellAgent {
       this.cell = await this.client.register(this.config.hostIp);
       this.caPem = await this.client.caCertificate();
     } catch (err) {
-      const saved = await readSaved(this.paths.lastWorld);
+      const saved = await readSavedWorld(this.paths.lastWorld);
       if (!saved) throw err;
       this.logger.warn({ err: String(err) }, 'control plane unreachable; starting from the last known state');
       this.cell = saved.cell;
@@ -262,7 +263,7 @@ export class CellAgent {
   private async adoptOrSweep(): Promise<void> {
     const world = this.requireWorld();
     for (const guid of await fs.readdir(this.paths.instancesDir).catch(() => [] as string[])) {
-      const state = await readInstanceState(this.paths.instanceState(guid));
+      const state = await readInstanceFile(this.paths.instanceState(guid));
       const instance = world.tables.instance.get(guid);
       const container = state?.pid ? await adoptContainer(guid, state.pid, state.netns) : null;
       if (state && container && instance && isPlacedHere(instance, this.config.cellId, world)) {
@@ -389,43 +390,16 @@ export class CellAgent {
 
   private async saveWorld(): Promise<void> {
     if (!this.cell) return;
-    const saved: SavedState = {
+    await fs.mkdir(this.paths.root, { recursive: true, mode: 0o700 });
+    await writeSavedWorld(this.paths.lastWorld, {
       cell: this.cell,
       caPem: this.caPem,
       snapshot: this.requireWorld().toSnapshot(),
-    };
-    await fs.mkdir(this.paths.root, { recursive: true, mode: 0o700 });
-    await fs.writeFile(`${this.paths.lastWorld}.tmp`, JSON.stringify(saved), { mode: 0o600 });
-    await fs.rename(`${this.paths.lastWorld}.tmp`, this.paths.lastWorld);
+    });
   }
 }
 
-/** What a cell keeps on disk to start without the control plane. */
-interface SavedState {
-  cell: Cell;
-  caPem: string;
-  snapshot: Snapshot;
-}
-
-async function readSaved(file: string): Promise<SavedState | null> {
-  try {
-    return JSON.parse(await fs.readFile(file, 'utf8')) as SavedState;
-  } catch {
-    return null;
-  }
-}
-
-type InstanceStateFile = LocalInstance & { pid: number | null; env: Record<string, string> };
-
-function localPart(state: InstanceStateFile): LocalInstance {
+function localPart(state: InstanceFile): LocalInstance {
   const { guid, appGuid, index, ip, hostIface, netns, uid, proxyPorts } = state;
   return { guid, appGuid, index, ip, hostIface, netns, uid, proxyPorts };
-}
-
-async function readInstanceState(file: string): Promise<InstanceStateFile | null> {
-  try {
-    return JSON.parse(await fs.readFile(file, 'utf8')) as InstanceStateFile;
-  } catch {
-    return null;
-  }
 }

@@ -1,13 +1,18 @@
 // The calls a cell makes to the control plane, authenticated with the cell's token, over HTTPS that
 // only the platform CA may vouch for.
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { fetchFailure, type PinnedFetch } from '../ca/pinned-fetch.js';
-import type { Cell, InstanceState } from '../model/types.js';
+import {
+  CaCertificate,
+  Cell,
+  Instance,
+  InstanceEnv,
+  IssuedCertificate,
+  type InstanceReport,
+} from '../contract/api.js';
+import { checked } from '../contract/check.js';
 
-export interface IssuedCertificate {
-  certificate: string;
-  ca: string;
-  names: string[];
-}
+export type { IssuedCertificate } from '../contract/api.js';
 
 export class CellApiClient {
   constructor(
@@ -18,11 +23,12 @@ export class CellApiClient {
   ) {}
 
   register(hostIp: string): Promise<Cell> {
-    return this.call('PUT', `/v1/cells/${this.cellId}`, { hostIp });
+    return this.call(Cell, 'PUT', `/v1/cells/${this.cellId}`, { hostIp });
   }
 
-  async report(instanceGuid: string, state: InstanceState, ip: string | null): Promise<void> {
-    await this.call('PUT', `/v1/cells/${this.cellId}/instances/${instanceGuid}`, { state, ip });
+  async report(instanceGuid: string, state: InstanceReport['state'], ip: string | null): Promise<void> {
+    const report: InstanceReport = { state, ip };
+    await this.call(Instance, 'PUT', `/v1/cells/${this.cellId}/instances/${instanceGuid}`, report);
   }
 
   certificate(
@@ -31,23 +37,34 @@ export class CellApiClient {
     csr: string,
     ip: string,
   ): Promise<IssuedCertificate> {
-    return this.call('POST', `/v1/cells/${this.cellId}/instances/${instanceGuid}/certificates`, {
-      kind,
-      csr,
-      ip,
-    });
+    return this.call(
+      IssuedCertificate,
+      'POST',
+      `/v1/cells/${this.cellId}/instances/${instanceGuid}/certificates`,
+      {
+        kind,
+        csr,
+        ip,
+      },
+    );
   }
 
   async instanceEnv(instanceGuid: string): Promise<Record<string, string>> {
     const path = `/v1/cells/${this.cellId}/instances/${instanceGuid}/env`;
-    return (await this.call<{ env: Record<string, string> }>('GET', path)).env;
+    return (await this.call(InstanceEnv, 'GET', path)).env;
   }
 
   async caCertificate(): Promise<string> {
-    return (await this.call<{ certificate: string }>('GET', '/v1/ca')).certificate;
+    return (await this.call(CaCertificate, 'GET', '/v1/ca')).certificate;
   }
 
-  private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
+  /** Calls the API; an answer that does not match `schema` is refused, never cast. */
+  private async call<T extends TSchema>(
+    schema: T,
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<Static<T>> {
     const res = await this.fetch(`${this.url}${path}`, {
       method,
       headers: {
@@ -61,9 +78,18 @@ export class CellApiClient {
     });
     const text = await res.text();
     if (!res.ok) {
-      const message = (JSON.parse(text || '{}') as { error?: string }).error ?? text;
-      throw new Error(`${method} ${path}: ${res.status} ${message}`);
+      throw new Error(`${method} ${path}: ${res.status} ${errorMessage(text)}`);
     }
-    return JSON.parse(text) as T;
+    return checked(schema, JSON.parse(text), `${method} ${path}`);
+  }
+}
+
+const ErrorBody = Type.Object({ error: Type.String() });
+
+function errorMessage(text: string): string {
+  try {
+    return checked(ErrorBody, JSON.parse(text), 'error').error;
+  } catch {
+    return text;
   }
 }

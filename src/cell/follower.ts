@@ -1,7 +1,7 @@
 // Follows the control plane's change stream; reconnects with backoff and resumes from its revision.
 import type { Logger } from 'pino';
 import { fetchFailure, type PinnedFetch } from '../ca/pinned-fetch.js';
-import type { StreamMessage } from '../model/stream.js';
+import { parseStreamLine } from '../contract/stream.js';
 import { LineSplitter, SnapshotAssembler, type FollowedMessage } from './stream-reader.js';
 
 export interface FollowerHandlers {
@@ -70,7 +70,7 @@ export class Follower {
         clearTimeout(silence);
         silence = setTimeout(() => this.abort?.abort(), SILENCE_MS);
         for (const line of lines.push(decoder.decode(chunk, { stream: true }))) {
-          const m = snapshot.accept(JSON.parse(line) as StreamMessage);
+          const m = snapshot.accept(parseStreamLine(line));
           if (m) this.handlers.onMessage(m);
         }
       }

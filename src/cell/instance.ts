@@ -14,6 +14,7 @@ import { startContainer, STOP_GRACE_MS, type Container } from '../runtime/contai
 import type { CellApiClient } from './api-client.js';
 import { APP_HTTP_PORT, C2C_TLS_PORT, FIRST_APP_TLS_PORT } from '../model/ports.js';
 import type { LocalInstance } from './local.js';
+import { readInstanceFile, writeInstanceFile } from './files.js';
 import type { CellPaths } from './paths.js';
 import type { World } from './world.js';
 import { APP_DIR, containerEnv, containerMounts } from './container-view.js';
@@ -243,10 +244,11 @@ export class LocalInstanceRunner {
       const env = running ? await this.savedEnv() : await this.freshEnv(app);
       this.container = running ?? (env ? await this.startApp(app, env) : null);
       running = null;
-      await fs.writeFile(
+      await writeInstanceFile(
         this.host.paths.instanceState(this.local.guid),
-        JSON.stringify({ ...this.local, pid: this.container?.pid ?? null, env: env ?? {} }),
-        { mode: 0o600 },
+        this.local,
+        this.container?.pid ?? null,
+        env ?? {},
       );
       if (this.container) {
         const exited = this.container.exited;
@@ -279,8 +281,7 @@ export class LocalInstanceRunner {
   }
 
   private async savedEnv(): Promise<Record<string, string>> {
-    const saved = await fs.readFile(this.host.paths.instanceState(this.local.guid), 'utf8').catch(() => '{}');
-    return (JSON.parse(saved) as { env?: Record<string, string> }).env ?? {};
+    return (await readInstanceFile(this.host.paths.instanceState(this.local.guid)))?.env ?? {};
   }
 
   private async startApp(app: StreamApp, env: Record<string, string>): Promise<Container | null> {

@@ -1,6 +1,11 @@
 // Turns the change stream's bytes into what the cell acts on: lines of bounded length, and a
 // snapshot handed over only once all its pieces arrived, so a cut stream never leaves half a snapshot.
-import { MAX_LINE_BYTES, SNAPSHOT_KINDS, type SnapshotTables, type StreamMessage } from '../model/stream.js';
+import {
+  MAX_LINE_BYTES,
+  SNAPSHOT_KINDS,
+  type SnapshotTables,
+  type StreamMessage,
+} from '../contract/stream.js';
 import type { Change, Snapshot } from '../model/types.js';
 
 /** What the cell acts on: a whole snapshot, one change, or a sign of life. */

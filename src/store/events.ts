@@ -1,15 +1,6 @@
 // The audit log: who changed what, when, with the before and after.
+import type { AuditEvent } from '../contract/api.js';
 import type { Db } from './writer.js';
-
-export interface AuditEvent {
-  id: number;
-  at: string;
-  actor: string;
-  action: string;
-  target: string;
-  before: unknown;
-  after: unknown;
-}
 
 export async function listEvents(db: Db, opts: { limit: number; target?: string }): Promise<AuditEvent[]> {
   let q = db.selectFrom('events').selectAll().orderBy('id', 'desc').limit(opts.limit);

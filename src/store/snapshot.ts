@@ -1,7 +1,7 @@
 // The whole desired and reported state at one revision, for cells that (re)start following. Read
 // a page of rows at a time; call these inside one consistent view (Store.read).
 import type { Kysely } from 'kysely';
-import type { SnapshotItems } from '../model/stream.js';
+import type { SnapshotItems } from '../contract/stream.js';
 import type { Policy } from '../model/types.js';
 import type { Database } from './schema.js';
 import { latestRevision } from './change-log.js';

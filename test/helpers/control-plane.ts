@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { caFileOf, pinnedFetch } from './pinned-fetch.js';
 
 // Node itself runs the CLI (not npx, not a wrapper), so a SIGKILL hits the process that owns the database.
-const CLI = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+const CLI = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
 const START_TIMEOUT_MS = 60_000;
 export const TEST_OVERLAY = '10.99.0.0/16';
 

@@ -2,7 +2,7 @@
 // every message it received, in order, and the length of every line.
 import type http from 'node:http';
 import https from 'node:https';
-import type { StreamMessage } from '../../src/model/stream.js';
+import type { StreamMessage } from '../../src/contract/stream.js';
 import { LineSplitter, SnapshotAssembler, type FollowedMessage } from '../../src/cell/stream-reader.js';
 
 const WAIT_MS = 30_000;

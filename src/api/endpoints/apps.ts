@@ -5,7 +5,7 @@ import { actor, DEVELOPERS, requireApp, requireSpace, spaceScope } from '../auth
 import { APP_HTTP_PORT } from '../../model/ports.js';
 import { createApp, deleteApp, getApp, listApps, restartApp, updateApp } from '../../store/apps.js';
 import { listInstances } from '../../store/instances.js';
-import { App, AppCreate, AppPatch, Closed, Guid, GuidParams, Instance } from '../schemas.js';
+import { App, AppCreate, AppPatch, Closed, Guid, GuidParams, Instance } from '../../contract/api.js';
 
 const config = { allow: DEVELOPERS };
 

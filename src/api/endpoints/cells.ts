@@ -6,7 +6,7 @@ import { actor, CELLS, requireCell } from '../auth.js';
 import { getApp } from '../../store/apps.js';
 import { listCells, registerCell } from '../../store/cells.js';
 import { instanceOnCell, reportInstance } from '../../store/instances.js';
-import { Cell, CellId, Closed, Guid, Instance } from '../schemas.js';
+import { Cell, CellId, Closed, Guid, Instance, InstanceEnv, InstanceReport } from '../../contract/api.js';
 import { streamChanges } from '../stream.js';
 
 const config = { allow: CELLS };
@@ -37,10 +37,7 @@ export const cellEndpoints: Endpoints = (app, { store }, done) => {
       config,
       schema: {
         params: CellInstance,
-        body: Closed({
-          state: Type.Union([Type.Literal('STARTING'), Type.Literal('RUNNING'), Type.Literal('CRASHED')]),
-          ip: Type.Union([Type.String({ format: 'ipv4' }), Type.Null()]),
-        }),
+        body: InstanceReport,
         response: { 200: Instance },
       },
     },
@@ -57,7 +54,7 @@ export const cellEndpoints: Endpoints = (app, { store }, done) => {
       config,
       schema: {
         params: CellInstance,
-        response: { 200: Type.Object({ env: Type.Record(Type.String(), Type.String()) }) },
+        response: { 200: InstanceEnv },
       },
     },
     async (req) => {

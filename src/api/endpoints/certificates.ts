@@ -1,16 +1,24 @@
 // Certificates for instances, asked for by the cell that runs them. The cell sends a CSR (its key never
 // leaves it); the control plane decides the names from its own records, not from the request.
-import { Type } from '@sinclair/typebox';
 import type { Endpoints } from './deps.js';
 import { CELLS, EVERYONE, requireCell } from '../auth.js';
 import { invalid } from '../../model/errors.js';
 import { certificateFacts } from '../../store/certificate-facts.js';
 import { CertificateRequestError } from '../../ca/index.js';
 import { isContainerAddress } from '../../network/cidr.js';
-import { CellId, Closed, Guid } from '../schemas.js';
+import {
+  CaCertificate,
+  CellId,
+  CertificateRequest,
+  Closed,
+  Guid,
+  IssuedCertificate,
+} from '../../contract/api.js';
 
 export const certificateEndpoints: Endpoints = (app, { store, ca, options }, done) => {
-  app.get('/v1/ca', { config: { allow: EVERYONE } }, () => ({ certificate: ca.certPem }));
+  app.get('/v1/ca', { config: { allow: EVERYONE }, schema: { response: { 200: CaCertificate } } }, () => ({
+    certificate: ca.certPem,
+  }));
 
   app.post(
     '/v1/cells/:id/instances/:guid/certificates',
@@ -18,11 +26,8 @@ export const certificateEndpoints: Endpoints = (app, { store, ca, options }, don
       config: { allow: CELLS },
       schema: {
         params: Closed({ id: CellId, guid: Guid }),
-        body: Closed({
-          kind: Type.Union([Type.Literal('c2c'), Type.Literal('identity')]),
-          csr: Type.String({ minLength: 1, maxLength: 16384 }),
-          ip: Type.String({ format: 'ipv4' }),
-        }),
+        body: CertificateRequest,
+        response: { 200: IssuedCertificate },
       },
     },
     async (req) => {

@@ -3,7 +3,7 @@ import { Type } from '@sinclair/typebox';
 import type { Endpoints } from './deps.js';
 import { actor, DEVELOPERS } from '../auth.js';
 import { createDomain, deleteDomain, listDomains } from '../../store/routes.js';
-import { Closed, Domain, GuidParams } from '../schemas.js';
+import { Closed, Domain, GuidParams } from '../../contract/api.js';
 
 export const domainEndpoints: Endpoints = (app, { store }, done) => {
   app.get(

@@ -17,7 +17,7 @@ import {
   unmapRoute,
 } from '../../store/routes.js';
 import type { Db } from '../../store/writer.js';
-import { Closed, Guid, GuidParams, Route } from '../schemas.js';
+import { Closed, Guid, GuidParams, Route } from '../../contract/api.js';
 
 const config = { allow: DEVELOPERS };
 const Mapping = Closed({ guid: Guid, appGuid: Guid });

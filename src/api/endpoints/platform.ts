@@ -5,12 +5,14 @@ import type { Endpoints } from './deps.js';
 import { EVERYONE, who } from '../auth.js';
 import { listEvents } from '../../store/events.js';
 import { getSetting } from '../../store/settings.js';
-import { Closed } from '../schemas.js';
+import { AuditEvent, Closed, Health, Info } from '../../contract/api.js';
 
 export const platformEndpoints: Endpoints = (app, { store, metrics, options }, done) => {
-  app.get('/healthz', { config: { open: true } }, () => ({ ok: true }));
+  app.get('/healthz', { config: { open: true }, schema: { response: { 200: Health } } }, () => ({
+    ok: true,
+  }));
 
-  app.get('/v1/info', { config: { allow: EVERYONE } }, async (req) => {
+  app.get('/v1/info', { config: { allow: EVERYONE }, schema: { response: { 200: Info } } }, async (req) => {
     const id = who(req);
     return {
       name: 'weft',
@@ -36,6 +38,7 @@ export const platformEndpoints: Endpoints = (app, { store, metrics, options }, d
           limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
           target: Type.Optional(Type.String({ maxLength: 128 })),
         }),
+        response: { 200: Type.Array(AuditEvent) },
       },
     },
     async (req) => {

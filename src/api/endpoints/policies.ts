@@ -6,9 +6,10 @@ import { forbidden } from '../../model/errors.js';
 import type { Policy } from '../../model/types.js';
 import { listApps } from '../../store/apps.js';
 import { createPolicies, deletePolicies, listPolicies } from '../../store/policies.js';
-import { fromWire, PolicyBatch, PolicyList, toWire } from '../../policy/wire.js';
+import { PolicyBatch, PolicyList, Tags } from '../../contract/policies.js';
+import { fromWire, toWire } from '../../policy/wire.js';
 import type { FastifyRequest } from 'fastify';
-import { Closed } from '../schemas.js';
+import { Closed } from '../../contract/api.js';
 
 const BASE = '/networking/v1/external';
 const IdList = Type.Optional(Type.String({ maxLength: 65536 }));
@@ -72,7 +73,7 @@ export const policyEndpoints: Endpoints = (app, { store, options }, done) => {
     return {};
   });
 
-  app.get(`${BASE}/tags`, { config }, async (req) => {
+  app.get(`${BASE}/tags`, { config, schema: { response: { 200: Tags } } }, async (req) => {
     const apps = await listApps(store.db, { spaceGuids: spaceScope(req) });
     return { tags: apps.map((a) => ({ id: a.guid, tag: a.tag.toString(16).padStart(4, '0'), type: 'app' })) };
   });

@@ -1,5 +1,4 @@
 // /v1/spaces/:guid with its quota and usage; only admins set a quota.
-import { Type, type Static } from '@sinclair/typebox';
 import type { Endpoints } from './deps.js';
 import { actor, DEVELOPERS, requireSpace } from '../auth.js';
 import { notFound } from '../../model/errors.js';
@@ -7,38 +6,9 @@ import { setSpaceQuota, spaceQuota } from '../../guards/quota.js';
 import { readUsage } from '../../store/quotas.js';
 import { getSpaceWithOrg } from '../../store/tenancy.js';
 import type { Db } from '../../store/writer.js';
-import { Closed, Guid, GuidParams } from '../schemas.js';
+import { GuidParams, QuotaPatch, SpaceView } from '../../contract/api.js';
 
-const Count = (maximum: number) => Type.Integer({ minimum: 0, maximum });
-
-/** Bounds keep every sum within a 32-bit column and every size within what a request can carry. */
-const QuotaPatch = Closed({
-  apps: Type.Optional(Count(65_535)),
-  instances: Type.Optional(Count(1_000_000)),
-  memoryMb: Type.Optional(Count(1_000_000_000)),
-  routes: Type.Optional(Count(1_000_000)),
-  policies: Type.Optional(Count(10_000_000)),
-  envBytes: Type.Optional(Count(1024 * 1024)),
-});
-
-const QuotaNumbers = Type.Object({
-  apps: Type.Integer(),
-  instances: Type.Integer(),
-  memoryMb: Type.Integer(),
-  routes: Type.Integer(),
-  policies: Type.Integer(),
-  envBytes: Type.Integer(),
-});
-
-const SpaceView = Type.Object({
-  guid: Guid,
-  name: Type.String(),
-  org: Type.Object({ guid: Guid, name: Type.String() }),
-  quota: QuotaNumbers,
-  usage: QuotaNumbers,
-});
-
-async function spaceView(db: Db, guid: string): Promise<Static<typeof SpaceView>> {
+async function spaceView(db: Db, guid: string): Promise<SpaceView> {
   const { space, org } = await getSpaceWithOrg(db, guid);
   const held = await readUsage(db, guid);
   if (!held) throw notFound(`space ${guid} not found`);

@@ -3,7 +3,7 @@ import { Type } from '@sinclair/typebox';
 import type { Endpoints } from './deps.js';
 import { actor, DEVELOPERS, spaceScope } from '../auth.js';
 import { createOrg, createSpace, deleteOrg, deleteSpace, listOrgs, listSpaces } from '../../store/tenancy.js';
-import { Closed, Guid, GuidParams, Name, Org, Space } from '../schemas.js';
+import { Closed, Guid, GuidParams, Name, Org, Space } from '../../contract/api.js';
 
 export const tenancyEndpoints: Endpoints = (app, { store }, done) => {
   app.get(

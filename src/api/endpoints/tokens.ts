@@ -2,21 +2,16 @@
 import { Type } from '@sinclair/typebox';
 import type { Endpoints } from './deps.js';
 import { actor } from '../auth.js';
-import { createToken, listTokens, revokeToken, ROLES } from '../../store/tokens.js';
-import { CellId, Closed, Guid } from '../schemas.js';
+import { createToken, listTokens, revokeToken } from '../../store/tokens.js';
+import { Closed, CreatedToken, TokenCreate, TokenInfo } from '../../contract/api.js';
 
 export const tokenEndpoints: Endpoints = (app, { store }, done) => {
   app.post(
     '/v1/tokens',
     {
       schema: {
-        body: Closed({
-          name: Type.String({ minLength: 1, maxLength: 128 }),
-          role: Type.Union(ROLES.map((r) => Type.Literal(r))),
-          spaceGuids: Type.Optional(Type.Array(Guid, { maxItems: 1000 })),
-          cellId: Type.Optional(CellId),
-          expiresAt: Type.Optional(Type.String({ format: 'date-time' })),
-        }),
+        body: TokenCreate,
+        response: { 201: CreatedToken },
       },
     },
     async (req, reply) => {
@@ -33,7 +28,7 @@ export const tokenEndpoints: Endpoints = (app, { store }, done) => {
     },
   );
 
-  app.get('/v1/tokens', async () => {
+  app.get('/v1/tokens', { schema: { response: { 200: Type.Array(TokenInfo) } } }, async () => {
     return listTokens(store.db);
   });
 

@@ -1,12 +1,14 @@
 // `weft events` (the audit log) and the tokens: `create-token`, `tokens`, `revoke-token`
 import type { Command } from 'commander';
-import type { AuditEvent } from '../../store/events.js';
+import type { AuditEvent, TokenCreate } from '../../contract/api.js';
 import type { Named } from '../config.js';
 import { deleteIfFound, ok, printFields, printTable, progress, say } from '../output.js';
 import { parseDuration } from './flags.js';
 import { findOrg, findSpace, openSession } from './session.js';
 
-const ROLES = ['admin', 'space_developer', 'cell'];
+type Role = TokenCreate['role'];
+const ROLES: Role[] = ['admin', 'space_developer', 'cell'];
+const isRole = (r: string): r is Role => (ROLES as string[]).includes(r);
 
 export function registerAdmin(program: Command): void {
   program
@@ -37,8 +39,8 @@ export function registerAdmin(program: Command): void {
     .option('--expires <duration>', 'refuse the token after this long, e.g. 12h, 30d')
     .description('create a bearer token; it is shown once')
     .action(async (name: string, opts: CreateTokenFlags) => {
-      if (!ROLES.includes(opts.role))
-        throw new Error(`--role ${opts.role}: expected one of ${ROLES.join(', ')}`);
+      const role = opts.role;
+      if (!isRole(role)) throw new Error(`--role ${role}: expected one of ${ROLES.join(', ')}`);
       if ((opts.role === 'cell') !== (opts.cell !== undefined)) {
         throw new Error('--cell: a cell token names its one cell, and only a cell token does');
       }
@@ -57,7 +59,7 @@ export function registerAdmin(program: Command): void {
       progress(`Creating token ${name} with role ${opts.role}${inSpaces} as ${s.user}`);
       const created = await s.client.createToken({
         name,
-        role: opts.role,
+        role,
         spaceGuids: spaces.map((sp) => sp.guid),
         cellId: opts.cell,
         expiresAt,

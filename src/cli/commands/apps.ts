@@ -1,7 +1,7 @@
 // `weft apps`, `app`, `scale`, `start`, `stop`, `restart`, `delete`, `enable-c2c-mtls`, `disable-c2c-mtls`
 import type { Command } from 'commander';
 import type { AppState } from '../../model/types.js';
-import type { AppUpdate } from '../client.js';
+import type { AppPatch } from '../../contract/api.js';
 import { deleteIfFound, ok, printTable, progress, say } from '../output.js';
 import { printAppSummary, routeNamesOf, runningCount } from './app-summary.js';
 import { formatMemory, parseInstances, parseMemory } from './flags.js';
@@ -54,7 +54,7 @@ export function registerApps(program: Command): void {
     .option('-m, --memory <size>', 'memory limit per instance, e.g. 256M or 1G')
     .description('change the instance count or memory of an app')
     .action(async (name: string, opts: { instances?: string; memory?: string }) => {
-      const patch: AppUpdate = {};
+      const patch: AppPatch = {};
       if (opts.instances !== undefined) patch.instances = parseInstances(opts.instances);
       if (opts.memory !== undefined) patch.memoryMb = parseMemory(opts.memory);
       if (Object.keys(patch).length === 0)

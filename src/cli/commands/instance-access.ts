@@ -5,18 +5,12 @@ import fs from 'node:fs';
 import { createInterface } from 'node:readline';
 import path from 'node:path';
 import type { Command } from 'commander';
+import { readInstanceFileSync } from '../../cell/files.js';
 import { CellPaths } from '../../cell/paths.js';
 import { weftHome } from '../../home/paths.js';
 import { execInContainer } from '../../runtime/exec.js';
 import { parseInstances } from './flags.js';
 import { findApp, openSession, requireTarget } from './session.js';
-
-interface InstanceState {
-  pid: number | null;
-  uid: number;
-  /** The app's environment, so a session sees what the app sees, as `cf ssh` does. */
-  env: Record<string, string>;
-}
 
 function cellPaths(): CellPaths {
   return new CellPaths(path.join(weftHome(), 'cell'));
@@ -35,13 +29,12 @@ export function registerInstanceAccess(program: Command): void {
       const index = parseInstances(flags.appInstanceIndex);
       const instance = (await s.client.instances(app.guid)).find((i) => i.index === index);
       if (!instance) throw new Error(`App '${name}' has no instance ${index}`);
-      const file = cellPaths().instanceState(instance.guid);
-      if (!fs.existsSync(file)) {
+      const state = readInstanceFileSync(cellPaths().instanceState(instance.guid));
+      if (!state) {
         throw new Error(
           `Instance ${index} of '${name}' runs on cell '${instance.cellId}'; run 'weft ssh' on that host as root`,
         );
       }
-      const state = JSON.parse(fs.readFileSync(file, 'utf8')) as InstanceState;
       if (state.pid === null || instance.state !== 'RUNNING') {
         throw new Error(`Instance ${index} of '${name}' is ${instance.state.toLowerCase()}, not running`);
       }

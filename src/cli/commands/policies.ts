@@ -1,7 +1,7 @@
 // `weft add-network-policy`, `remove-network-policy`, `network-policies`, with cf v6 and v7 forms.
 import type { Command } from 'commander';
 import type { App, Protocol } from '../../model/types.js';
-import type { WirePolicy } from '../../policy/wire.js';
+import type { WirePolicy } from '../../contract/policies.js';
 import { ok, printTable, progress, say } from '../output.js';
 import { formatPortRange, parsePortRange, parseProtocol, type PortRange } from './flags.js';
 import {

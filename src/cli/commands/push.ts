@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import type { App, Domain } from '../../model/types.js';
-import type { AppUpdate } from '../client.js';
+import type { AppPatch } from '../../contract/api.js';
 import { parseManifest, type ManifestApp } from '../manifest.js';
 import { ok, progress, say } from '../output.js';
 import { printAppSummary } from './app-summary.js';
@@ -89,7 +89,7 @@ async function pushOne(s: Session, t: Target, want: ManifestApp, start: boolean)
   let app: App;
   if (existing) {
     say(`Updating app ${want.name}...`);
-    const patch: AppUpdate = { path: want.path, state };
+    const patch: AppPatch = { path: want.path, state };
     if (want.command !== undefined) patch.command = want.command;
     if (want.instances !== undefined) patch.instances = want.instances;
     if (want.memoryMb !== undefined) patch.memoryMb = want.memoryMb;

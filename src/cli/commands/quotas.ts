@@ -1,6 +1,6 @@
 // `weft space`, `quota`, `set-space-quota`: what a space holds and what it may hold.
 import type { Command } from 'commander';
-import type { SpaceDetail, SpaceQuota } from '../client.js';
+import type { SpaceView, Quota } from '../../contract/api.js';
 import { ok, printFields, printTable, progress, say } from '../output.js';
 import { formatBytes, formatMemory, parseBytes, parseCount, parseMemory } from './flags.js';
 import { findOrg, findSpace, openSession, requireTarget, targetName, type Session } from './session.js';
@@ -78,8 +78,8 @@ function requireOrg(s: Session) {
   return s.config.org;
 }
 
-function quotaOf(opts: QuotaFlags): Partial<SpaceQuota> {
-  const quota: Partial<SpaceQuota> = {};
+function quotaOf(opts: QuotaFlags): Partial<Quota> {
+  const quota: Partial<Quota> = {};
   if (opts.apps !== undefined) quota.apps = parseCount('--apps', opts.apps);
   if (opts.instances !== undefined) quota.instances = parseCount('--instances', opts.instances);
   if (opts.memory !== undefined) quota.memoryMb = parseMemory(opts.memory);
@@ -94,8 +94,8 @@ function quotaOf(opts: QuotaFlags): Partial<SpaceQuota> {
   return quota;
 }
 
-function printQuota(d: SpaceDetail): void {
-  const rows: [string, keyof SpaceQuota, (n: number) => string][] = [
+function printQuota(d: SpaceView): void {
+  const rows: [string, keyof Quota, (n: number) => string][] = [
     ['apps', 'apps', String],
     ['instances', 'instances', String],
     ['memory', 'memoryMb', formatMemory],

@@ -13,7 +13,7 @@ import { startServer, tempDir, type TestServer } from '../../helpers/control-pla
 import { seedTenancy } from '../../helpers/fixtures.js';
 import { weft } from '../cli/harness.js';
 
-const CLI = fileURLToPath(new URL('../../../src/cli/main.ts', import.meta.url));
+const CLI = fileURLToPath(new URL('../../../src/main.ts', import.meta.url));
 const API_NAME = 'api.weft.test';
 const API_IP = '192.0.2.80';
 // Long enough for any handshake or answer on a loaded machine; only reached when something hangs.

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import type http from 'node:http';
 import https from 'node:https';
 import type { FollowedMessage } from '../../../src/cell/stream-reader.js';
-import { MAX_LINE_BYTES, type StreamMessage } from '../../../src/model/stream.js';
+import { MAX_LINE_BYTES, type StreamMessage } from '../../../src/contract/stream.js';
 import type { App, Change, Space } from '../../../src/model/types.js';
 import { startServer, type TestServer } from '../../helpers/control-plane.js';
 import { changesAfter, type ChangeRow } from '../../helpers/database-reader.js';

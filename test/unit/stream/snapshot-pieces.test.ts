@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SnapshotPieces } from '../../../src/api/snapshot-pieces.js';
 import { SnapshotAssembler } from '../../../src/cell/stream-reader.js';
-import type { StreamMessage } from '../../../src/model/stream.js';
+import type { StreamMessage } from '../../../src/contract/stream.js';
 import type { Org, Policy } from '../../../src/model/types.js';
 
 const orgs = (n: number, nameLength = 10): Org[] =>

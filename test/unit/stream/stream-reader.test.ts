@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { LineSplitter, SnapshotAssembler } from '../../../src/cell/stream-reader.js';
-import type { StreamMessage } from '../../../src/model/stream.js';
+import type { StreamMessage } from '../../../src/contract/stream.js';
 import type { Change } from '../../../src/model/types.js';
 
 const change: Change = { revision: 9, kind: 'org', op: 'delete', key: 'o', object: null };

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { readCellToken } from '../../../src/cli/commands/cell-token.js';
+import { readCellToken } from '../../../src/daemon/cell-token.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'weft-cell-token-'));
 after(() => fs.rmSync(dir, { recursive: true, force: true }));

@@ -1,10 +1,11 @@
-// The `weft` command: Cloud Foundry's command names and flags.
+// The `weft` binary: the daemons (`weft server`, `weft cell`, `weft up`) and the CLI, which speaks Cloud
+// Foundry's command names and flags.
 import { Command, CommanderError } from 'commander';
-import { registerServer } from './commands/server.js';
-import { registerCellCommands } from './commands/cell.js';
-import { registerInstanceAccess } from './commands/instance-access.js';
-import { failAndExit } from './output.js';
-import { registerUserCommands } from './commands/index.js';
+import { registerServer } from './daemon/server-command.js';
+import { registerCellCommands } from './daemon/cell-command.js';
+import { registerInstanceAccess } from './cli/commands/instance-access.js';
+import { failAndExit } from './cli/output.js';
+import { registerUserCommands } from './cli/commands/index.js';
 
 const program = new Command('weft')
   .description('weft: secure container-to-container networking')

@@ -5,15 +5,15 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Command } from 'commander';
 import type { Logger } from 'pino';
-import type { CellAgent, CellConfig } from '../../cell/agent.js';
-import { weftHome } from '../../home/paths.js';
-import { createLogger } from '../../log/logger.js';
-import { untilSignal } from '../signals.js';
-import { addServerFlags, controlPlaneConfig, splitHostPort, type ServerFlags } from './server.js';
+import type { CellAgent, CellConfig } from '../cell/agent.js';
+import { weftHome } from '../home/paths.js';
+import { createLogger } from '../log/logger.js';
+import { untilSignal } from './signals.js';
+import { addServerFlags, controlPlaneConfig, splitHostPort, type ServerFlags } from './server-command.js';
 import fs from 'node:fs';
-import { ADMIN_TOKEN_FILE, CA_CERT_FILE } from '../../home/paths.js';
-import { requireHttps } from '../../ca/pinned-fetch.js';
-import { readCaFile } from '../ca-trust.js';
+import { ADMIN_TOKEN_FILE, CA_CERT_FILE } from '../home/paths.js';
+import { requireHttps } from '../ca/pinned-fetch.js';
+import { readCaFile } from '../cli/ca-trust.js';
 import { readCellToken, TOKEN_ENV } from './cell-token.js';
 
 interface CellFlags {
@@ -52,14 +52,14 @@ async function runCell(access: ControlPlaneAccess, flags: CellFlags, logger: Log
     linkPrefix: flags.ifacePrefix,
   };
   // Loaded on demand: the cell's modules would slow down every other command.
-  const { CellAgent } = await import('../../cell/agent.js');
+  const { CellAgent } = await import('../cell/agent.js');
   const agent = new CellAgent(config, logger);
   await agent.start();
   return agent;
 }
 
 async function firstHostAddress(): Promise<string> {
-  const { readHostFacts } = await import('../../network/overlay-choice.js');
+  const { readHostFacts } = await import('../network/overlay-choice.js');
   const facts = await readHostFacts();
   return facts.addresses.find((a) => !a.ip.startsWith('127.'))?.ip ?? '127.0.0.1';
 }
@@ -132,7 +132,7 @@ export function registerCellCommands(program: Command): void {
     ),
   ).action(async (flags: CellFlags & ServerFlags) => {
     const logger = createLogger('weft');
-    const { startControlPlane } = await import('../../api/control-plane.js');
+    const { startControlPlane } = await import('../api/control-plane.js');
     const cp = await startControlPlane(controlPlaneConfig(flags), logger);
     const token = fs.readFileSync(path.join(weftHome(), ADMIN_TOKEN_FILE), 'utf8').trim();
     const agent = await runCell({ api: cp.url, caPem: cp.caPem, token }, flags, logger);

@@ -1,8 +1,8 @@
 // `weft server`: the control plane alone, for hosts that run cells elsewhere.
 import type { Command } from 'commander';
-import { DEFAULT_API_OPTIONS, DEFAULT_CONNECTION_LIMITS, type ConnectionLimits } from '../../api/options.js';
-import { weftHome } from '../../home/paths.js';
-import { untilSignal } from '../signals.js';
+import { DEFAULT_API_OPTIONS, DEFAULT_CONNECTION_LIMITS, type ConnectionLimits } from '../api/options.js';
+import { weftHome } from '../home/paths.js';
+import { untilSignal } from './signals.js';
 
 export interface ServerFlags {
   database?: string;
@@ -118,8 +118,8 @@ export function registerServer(program: Command): void {
     program.command('server').description('run the control plane (API, store, change stream)'),
   ).action(async (flags: ServerFlags) => {
     // Loaded on demand: the server's modules would slow down every other command.
-    const { startControlPlane } = await import('../../api/control-plane.js');
-    const { createLogger } = await import('../../log/logger.js');
+    const { startControlPlane } = await import('../api/control-plane.js');
+    const { createLogger } = await import('../log/logger.js');
     const cp = await startControlPlane(controlPlaneConfig(flags), createLogger('weft-server'));
     console.log(`weft control plane listening on ${cp.url} (overlay ${cp.overlayCidr})`);
     await untilSignal();
