@@ -123,7 +123,7 @@ export const Quota = Type.Object({
   routes: Type.Integer(),
   /** Policies whose source app is in the space. */
   policies: Type.Integer(),
-  /** The JSON size of one app's env. */
+  /** The JSON size of one app's env; as usage, that of the space's largest. */
   envBytes: Type.Integer(),
 });
 export type Quota = Static<typeof Quota>;

@@ -1,20 +1,9 @@
 // Space quotas as stored, and what a space uses of them. The rules that compare the two live in
 // src/guards/quota.ts.
+import type { Quota } from '../contract/api.js';
 import type { Db, Writer } from './writer.js';
 
-export interface Quota {
-  apps: number;
-  /** The sum of the apps' instance counts. */
-  instances: number;
-  /** The sum over the apps of instances × memory. */
-  memoryMb: number;
-  /** Routes the space owns. */
-  routes: number;
-  /** Policies whose source app is in the space. */
-  policies: number;
-  /** The JSON size of one app's env; as usage, that of the space's largest. */
-  envBytes: number;
-}
+export type { Quota } from '../contract/api.js';
 
 export interface SpaceUsage {
   spaceName: string;
