@@ -1,4 +1,5 @@
 // A real control plane and the real `weft` CLI, each a subprocess, with their state in temp dirs.
+import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -84,4 +85,18 @@ export function weft(args: string[], env: { config: string; home?: string }): Pr
     child.once('error', reject);
     child.once('close', (code) => resolve({ code, stdout, stderr }));
   });
+}
+
+/** A command that succeeded; its standard output. */
+export function succeeded(r: CliResult): string {
+  assert.equal(r.code, 0, `exit ${r.code}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`);
+  return r.stdout;
+}
+
+/** cf's failure: non-zero, FAILED, the reason in words, no stack trace. */
+export function failedWith(r: CliResult, reason: RegExp): void {
+  assert.notEqual(r.code, 0, `expected a failure, got:\n${r.stdout}`);
+  assert.match(r.stderr, /^FAILED\n/);
+  assert.match(r.stderr, reason);
+  assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
 }

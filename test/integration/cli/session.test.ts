@@ -4,26 +4,13 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { startServer, tempDir, weft, type CliResult, type Server } from './harness.js';
+import { failedWith, startServer, succeeded, tempDir, weft, type Server } from './harness.js';
 
 let server: Server;
 let work: string;
 let adminConfig: string;
 
 const admin = (...args: string[]) => weft(args, { config: adminConfig, home: server.home });
-
-function succeeded(r: CliResult): string {
-  assert.equal(r.code, 0, `exit ${r.code}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`);
-  return r.stdout;
-}
-
-/** cf's failure: non-zero, FAILED, the reason in words, no stack trace. */
-function failedWith(r: CliResult, reason: RegExp): void {
-  assert.notEqual(r.code, 0, `expected a failure, got:\n${r.stdout}`);
-  assert.match(r.stderr, /^FAILED\n/);
-  assert.match(r.stderr, reason);
-  assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
-}
 
 function row(out: string, first: string): string[] {
   const line = out.split('\n').find((l) => l.split(/\s{2,}/)[0] === first);

@@ -3,14 +3,10 @@
 // else: no tenant's apps, policies or env, and no other cell.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, type TestServer } from '../../helpers/control-plane.js';
+import type { TestServer } from '../../helpers/control-plane.js';
 import { generateKeyAndCsr } from '../../../src/ca/index.js';
 import type { App, Cell } from '../../../src/model/types.js';
-import { addressIn, seedPlatform, type Platform } from './platform.js';
-
-interface OpenApiDocument {
-  paths: Record<string, Record<string, unknown>>;
-}
+import { addressIn, startPlatform, type OpenApiDocument, type Platform } from './platform.js';
 
 /** What a cell token may call; {own} is its cell, {mine} an instance placed on it. */
 const CELL_MAY = new Set([
@@ -26,10 +22,7 @@ const CELL_MAY = new Set([
 describe('cell tokens', () => {
   let server: TestServer;
   let p: Platform;
-  before(async () => {
-    server = await startServer();
-    p = await seedPlatform(server);
-  });
+  before(async () => ({ server, p } = await startPlatform()));
   after(() => server?.stop());
 
   test('a cell token is refused on every endpoint outside its list', async () => {

@@ -4,10 +4,10 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { startServer, type TestServer } from '../../helpers/control-plane.js';
+import type { TestServer } from '../../helpers/control-plane.js';
 import { created } from '../../helpers/fixtures.js';
 import type { App } from '../../../src/model/types.js';
-import { addressIn, seedPlatform, type Platform } from './platform.js';
+import { addressIn, startPlatform, type Platform } from './platform.js';
 
 const SECRET = 'hunter2-do-not-leak';
 
@@ -41,8 +41,7 @@ describe('leaks', () => {
   let p: Platform;
   let secretApp: App;
   before(async () => {
-    server = await startServer();
-    p = await seedPlatform(server);
+    ({ server, p } = await startPlatform());
     secretApp = await created<App>(
       server.api(
         'POST',

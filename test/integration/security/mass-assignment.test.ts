@@ -2,21 +2,14 @@
 // else in a body (tag, spaceGuid, guid, name on an update) is refused whole, not stored, not ignored.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, type TestServer } from '../../helpers/control-plane.js';
+import type { TestServer } from '../../helpers/control-plane.js';
 import type { App } from '../../../src/model/types.js';
-import { seedPlatform, type Platform } from './platform.js';
-
-interface OpenApiDocument {
-  paths: Record<string, Record<string, { requestBody?: { content: Record<string, { schema: unknown }> } }>>;
-}
+import { startPlatform, type OpenApiDocument, type Platform } from './platform.js';
 
 describe('mass assignment', () => {
   let server: TestServer;
   let p: Platform;
-  before(async () => {
-    server = await startServer();
-    p = await seedPlatform(server);
-  });
+  before(async () => ({ server, p } = await startPlatform()));
   after(() => server?.stop());
 
   test('an app update that names a field outside its schema is refused and changes nothing', async () => {

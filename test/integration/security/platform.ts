@@ -2,7 +2,7 @@
 // registered cells each with its own cell token, and instances placed on both cells.
 import assert from 'node:assert/strict';
 import type { App, Cell, Instance } from '../../../src/model/types.js';
-import type { TestServer } from '../../helpers/control-plane.js';
+import { startServer, type TestServer } from '../../helpers/control-plane.js';
 import { created, createApp, seedTenancy, type Tenancy } from '../../helpers/fixtures.js';
 
 export interface TestCell {
@@ -54,6 +54,22 @@ export async function seedPlatform(server: TestServer): Promise<Platform> {
       return first;
     },
   };
+}
+
+/** A fresh control plane on SQLite with the platform seeded. */
+export async function startPlatform(): Promise<{ server: TestServer; p: Platform }> {
+  const server = await startServer();
+  try {
+    return { server, p: await seedPlatform(server) };
+  } catch (err) {
+    await server.stop();
+    throw err;
+  }
+}
+
+/** The parts of the API's OpenAPI document these tests walk. */
+export interface OpenApiDocument {
+  paths: Record<string, Record<string, { requestBody?: { content: Record<string, { schema: unknown }> } }>>;
 }
 
 /** The nth usable address of a /24 such as 10.99.1.0/24. */
