@@ -8,6 +8,7 @@ import type { App, LoggedChange, Policy, Route } from '../model/types.js';
 import {
   readQuota,
   readUsage,
+  readHeld,
   spacesOfApps,
   spacesOfRoutes,
   writeQuota,
@@ -37,12 +38,13 @@ const NAMES: Record<keyof Quota, string> = {
 
 const COUNTED = ['apps', 'instances', 'memoryMb', 'routes', 'policies'] as const;
 
-/** The first quota that `usage` exceeds, in words; null when it is within all of them. */
-export function quotaProblem(space: string, quota: Quota, usage: Quota): string | null {
+/** The first quota that `usage` exceeds, in words; null when it is within all of those it counts. */
+export function quotaProblem(space: string, quota: Quota, usage: Partial<Quota>): string | null {
   for (const key of [...COUNTED, 'envBytes'] as const) {
-    if (usage[key] > quota[key]) {
+    const used = usage[key];
+    if (used !== undefined && used > quota[key]) {
       return (
-        `quota exceeded in space ${space}: ${NAMES[key]} would be ${usage[key]}, over its quota of ` +
+        `quota exceeded in space ${space}: ${NAMES[key]} would be ${used}, over its quota of ` +
         `${quota[key]}; an admin can raise it with weft set-space-quota`
       );
     }
@@ -63,19 +65,22 @@ export function loweringProblem(space: string, quota: Quota, usage: Quota): stri
   return null;
 }
 
-/** What a write touched that quotas count: spaces of apps it put, routes and policy sources. */
+/** What a write put that quotas count: apps (with their space), routes, and policies' source apps. */
 export function touched(changes: readonly Omit<LoggedChange, 'revision'>[]) {
-  const spaceGuids = new Set<string>();
+  const appsBySpace = new Map<string, string[]>();
   const routeGuids = new Set<string>();
   const sourceAppGuids = new Set<string>();
   for (const c of changes) {
     // Deletes only ever lower a space's usage.
     if (c.op !== 'put') continue;
-    if (c.kind === 'app') spaceGuids.add((c.object as App).spaceGuid);
+    if (c.kind === 'app') {
+      const app = c.object as App;
+      appsBySpace.set(app.spaceGuid, [...(appsBySpace.get(app.spaceGuid) ?? []), app.guid]);
+    }
     if (c.kind === 'route') routeGuids.add((c.object as Route).guid);
     if (c.kind === 'policy') sourceAppGuids.add((c.object as Policy).sourceAppGuid);
   }
-  return { spaceGuids, routeGuids: [...routeGuids], sourceAppGuids: [...sourceAppGuids] };
+  return { appsBySpace, routeGuids: [...routeGuids], sourceAppGuids: [...sourceAppGuids] };
 }
 
 /** The quota a space is held to: what an admin set, or the defaults. */
@@ -86,16 +91,19 @@ export async function spaceQuota(db: Db, spaceGuid: string): Promise<Quota> {
 /** The guard: refuses (rolls back) a write that takes a space it touched over one of its quotas. */
 export async function enforceQuotas(w: Writer): Promise<void> {
   const t = touched(w.changes);
-  const spaces = new Set([
-    ...t.spaceGuids,
+  // Each touched space, with the apps whose env this write may have grown.
+  const spaces = new Map<string, string[]>(t.appsBySpace);
+  for (const space of [
     ...(await spacesOfRoutes(w.trx, t.routeGuids)),
     ...(await spacesOfApps(w.trx, t.sourceAppGuids)),
-  ]);
-  for (const guid of spaces) {
-    const held = await readUsage(w.trx, guid);
+  ]) {
+    if (!spaces.has(space)) spaces.set(space, []);
+  }
+  for (const [guid, envOf] of spaces) {
+    const held = await readHeld(w.trx, guid, envOf);
     // A space deleted by this very write holds nothing any more.
     if (held === null) continue;
-    const problem = quotaProblem(held.spaceName, await spaceQuota(w.trx, guid), held.usage);
+    const problem = quotaProblem(held.spaceName, held.quota ?? DEFAULT_QUOTA, held.usage);
     if (problem !== null) throw quotaExceeded(problem);
   }
 }

@@ -47,34 +47,91 @@ export async function writeQuota(w: Writer, spaceGuid: string, before: Quota, af
 
 /** What the space holds now; null when there is no such space. */
 export async function readUsage(db: Db, spaceGuid: string): Promise<SpaceUsage | null> {
-  const space = await db.selectFrom('spaces').select('name').where('guid', '=', spaceGuid).executeTakeFirst();
-  if (!space) return null;
-  const apps = await db
-    .selectFrom('apps')
-    .select(['instances', 'memory_mb', 'env'])
-    .where('space_guid', '=', spaceGuid)
-    .execute();
-  const routes = await db
-    .selectFrom('routes')
-    .select((eb) => eb.fn.countAll<number>().as('n'))
-    .where('space_guid', '=', spaceGuid)
-    .executeTakeFirstOrThrow();
-  const policies = await db
-    .selectFrom('policies')
-    .innerJoin('apps', 'apps.guid', 'policies.source_app_guid')
-    .select((eb) => eb.fn.countAll<number>().as('n'))
-    .where('apps.space_guid', '=', spaceGuid)
-    .executeTakeFirstOrThrow();
-  const usage = {
-    apps: apps.length,
-    instances: apps.reduce((sum, a) => sum + a.instances, 0),
-    memoryMb: apps.reduce((sum, a) => sum + a.instances * a.memory_mb, 0),
-    routes: Number(routes.n),
-    policies: Number(policies.n),
-    // The column holds the env's JSON as written.
-    envBytes: Math.max(0, ...apps.map((a) => Buffer.byteLength(a.env))),
+  const held = await readHeld(db, spaceGuid, 'all');
+  return held && { spaceName: held.spaceName, usage: held.usage };
+}
+
+/**
+ * A space's name, the quota an admin set for it (null: the defaults) and what it holds, in one query
+ * (a write's guard runs inside the serialised write, so every round trip counts). Env sizes are read
+ * only for `envOf`: the apps a write put, or all of them.
+ */
+export async function readHeld(
+  db: Db,
+  spaceGuid: string,
+  envOf: string[] | 'all',
+): Promise<{ spaceName: string; quota: Quota | null; usage: Quota } | null> {
+  const row = await db
+    .selectFrom('spaces')
+    .leftJoin('space_quotas', 'space_quotas.space_guid', 'spaces.guid')
+    .select((eb) => [
+      'spaces.name',
+      'space_quotas.apps as quotaApps',
+      'space_quotas.instances as quotaInstances',
+      'space_quotas.memory_mb as quotaMemoryMb',
+      'space_quotas.routes as quotaRoutes',
+      'space_quotas.policies as quotaPolicies',
+      'space_quotas.env_bytes as quotaEnvBytes',
+      eb
+        .selectFrom('apps')
+        .select((a) => a.fn.countAll<number>().as('n'))
+        .where('apps.space_guid', '=', spaceGuid)
+        .as('apps'),
+      eb
+        .selectFrom('apps')
+        .select((a) => a.fn.sum<number>('apps.instances').as('n'))
+        .where('apps.space_guid', '=', spaceGuid)
+        .as('instances'),
+      eb
+        .selectFrom('apps')
+        .select((a) => a.fn.sum<number>(a('apps.instances', '*', a.ref('apps.memory_mb'))).as('n'))
+        .where('apps.space_guid', '=', spaceGuid)
+        .as('memoryMb'),
+      eb
+        .selectFrom('routes')
+        .select((r) => r.fn.countAll<number>().as('n'))
+        .where('routes.space_guid', '=', spaceGuid)
+        .as('routes'),
+      eb
+        .selectFrom('policies')
+        .innerJoin('apps', 'apps.guid', 'policies.source_app_guid')
+        .select((p) => p.fn.countAll<number>().as('n'))
+        .where('apps.space_guid', '=', spaceGuid)
+        .as('policies'),
+    ])
+    .where('spaces.guid', '=', spaceGuid)
+    .executeTakeFirst();
+  if (!row) return null;
+  let envBytes = 0;
+  if (envOf === 'all' || envOf.length > 0) {
+    let q = db.selectFrom('apps').select('env').where('space_guid', '=', spaceGuid);
+    if (envOf !== 'all') q = q.where('guid', 'in', envOf);
+    // The column holds the env's JSON as written; its size is what the quota bounds.
+    envBytes = Math.max(0, ...(await q.execute()).map((a) => Buffer.byteLength(a.env)));
+  }
+  const quota =
+    row.quotaApps === null
+      ? null
+      : {
+          apps: row.quotaApps,
+          instances: Number(row.quotaInstances),
+          memoryMb: Number(row.quotaMemoryMb),
+          routes: Number(row.quotaRoutes),
+          policies: Number(row.quotaPolicies),
+          envBytes: Number(row.quotaEnvBytes),
+        };
+  return {
+    spaceName: row.name,
+    quota,
+    usage: {
+      apps: Number(row.apps ?? 0),
+      instances: Number(row.instances ?? 0),
+      memoryMb: Number(row.memoryMb ?? 0),
+      routes: Number(row.routes ?? 0),
+      policies: Number(row.policies ?? 0),
+      envBytes,
+    },
   };
-  return { spaceName: space.name, usage };
 }
 
 export async function spacesOfApps(db: Db, appGuids: string[]): Promise<string[]> {
