@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { Type, type Static } from '@sinclair/typebox';
 import { Cell, Env } from '../contract/resources.js';
 import { Snapshot } from '../contract/stream.js';
-import { checked, parsed } from '../contract/check.js';
+import { parsed } from '../contract/check.js';
 import type { LocalInstance } from './local.js';
 
 const SavedWorld = Type.Object({ cell: Cell, caPem: Type.String(), snapshot: Snapshot });
@@ -36,8 +36,9 @@ async function writeAtomically(file: string, value: unknown): Promise<void> {
   await fs.rename(`${file}.tmp`, file);
 }
 
+/** Typed on the way out; checked on the way back in, where a torn or foreign file may appear. */
 export function writeSavedWorld(file: string, saved: SavedWorld): Promise<void> {
-  return writeAtomically(file, checked(SavedWorld, saved, file));
+  return writeAtomically(file, saved);
 }
 
 export async function readSavedWorld(file: string): Promise<SavedWorld | null> {
@@ -51,7 +52,8 @@ export async function readSavedWorld(file: string): Promise<SavedWorld | null> {
 }
 
 export function writeInstanceFile(file: string, local: LocalInstance, pid: number | null, env: Env) {
-  return writeAtomically(file, checked(InstanceFile, { ...local, pid, env }, file));
+  const state: InstanceFile = { ...local, pid, env };
+  return writeAtomically(file, state);
 }
 
 export async function readInstanceFile(file: string): Promise<InstanceFile | null> {
