@@ -5,16 +5,8 @@
 // space over a quota after a write is one the write took over it.
 import { conflict, notFound, quotaExceeded } from '../model/errors.js';
 import type { App, LoggedChange, Policy, Route } from '../model/types.js';
-import {
-  readQuota,
-  readUsage,
-  readHeld,
-  spacesOfApps,
-  spacesOfRoutes,
-  writeQuota,
-  type Quota,
-} from '../store/quotas.js';
-import type { Db, Writer } from '../store/writer.js';
+import { readHeld, spacesOfApps, spacesOfRoutes, writeQuota, type Quota } from '../store/quotas.js';
+import type { Writer } from '../store/writer.js';
 
 /** What a space may hold unless an admin sets otherwise; near Cloud Foundry's "default" quota. */
 export const DEFAULT_QUOTA: Quota = {
@@ -83,11 +75,6 @@ export function touched(changes: readonly Omit<LoggedChange, 'revision'>[]) {
   return { appsBySpace, routeGuids: [...routeGuids], sourceAppGuids: [...sourceAppGuids] };
 }
 
-/** The quota a space is held to: what an admin set, or the defaults. */
-export async function spaceQuota(db: Db, spaceGuid: string): Promise<Quota> {
-  return (await readQuota(db, spaceGuid)) ?? DEFAULT_QUOTA;
-}
-
 /** The guard: refuses (rolls back) a write that takes a space it touched over one of its quotas. */
 export async function enforceQuotas(w: Writer): Promise<void> {
   const t = touched(w.changes);
@@ -110,9 +97,9 @@ export async function enforceQuotas(w: Writer): Promise<void> {
 
 /** Sets a space's quota; fields left out keep their value. */
 export async function setSpaceQuota(w: Writer, spaceGuid: string, patch: Partial<Quota>): Promise<Quota> {
-  const held = await readUsage(w.trx, spaceGuid);
+  const held = await readHeld(w.trx, spaceGuid, 'all');
   if (held === null) throw notFound(`space ${spaceGuid} not found`);
-  const before = await spaceQuota(w.trx, spaceGuid);
+  const before = held.quota ?? DEFAULT_QUOTA;
   const after: Quota = { ...before, ...patch };
   const problem = loweringProblem(held.spaceName, after, held.usage);
   if (problem !== null) throw conflict(problem);

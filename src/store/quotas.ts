@@ -5,29 +5,6 @@ import type { Db, Writer } from './writer.js';
 
 export type { Quota } from '../contract/api.js';
 
-export interface SpaceUsage {
-  spaceName: string;
-  usage: Quota;
-}
-
-/** The quota an admin set for the space; null when it has the defaults. */
-export async function readQuota(db: Db, spaceGuid: string): Promise<Quota | null> {
-  const row = await db
-    .selectFrom('space_quotas')
-    .selectAll()
-    .where('space_guid', '=', spaceGuid)
-    .executeTakeFirst();
-  if (!row) return null;
-  return {
-    apps: row.apps,
-    instances: row.instances,
-    memoryMb: row.memory_mb,
-    routes: row.routes,
-    policies: row.policies,
-    envBytes: row.env_bytes,
-  };
-}
-
 export async function writeQuota(w: Writer, spaceGuid: string, before: Quota, after: Quota): Promise<void> {
   const row = {
     apps: after.apps,
@@ -43,12 +20,6 @@ export async function writeQuota(w: Writer, spaceGuid: string, before: Quota, af
     .onConflict((oc) => oc.column('space_guid').doUpdateSet(row))
     .execute();
   await w.audit('space.quota', `space:${spaceGuid}`, before, after);
-}
-
-/** What the space holds now; null when there is no such space. */
-export async function readUsage(db: Db, spaceGuid: string): Promise<SpaceUsage | null> {
-  const held = await readHeld(db, spaceGuid, 'all');
-  return held && { spaceName: held.spaceName, usage: held.usage };
 }
 
 /**

@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { Selectable } from 'kysely';
 import type { Domain, Route } from '../model/types.js';
 import { conflict, invalid, notFound } from '../model/errors.js';
+import { domainFromRow } from './rows.js';
 import type { RoutesTable } from './schema.js';
 import type { Db, Writer } from './writer.js';
 
@@ -53,17 +54,12 @@ export async function deleteDomain(w: Writer, guid: string): Promise<void> {
   for (const route of routes) await deleteRoute(w, route.guid);
   await w.trx.deleteFrom('domains').where('guid', '=', guid).execute();
   await w.delete('domain', guid);
-  await w.audit(
-    'domain.delete',
-    `domain:${guid}`,
-    { guid, name: row.name, internal: row.internal === 1 },
-    null,
-  );
+  await w.audit('domain.delete', `domain:${guid}`, domainFromRow(row), null);
 }
 
 export async function listDomains(db: Db): Promise<Domain[]> {
   const rows = await db.selectFrom('domains').selectAll().orderBy('name').execute();
-  return rows.map((r) => ({ guid: r.guid, name: r.name, internal: r.internal === 1 }));
+  return rows.map(domainFromRow);
 }
 
 /** Routes with their apps; only those of the given spaces when a scope is given. */

@@ -1,7 +1,24 @@
 // Database rows to the platform's resources.
 import type { Selectable } from 'kysely';
-import type { App, AppState, Cell, Instance, InstanceState, Policy, Protocol } from '../model/types.js';
-import type { AppsTable, CellsTable, InstancesTable, PoliciesTable } from './schema.js';
+import type {
+  App,
+  AppState,
+  Cell,
+  Domain,
+  Instance,
+  InstanceState,
+  Policy,
+  Protocol,
+  Space,
+} from '../model/types.js';
+import type {
+  AppsTable,
+  CellsTable,
+  DomainsTable,
+  InstancesTable,
+  PoliciesTable,
+  SpacesTable,
+} from './schema.js';
 
 export function appFromRow(r: Selectable<AppsTable>): App {
   return {
@@ -50,6 +67,14 @@ export function instanceFromRow(r: Selectable<InstancesTable>): Instance {
     ip: r.ip,
     since: r.since,
   };
+}
+
+export function spaceFromRow(r: Selectable<SpacesTable>): Space {
+  return { guid: r.guid, name: r.name, orgGuid: r.org_guid };
+}
+
+export function domainFromRow(r: Selectable<DomainsTable>): Domain {
+  return { guid: r.guid, name: r.name, internal: r.internal === 1 };
 }
 
 export function cellFromRow(r: Selectable<CellsTable>): Cell {

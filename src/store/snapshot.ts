@@ -1,12 +1,19 @@
 // The whole desired and reported state at one revision, for cells that (re)start following. Read
 // a page of rows at a time; call these inside one consistent view (Store.read).
-import type { Kysely } from 'kysely';
+import type { Kysely, Selectable } from 'kysely';
 import type { SnapshotItems } from '../contract/stream.js';
-import type { Policy } from '../model/types.js';
-import type { Database } from './schema.js';
+import type { Policy, Route } from '../model/types.js';
+import type { Database, RoutesTable } from './schema.js';
 import { latestRevision } from './change-log.js';
 import { withoutEnv } from './apps.js';
-import { appFromRow, cellFromRow, instanceFromRow, policyFromRow } from './rows.js';
+import {
+  appFromRow,
+  cellFromRow,
+  domainFromRow,
+  instanceFromRow,
+  policyFromRow,
+  spaceFromRow,
+} from './rows.js';
 import { routeFromRow } from './routes.js';
 import { getSetting } from './settings.js';
 
@@ -24,93 +31,55 @@ export async function snapshotHeader(
 
 /** Every resource, a page of one kind at a time, each table in key order. */
 export async function* snapshotPages(db: Kysely<Database>): AsyncGenerator<SnapshotItems> {
-  for await (const items of keyset((after: string | null) =>
-    db
-      .selectFrom('orgs')
-      .select(['guid', 'name'])
-      .$if(after !== null, (q) => q.where('guid', '>', after ?? ''))
-      .orderBy('guid')
-      .limit(ROW_PAGE)
-      .execute(),
+  for await (const items of tablePages(db, 'orgs', 'guid', (rows) =>
+    rows.map(({ guid, name }) => ({ guid, name })),
   ))
     yield { type: 'snapshot-items', kind: 'orgs', items };
-
-  for await (const items of keyset((after: string | null) =>
-    db
-      .selectFrom('spaces')
-      .select(['guid', 'name', 'org_guid as orgGuid'])
-      .$if(after !== null, (q) => q.where('guid', '>', after ?? ''))
-      .orderBy('guid')
-      .limit(ROW_PAGE)
-      .execute(),
-  ))
+  for await (const items of tablePages(db, 'spaces', 'guid', (rows) => rows.map(spaceFromRow)))
     yield { type: 'snapshot-items', kind: 'spaces', items };
-
-  for await (const items of keyset(async (after: string | null) =>
-    (
-      await db
-        .selectFrom('apps')
-        .selectAll()
-        .$if(after !== null, (q) => q.where('guid', '>', after ?? ''))
-        .orderBy('guid')
-        .limit(ROW_PAGE)
-        .execute()
-    ).map((r) => withoutEnv(appFromRow(r))),
+  for await (const items of tablePages(db, 'apps', 'guid', (rows) =>
+    rows.map((r) => withoutEnv(appFromRow(r))),
   ))
     yield { type: 'snapshot-items', kind: 'apps', items };
-
-  for await (const items of keyset(async (after: string | null) =>
-    (
-      await db
-        .selectFrom('domains')
-        .selectAll()
-        .$if(after !== null, (q) => q.where('guid', '>', after ?? ''))
-        .orderBy('guid')
-        .limit(ROW_PAGE)
-        .execute()
-    ).map((r) => ({ guid: r.guid, name: r.name, internal: r.internal === 1 })),
-  ))
+  for await (const items of tablePages(db, 'domains', 'guid', (rows) => rows.map(domainFromRow)))
     yield { type: 'snapshot-items', kind: 'domains', items };
-
-  for await (const items of keyset((after: string | null) => routePage(db, after)))
+  for await (const items of tablePages(db, 'routes', 'guid', (rows) => withMappings(db, rows)))
     yield { type: 'snapshot-items', kind: 'routes', items };
-
   for await (const items of keyset(policyPage(db), (p) => p))
     yield { type: 'snapshot-items', kind: 'policies', items };
-
-  for await (const items of keyset(async (after: string | null) =>
-    (
-      await db
-        .selectFrom('instances')
-        .selectAll()
-        .$if(after !== null, (q) => q.where('guid', '>', after ?? ''))
-        .orderBy('guid')
-        .limit(ROW_PAGE)
-        .execute()
-    ).map(instanceFromRow),
-  ))
+  for await (const items of tablePages(db, 'instances', 'guid', (rows) => rows.map(instanceFromRow)))
     yield { type: 'snapshot-items', kind: 'instances', items };
-
-  for await (const items of keyset(
-    async (after: string | null) =>
-      (
-        await db
-          .selectFrom('cells')
-          .selectAll()
-          .$if(after !== null, (q) => q.where('id', '>', after ?? ''))
-          .orderBy('id')
-          .limit(ROW_PAGE)
-          .execute()
-      ).map(cellFromRow),
-    (c) => c.id,
-  ))
+  for await (const items of tablePages(db, 'cells', 'id', (rows) => rows.map(cellFromRow)))
     yield { type: 'snapshot-items', kind: 'cells', items };
 }
 
-/** Pages of a table read in key order: each page starts after the last key of the one before. */
-async function* keyset<T, K = string>(
+type KeyedTable = 'orgs' | 'spaces' | 'apps' | 'domains' | 'routes' | 'instances' | 'cells';
+
+/** A table's rows in pages, in the order of its one-column key, each page turned into items. */
+async function* tablePages<T extends KeyedTable, I>(
+  db: Kysely<Database>,
+  table: T,
+  key: 'guid' | 'id',
+  toItems: (rows: Selectable<Database[T]>[]) => I[] | Promise<I[]>,
+): AsyncGenerator<I[]> {
+  // The same database seen as tables of named columns: the query takes the table by name.
+  const byName = db as unknown as Kysely<Record<string, Record<'guid' | 'id', string>>>;
+  const page = (after: string | null) =>
+    byName
+      .selectFrom(table as string)
+      .selectAll()
+      .$if(after !== null, (q) => q.where(key, '>', after ?? ''))
+      .orderBy(key)
+      .limit(ROW_PAGE)
+      .execute() as Promise<Selectable<Database[T]>[]>;
+  const keyOf = (row: Selectable<Database[T]>) => (row as Record<typeof key, string>)[key];
+  for await (const rows of keyset(page, keyOf)) yield await toItems(rows);
+}
+
+/** Pages in key order: each page starts after the last key of the one before. */
+async function* keyset<T, K>(
   page: (after: K | null) => Promise<T[]>,
-  keyOf: (row: T) => K = (row) => (row as { guid: K }).guid,
+  keyOf: (row: T) => K,
 ): AsyncGenerator<T[]> {
   let after: K | null = null;
   for (;;) {
@@ -123,15 +92,8 @@ async function* keyset<T, K = string>(
   }
 }
 
-async function routePage(db: Kysely<Database>, after: string | null) {
-  const routes = await db
-    .selectFrom('routes')
-    .selectAll()
-    .$if(after !== null, (q) => q.where('guid', '>', after ?? ''))
-    .orderBy('guid')
-    .limit(ROW_PAGE)
-    .execute();
-  if (routes.length === 0) return [];
+/** A page of routes with the apps mapped to each. */
+async function withMappings(db: Kysely<Database>, routes: Selectable<RoutesTable>[]): Promise<Route[]> {
   const mappings = await db
     .selectFrom('route_mappings')
     .selectAll()

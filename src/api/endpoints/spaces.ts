@@ -2,17 +2,17 @@
 import type { Endpoints } from './deps.js';
 import { actor, DEVELOPERS, requireSpace } from '../auth.js';
 import { notFound } from '../../model/errors.js';
-import { setSpaceQuota, spaceQuota } from '../../guards/quota.js';
-import { readUsage } from '../../store/quotas.js';
+import { DEFAULT_QUOTA, setSpaceQuota } from '../../guards/quota.js';
+import { readHeld } from '../../store/quotas.js';
 import { getSpaceWithOrg } from '../../store/tenancy.js';
 import type { Db } from '../../store/writer.js';
 import { GuidParams, QuotaPatch, SpaceView } from '../../contract/api.js';
 
 async function spaceView(db: Db, guid: string): Promise<SpaceView> {
   const { space, org } = await getSpaceWithOrg(db, guid);
-  const held = await readUsage(db, guid);
+  const held = await readHeld(db, guid, 'all');
   if (!held) throw notFound(`space ${guid} not found`);
-  return { guid: space.guid, name: space.name, org, quota: await spaceQuota(db, guid), usage: held.usage };
+  return { guid: space.guid, name: space.name, org, quota: held.quota ?? DEFAULT_QUOTA, usage: held.usage };
 }
 
 export const spaceEndpoints: Endpoints = (app, { store }, done) => {
