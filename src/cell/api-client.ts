@@ -1,12 +1,13 @@
 // The calls a cell makes to the control plane, authenticated with the cell's token, over HTTPS that
 // only the platform CA may vouch for.
-import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import type { Static, TSchema } from '@sinclair/typebox';
 import { fetchFailure, type PinnedFetch } from '../ca/pinned-fetch.js';
 import {
   CaCertificate,
   Cell,
   Instance,
   InstanceEnv,
+  errorMessage,
   IssuedCertificate,
   type InstanceReport,
 } from '../contract/api.js';
@@ -78,18 +79,8 @@ export class CellApiClient {
     });
     const text = await res.text();
     if (!res.ok) {
-      throw new Error(`${method} ${path}: ${res.status} ${errorMessage(text)}`);
+      throw new Error(`${method} ${path}: ${res.status} ${errorMessage(text) ?? res.statusText}`);
     }
     return checked(schema, JSON.parse(text), `${method} ${path}`);
-  }
-}
-
-const ErrorBody = Type.Object({ error: Type.String() });
-
-function errorMessage(text: string): string {
-  try {
-    return checked(ErrorBody, JSON.parse(text), 'error').error;
-  } catch {
-    return text;
   }
 }

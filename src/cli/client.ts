@@ -7,6 +7,7 @@ import {
   AuditEvent,
   CreatedToken,
   Domain,
+  errorMessage,
   Health,
   Info,
   Instance,
@@ -129,17 +130,8 @@ export class ApiClient {
     }
     const text = await res.text();
     // An answer that is not a success fails the command with the server's own words.
-    if (!res.ok) throw new Error(explain(res.status, serverMessage(text) ?? res.statusText));
+    if (!res.ok) throw new Error(explain(res.status, errorMessage(text) ?? res.statusText));
     return checked(schema, text === '' ? undefined : JSON.parse(text), `${method} ${path}`);
-  }
-}
-
-function serverMessage(text: string): string | undefined {
-  try {
-    const parsed = JSON.parse(text) as { error?: unknown };
-    return typeof parsed.error === 'string' ? parsed.error : undefined;
-  } catch {
-    return text.trim() === '' ? undefined : text.trim();
   }
 }
 

@@ -1,7 +1,8 @@
 // Request and response shapes of weft's own /v1 resources, shared by the server, the CLI and the cell.
 // Every request shape is closed: a field it does not list is refused, never stored nor silently dropped.
 import { Type, type Static, type TProperties } from '@sinclair/typebox';
-import { Env as AnyEnv, InstanceState } from './resources.js';
+import { checked } from './check.js';
+import { Env as AnyEnv } from './resources.js';
 
 export { App, Cell, Domain, Instance, Org, Route, Space } from './resources.js';
 
@@ -12,12 +13,21 @@ export const Closed = <T extends TProperties>(properties: T) =>
 export const Guid = Type.String({ minLength: 1, maxLength: 64 });
 export const Name = Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$' });
 export const CellId = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9._-]+$' });
-export const ErrorBody = Type.Object({ error: Type.String() });
+const ErrorBody = Type.Object({ error: Type.String() });
+
+/** The server's own words from a failed answer's body: its `error`, or the text when it is not ours. */
+export function errorMessage(text: string): string | undefined {
+  try {
+    return checked(ErrorBody, JSON.parse(text), 'error').error;
+  } catch {
+    return text.trim() === '' ? undefined : text.trim();
+  }
+}
 export const GuidParams = Closed({ guid: Guid });
 
 const Port = Type.Integer({ minimum: 1, maximum: 65535 });
 /** Names are checked where apps are written (store/apps.ts), so a bad one is refused with a reason. */
-export const MAX_ENV_VARIABLES = 256;
+const MAX_ENV_VARIABLES = 256;
 const Env = Type.Record(Type.String({ maxLength: 256 }), Type.String({ maxLength: 65536 }), {
   maxProperties: MAX_ENV_VARIABLES,
 });
@@ -154,7 +164,6 @@ export const InstanceReport = Closed({
   ip: Type.Union([Type.String({ format: 'ipv4' }), Type.Null()]),
 });
 export type InstanceReport = Static<typeof InstanceReport>;
-export { InstanceState };
 
 export const CertificateRequest = Closed({
   kind: Type.Union([Type.Literal('c2c'), Type.Literal('identity')]),

@@ -34,13 +34,13 @@ export function registerTenancy(program: Command): void {
     .command('delete-org')
     .argument('<org>', 'name of the org')
     .option('-f, --force', 'do not ask for confirmation')
-    .description('delete an org with its spaces, apps, policies and route mappings')
+    .description('delete an org with its spaces, their apps, policies and routes')
     .action(async (name: string, opts: { force?: boolean }) => {
       const s = openSession();
       await deleteIfFound(opts.force, {
         kind: 'org',
         name,
-        including: 'with its spaces and apps',
+        including: 'with its spaces, apps and routes',
         doing: `Deleting org ${name} as ${s.user}`,
         find: async () => (await s.client.orgs()).find((o) => o.name === name),
         remove: async (org) => {
@@ -86,14 +86,14 @@ export function registerTenancy(program: Command): void {
     .argument('<space>', 'name of the space')
     .option('-o, --org <org>', 'org of the space (default: the targeted org)')
     .option('-f, --force', 'do not ask for confirmation')
-    .description('delete a space with its apps, their policies and route mappings')
+    .description('delete a space with its apps, their policies, and the routes it owns')
     .action(async (name: string, opts: { org?: string; force?: boolean }) => {
       const s = openSession();
       const org = await orgOf(s, opts.org);
       await deleteIfFound(opts.force, {
         kind: 'space',
         name,
-        including: 'with its apps',
+        including: 'with its apps and routes',
         doing: `Deleting space ${name} in org ${org.name} as ${s.user}`,
         find: async () => (await s.client.spaces(org.guid)).find((sp) => sp.name === name),
         remove: async (space) => {
