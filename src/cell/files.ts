@@ -3,11 +3,12 @@
 // each: a file that is missing, torn or not of the expected shape reads as absent, never as a cast.
 import fs from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
-import { Type, type Static } from '@sinclair/typebox';
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { Cell, Env } from '../contract/resources.js';
 import { Snapshot } from '../contract/stream.js';
 import { parsed } from '../contract/check.js';
 import type { LocalInstance } from './local.js';
+import type { CellPaths } from './paths.js';
 
 const SavedWorld = Type.Object({ cell: Cell, caPem: Type.String(), snapshot: Snapshot });
 export type SavedWorld = Static<typeof SavedWorld> & { snapshot: Snapshot };
@@ -36,46 +37,61 @@ async function writeAtomically(file: string, value: unknown): Promise<void> {
   await fs.rename(`${file}.tmp`, file);
 }
 
-/** Typed on the way out; checked on the way back in, where a torn or foreign file may appear. */
-export function writeSavedWorld(file: string, saved: SavedWorld): Promise<void> {
-  return writeAtomically(file, saved);
-}
-
-export async function readSavedWorld(file: string): Promise<SavedWorld | null> {
-  const text = await fs.readFile(file, 'utf8').catch(() => null);
+/** The one way the cell reads its files back: a file that is missing, torn or of another shape is null. */
+function fromText<T extends TSchema>(schema: T, text: string | null, file: string): Static<T> | null {
   if (text === null) return null;
   try {
-    return parsed(SavedWorld, text, file) as SavedWorld;
+    return parsed(schema, text, file);
   } catch {
     return null;
   }
 }
 
-export function writeInstanceFile(file: string, local: LocalInstance, pid: number | null, env: Env) {
-  const state: InstanceFile = { ...local, pid, env };
-  return writeAtomically(file, state);
+async function readChecked<T extends TSchema>(schema: T, file: string): Promise<Static<T> | null> {
+  return fromText(schema, await fs.readFile(file, 'utf8').catch(() => null), file);
 }
 
-export async function readInstanceFile(file: string): Promise<InstanceFile | null> {
-  const text = await fs.readFile(file, 'utf8').catch(() => null);
-  return text === null ? null : fromText(text, file);
+/** The owner of everything the cell keeps under its root; nothing else reads or writes these files. */
+export class CellFiles {
+  constructor(readonly paths: CellPaths) {}
+
+  async readWorld(): Promise<SavedWorld | null> {
+    return (await readChecked(SavedWorld, this.paths.lastWorld)) as SavedWorld | null;
+  }
+
+  /** Typed on the way out; checked on the way back in, where a torn or foreign file may appear. */
+  async saveWorld(saved: SavedWorld): Promise<void> {
+    await fs.mkdir(this.paths.root, { recursive: true, mode: 0o700 });
+    await writeAtomically(this.paths.lastWorld, saved);
+  }
+
+  readInstance(guid: string): Promise<InstanceFile | null> {
+    return readChecked(InstanceFile, this.paths.instanceState(guid));
+  }
+
+  async writeInstance(local: LocalInstance, pid: number | null, env: Env): Promise<void> {
+    const state: InstanceFile = { ...local, pid, env };
+    await fs.mkdir(this.paths.instanceDir(local.guid), { recursive: true, mode: 0o700 });
+    await writeAtomically(this.paths.instanceState(local.guid), state);
+  }
+
+  /** Instances a cell process left state for: the candidates for adoption after a restart. */
+  async instanceGuids(): Promise<string[]> {
+    return fs.readdir(this.paths.instancesDir).catch(() => []);
+  }
+
+  async removeInstance(guid: string): Promise<void> {
+    await fs.rm(this.paths.instanceDir(guid), { recursive: true, force: true });
+  }
 }
 
 /** For `weft ssh`, which reads one file once and exits. */
 export function readInstanceFileSync(file: string): InstanceFile | null {
-  let text: string;
+  let text: string | null;
   try {
     text = readFileSync(file, 'utf8');
   } catch {
-    return null;
+    text = null;
   }
-  return fromText(text, file);
-}
-
-function fromText(text: string, file: string): InstanceFile | null {
-  try {
-    return parsed(InstanceFile, text, file);
-  } catch {
-    return null;
-  }
+  return fromText(InstanceFile, text, file);
 }

@@ -1,10 +1,25 @@
 // A cell's Prometheus metrics, read from its parts when scraped: the proxy's connections and the expiry
 // of the certificates it serves, DNS queries, and whether the cell follows the control plane.
-import { Gauge, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from 'prom-client';
 import type { DnsServer } from '../dns/server.js';
 import type { TlsProxy } from '../proxy/index.js';
 
+/** What the reconcilers went through, by reconciler: drift the resync repaired, runs that failed. */
+export class ReconcileCounts {
+  readonly repairs = new Map<string, number>();
+  readonly errors = new Map<string, number>();
+
+  repaired(reconciler: string, count: number): void {
+    this.repairs.set(reconciler, (this.repairs.get(reconciler) ?? 0) + count);
+  }
+
+  error(reconciler: string): void {
+    this.errors.set(reconciler, (this.errors.get(reconciler) ?? 0) + 1);
+  }
+}
+
 export interface CellMetricSources {
+  reconciles: ReconcileCounts;
   proxy: TlsProxy;
   dns: () => DnsServer | null;
   connected: () => boolean;
@@ -50,4 +65,21 @@ export function registerCellMetrics(registry: Registry, sources: CellMetricSourc
     const stats = sources.dns()?.stats;
     g.set(stats ? stats.udpQueries + stats.tcpQueries : 0);
   });
+  const counter = (name: string, help: string, counts: Map<string, number>) =>
+    new Counter({
+      name,
+      help,
+      labelNames: ['reconciler'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const [reconciler, n] of counts) this.inc({ reconciler }, n);
+      },
+    });
+  counter(
+    'weft_cell_resync_repairs_total',
+    'drift the periodic resync found and repaired (a failed apply, a change behind weft’s back)',
+    sources.reconciles.repairs,
+  );
+  counter('weft_cell_reconcile_errors_total', 'reconciler runs that failed', sources.reconciles.errors);
 }

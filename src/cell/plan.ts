@@ -1,5 +1,9 @@
-// Pure planning: from the cell's copy of the world and the instances it runs, what the kernel should hold.
+// Pure planning: from the cell's copy of the world and the instances it runs, what the kernel should hold
+// and which instances should start or stop here. The reconcilers (reconcilers.ts) apply these plans.
 import type { EnforcerDesired } from '../enforcer/desired.js';
+import type { Instance } from '../model/types.js';
+import { allocateLocal, type Allocator } from './allocation.js';
+import { appFlows } from './policy-index.js';
 import type { World } from './world.js';
 import { DNS_PORT, type LocalInstance } from './local.js';
 
@@ -30,13 +34,13 @@ export function planEnforcer(
     localInstances.push({ ip: l.ip, hostIface: l.hostIface });
     for (const p of l.proxyPorts) proxyForwards.push({ ip: l.ip, port: p.port, proxyPort: p.proxyPort });
   }
-  const policies: EnforcerDesired['policies'] = [];
-  for (const p of world.tables.policy.values()) {
-    const srcTag = apps.get(p.sourceAppGuid)?.tag;
-    const dstTag = apps.get(p.destAppGuid)?.tag;
-    if (srcTag === undefined || dstTag === undefined) continue;
-    policies.push({ srcTag, dstTag, protocol: p.protocol, startPort: p.startPort, endPort: p.endPort });
-  }
+  const policies: EnforcerDesired['policies'] = appFlows(world).map((f) => ({
+    srcTag: f.srcTag,
+    dstTag: f.dstTag,
+    protocol: f.protocol,
+    startPort: f.startPort,
+    endPort: f.endPort,
+  }));
   return {
     ...cell,
     localInstances,
@@ -48,4 +52,40 @@ export function planEnforcer(
       { protocol: 'tcp', port: DNS_PORT },
     ],
   };
+}
+
+/** Whether the world wants `i` running on cell `cellId`: placed here, and its app started. */
+export function isPlacedHere(i: Instance, cellId: string, world: World): boolean {
+  return i.cellId === cellId && world.tables.app.get(i.appGuid)?.state === 'STARTED';
+}
+
+export interface InstancePlan {
+  /** Instances running here that the world no longer wants here. */
+  stop: string[];
+  /** Instances to start, each with its own address, uid, names and proxy ports. */
+  start: LocalInstance[];
+}
+
+/** What to start and stop so that this cell runs exactly the instances placed on it. */
+export function planInstances(
+  world: World,
+  cellId: string,
+  cell: Allocator,
+  running: readonly LocalInstance[],
+): InstancePlan {
+  const wanted = [...world.tables.instance.values()].filter((i) => isPlacedHere(i, cellId, world));
+  const wantedGuids = new Set(wanted.map((i) => i.guid));
+  const stop = running.filter((l) => !wantedGuids.has(l.guid)).map((l) => l.guid);
+  const kept = running.filter((l) => wantedGuids.has(l.guid));
+  const runningGuids = new Set(kept.map((l) => l.guid));
+  const used = new Set(kept.map((l) => l.ip));
+  const start: LocalInstance[] = [];
+  for (const i of wanted) {
+    const app = world.tables.app.get(i.appGuid);
+    if (runningGuids.has(i.guid) || !app) continue;
+    const local = allocateLocal(cell, i, app, used);
+    used.add(local.ip);
+    start.push(local);
+  }
+  return { stop, start };
 }

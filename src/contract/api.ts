@@ -3,6 +3,7 @@
 import { Type, type Static, type TProperties } from '@sinclair/typebox';
 import { checked } from './check.js';
 import { Env as AnyEnv } from './resources.js';
+import { MAX_APP_PORTS } from '../model/ports.js';
 
 export { App, Cell, Domain, Instance, Org, Route, Space } from './resources.js';
 
@@ -36,7 +37,7 @@ const Command = Type.String({ minLength: 1, maxLength: 4096 });
 const AppPath = Type.String({ minLength: 1, maxLength: 4096 });
 const InstanceCount = Type.Integer({ minimum: 0, maximum: 1000 });
 const MemoryMb = Type.Integer({ minimum: 16, maximum: 65536 });
-const Ports = Type.Array(Port, { minItems: 1, maxItems: 10 });
+const Ports = Type.Array(Port, { minItems: 1, maxItems: MAX_APP_PORTS });
 
 /** What a push may say of an app; the platform picks its GUID and tag. */
 export const AppCreate = Closed({

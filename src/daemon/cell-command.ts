@@ -3,7 +3,7 @@
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import type { Logger } from 'pino';
 import type { CellAgent, CellConfig } from '../cell/agent.js';
 import { weftHome } from '../home/paths.js';
@@ -22,6 +22,7 @@ interface CellFlags {
   cleanup: boolean;
   table: string;
   ifacePrefix: string;
+  resyncInterval: number;
 }
 
 function addCellFlags(cmd: Command): Command {
@@ -33,7 +34,19 @@ function addCellFlags(cmd: Command): Command {
     )
     .option('--cleanup', 'on stop, remove containers, kernel rules and links this cell installed', false)
     .option('--table <name>', 'nftables table weft owns', 'weft')
-    .option('--iface-prefix <prefix>', 'prefix (up to 6 characters) of the host links weft creates', 'weft');
+    .option('--iface-prefix <prefix>', 'prefix (up to 6 characters) of the host links weft creates', 'weft')
+    .option(
+      '--resync-interval <seconds>',
+      'how often the cell compares the host with the plan and repairs drift',
+      positiveSeconds,
+      60,
+    );
+}
+
+function positiveSeconds(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('a number of seconds above 0');
+  return n;
 }
 
 interface ControlPlaneAccess {
@@ -50,6 +63,7 @@ async function runCell(access: ControlPlaneAccess, flags: CellFlags, logger: Log
     root: path.join(weftHome(), 'cell'),
     table: flags.table,
     linkPrefix: flags.ifacePrefix,
+    resyncMs: flags.resyncInterval * 1000,
   };
   // Loaded on demand: the cell's modules would slow down every other command.
   const { CellAgent } = await import('../cell/agent.js');

@@ -9,7 +9,8 @@ import type { EnforcerDesired } from './desired.js';
 import { elementsOf, indexRendered, renderTexts } from './elements.js';
 import type { EnforcerElements } from './elements.js';
 import { changesMayEndFlows, flowGroups, flowsToEnd } from './flows.js';
-import { applyNftScript, deleteNftTable, listNftElements } from './nft.js';
+import { driftOf } from './drift.js';
+import { applyNftScript, deleteNftTable, listNftElements, listNftRules, readLiveTable } from './nft.js';
 import {
   capacitiesFor,
   deltaScript,
@@ -38,7 +39,13 @@ export class Enforcer {
   readonly table: string;
   readonly #logger: EnforcerLogger | undefined;
   /** What the kernel holds, as far as we know; null until the first full build succeeds. */
-  #applied: { desired: EnforcerDesired; rendered: RenderedState; capacities: SetCapacities } | null = null;
+  #applied: {
+    desired: EnforcerDesired;
+    rendered: RenderedState;
+    capacities: SetCapacities;
+    /** The rules as the kernel listed them after the last full build; see rulesFingerprint. */
+    rules: string;
+  } | null = null;
   /** A sweep that failed is retried on the next apply, even when the table needs no change. */
   #sweepPending = false;
   #queue: Promise<unknown> = Promise.resolve();
@@ -61,6 +68,24 @@ export class Enforcer {
     });
   }
 
+  /**
+   * Compares the kernel's live table with what was applied last and, on any difference (a failed apply, an
+   * element or rule changed behind weft's back, the table deleted), rebuilds it whole. True when it did.
+   */
+  repair(): Promise<boolean> {
+    let rebuilt = false;
+    return this.#serialize(async () => {
+      const applied = this.#applied;
+      if (applied === null) return;
+      const drift = driftOf(await readLiveTable(this.table), applied);
+      if (drift.length === 0) return;
+      this.#logger?.warn({ table: this.table, drift }, 'enforcer: table drifted from the plan; rebuilding');
+      await applyNftScript(planRuleset(applied.desired, applied.rendered));
+      await this.#built(applied.desired, applied.rendered);
+      rebuilt = true;
+    }).then(() => rebuilt);
+  }
+
   /** Reads back what the kernel's sets and maps hold. */
   listElements(): Promise<EnforcerElements> {
     return listNftElements(this.table);
@@ -78,23 +103,25 @@ export class Enforcer {
       throw new Error(`desired state names table '${next.table}', this enforcer owns '${this.table}'`);
     }
     const prev = this.#applied;
-    let rendered: RenderedState;
     let mayEnd = true;
     if (prev === null) {
-      rendered = await this.#buildFirst(next);
+      await this.#built(next, await this.#buildFirst(next));
     } else {
       // Rendered once per apply; the previous rendering is kept, so a delta costs one pass over `next`.
-      rendered = renderState(next);
+      const rendered = renderState(next);
       if (structuralChange(prev.desired, next) || outgrows(rendered, prev.capacities)) {
         await applyNftScript(planRuleset(next, rendered));
         this.#logBuilt(rendered, 1);
+        await this.#built(next, rendered);
       } else {
         const changes = diffRendered(prev.rendered, rendered);
         mayEnd = changesMayEndFlows(changes);
-        await this.#applyDelta(deltaScript(this.table, changes), next, rendered);
+        const rebuilt = await this.#applyDelta(deltaScript(this.table, changes), next, rendered);
+        // The sets keep the size they were built with until the next full build.
+        if (rebuilt) await this.#built(next, rendered);
+        else this.#applied = { ...prev, desired: next, rendered };
       }
     }
-    this.#applied = { desired: next, rendered, capacities: capacitiesFor(rendered) };
     if (this.#sweepPending || mayEnd) {
       this.#sweepPending = true;
       await this.#endDisallowedFlows(next);
@@ -151,21 +178,34 @@ export class Enforcer {
     }
   }
 
+  /** Records a full build: its set sizes and rules are what later deltas and resyncs compare against. */
+  async #built(desired: EnforcerDesired, rendered: RenderedState): Promise<void> {
+    this.#applied = {
+      desired,
+      rendered,
+      capacities: capacitiesFor(rendered),
+      rules: await listNftRules(this.table),
+    };
+  }
+
   #logBuilt(rendered: RenderedState, stages: number): void {
     const elements = Object.values(rendered).reduce((n, set) => n + set.size, 0);
     this.#logger?.info({ table: this.table, elements, stages }, 'enforcer: table built');
   }
 
-  async #applyDelta(delta: string | null, next: EnforcerDesired, rendered: RenderedState): Promise<void> {
-    if (delta === null) return;
+  /** True when the delta failed and the table was rebuilt whole instead. */
+  async #applyDelta(delta: string | null, next: EnforcerDesired, rendered: RenderedState): Promise<boolean> {
+    if (delta === null) return false;
     try {
       await applyNftScript(delta);
+      this.#logger?.debug({ table: this.table }, 'enforcer: delta applied');
+      return false;
     } catch (err) {
       // The table was changed behind our back (deleted, edited): rebuild it whole, still atomically.
       this.#logger?.warn({ table: this.table, err }, 'enforcer: delta failed, rebuilding table');
       await applyNftScript(planRuleset(next, rendered));
+      return true;
     }
-    this.#logger?.debug({ table: this.table }, 'enforcer: delta applied');
   }
 
   async #endDisallowedFlows(desired: EnforcerDesired): Promise<void> {

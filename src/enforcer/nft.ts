@@ -1,7 +1,8 @@
 // Thin adapter over the nft binary: scripts go in through stdin as one transaction, state comes back as JSON.
 import { run } from '../host/run.js';
 import type { EnforcerElements } from './elements.js';
-import { parseTableElements } from './readback.js';
+import type { LiveTable } from './drift.js';
+import { parseTableElements, rulesFingerprint } from './readback.js';
 
 /** Applies an `nft -f` script atomically: all of it or, on error, none of it. */
 export async function applyNftScript(script: string): Promise<void> {
@@ -16,4 +17,17 @@ export async function deleteNftTable(table: string): Promise<void> {
 export async function listNftElements(table: string): Promise<EnforcerElements> {
   const json: unknown = JSON.parse(await run(['nft', '-j', 'list', 'table', 'inet', table]));
   return parseTableElements(json);
+}
+
+/** The table's rules without its elements (`nft -t`), for a fingerprint that stays cheap at 100k elements. */
+export async function listNftRules(table: string): Promise<string> {
+  return rulesFingerprint(JSON.parse(await run(['nft', '-j', '-t', 'list', 'table', 'inet', table])));
+}
+
+/** Everything the table holds, or null when it is gone. */
+export async function readLiveTable(table: string): Promise<LiveTable | null> {
+  const text = await run(['nft', '-j', 'list', 'table', 'inet', table]).catch(() => null);
+  if (text === null) return null;
+  const json: unknown = JSON.parse(text);
+  return { elements: parseTableElements(json), rules: rulesFingerprint(json) };
 }

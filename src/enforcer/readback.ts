@@ -103,3 +103,17 @@ export function parseTableElements(json: unknown): EnforcerElements {
     }),
   };
 }
+
+/**
+ * The table's chains and rules (and set declarations) as one comparable text: handles and counter values,
+ * which change without anyone editing the rules, are left out.
+ */
+export function rulesFingerprint(json: unknown): string {
+  if (!isRecord(json) || !Array.isArray(json.nftables)) unexpected('document', json);
+  const items = (json.nftables as unknown[]).filter((item) => isRecord(item) && !('metainfo' in item));
+  return JSON.stringify(items, (key, value: unknown) => {
+    if (key === 'handle' || key === 'elem') return undefined;
+    if (key === 'counter') return null;
+    return value;
+  });
+}

@@ -24,7 +24,7 @@ export function hostSideBatch(cfg: ContainerNetworkConfig): string[] {
     `link set dev ${cfg.hostIface} alias ${WEFT_LINK_ALIAS_PREFIX}container`,
     `addr add ${CONTAINER_NEXT_HOP}/32 dev ${cfg.hostIface} scope link`,
     `link set dev ${cfg.hostIface} up`,
-    `route add ${cfg.ip}/32 dev ${cfg.hostIface} src ${cfg.gatewayIp} proto ${WEFT_ROUTE_PROTO}`,
+    ...hostRouteBatch(cfg),
   ];
 }
 
@@ -78,4 +78,28 @@ export async function detachContainer(
   assertIfaceName(cfg.hostIface);
   await ignoreMissing(run(['ip', 'link', 'del', 'dev', cfg.hostIface]));
   await ignoreMissing(run(['ip', 'netns', 'del', cfg.netns]));
+}
+
+export type HostSideState = 'intact' | 'repaired' | 'gone';
+
+/**
+ * Checks the host's end of a container's wiring, as the periodic resync does: a missing host route is put
+ * back; a missing veth or netns cannot be mended in place ('gone': the instance must be made anew).
+ */
+export async function repairHostSide(cfg: ContainerNetworkConfig): Promise<HostSideState> {
+  validate(cfg);
+  const netns = await run(['ip', 'netns', 'list']);
+  if (!netns.split('\n').some((line) => line.split(' ')[0] === cfg.netns)) return 'gone';
+  const link = await run(['ip', '-j', 'link', 'show', 'dev', cfg.hostIface]).catch(() => null);
+  if (link === null) return 'gone';
+  const routes = JSON.parse(await run(['ip', '-j', 'route', 'show', 'to', 'exact', `${cfg.ip}/32`])) as {
+    dev?: string;
+  }[];
+  if (routes.some((r) => r.dev === cfg.hostIface)) return 'intact';
+  await run(['ip', '-batch', '-'], hostRouteBatch(cfg).join('\n') + '\n');
+  return 'repaired';
+}
+
+function hostRouteBatch(cfg: ContainerNetworkConfig): string[] {
+  return [`route replace ${cfg.ip}/32 dev ${cfg.hostIface} src ${cfg.gatewayIp} proto ${WEFT_ROUTE_PROTO}`];
 }

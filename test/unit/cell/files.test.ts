@@ -5,16 +5,13 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import {
-  readInstanceFile,
-  readInstanceFileSync,
-  readSavedWorld,
-  writeInstanceFile,
-  writeSavedWorld,
-} from '../../../src/cell/files.js';
+import { CellFiles, readInstanceFileSync } from '../../../src/cell/files.js';
+import { CellPaths } from '../../../src/cell/paths.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'weft-cell-files-'));
 after(() => fs.rmSync(dir, { recursive: true, force: true }));
+const paths = new CellPaths(dir);
+const files = new CellFiles(paths);
 
 const local = {
   guid: 'i1',
@@ -28,10 +25,11 @@ const local = {
 };
 
 test('an instance file written is read back whole, and a file of another shape reads as absent', async () => {
-  const file = path.join(dir, 'instance.json');
-  await writeInstanceFile(file, local, 4242, { GREETING: 'hi' });
+  const file = paths.instanceState(local.guid);
+  await files.writeInstance(local, 4242, { GREETING: 'hi' });
   const expected = { ...local, pid: 4242, env: { GREETING: 'hi' } };
-  assert.deepEqual(await readInstanceFile(file), expected);
+  assert.deepEqual(await files.readInstance(local.guid), expected);
+  assert.deepEqual(await files.instanceGuids(), [local.guid]);
   assert.deepEqual(readInstanceFileSync(file), expected);
   for (const text of [
     '{"pid": 1',
@@ -39,14 +37,16 @@ test('an instance file written is read back whole, and a file of another shape r
     JSON.stringify({ ...expected, ip: 'x' }),
   ]) {
     fs.writeFileSync(file, text);
-    assert.equal(await readInstanceFile(file), null, text);
+    assert.equal(await files.readInstance(local.guid), null, text);
     assert.equal(readInstanceFileSync(file), null, text);
   }
-  assert.equal(await readInstanceFile(path.join(dir, 'missing.json')), null);
+  assert.equal(await files.readInstance('missing'), null);
+  await files.removeInstance(local.guid);
+  assert.deepEqual(await files.instanceGuids(), []);
 });
 
 test('a saved world is read back whole, and one with a record out of shape reads as absent', async () => {
-  const file = path.join(dir, 'world.json');
+  const file = paths.lastWorld;
   const snapshot = {
     revision: 3,
     overlayCidr: '10.99.0.0/16',
@@ -60,14 +60,14 @@ test('a saved world is read back whole, and one with a record out of shape reads
     cells: [{ id: 'c1', hostIp: '192.0.2.1', subnet: '10.99.1.0/24' }],
   };
   const saved = { cell: { id: 'c1', hostIp: '192.0.2.1', subnet: '10.99.1.0/24' }, caPem: 'PEM', snapshot };
-  await writeSavedWorld(file, saved);
-  assert.deepEqual(await readSavedWorld(file), saved);
+  await files.saveWorld(saved);
+  assert.deepEqual(await files.readWorld(), saved);
   const foreign = {
     ...saved,
     snapshot: { ...snapshot, cells: [{ id: 'c1', hostIp: '8.8.8.8.8', subnet: 'x' }] },
   };
   fs.writeFileSync(file, JSON.stringify(foreign));
-  assert.equal(await readSavedWorld(file), null);
+  assert.equal(await files.readWorld(), null);
   fs.writeFileSync(file, '{"cell":');
-  assert.equal(await readSavedWorld(file), null);
+  assert.equal(await files.readWorld(), null);
 });

@@ -1,0 +1,89 @@
+// The instances this cell runs, by GUID. Starting, stopping, adopting and retrying a failed start happen
+// here; which instances should run is decided in plan.ts, and when, by the instances reconciler.
+import type { Logger } from 'pino';
+import { detachContainer, type HostSideState } from '../network/container-network.js';
+import { adoptContainer } from '../runtime/adopt.js';
+import { STOP_GRACE_MS, type Container } from '../runtime/container.js';
+import type { InstanceFile } from './files.js';
+import { LocalInstanceRunner, type InstanceHost } from './instance.js';
+import type { LocalInstance } from './local.js';
+
+const START_RETRY_MS = 2_000;
+
+export class InstanceSet {
+  private readonly runners = new Map<string, LocalInstanceRunner>();
+
+  constructor(
+    private readonly host: InstanceHost,
+    private readonly logger: Logger,
+    /** Asks for another pass of the instances reconciler, after a failed start. */
+    private readonly retry: () => void,
+  ) {}
+
+  locals(): LocalInstance[] {
+    return [...this.runners.values()].map((r) => r.local);
+  }
+
+  /** Starts `local`, or takes over `adopted`; a failed start is undone and tried again later. */
+  async start(local: LocalInstance, adopted: Container | null = null): Promise<void> {
+    const runner = new LocalInstanceRunner(local, this.host);
+    this.runners.set(local.guid, runner);
+    try {
+      await runner.start(adopted);
+    } catch (err) {
+      this.logger.error({ err: String(err), instance: local.guid }, 'instance start failed; retrying');
+      this.runners.delete(local.guid);
+      await runner.stop().catch(() => undefined);
+      setTimeout(this.retry, START_RETRY_MS).unref();
+    }
+  }
+
+  async stop(guid: string): Promise<void> {
+    const runner = this.runners.get(guid);
+    this.runners.delete(guid);
+    await runner?.stop();
+  }
+
+  /** Re-certifies and re-applies mutual TLS where the world changed what an instance should serve. */
+  async refreshAll(): Promise<void> {
+    await Promise.all([...this.runners.values()].map((r) => r.refresh()));
+  }
+
+  check(guid: string): Promise<HostSideState> {
+    return this.runners.get(guid)?.checkNetwork() ?? Promise.resolve('intact');
+  }
+
+  /**
+   * Takes back the containers an earlier cell process left running, when the world still wants them
+   * here; removes the rest. Until then their traffic is denied, never allowed: the kernel table built
+   * from the plan has no entries for them.
+   */
+  async adoptOrSweep(wantedHere: (guid: string) => boolean): Promise<void> {
+    const files = this.host.files;
+    for (const guid of await files.instanceGuids()) {
+      const state = await files.readInstance(guid);
+      const container = state?.pid ? await adoptContainer(guid, state.pid, state.netns) : null;
+      if (state && container && wantedHere(guid)) {
+        await this.start(localPart(state), container);
+        this.logger.info({ instance: guid }, 'adopted a running instance');
+        continue;
+      }
+      await container?.stop(STOP_GRACE_MS);
+      if (state) await detachContainer({ netns: state.netns, hostIface: state.hostIface });
+      await files.removeInstance(guid);
+    }
+  }
+
+  /** The cell stops: with cleanup every container goes; without, they keep running for the next cell. */
+  async release(cleanup: boolean): Promise<void> {
+    const runners = [...this.runners.values()];
+    this.runners.clear();
+    if (cleanup) await Promise.all(runners.map((r) => r.stop()));
+    else for (const r of runners) r.abandon();
+  }
+}
+
+function localPart(state: InstanceFile): LocalInstance {
+  const { guid, appGuid, index, ip, hostIface, netns, uid, proxyPorts } = state;
+  return { guid, appGuid, index, ip, hostIface, netns, uid, proxyPorts };
+}
