@@ -38,6 +38,7 @@ export interface StopOutcome {
 interface AppInfo {
   guid: string;
   name: string;
+  tag: number;
 }
 
 /** Runs a command and collects its output; never rejects on a non-zero exit. */
@@ -107,6 +108,8 @@ export class WeftHost {
   private constructor(
     readonly port: number,
     readonly overlay: string,
+    /** More flags for `weft up`. */
+    private readonly upArgs: string[],
   ) {
     const tag = `${process.pid}${randomBytes(2).toString('hex')}`;
     this.work = fs.mkdtempSync(path.join(os.tmpdir(), 'weft-cell-test-'));
@@ -118,8 +121,8 @@ export class WeftHost {
   }
 
   /** Starts `weft up`, then logs the CLI in and targets a fresh org and space. */
-  static async start(opts: { cleanup?: boolean } = {}): Promise<WeftHost> {
-    const host = new WeftHost(await freePort(), await freeOverlay());
+  static async start(opts: { cleanup?: boolean; args?: string[] } = {}): Promise<WeftHost> {
+    const host = new WeftHost(await freePort(), await freeOverlay(), opts.args ?? []);
     try {
       await host.launch(opts.cleanup ?? true);
       await host.cliOk('api', host.url);
@@ -149,6 +152,7 @@ export class WeftHost {
     const args = ['up', '--listen', `127.0.0.1:${this.port}`, '--overlay', this.overlay];
     args.push('--table', this.table, '--iface-prefix', this.ifacePrefix);
     if (cleanup) args.push('--cleanup');
+    args.push(...this.upArgs);
     const log = fs.openSync(this.logFile, 'w');
     const child = spawn(WEFT, args, {
       cwd: ROOT,
@@ -304,9 +308,23 @@ export class WeftHost {
   }
 
   async appGuid(name: string): Promise<string> {
+    return (await this.app(name)).guid;
+  }
+
+  async app(name: string): Promise<AppInfo> {
     const [app] = await this.api<AppInfo[]>('GET', `/v1/apps?name=${encodeURIComponent(name)}`);
     if (!app) throw new Error(`no app ${name}`);
-    return app.guid;
+    return app;
+  }
+
+  /** The control plane's Prometheus page, which under `weft up` carries the cell's metrics too. */
+  async metrics(): Promise<string> {
+    if (!this.fetch) throw new Error('weft is not up');
+    const res = await this.fetch(`${this.url}/metrics`, {
+      headers: { authorization: `Bearer ${this.token}` },
+    });
+    if (!res.ok) throw new Error(`GET /metrics: ${res.status}`);
+    return res.text();
   }
 
   async instances(name: string): Promise<InstanceInfo[]> {
