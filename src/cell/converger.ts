@@ -9,6 +9,8 @@ export type RunMode = 'change' | 'resync';
 
 export interface Reconciler<Name extends string = string> {
   name: Name;
+  /** Runs at most once per this many milliseconds; requests in between wait and become one run. */
+  minIntervalMs?: number;
   /** Brings this reconciler's part of the host in line with the world; resolves to how many things it repaired. */
   run(mode: RunMode): Promise<number>;
 }
@@ -23,6 +25,7 @@ export interface ConvergerEvents {
 class Serial {
   private running: Promise<void> | null = null;
   private pending: RunMode | null = null;
+  private lastStart = -Infinity;
 
   constructor(
     private readonly reconciler: Reconciler,
@@ -34,6 +37,9 @@ class Serial {
     if (this.running) return this.running;
     this.running = (async () => {
       while (this.pending !== null) {
+        const wait = this.lastStart + (this.reconciler.minIntervalMs ?? 0) - Date.now();
+        if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+        this.lastStart = Date.now();
         const now = this.pending;
         this.pending = null;
         try {

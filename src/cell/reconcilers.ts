@@ -53,6 +53,8 @@ export interface CellParts {
   applyKernel(): Promise<void>;
 }
 
+const SAVE_INTERVAL_MS = 1_000;
+
 export function cellReconcilers(parts: CellParts): Reconciler<ReconcilerName>[] {
   const none = (task: () => unknown) => async () => {
     await task();
@@ -73,7 +75,13 @@ export function cellReconcilers(parts: CellParts): Reconciler<ReconcilerName>[] 
     { name: 'dns', run: none(() => parts.dns.setZone(buildZone(parts.world().toSnapshot()))) },
     { name: 'instances', run: (mode: RunMode) => reconcileInstances(parts, mode) },
     { name: 'certificates', run: none(() => parts.instances.refreshAll()) },
-    { name: 'savedWorld', run: none(() => parts.saveWorld(parts.world())) },
+    {
+      name: 'savedWorld',
+      // Only a fallback for starting without the control plane: a burst of changes costs one write, off
+      // the path from a change to the kernel.
+      minIntervalMs: SAVE_INTERVAL_MS,
+      run: none(() => parts.saveWorld(parts.world())),
+    },
   ];
 }
 

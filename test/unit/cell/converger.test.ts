@@ -100,3 +100,23 @@ test('the resync timer runs everything in resync mode until stopped', async (t) 
   await new Promise((r) => setImmediate(r));
   assert.equal(runs.length, 2);
 });
+
+test('a reconciler with a minimum interval turns requests within it into one later run', async (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout', 'Date'] });
+  const runs: number[] = [];
+  const save: Reconciler<Name> = {
+    name: 'x',
+    minIntervalMs: 1_000,
+    run: () => {
+      runs.push(Date.now());
+      return Promise.resolve(0);
+    },
+  };
+  const converger = new Converger([save], FOLLOWS, { onError: () => {}, onRepaired: () => {} });
+  await converger.changed('policy');
+  const later = [converger.changed('policy'), converger.changed('instance'), converger.changed('policy')];
+  await Promise.resolve();
+  t.mock.timers.tick(1_000);
+  await Promise.all(later);
+  assert.deepEqual(runs, [0, 1_000]);
+});
