@@ -1,6 +1,6 @@
 // Stopping a real `weft up` the way a terminal (Ctrl-C) or systemd (KillMode=control-group) does: a signal
 // to every process of its group, and another while it is still stopping. With --cleanup nothing may be left
-// behind; without it the containers keep running and the next cell adopts them.
+// behind; without it, or after a SIGKILL, the containers keep running and the next cell adopts them.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -192,6 +192,28 @@ describe('stopping weft up with a signal to its whole process group', () => {
 
     assert.deepEqual(await leftovers(host, traces), [], host.logTail());
     assert.deepEqual(exit, { code: 0, signal: null }, host.logTail());
+  });
+
+  test('with --cleanup, after SIGKILL the containers stay; the restarted cell adopts them and its stop removes all', async () => {
+    host = await WeftHost.start({ cleanup: true });
+    await host.push('killed', 'http-app', 2);
+    await host.waitRunning('killed', 2);
+    traces = traceContainers(host);
+
+    // Node cannot ask the kernel to end the containers with the cell (PR_SET_PDEATHSIG).
+    host.signalGroup('SIGKILL');
+    await host.exited();
+    for (const t of traces) assert.ok(t.procs.every(alive), `container ${t.guid} outlived the cell`);
+
+    await host.launch(true);
+    await host.waitRunning('killed', 2);
+    assert.deepEqual(
+      traceContainers(host).map((t) => t.procs),
+      traces.map((t) => t.procs),
+    );
+    host.signalGroup('SIGTERM');
+    await host.exited();
+    assert.deepEqual(await leftovers(host, traces), [], host.logTail());
   });
 
   test('without --cleanup, the containers outlive a group SIGINT and the restarted cell adopts them', async () => {
