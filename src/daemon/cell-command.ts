@@ -116,6 +116,16 @@ function standaloneAccess(flags: StandaloneFlags): ControlPlaneAccess {
   return { api, caPem, token };
 }
 
+function stillStopping(logger: Logger, cleanup: boolean): (signal: NodeJS.Signals) => void {
+  return (signal) =>
+    logger.warn(
+      { signal },
+      cleanup
+        ? 'still cleaning up: weft stops once its containers, kernel rules and links are removed (SIGKILL would leave them)'
+        : 'still stopping',
+    );
+}
+
 export function registerCellCommands(program: Command): void {
   addCellFlags(
     program
@@ -133,7 +143,7 @@ export function registerCellCommands(program: Command): void {
     const agent = await runCell(standaloneAccess(flags), flags, logger);
     const metrics = flags.metricsListen !== undefined ? await serveMetrics(agent, flags.metricsListen) : null;
     console.log(`weft cell ${flags.id} running`);
-    await untilSignal();
+    await untilSignal(stillStopping(logger, flags.cleanup));
     metrics?.close();
     await agent.stop({ cleanup: flags.cleanup });
     // Containers left running for the next cell (and their watchers) would keep the process alive.
@@ -152,7 +162,7 @@ export function registerCellCommands(program: Command): void {
     const agent = await runCell({ api: cp.url, caPem: cp.caPem, token }, flags, logger);
     agent.registerMetrics(cp.api.metrics);
     console.log(`weft is up: API ${cp.url}, overlay ${cp.overlayCidr}`);
-    await untilSignal();
+    await untilSignal(stillStopping(logger, flags.cleanup));
     await agent.stop({ cleanup: flags.cleanup });
     await cp.close();
     process.exit();

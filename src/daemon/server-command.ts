@@ -120,9 +120,10 @@ export function registerServer(program: Command): void {
     // Loaded on demand: the server's modules would slow down every other command.
     const { startControlPlane } = await import('../api/control-plane.js');
     const { createLogger } = await import('../log/logger.js');
-    const cp = await startControlPlane(controlPlaneConfig(flags), createLogger('weft-server'));
+    const logger = createLogger('weft-server');
+    const cp = await startControlPlane(controlPlaneConfig(flags), logger);
     console.log(`weft control plane listening on ${cp.url} (overlay ${cp.overlayCidr})`);
-    await untilSignal();
+    await untilSignal((signal) => logger.warn({ signal }, 'still stopping'));
     await cp.close();
   });
 }

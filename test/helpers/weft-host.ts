@@ -185,6 +185,35 @@ export class WeftHost {
     this.fetch = pinnedFetch(this.home);
   }
 
+  /**
+   * Signals weft's whole process group, as Ctrl-C in a terminal or systemd's control-group stop do;
+   * false when no process of the group was left to receive it.
+   */
+  signalGroup(signal: NodeJS.Signals): boolean {
+    const pid = this.child?.pid;
+    if (pid === undefined) throw new Error('weft is not running');
+    try {
+      process.kill(-pid, signal);
+      return true;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ESRCH') return false;
+      throw err;
+    }
+  }
+
+  /** Resolves once weft has ended by itself; the host is then stopped (launch() starts it again). */
+  async exited(): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    const child = this.child;
+    if (!child) throw new Error('weft is not running');
+    const exit = await waitFor(
+      'weft to exit',
+      () => (child.exitCode !== null || child.signalCode !== null ? child : undefined),
+      STOP_DEADLINE_MS,
+    );
+    this.child = null;
+    return { code: exit.exitCode, signal: exit.signalCode };
+  }
+
   logTail(lines = 30): string {
     const text = fs.existsSync(this.logFile) ? fs.readFileSync(this.logFile, 'utf8') : '';
     return text.split('\n').slice(-lines).join('\n');
@@ -230,10 +259,15 @@ export class WeftHost {
   }
 
   private async sweep(): Promise<void> {
-    const guids = fs.existsSync(path.join(this.home, 'cell/instances'))
-      ? fs.readdirSync(path.join(this.home, 'cell/instances'))
-      : [];
-    for (const ns of await this.namespaces()) {
+    const instances = path.join(this.home, 'cell/instances');
+    const guids = fs.existsSync(instances) ? fs.readdirSync(instances) : [];
+    // A namespace whose veth is already gone holds no overlay address; the instance's files still name it.
+    const named = guids.map((g) => `weft-${g.replaceAll('-', '').slice(0, 8)}`);
+    const namespaces = new Set([
+      ...(await this.namespaces()),
+      ...named.filter((n) => fs.existsSync(`/run/netns/${n}`)),
+    ]);
+    for (const ns of namespaces) {
       const pids = (await run('ip', ['netns', 'pids', ns])).stdout.split('\n').filter((p) => p !== '');
       for (const pid of pids) process.kill(Number(pid), 'SIGKILL');
       await run('ip', ['netns', 'del', ns]);
@@ -251,7 +285,8 @@ export class WeftHost {
     await run('nft', ['delete', 'table', 'inet', this.table]);
     for (const guid of guids) {
       for (const dir of ['/sys/fs/cgroup/memory/weft', '/sys/fs/cgroup/weft']) {
-        fs.rmSync(path.join(dir, guid), { recursive: false, force: true });
+        // A cgroup is removed with rmdir, never by deleting its files.
+        if (fs.existsSync(path.join(dir, guid))) fs.rmdirSync(path.join(dir, guid));
       }
     }
   }
