@@ -134,12 +134,20 @@ export class CellAgent {
     this.follower.stop();
     const running = this.running;
     running?.converger.stop();
-    await running?.instances.release(opts.cleanup);
-    await this.proxy.close();
-    await running?.dns.stop();
+    // Each step runs whatever the one before did: a failed step must not leave the rest behind.
+    const steps: [string, () => Promise<void> | undefined][] = [
+      ['releasing the instances', () => running?.instances.release(opts.cleanup)],
+      ['closing the proxy', () => this.proxy.close()],
+      ['stopping DNS', () => running?.dns.stop()],
+    ];
     if (opts.cleanup && running) {
-      await this.enforcer.remove();
-      await tearDownHost(running.cell, running.identity, this.links);
+      steps.push(['removing the nft table', () => this.enforcer.remove()]);
+      steps.push(['removing the links', () => tearDownHost(running.cell, running.identity, this.links)]);
+    }
+    for (const [what, step] of steps) {
+      await Promise.resolve()
+        .then(step)
+        .catch((err: unknown) => this.logger.error({ err: String(err) }, `${what} failed`));
     }
   }
 

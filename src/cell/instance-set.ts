@@ -78,8 +78,20 @@ export class InstanceSet {
   async release(cleanup: boolean): Promise<void> {
     const runners = [...this.runners.values()];
     this.runners.clear();
-    if (cleanup) await Promise.all(runners.map((r) => r.stop()));
-    else for (const r of runners) r.abandon();
+    if (!cleanup) {
+      for (const r of runners) r.abandon();
+      return;
+    }
+    // One instance that fails to stop must not keep the others, or the cell's own teardown, from running.
+    const stops = await Promise.allSettled(runners.map((r) => r.stop()));
+    stops.forEach((s, i) => {
+      if (s.status === 'rejected') {
+        this.logger.error(
+          { err: String(s.reason), instance: runners[i]?.local.guid },
+          'instance stop failed',
+        );
+      }
+    });
   }
 }
 

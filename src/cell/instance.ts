@@ -42,6 +42,8 @@ const HEALTH_POLL_MS = 50;
 
 export class LocalInstanceRunner {
   private container: Container | null = null;
+  /** A container start in flight; it never rejects. */
+  private starting: Promise<void> = Promise.resolve();
   private stopping = false;
   /** Set once the proxy serves the instance: certificate refreshes before that have nothing to update. */
   private serving = false;
@@ -151,6 +153,7 @@ export class LocalInstanceRunner {
   async stop(): Promise<void> {
     this.stopping = true;
     this.certificates.stop();
+    await this.starting;
     await this.container?.stop(STOP_GRACE_MS);
     for (const p of this.local.proxyPorts)
       await this.host.proxy.removeInstance(proxyGuid(this.local.guid, p.port));
@@ -209,6 +212,8 @@ export class LocalInstanceRunner {
       const env = running ? await this.savedEnv() : await this.freshEnv(app);
       this.container = running ?? (env ? await this.startApp(app, env) : null);
       running = null;
+      // stop() came while the container started: it stops the container once the start is done.
+      if (this.stopping) return;
       await this.host.files.writeInstance(this.local, this.container?.pid ?? null, env ?? {});
       if (this.container) {
         const exited = this.container.exited;
@@ -244,7 +249,14 @@ export class LocalInstanceRunner {
     return (await this.host.files.readInstance(this.local.guid))?.env ?? {};
   }
 
-  private async startApp(app: StreamApp, env: Record<string, string>): Promise<Container | null> {
+  /** Sets `container` before it resolves, so a stop() waiting on `starting` finds the container to stop. */
+  private startApp(app: StreamApp, env: Record<string, string>): Promise<Container | null> {
+    const starting = this.launch(app, env).then((c) => (this.container = c));
+    this.starting = starting.then(() => undefined);
+    return starting;
+  }
+
+  private async launch(app: StreamApp, env: Record<string, string>): Promise<Container | null> {
     await this.report('STARTING');
     try {
       return await startContainer(
