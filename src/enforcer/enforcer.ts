@@ -8,7 +8,7 @@ import { validateDesired } from './desired.js';
 import type { EnforcerDesired } from './desired.js';
 import { elementsOf, indexRendered, renderTexts } from './elements.js';
 import type { EnforcerElements } from './elements.js';
-import { changesMayEndFlows, flowGroups, flowsToEnd } from './flows.js';
+import { changesMayEndFlows, flowGroups, flowsToEnd, type Flow } from './flows.js';
 import { applyNftScript, deleteNftTable, listNftElements } from './nft.js';
 import {
   capacitiesFor,
@@ -29,14 +29,34 @@ const ELEMENTS_PER_STAGE = 20_000;
 
 export type EnforcerLogger = Pick<Logger, 'debug' | 'info' | 'warn'>;
 
+/** What the enforcer does to the kernel, as one interface so tests can stand in for nft and conntrack. */
+export interface EnforcerKernel {
+  /** Runs an `nft -f` script as one transaction. */
+  applyScript(script: string): Promise<void>;
+  deleteTable(table: string): Promise<void>;
+  listElements(table: string): Promise<EnforcerElements>;
+  listFlows(): Promise<Flow[]>;
+  deleteFlows(group: Omit<Flow, 'sport'>): Promise<void>;
+}
+
+export const hostKernel: EnforcerKernel = {
+  applyScript: applyNftScript,
+  deleteTable: deleteNftTable,
+  listElements: listNftElements,
+  listFlows,
+  deleteFlows,
+};
+
 export interface EnforcerOptions {
   table: string;
   logger?: EnforcerLogger;
+  kernel?: EnforcerKernel;
 }
 
 export class Enforcer {
   readonly table: string;
   readonly #logger: EnforcerLogger | undefined;
+  readonly #kernel: EnforcerKernel;
   /** What the kernel holds, as far as we know; null until the first full build succeeds. */
   #applied: { desired: EnforcerDesired; rendered: RenderedState; capacities: SetCapacities } | null = null;
   /** A sweep that failed is retried on the next apply, even when the table needs no change. */
@@ -46,6 +66,7 @@ export class Enforcer {
   constructor(opts: EnforcerOptions) {
     this.table = opts.table;
     this.#logger = opts.logger;
+    this.#kernel = opts.kernel ?? hostKernel;
   }
 
   /** Makes the kernel enforce `desired`. Calls run one at a time, in order. */
@@ -56,14 +77,14 @@ export class Enforcer {
   /** Deletes the table: the cell stops enforcing. */
   remove(): Promise<void> {
     return this.#serialize(async () => {
-      await deleteNftTable(this.table);
+      await this.#kernel.deleteTable(this.table);
       this.#applied = null;
     });
   }
 
   /** Reads back what the kernel's sets and maps hold. */
   listElements(): Promise<EnforcerElements> {
-    return listNftElements(this.table);
+    return this.#kernel.listElements(this.table);
   }
 
   #serialize(task: () => Promise<void>): Promise<void> {
@@ -86,7 +107,7 @@ export class Enforcer {
       // Rendered once per apply; the previous rendering is kept, so a delta costs one pass over `next`.
       rendered = renderState(next);
       if (structuralChange(prev.desired, next) || outgrows(rendered, prev.capacities)) {
-        await applyNftScript(planRuleset(next, rendered));
+        await this.#kernel.applyScript(planRuleset(next, rendered));
         this.#logBuilt(rendered, 1);
       } else {
         const changes = diffRendered(prev.rendered, rendered);
@@ -122,7 +143,7 @@ export class Enforcer {
       }
     }
     const rendered = indexRendered(drawn);
-    await applyNftScript(planRuleset(next, rendered));
+    await this.#kernel.applyScript(planRuleset(next, rendered));
     this.#logBuilt(rendered, 1);
     return rendered;
   }
@@ -132,21 +153,21 @@ export class Enforcer {
     staged: StagedBuild,
   ): Promise<{ loading: Promise<PromiseSettledResult<void>[]> } | null> {
     try {
-      await applyNftScript(staged.create);
+      await this.#kernel.applyScript(staged.create);
     } catch {
       return null;
     }
-    return { loading: Promise.allSettled(staged.elements.map((script) => applyNftScript(script))) };
+    return { loading: Promise.allSettled(staged.elements.map((script) => this.#kernel.applyScript(script))) };
   }
 
   async #finishStaged(staged: StagedBuild, loading: Promise<PromiseSettledResult<void>[]>): Promise<void> {
     try {
       const failed = (await loading).find((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (failed) throw failed.reason;
-      await applyNftScript(staged.chains);
+      await this.#kernel.applyScript(staged.chains);
     } catch (err) {
       // Half a table would never take effect (it has no hooks yet), but it must not stay behind.
-      await deleteNftTable(this.table).catch(() => undefined);
+      await this.#kernel.deleteTable(this.table).catch(() => undefined);
       throw err;
     }
   }
@@ -159,18 +180,18 @@ export class Enforcer {
   async #applyDelta(delta: string | null, next: EnforcerDesired, rendered: RenderedState): Promise<void> {
     if (delta === null) return;
     try {
-      await applyNftScript(delta);
+      await this.#kernel.applyScript(delta);
     } catch (err) {
       // The table was changed behind our back (deleted, edited): rebuild it whole, still atomically.
       this.#logger?.warn({ table: this.table, err }, 'enforcer: delta failed, rebuilding table');
-      await applyNftScript(planRuleset(next, rendered));
+      await this.#kernel.applyScript(planRuleset(next, rendered));
     }
     this.#logger?.debug({ table: this.table }, 'enforcer: delta applied');
   }
 
   async #endDisallowedFlows(desired: EnforcerDesired): Promise<void> {
-    const doomed = flowsToEnd(await listFlows(), desired);
-    await Promise.all(flowGroups(doomed).map((group) => deleteFlows(group)));
+    const doomed = flowsToEnd(await this.#kernel.listFlows(), desired);
+    await Promise.all(flowGroups(doomed).map((group) => this.#kernel.deleteFlows(group)));
     if (doomed.length > 0)
       this.#logger?.info({ table: this.table, flows: doomed.length }, 'enforcer: flows ended');
   }
