@@ -12,13 +12,11 @@ import { changesMayEndFlows, flowGroups, flowsToEnd, type Flow } from './flows.j
 import { applyNftScript, deleteNftTable, listNftElements } from './nft.js';
 import {
   capacitiesFor,
-  deltaScript,
-  diffRendered,
-  outgrows,
+  planApply,
   planRuleset,
   planStagedBuild,
-  renderState,
-  structuralChange,
+  type AppliedTable,
+  type ApplyStep,
   type RenderedState,
   type SetCapacities,
   type StagedBuild,
@@ -58,7 +56,7 @@ export class Enforcer {
   readonly #logger: EnforcerLogger | undefined;
   readonly #kernel: EnforcerKernel;
   /** What the kernel holds, as far as we know; null until the first full build succeeds. */
-  #applied: { desired: EnforcerDesired; rendered: RenderedState; capacities: SetCapacities } | null = null;
+  #applied: AppliedTable | null = null;
   /** A sweep that failed is retried on the next apply, even when the table needs no change. */
   #sweepPending = false;
   #queue: Promise<unknown> = Promise.resolve();
@@ -98,29 +96,32 @@ export class Enforcer {
     if (next.table !== this.table) {
       throw new Error(`desired state names table '${next.table}', this enforcer owns '${this.table}'`);
     }
-    const prev = this.#applied;
+    const step = planApply(this.#applied, next);
     let rendered: RenderedState;
-    let mayEnd = true;
-    if (prev === null) {
+    let capacities: SetCapacities;
+    if (step.kind === 'build') {
       rendered = await this.#buildFirst(next);
+      capacities = capacitiesFor(rendered);
     } else {
-      // Rendered once per apply; the previous rendering is kept, so a delta costs one pass over `next`.
-      rendered = renderState(next);
-      if (structuralChange(prev.desired, next) || outgrows(rendered, prev.capacities)) {
-        await this.#kernel.applyScript(planRuleset(next, rendered));
-        this.#logBuilt(rendered, 1);
-      } else {
-        const changes = diffRendered(prev.rendered, rendered);
-        mayEnd = changesMayEndFlows(changes);
-        await this.#applyDelta(deltaScript(this.table, changes), next, rendered);
-      }
+      rendered = step.rendered;
+      if (step.kind === 'rebuild') capacities = await this.#rebuild(next, rendered);
+      else if (step.kind === 'delta') capacities = await this.#applyDelta(step, next);
+      else capacities = step.capacities;
     }
-    this.#applied = { desired: next, rendered, capacities: capacitiesFor(rendered) };
+    this.#applied = { desired: next, rendered, capacities };
+    const mayEnd = step.kind === 'delta' ? changesMayEndFlows(step.changes) : step.kind !== 'nothing';
     if (this.#sweepPending || mayEnd) {
       this.#sweepPending = true;
       await this.#endDisallowedFlows(next);
       this.#sweepPending = false;
     }
+  }
+
+  /** Replaces the table whole, in one transaction; its sets get the room for `rendered`. */
+  async #rebuild(next: EnforcerDesired, rendered: RenderedState): Promise<SetCapacities> {
+    await this.#kernel.applyScript(planRuleset(next, rendered));
+    this.#logBuilt(rendered, 1);
+    return capacitiesFor(rendered);
   }
 
   /**
@@ -143,8 +144,7 @@ export class Enforcer {
       }
     }
     const rendered = indexRendered(drawn);
-    await this.#kernel.applyScript(planRuleset(next, rendered));
-    this.#logBuilt(rendered, 1);
+    await this.#rebuild(next, rendered);
     return rendered;
   }
 
@@ -177,16 +177,20 @@ export class Enforcer {
     this.#logger?.info({ table: this.table, elements, stages }, 'enforcer: table built');
   }
 
-  async #applyDelta(delta: string | null, next: EnforcerDesired, rendered: RenderedState): Promise<void> {
-    if (delta === null) return;
+  /** Returns the room the kernel's sets have afterwards. */
+  async #applyDelta(
+    step: Extract<ApplyStep, { kind: 'delta' }>,
+    next: EnforcerDesired,
+  ): Promise<SetCapacities> {
     try {
-      await this.#kernel.applyScript(delta);
+      await this.#kernel.applyScript(step.script);
     } catch (err) {
       // The table was changed behind our back (deleted, edited): rebuild it whole, still atomically.
       this.#logger?.warn({ table: this.table, err }, 'enforcer: delta failed, rebuilding table');
-      await this.#kernel.applyScript(planRuleset(next, rendered));
+      return this.#rebuild(next, step.rendered);
     }
     this.#logger?.debug({ table: this.table }, 'enforcer: delta applied');
+    return step.capacities;
   }
 
   async #endDisallowedFlows(desired: EnforcerDesired): Promise<void> {

@@ -251,6 +251,47 @@ export function deltaScript(table: string, changes: ElementChanges): string | nu
   return lines.length > 0 ? lines.join('\n') + '\n' : null;
 }
 
+/** What the kernel holds, as far as the enforcer knows. */
+export interface AppliedTable {
+  desired: EnforcerDesired;
+  rendered: RenderedState;
+  /** The room of the last full build: element deltas never resize the kernel's sets. */
+  capacities: SetCapacities;
+}
+
+/**
+ * How to bring the kernel from what it holds to the next state; `rendered` is the next state's, `capacities`
+ * the room the sets keep when the table is not rebuilt.
+ */
+export type ApplyStep =
+  | { kind: 'build' }
+  | { kind: 'rebuild'; rendered: RenderedState }
+  | {
+      kind: 'delta';
+      rendered: RenderedState;
+      capacities: SetCapacities;
+      changes: ElementChanges;
+      script: string;
+    }
+  | { kind: 'nothing'; rendered: RenderedState; capacities: SetCapacities };
+
+/**
+ * A first build when nothing is applied yet; a rebuild when the rules themselves change or a set would hold
+ * more than it was built for; else the element changes, if any.
+ */
+export function planApply(applied: AppliedTable | null, next: EnforcerDesired): ApplyStep {
+  if (applied === null) return { kind: 'build' };
+  const rendered = renderState(next);
+  if (structuralChange(applied.desired, next) || outgrows(rendered, applied.capacities)) {
+    return { kind: 'rebuild', rendered };
+  }
+  const { capacities } = applied;
+  const changes = diffRendered(applied.rendered, rendered);
+  const script = deltaScript(next.table, changes);
+  if (script === null) return { kind: 'nothing', rendered, capacities };
+  return { kind: 'delta', rendered, capacities, changes, script };
+}
+
 /**
  * An incremental script from `prev` to `next`, or null when the kernel already holds `next`. Deletes come
  * before adds so a changed map value or a re-merged port range fits in the same transaction.

@@ -325,6 +325,31 @@ describe('enforcer in the kernel', { timeout: 180_000 }, () => {
     await assertReachability([['a1', 'tcp', 'b1', 8080, false]]);
   });
 
+  test('a state growing past the room of its build (10, 600, 1,500 apps) is rebuilt, never sent as a delta the kernel refuses', async () => {
+    const withApps = (count: number): EnforcerDesired => {
+      const base = desired(BASE_POLICIES);
+      const apps = Array.from({ length: count }, (_, i) => ({
+        ip: `10.77.${240 + (i >> 8)}.${i & 255}`,
+        tag: 5000 + i,
+      }));
+      return { ...base, tags: [...base.tags, ...apps] };
+    };
+    const built: unknown[] = [];
+    const warnings: unknown[] = [];
+    const logger = {
+      info: (o: unknown) => built.push(o),
+      debug: () => {},
+      warn: (_o: unknown, msg?: string) => warnings.push(msg),
+    };
+    const growing = new Enforcer({ table, logger });
+    for (const count of [10, 600, 1500]) await growing.apply(withApps(count));
+    assert.deepEqual(warnings, []);
+    assert.equal(built.length, 2, 'the first build and one rebuild');
+    assert.deepEqual(sorted(await growing.listElements()), sorted(elementsOf(withApps(1500))));
+    await assertReachability([['a1', 'tcp', 'b1', 8080, true]]);
+    await growing.apply(desired(BASE_POLICIES));
+  });
+
   test('a large table is built in stages when absent, replaced whole when present, rebuilt when it outgrows its sets', async () => {
     const many = Array.from({ length: 50_000 }, (_, i) => ({
       srcTag: 1000 + (i % 500),
