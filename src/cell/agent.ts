@@ -12,6 +12,7 @@ import { setupCellNetwork, teardownCellNetwork } from '../network/cell-network.j
 import { detachContainer } from '../network/container-network.js';
 import { setupVxlan, syncRemoteCells, teardownVxlan } from '../network/vxlan.js';
 import { adoptContainer } from '../runtime/adopt.js';
+import { enterCellCgroup, type CellCgroup } from '../runtime/cell-cgroup.js';
 import { STOP_GRACE_MS } from '../runtime/container.js';
 import { checkOverlay, readHostFacts } from '../network/overlay-choice.js';
 import { TlsProxy } from '../proxy/index.js';
@@ -57,6 +58,7 @@ export class CellAgent {
   private world: World | null = null;
   private cell: Cell | null = null;
   private identity: CellIdentity | null = null;
+  private cgroup: CellCgroup | null = null;
   private readonly runners = new Map<string, LocalInstanceRunner>();
   private readonly client: CellApiClient;
   private readonly links: CellLinks;
@@ -167,6 +169,7 @@ export class CellAgent {
         subnet: this.cell.subnet,
         overlay: this.identity.overlayCidr,
       });
+      await this.cgroup?.leave();
     }
   }
 
@@ -237,7 +240,10 @@ export class CellAgent {
       logger: this.logger,
     });
     await this.dns.start();
+    this.cgroup = await enterCellCgroup(this.config.table);
     this.identity = {
+      cellId: this.config.cellId,
+      exemptCgroup: { path: this.cgroup.path, level: this.cgroup.level },
       table: this.config.table,
       ifacePrefix: this.links.containerPrefix,
       overlayCidr: world.overlayCidr,

@@ -4,10 +4,12 @@ import type { World } from './world.js';
 import { DNS_PORT, type LocalInstance } from './local.js';
 
 export interface CellIdentity {
+  cellId: string;
   table: string;
   ifacePrefix: string;
   overlayCidr: string;
   gatewayIp: string;
+  exemptCgroup: EnforcerDesired['exemptCgroup'];
 }
 
 export function planEnforcer(
@@ -37,8 +39,11 @@ export function planEnforcer(
     if (srcTag === undefined || dstTag === undefined) continue;
     policies.push({ srcTag, dstTag, protocol: p.protocol, startPort: p.startPort, endPort: p.endPort });
   }
+  const { cellId, ...rules } = cell;
+  const peers = [...world.tables.cell.values()].filter((c) => c.id !== cellId);
   return {
-    ...cell,
+    ...rules,
+    peerHosts: peers.map((c) => c.hostIp),
     localInstances,
     tags: [...tagByIp].map(([ip, tag]) => ({ ip, tag })),
     policies,
