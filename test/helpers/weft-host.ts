@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { currentCgroup } from '../../src/runtime/cell-cgroup.js';
 import { pinnedFetch } from './pinned-fetch.js';
 import { freePort } from './ports.js';
 
@@ -249,6 +250,11 @@ export class WeftHost {
       for (const dir of ['/sys/fs/cgroup/memory/weft', '/sys/fs/cgroup/weft']) {
         fs.rmSync(path.join(dir, guid), { recursive: false, force: true });
       }
+    }
+    // The cell's own cgroup, a child of this process's (weft inherits it), left by a cell that was killed.
+    const here = await currentCgroup();
+    for (const name of fs.readdirSync(here.dir).filter((n) => n.startsWith(`weft-cell-${this.table}-`))) {
+      fs.rmdirSync(path.join(here.dir, name));
     }
   }
 
