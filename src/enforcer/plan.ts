@@ -79,7 +79,8 @@ function chainDefinitions(d: EnforcerDesired): string {
   }
 
   # Into the overlay from the underlay: only other cells' containers send from overlay addresses, over VXLAN,
-  # and their source routes back the way it came; a neighbour that forges one is dropped.
+  # and their source routes back the way it came; a neighbour that forges one is dropped. Their flows are
+  # judged here too, so a flow cut at one end cannot be picked up again by conntrack at the other.
   chain from_underlay {
     ip saddr != ${overlay} drop
     fib saddr . iif oif missing drop
