@@ -3,7 +3,7 @@
 import { Enforcer } from '../src/enforcer/enforcer.js';
 import { renderState } from '../src/enforcer/plan.js';
 import type { EnforcerDesired } from '../src/enforcer/desired.js';
-import { OVERLAY, syntheticIp, syntheticPolicies } from './lib/cell.js';
+import { OVERLAY, cellCgroup, syntheticIp, syntheticPolicies } from './lib/cell.js';
 import { IptablesRuleset } from './lib/iptables.js';
 import type { IptablesFlavour } from './lib/iptables.js';
 import { fmt } from './lib/report.js';
@@ -13,7 +13,7 @@ import { summarize } from './lib/stats.js';
 const APPS = 1000;
 const POLICIES = 100_000;
 
-function desired(table: string): EnforcerDesired {
+function desired(table: string, exemptCgroup: EnforcerDesired['exemptCgroup']): EnforcerDesired {
   return {
     table,
     ifacePrefix: `wbk${process.pid.toString(36)}`,
@@ -24,6 +24,8 @@ function desired(table: string): EnforcerDesired {
     policies: syntheticPolicies(APPS, POLICIES),
     proxyForwards: [],
     hostServices: [],
+    exemptCgroup,
+    peerHosts: [],
   };
 }
 
@@ -46,7 +48,7 @@ and with iptables-nft (Debian 12's default \`iptables\`). Each repetition starts
   async run(mode, scope, figures) {
     const reps = mode.quick ? 2 : 5;
     const base = `wbbulk${process.pid}`;
-    const d = desired(base);
+    const d = desired(base, await cellCgroup(scope, base));
     const weft: number[] = [];
     const planMs: number[] = [];
     for (let r = 0; r < reps; r++) {

@@ -2,6 +2,7 @@
 // synthetic population of apps, instances and policies around it.
 import { readFile, writeFile } from 'node:fs/promises';
 import type { EnforcerDesired } from '../../src/enforcer/desired.js';
+import { enterCellCgroup } from '../../src/runtime/cell-cgroup.js';
 import { TestCell } from '../../test/integration/enforcer/topology.js';
 import type { Container } from '../../test/integration/enforcer/topology.js';
 import type { Scope } from './cleanup.js';
@@ -48,6 +49,13 @@ export const pairPolicy: Policy = {
   endPort: 8080,
 };
 
+/** The benchmark plays the cell: its process moves into a cell cgroup for the scenario, which the rules exempt. */
+export async function cellCgroup(scope: Scope, id: string): Promise<EnforcerDesired['exemptCgroup']> {
+  const cgroup = await enterCellCgroup(`bench_${id}`);
+  scope.defer('cell cgroup', () => cgroup.leave());
+  return { path: cgroup.path, level: cgroup.level };
+}
+
 export interface BenchCell {
   cell: TestCell;
   a: Container;
@@ -62,6 +70,7 @@ export interface BenchCell {
 export async function makeCell(scope: Scope, id: string): Promise<BenchCell> {
   const subnet = `10.79.${(process.pid % 200) + 20}`;
   const gatewayIp = `${subnet}.1`;
+  const exemptCgroup = await cellCgroup(scope, id);
   const cell = new TestCell(id, `wb${id}`, gatewayIp);
   scope.defer('test cell', () => cell.cleanup());
   const forwardingWas = (await readFile('/proc/sys/net/ipv4/ip_forward', 'utf8')).trim();
@@ -92,6 +101,8 @@ export async function makeCell(scope: Scope, id: string): Promise<BenchCell> {
       policies,
       proxyForwards: [],
       hostServices: [],
+      exemptCgroup,
+      peerHosts: [],
     }),
   };
 }

@@ -3,7 +3,6 @@
 // rules, overlay, DNS, proxy and containers in line with it. Decisions live in plan.ts and allocation.ts.
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import type { DnsServer } from '../dns/server.js';
 import { Enforcer } from '../enforcer/enforcer.js';
 import type { Cell } from '../model/types.js';
 import { syncRemoteCells } from '../network/vxlan.js';
@@ -13,12 +12,12 @@ import { CellApiClient } from './api-client.js';
 import { Converger } from './converger.js';
 import { CellFiles } from './files.js';
 import { Follower } from './follower.js';
-import { setUpHost, tearDownHost } from './host-setup.js';
+import { setUpHost, tearDownHost, type HostSide } from './host-setup.js';
 import { InstanceSet } from './instance-set.js';
 import { cellLinks, type CellLinks } from './links.js';
 import { registerCellMetrics, ReconcileCounts } from './metrics.js';
 import { CellPaths } from './paths.js';
-import { isPlacedHere, type CellIdentity } from './plan.js';
+import { isPlacedHere } from './plan.js';
 import { PolicyIndex } from './policy-index.js';
 import { cellReconcilers, FOLLOWS, type ReconcilerName } from './reconcilers.js';
 import type { FollowedMessage } from './stream-reader.js';
@@ -45,8 +44,7 @@ export interface CellConfig {
 /** What exists once the first world has set the host up. */
 interface Running {
   cell: Cell;
-  identity: CellIdentity;
-  dns: DnsServer;
+  host: HostSide;
   instances: InstanceSet;
   converger: Converger<ReconcilerName>;
 }
@@ -121,7 +119,7 @@ export class CellAgent {
   registerMetrics(registry: Registry): void {
     registerCellMetrics(registry, {
       proxy: this.proxy,
-      dns: () => this.running?.dns ?? null,
+      dns: () => this.running?.host.dns ?? null,
       connected: () => this.connected,
       revision: () => this.world?.revision ?? 0,
       reconciles: this.counts,
@@ -138,11 +136,11 @@ export class CellAgent {
     const steps: [string, () => Promise<void> | undefined][] = [
       ['releasing the instances', () => running?.instances.release(opts.cleanup)],
       ['closing the proxy', () => this.proxy.close()],
-      ['stopping DNS', () => running?.dns.stop()],
+      ['stopping DNS', () => running?.host.dns.stop()],
     ];
     if (opts.cleanup && running) {
       steps.push(['removing the nft table', () => this.enforcer.remove()]);
-      steps.push(['removing the links', () => tearDownHost(running.cell, running.identity, this.links)]);
+      steps.push(['removing the links', () => tearDownHost(running.cell, running.host, this.links)]);
     }
     for (const [what, step] of steps) {
       await Promise.resolve()
@@ -179,7 +177,7 @@ export class CellAgent {
     if (!cell) throw new Error('the cell is not registered');
     const world = this.requireWorld();
     const paths = this.files.paths;
-    const { identity, dns } = await setUpHost({
+    const host = await setUpHost({
       cell,
       overlayCidr: world.overlayCidr,
       hostIp: this.config.hostIp,
@@ -189,6 +187,7 @@ export class CellAgent {
       caPem: this.caPem,
       logger: this.logger,
     });
+    const { identity, dns } = host;
     let converger: Converger<ReconcilerName> | null = null;
     const applyKernel = () => converger?.kick('kernel') ?? Promise.resolve();
     const instances = new InstanceSet(
@@ -207,7 +206,6 @@ export class CellAgent {
       () => void converger?.kick('instances'),
     );
     const reconcilers = cellReconcilers({
-      cellId: this.config.cellId,
       identity,
       allocator: { subnet: cell.subnet, gatewayIp: identity.gatewayIp, links: this.links },
       world: () => this.requireWorld(),
@@ -234,7 +232,7 @@ export class CellAgent {
       return i !== undefined && isPlacedHere(i, cellId, this.requireWorld());
     });
     // From here on changes reach the reconcilers; until now the final run below covers them.
-    this.running = { cell, identity, dns, instances, converger };
+    this.running = { cell, host, instances, converger };
     await converger.everything();
     converger.startResync(this.config.resyncMs);
     this.logger.info({ subnet: cell.subnet, gatewayIp: identity.gatewayIp }, 'cell network ready');

@@ -9,6 +9,7 @@ import { gatewayAddress } from '../network/cidr.js';
 import { setupCellNetwork, teardownCellNetwork } from '../network/cell-network.js';
 import { checkOverlay, readHostFacts } from '../network/overlay-choice.js';
 import { setupVxlan, teardownVxlan } from '../network/vxlan.js';
+import { enterCellCgroup, type CellCgroup } from '../runtime/cell-cgroup.js';
 import { proxyPortSpan } from './allocation.js';
 import type { CellLinks } from './links.js';
 import { DNS_PORT } from './local.js';
@@ -44,8 +45,16 @@ export async function checkHost(setup: HostSetup): Promise<void> {
   }
 }
 
-export async function setUpHost(setup: HostSetup): Promise<{ identity: CellIdentity; dns: DnsServer }> {
+export interface HostSide {
+  identity: CellIdentity;
+  dns: DnsServer;
+  cgroup: CellCgroup;
+}
+
+export async function setUpHost(setup: HostSetup): Promise<HostSide> {
   await checkHost(setup);
+  // Before the first kernel rules: they let only this cgroup's sockets into containers.
+  const cgroup = await enterCellCgroup(setup.table);
   const { cell, links, overlayCidr } = setup;
   const gatewayIp = gatewayAddress(cell.subnet);
   await setupCellNetwork({
@@ -65,12 +74,21 @@ export async function setUpHost(setup: HostSetup): Promise<{ identity: CellIdent
   });
   await dns.start();
   return {
-    identity: { table: setup.table, ifacePrefix: links.containerPrefix, overlayCidr, gatewayIp },
+    identity: {
+      cellId: cell.id,
+      table: setup.table,
+      ifacePrefix: links.containerPrefix,
+      overlayCidr,
+      gatewayIp,
+      exemptCgroup: { path: cgroup.path, level: cgroup.level },
+    },
     dns,
+    cgroup,
   };
 }
 
-export async function tearDownHost(cell: Cell, identity: CellIdentity, links: CellLinks): Promise<void> {
+export async function tearDownHost(cell: Cell, host: HostSide, links: CellLinks): Promise<void> {
+  const { identity } = host;
   await teardownVxlan(links.vxlan);
   await teardownCellNetwork({
     gatewayIp: identity.gatewayIp,
@@ -78,4 +96,5 @@ export async function tearDownHost(cell: Cell, identity: CellIdentity, links: Ce
     subnet: cell.subnet,
     overlay: identity.overlayCidr,
   });
+  await host.cgroup.leave();
 }

@@ -8,10 +8,13 @@ import type { World } from './world.js';
 import { DNS_PORT, type LocalInstance } from './local.js';
 
 export interface CellIdentity {
+  cellId: string;
   table: string;
   ifacePrefix: string;
   overlayCidr: string;
   gatewayIp: string;
+  /** The cell's own cgroup: its proxy and health checks are the host's only way into containers. */
+  exemptCgroup: EnforcerDesired['exemptCgroup'];
 }
 
 export function planEnforcer(
@@ -41,8 +44,12 @@ export function planEnforcer(
     startPort: f.startPort,
     endPort: f.endPort,
   }));
+  const { cellId, ...rules } = cell;
+  const peers = [...world.tables.cell.values()].filter((c) => c.id !== cellId);
   return {
-    ...cell,
+    ...rules,
+    // VXLAN is taken only from the hosts of the other cells.
+    peerHosts: peers.map((c) => c.hostIp),
     localInstances,
     tags: [...tagByIp].map(([ip, tag]) => ({ ip, tag })),
     policies,

@@ -30,7 +30,6 @@ export const FOLLOWS: Readonly<Record<ResourceKind, readonly ReconcilerName[]>> 
 
 /** The small interfaces the reconcilers drive; the agent plugs the real parts in, tests plug fakes. */
 export interface CellParts {
-  cellId: string;
   identity: CellIdentity;
   allocator: Allocator;
   world(): World;
@@ -63,7 +62,7 @@ export function cellReconcilers(parts: CellParts): Reconciler<ReconcilerName>[] 
   return [
     {
       name: 'overlay',
-      run: none(() => parts.overlay.sync(remoteCells(parts.world(), parts.cellId))),
+      run: none(() => parts.overlay.sync(remoteCells(parts.world(), parts.identity.cellId))),
     },
     {
       name: 'kernel',
@@ -104,7 +103,7 @@ async function reconcileInstances(parts: CellParts, mode: RunMode): Promise<numb
       if (state === 'gone') await instances.stop(local.guid);
     }
   }
-  const plan = planInstances(parts.world(), parts.cellId, parts.allocator, instances.locals());
+  const plan = planInstances(parts.world(), parts.identity.cellId, parts.allocator, instances.locals());
   await Promise.all(plan.stop.map((guid) => instances.stop(guid)));
   // Addresses of stopped instances leave the kernel's tables before anything can take them.
   if (plan.stop.length > 0 || repaired > 0) await parts.applyKernel();

@@ -20,6 +20,14 @@ export interface EnforcerDesired {
   proxyForwards: { ip: string; port: number; proxyPort: number }[];
   /** What containers may reach on gatewayIp besides DNAT-ed proxy forwards (e.g. DNS 53). */
   hostServices: { protocol: L4Protocol; port: number }[];
+  /**
+   * The cell process's own cgroup v2 (src/runtime/cell-cgroup.ts): its sockets, the proxy's and the health
+   * checks', are the only ones on the host that reach containers without a policy. `path` is relative to
+   * /sys/fs/cgroup, as nft's `socket cgroupv2` takes it; `level` is its depth in the v2 hierarchy.
+   */
+  exemptCgroup: { path: string; level: number };
+  /** Host addresses of the other cells: the only senders of this overlay's VXLAN. */
+  peerHosts: string[];
 }
 
 export class EnforcerInputError extends Error {
@@ -30,6 +38,8 @@ const TABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 // Linux interface names: at most 15 bytes; we also keep them free of quotes and wildcards.
 const IFACE_CHARS = /^[A-Za-z0-9_.-]+$/;
 const IFNAMSIZ = 15;
+// Quoted into the rule as is: no quotes, backslashes or spaces, and no `.` or `..` steps.
+const CGROUP_STEP = /^(?!\.\.?$)[A-Za-z0-9_.@:+=,-]+$/;
 
 function fail(message: string): never {
   throw new EnforcerInputError(message);
@@ -109,5 +119,20 @@ export function validateDesired(d: EnforcerDesired): void {
   for (const s of d.hostServices) {
     checkProtocol('hostServices', s.protocol);
     checkPort('hostServices', s.port);
+  }
+
+  const { path, level } = d.exemptCgroup;
+  const steps = path.split('/');
+  if (!steps.every((step) => CGROUP_STEP.test(step))) {
+    fail(`exemptCgroup: path '${path}' must be relative steps of [A-Za-z0-9_.@:+=,-], none . or ..`);
+  }
+  // Level 0 is the root cgroup, every process's ancestor.
+  if (!Number.isInteger(level) || level < 1 || level > steps.length) {
+    fail(`exemptCgroup: level ${level} is not in 1..${steps.length}, the depth of '${path}' at most`);
+  }
+
+  for (const ip of d.peerHosts) {
+    if (!isIpv4(ip)) fail(`peerHosts: '${ip}' is not an IPv4 address`);
+    if (cidrContains(d.overlayCidr, ip)) fail(`peerHosts: ${ip} is inside the overlay ${d.overlayCidr}`);
   }
 }

@@ -23,6 +23,7 @@ export interface EnforcerElements {
   udpRanges: AllowedRange[];
   hostServices: { protocol: L4Protocol; port: number }[];
   proxyForwards: { ip: string; port: number; toIp: string; toPort: number }[];
+  peerHosts: { ip: string }[];
 }
 
 export type ElementKind = keyof EnforcerElements;
@@ -37,6 +38,7 @@ export const SET_NAME: Record<ElementKind, string> = {
   udpRanges: 'udp_ranges',
   hostServices: 'host_services',
   proxyForwards: 'proxy',
+  peerHosts: 'peer_hosts',
 };
 
 export const ELEMENT_KINDS = Object.keys(SET_NAME) as ElementKind[];
@@ -121,6 +123,10 @@ export function elementsOf(d: EnforcerDesired): EnforcerElements {
       d.proxyForwards.map((f) => ({ ip: f.ip, port: f.port, toIp: d.gatewayIp, toPort: f.proxyPort })),
       (e) => `${e.ip} ${e.port}`,
     ),
+    peerHosts: uniqueBy(
+      d.peerHosts.map((ip) => ({ ip })),
+      (e) => e.ip,
+    ),
   };
 }
 
@@ -171,6 +177,7 @@ export function renderTexts(e: EnforcerElements): RenderedTexts {
       (f) => `${f.ip} . ${f.port}`,
       (f) => `${f.toIp} . ${f.toPort}`,
     ),
+    peerHosts: asSet(e.peerHosts, (h) => h.ip),
   };
 }
 

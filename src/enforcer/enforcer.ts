@@ -8,18 +8,16 @@ import { validateDesired } from './desired.js';
 import type { EnforcerDesired } from './desired.js';
 import { elementsOf, indexRendered, renderTexts } from './elements.js';
 import type { EnforcerElements } from './elements.js';
-import { changesMayEndFlows, flowGroups, flowsToEnd } from './flows.js';
-import { driftOf } from './drift.js';
+import { changesMayEndFlows, flowGroups, flowsToEnd, type Flow } from './flows.js';
+import { driftOf, type LiveTable } from './drift.js';
 import { applyNftScript, deleteNftTable, listNftElements, listNftRules, readLiveTable } from './nft.js';
 import {
   capacitiesFor,
-  deltaScript,
-  diffRendered,
-  outgrows,
+  planApply,
   planRuleset,
   planStagedBuild,
-  renderState,
-  structuralChange,
+  type AppliedTable,
+  type ApplyStep,
   type RenderedState,
   type SetCapacities,
   type StagedBuild,
@@ -30,22 +28,44 @@ const ELEMENTS_PER_STAGE = 20_000;
 
 export type EnforcerLogger = Pick<Logger, 'debug' | 'info' | 'warn'>;
 
+/** What the enforcer does to the kernel, as one interface so tests can stand in for nft and conntrack. */
+export interface EnforcerKernel {
+  /** Runs an `nft -f` script as one transaction. */
+  applyScript(script: string): Promise<void>;
+  deleteTable(table: string): Promise<void>;
+  listElements(table: string): Promise<EnforcerElements>;
+  /** The table's rules as a fingerprint (see rulesFingerprint), without its elements. */
+  listRules(table: string): Promise<string>;
+  /** Elements and rules together, or null when the table is gone. */
+  readTable(table: string): Promise<LiveTable | null>;
+  listFlows(): Promise<Flow[]>;
+  deleteFlows(group: Omit<Flow, 'sport'>): Promise<void>;
+}
+
+export const hostKernel: EnforcerKernel = {
+  applyScript: applyNftScript,
+  deleteTable: deleteNftTable,
+  listElements: listNftElements,
+  listRules: listNftRules,
+  readTable: readLiveTable,
+  listFlows,
+  deleteFlows,
+};
+
 export interface EnforcerOptions {
   table: string;
   logger?: EnforcerLogger;
+  kernel?: EnforcerKernel;
 }
 
 export class Enforcer {
   readonly table: string;
   readonly #logger: EnforcerLogger | undefined;
+  readonly #kernel: EnforcerKernel;
   /** What the kernel holds, as far as we know; null until the first full build succeeds. */
-  #applied: {
-    desired: EnforcerDesired;
-    rendered: RenderedState;
-    capacities: SetCapacities;
-    /** The rules as the kernel listed them after the last full build; see rulesFingerprint. */
-    rules: string;
-  } | null = null;
+  #applied: AppliedTable | null = null;
+  /** The rules as the kernel listed them after the last full build, for the resync to compare. */
+  #rules = '';
   /** A sweep that failed is retried on the next apply, even when the table needs no change. */
   #sweepPending = false;
   #queue: Promise<unknown> = Promise.resolve();
@@ -53,6 +73,7 @@ export class Enforcer {
   constructor(opts: EnforcerOptions) {
     this.table = opts.table;
     this.#logger = opts.logger;
+    this.#kernel = opts.kernel ?? hostKernel;
   }
 
   /** Makes the kernel enforce `desired`. Calls run one at a time, in order. */
@@ -63,7 +84,7 @@ export class Enforcer {
   /** Deletes the table: the cell stops enforcing. */
   remove(): Promise<void> {
     return this.#serialize(async () => {
-      await deleteNftTable(this.table);
+      await this.#kernel.deleteTable(this.table);
       this.#applied = null;
     });
   }
@@ -77,18 +98,17 @@ export class Enforcer {
     return this.#serialize(async () => {
       const applied = this.#applied;
       if (applied === null) return;
-      const drift = driftOf(await readLiveTable(this.table), applied);
+      const drift = driftOf(await this.#kernel.readTable(this.table), { ...applied, rules: this.#rules });
       if (drift.length === 0) return;
       this.#logger?.warn({ table: this.table, drift }, 'enforcer: table drifted from the plan; rebuilding');
-      await applyNftScript(planRuleset(applied.desired, applied.rendered));
-      await this.#built(applied.desired, applied.rendered);
+      this.#applied = { ...applied, capacities: await this.#rebuild(applied.desired, applied.rendered) };
       rebuilt = true;
     }).then(() => rebuilt);
   }
 
   /** Reads back what the kernel's sets and maps hold. */
   listElements(): Promise<EnforcerElements> {
-    return listNftElements(this.table);
+    return this.#kernel.listElements(this.table);
   }
 
   #serialize(task: () => Promise<void>): Promise<void> {
@@ -102,31 +122,33 @@ export class Enforcer {
     if (next.table !== this.table) {
       throw new Error(`desired state names table '${next.table}', this enforcer owns '${this.table}'`);
     }
-    const prev = this.#applied;
-    let mayEnd = true;
-    if (prev === null) {
-      await this.#built(next, await this.#buildFirst(next));
+    const step = planApply(this.#applied, next);
+    let rendered: RenderedState;
+    let capacities: SetCapacities;
+    if (step.kind === 'build') {
+      rendered = await this.#buildFirst(next);
+      capacities = capacitiesFor(rendered);
     } else {
-      // Rendered once per apply; the previous rendering is kept, so a delta costs one pass over `next`.
-      const rendered = renderState(next);
-      if (structuralChange(prev.desired, next) || outgrows(rendered, prev.capacities)) {
-        await applyNftScript(planRuleset(next, rendered));
-        this.#logBuilt(rendered, 1);
-        await this.#built(next, rendered);
-      } else {
-        const changes = diffRendered(prev.rendered, rendered);
-        mayEnd = changesMayEndFlows(changes);
-        const rebuilt = await this.#applyDelta(deltaScript(this.table, changes), next, rendered);
-        // The sets keep the size they were built with until the next full build.
-        if (rebuilt) await this.#built(next, rendered);
-        else this.#applied = { ...prev, desired: next, rendered };
-      }
+      rendered = step.rendered;
+      if (step.kind === 'rebuild') capacities = await this.#rebuild(next, rendered);
+      else if (step.kind === 'delta') capacities = await this.#applyDelta(step, next);
+      else capacities = step.capacities;
     }
+    this.#applied = { desired: next, rendered, capacities };
+    const mayEnd = step.kind === 'delta' ? changesMayEndFlows(step.changes) : step.kind !== 'nothing';
     if (this.#sweepPending || mayEnd) {
       this.#sweepPending = true;
       await this.#endDisallowedFlows(next);
       this.#sweepPending = false;
     }
+  }
+
+  /** Replaces the table whole, in one transaction; its sets get the room for `rendered`. */
+  async #rebuild(next: EnforcerDesired, rendered: RenderedState): Promise<SetCapacities> {
+    await this.#kernel.applyScript(planRuleset(next, rendered));
+    this.#rules = await this.#kernel.listRules(this.table);
+    this.#logBuilt(rendered, 1);
+    return capacitiesFor(rendered);
   }
 
   /**
@@ -144,13 +166,13 @@ export class Enforcer {
         // Indexed for later deltas while nft parses the elements.
         const rendered = indexRendered(drawn);
         await this.#finishStaged(staged, started.loading);
+        this.#rules = await this.#kernel.listRules(this.table);
         this.#logBuilt(rendered, parts);
         return rendered;
       }
     }
     const rendered = indexRendered(drawn);
-    await applyNftScript(planRuleset(next, rendered));
-    this.#logBuilt(rendered, 1);
+    await this.#rebuild(next, rendered);
     return rendered;
   }
 
@@ -159,33 +181,23 @@ export class Enforcer {
     staged: StagedBuild,
   ): Promise<{ loading: Promise<PromiseSettledResult<void>[]> } | null> {
     try {
-      await applyNftScript(staged.create);
+      await this.#kernel.applyScript(staged.create);
     } catch {
       return null;
     }
-    return { loading: Promise.allSettled(staged.elements.map((script) => applyNftScript(script))) };
+    return { loading: Promise.allSettled(staged.elements.map((script) => this.#kernel.applyScript(script))) };
   }
 
   async #finishStaged(staged: StagedBuild, loading: Promise<PromiseSettledResult<void>[]>): Promise<void> {
     try {
       const failed = (await loading).find((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (failed) throw failed.reason;
-      await applyNftScript(staged.chains);
+      await this.#kernel.applyScript(staged.chains);
     } catch (err) {
       // Half a table would never take effect (it has no hooks yet), but it must not stay behind.
-      await deleteNftTable(this.table).catch(() => undefined);
+      await this.#kernel.deleteTable(this.table).catch(() => undefined);
       throw err;
     }
-  }
-
-  /** Records a full build: its set sizes and rules are what later deltas and resyncs compare against. */
-  async #built(desired: EnforcerDesired, rendered: RenderedState): Promise<void> {
-    this.#applied = {
-      desired,
-      rendered,
-      capacities: capacitiesFor(rendered),
-      rules: await listNftRules(this.table),
-    };
   }
 
   #logBuilt(rendered: RenderedState, stages: number): void {
@@ -193,24 +205,25 @@ export class Enforcer {
     this.#logger?.info({ table: this.table, elements, stages }, 'enforcer: table built');
   }
 
-  /** True when the delta failed and the table was rebuilt whole instead. */
-  async #applyDelta(delta: string | null, next: EnforcerDesired, rendered: RenderedState): Promise<boolean> {
-    if (delta === null) return false;
+  /** Returns the room the kernel's sets have afterwards. */
+  async #applyDelta(
+    step: Extract<ApplyStep, { kind: 'delta' }>,
+    next: EnforcerDesired,
+  ): Promise<SetCapacities> {
     try {
-      await applyNftScript(delta);
-      this.#logger?.debug({ table: this.table }, 'enforcer: delta applied');
-      return false;
+      await this.#kernel.applyScript(step.script);
     } catch (err) {
       // The table was changed behind our back (deleted, edited): rebuild it whole, still atomically.
       this.#logger?.warn({ table: this.table, err }, 'enforcer: delta failed, rebuilding table');
-      await applyNftScript(planRuleset(next, rendered));
-      return true;
+      return this.#rebuild(next, step.rendered);
     }
+    this.#logger?.debug({ table: this.table }, 'enforcer: delta applied');
+    return step.capacities;
   }
 
   async #endDisallowedFlows(desired: EnforcerDesired): Promise<void> {
-    const doomed = flowsToEnd(await listFlows(), desired);
-    await Promise.all(flowGroups(doomed).map((group) => deleteFlows(group)));
+    const doomed = flowsToEnd(await this.#kernel.listFlows(), desired);
+    await Promise.all(flowGroups(doomed).map((group) => this.#kernel.deleteFlows(group)));
     if (doomed.length > 0)
       this.#logger?.info({ table: this.table, flows: doomed.length }, 'enforcer: flows ended');
   }

@@ -4,6 +4,7 @@ import { validateDesired } from './desired.js';
 import type { EnforcerDesired } from './desired.js';
 import { ELEMENT_KINDS, RANGE_KINDS, SET_NAME, elementsOf, indexRendered, renderTexts } from './elements.js';
 import type { ElementKind, RenderedState, RenderedTexts } from './elements.js';
+import { VXLAN_PORT, overlayVni } from '../network/vxlan.js';
 
 export type { RenderedState } from './elements.js';
 
@@ -42,12 +43,15 @@ function setDeclarations(cap: SetCapacities): string {
   set ${SET_NAME.tcpRanges} { type mark . mark . inet_service; flags interval; }
   set ${SET_NAME.udpRanges} { type mark . mark . inet_service; flags interval; }
   set ${SET_NAME.hostServices} { type inet_proto . inet_service; size ${cap.hostServices}; }
-  map ${SET_NAME.proxyForwards} { type ipv4_addr . inet_service : ipv4_addr . inet_service; size ${cap.proxyForwards}; }`;
+  map ${SET_NAME.proxyForwards} { type ipv4_addr . inet_service : ipv4_addr . inet_service; size ${cap.proxyForwards}; }
+  set ${SET_NAME.peerHosts} { type ipv4_addr; size ${cap.peerHosts}; }`;
 }
 
 function chainDefinitions(d: EnforcerDesired): string {
   const containers = `"${d.ifacePrefix}*"`;
   const gw = d.gatewayIp;
+  const overlay = d.overlayCidr;
+  const cell = d.exemptCgroup;
   const allow = (set: string): string =>
     `meta mark . ct mark . th dport @${set} meta mark set 0 ct mark set 0 accept`;
   return `  # New flow between instances: source tag . destination tag . original port must be in the protocol's sets.
@@ -65,21 +69,49 @@ function chainDefinitions(d: EnforcerDesired): string {
 
   chain from_container {
     meta nfproto != ipv4 drop
+    # Before any accept, so a container cannot slip a packet into another's flow.
     iifname . ip saddr != @${SET_NAME.antiSpoof} drop
+    ct state established,related accept
     ct state invalid drop
     ip daddr ${gw} meta l4proto . th dport @${SET_NAME.hostServices} accept
-    ip daddr != ${d.overlayCidr} drop
+    ip daddr != ${overlay} drop
+    goto check_policy
+  }
+
+  # Into the overlay from the underlay: only other cells' containers send from overlay addresses, over VXLAN,
+  # and their source routes back the way it came; a neighbour that forges one is dropped. Their flows are
+  # judged here too, so a flow cut at one end cannot be picked up again by conntrack at the other.
+  chain from_underlay {
+    ip saddr != ${overlay} drop
+    fib saddr . iif oif missing drop
     goto check_policy
   }
 
   # Before DNAT (-100) so proxied ports are judged by their original destination; after conntrack (-200).
   chain prerouting_filter {
     type filter hook prerouting priority -150; policy accept;
-    ct state established,related accept
     iifname ${containers} goto from_container
-    # Flows arriving from other cells are judged here too, so a flow cut at one end cannot be picked up again
-    # by conntrack from the other end. Loopback is the host talking to itself.
-    iifname != "lo" ip saddr ${d.overlayCidr} ip daddr ${d.overlayCidr} goto check_policy
+    # This overlay's VXLAN from anyone but a known cell would put frames behind the VXLAN link.
+    udp dport ${VXLAN_PORT} @th,96,24 ${overlayVni(overlay)} ip saddr != @${SET_NAME.peerHosts} drop
+    ct state established,related accept
+    # The host's own packets were judged on their way out (from_host).
+    iifname "lo" accept
+    ip daddr ${overlay} goto from_underlay
+  }
+
+  # The host's own packets into the overlay: only the cell's sockets (its proxy and health checks) reach
+  # containers without a policy. Every other process holds no tag, so no policy admits it.
+  chain output_filter {
+    type filter hook output priority -150; policy accept;
+    ip daddr ${overlay} goto from_host
+  }
+
+  chain from_host {
+    ct state established,related accept
+    socket cgroupv2 level ${cell.level} "${cell.path}" accept
+    ip daddr ${gw} meta l4proto . th dport @${SET_NAME.hostServices} accept
+    meta l4proto tcp reject with tcp reset
+    reject with icmpx type admin-prohibited
   }
 
   chain prerouting_nat {
@@ -87,20 +119,32 @@ function chainDefinitions(d: EnforcerDesired): string {
     dnat ip to ip daddr . tcp dport map @${SET_NAME.proxyForwards}
   }
 
-  # The host reaches an instance's proxied ports the same way containers do.
+  # The cell reaches an instance's proxied ports the same way containers do.
   chain output_nat {
     type nat hook output priority -100; policy accept;
     dnat ip to ip daddr . tcp dport map @${SET_NAME.proxyForwards}
   }
 
-  # Second line behind prerouting: whatever else rewrites addresses, a container reaches the host only for
-  # its services and the proxy listeners it was DNAT-ed to.
   chain input {
     type filter hook input priority 0; policy accept;
-    iifname != ${containers} accept
+    iifname ${containers} goto container_to_host
+    ip daddr ${gw} goto to_gateway
+  }
+
+  # Second line behind prerouting: whatever else rewrites addresses, a container reaches the host only for
+  # its services and the proxy listeners it was DNAT-ed to.
+  chain container_to_host {
     ct state established,related accept
     ip daddr ${gw} meta l4proto . th dport @${SET_NAME.hostServices} accept
     ip daddr ${gw} meta l4proto tcp ct status dnat accept
+    drop
+  }
+
+  # The proxy listeners on the gateway serve flows DNAT-ed after a policy check, never a direct connection.
+  chain to_gateway {
+    ct state established,related accept
+    meta l4proto tcp ct status dnat accept
+    meta l4proto . th dport @${SET_NAME.hostServices} accept
     drop
   }
 
@@ -108,7 +152,7 @@ function chainDefinitions(d: EnforcerDesired): string {
     type filter hook forward priority 0; policy accept;
     iifname != ${containers} accept
     ct state established,related accept
-    ip daddr != ${d.overlayCidr} drop
+    ip daddr != ${overlay} drop
   }`;
 }
 
@@ -203,7 +247,9 @@ export function structuralChange(prev: EnforcerDesired, next: EnforcerDesired): 
     prev.table !== next.table ||
     prev.ifacePrefix !== next.ifacePrefix ||
     prev.overlayCidr !== next.overlayCidr ||
-    prev.gatewayIp !== next.gatewayIp
+    prev.gatewayIp !== next.gatewayIp ||
+    prev.exemptCgroup.path !== next.exemptCgroup.path ||
+    prev.exemptCgroup.level !== next.exemptCgroup.level
   );
 }
 
@@ -249,6 +295,47 @@ export function deltaScript(table: string, changes: ElementChanges): string | nu
     if (changes.added[kind].length > 0) lines.push(elementLine('add', table, kind, changes.added[kind]));
   }
   return lines.length > 0 ? lines.join('\n') + '\n' : null;
+}
+
+/** What the kernel holds, as far as the enforcer knows. */
+export interface AppliedTable {
+  desired: EnforcerDesired;
+  rendered: RenderedState;
+  /** The room of the last full build: element deltas never resize the kernel's sets. */
+  capacities: SetCapacities;
+}
+
+/**
+ * How to bring the kernel from what it holds to the next state; `rendered` is the next state's, `capacities`
+ * the room the sets keep when the table is not rebuilt.
+ */
+export type ApplyStep =
+  | { kind: 'build' }
+  | { kind: 'rebuild'; rendered: RenderedState }
+  | {
+      kind: 'delta';
+      rendered: RenderedState;
+      capacities: SetCapacities;
+      changes: ElementChanges;
+      script: string;
+    }
+  | { kind: 'nothing'; rendered: RenderedState; capacities: SetCapacities };
+
+/**
+ * A first build when nothing is applied yet; a rebuild when the rules themselves change or a set would hold
+ * more than it was built for; else the element changes, if any.
+ */
+export function planApply(applied: AppliedTable | null, next: EnforcerDesired): ApplyStep {
+  if (applied === null) return { kind: 'build' };
+  const rendered = renderState(next);
+  if (structuralChange(applied.desired, next) || outgrows(rendered, applied.capacities)) {
+    return { kind: 'rebuild', rendered };
+  }
+  const { capacities } = applied;
+  const changes = diffRendered(applied.rendered, rendered);
+  const script = deltaScript(next.table, changes);
+  if (script === null) return { kind: 'nothing', rendered, capacities };
+  return { kind: 'delta', rendered, capacities, changes, script };
 }
 
 /**

@@ -101,6 +101,7 @@ export function parseTableElements(json: unknown): EnforcerElements {
       const [toIp, toPort] = concat(target, 2);
       return { ip: str(ip), port: num(port), toIp: str(toIp), toPort: num(toPort) };
     }),
+    peerHosts: elems('peerHosts').map((v) => ({ ip: str(unwrap(v)) })),
   };
 }
 

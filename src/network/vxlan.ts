@@ -7,7 +7,7 @@ import { WEFT_LINK_ALIAS_PREFIX, WEFT_ROUTE_PROTO } from './marks.js';
 import { assertIfaceName } from './names.js';
 import { run } from '../host/run.js';
 
-const VXLAN_PORT = 4789;
+export const VXLAN_PORT = 4789;
 
 /**
  * The VXLAN network identifier of an overlay: its address above the last octet, so every cell of one

@@ -86,7 +86,7 @@ export async function removeMemoryCgroup(id: string): Promise<void> {
 }
 
 // The kernel refuses rmdir while the last exiting tasks are still being torn down, which takes a moment.
-async function removeCgroup(dir: string): Promise<void> {
+export async function removeCgroup(dir: string): Promise<void> {
   for (let attempt = 0; ; attempt++) {
     try {
       await rmdir(dir);

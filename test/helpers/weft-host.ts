@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { currentCgroup } from '../../src/runtime/cell-cgroup.js';
 import { pinnedFetch } from './pinned-fetch.js';
 import { freePort } from './ports.js';
 
@@ -288,6 +289,11 @@ export class WeftHost {
         // A cgroup is removed with rmdir, never by deleting its files.
         if (fs.existsSync(path.join(dir, guid))) fs.rmdirSync(path.join(dir, guid));
       }
+    }
+    // The cell's own cgroup, a child of this process's (weft inherits it), left by a cell that was killed.
+    const here = await currentCgroup();
+    for (const name of fs.readdirSync(here.dir).filter((n) => n.startsWith(`weft-cell-${this.table}-`))) {
+      fs.rmdirSync(path.join(here.dir, name));
     }
   }
 

@@ -51,23 +51,28 @@ export async function probeFrom(
 }
 
 /** The same probe run as root straight in a container's network namespace, for when weft itself is down. */
-export async function probeFromNetns(
+export function probeFromNetns(
   netns: string,
   targets: string[],
   port: number,
 ): Promise<Map<string, 'ok' | 'fail'>> {
-  const r = await run('ip', [
-    'netns',
-    'exec',
-    netns,
-    'python3',
-    '-c',
-    PROBE_ALL,
-    String(port),
-    '2',
-    ...targets,
-  ]);
-  if (r.code !== 0) throw new Error(`probe from ${netns} failed (${r.code}): ${r.stdout}${r.stderr}`);
+  return probeWith(['ip', 'netns', 'exec', netns], netns, targets, port);
+}
+
+/** The same probe from a plain process on the host, neither weft nor in a container. */
+export function probeFromHost(targets: string[], port: number): Promise<Map<string, 'ok' | 'fail'>> {
+  return probeWith([], 'the host', targets, port);
+}
+
+async function probeWith(
+  prefix: string[],
+  where: string,
+  targets: string[],
+  port: number,
+): Promise<Map<string, 'ok' | 'fail'>> {
+  const [cmd = 'python3', ...args] = [...prefix, 'python3', '-c', PROBE_ALL, String(port), '2', ...targets];
+  const r = await run(cmd, args);
+  if (r.code !== 0) throw new Error(`probe from ${where} failed (${r.code}): ${r.stdout}${r.stderr}`);
   return parseProbe(r.stdout);
 }
 

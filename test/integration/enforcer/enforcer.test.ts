@@ -8,10 +8,11 @@ import type { Server, Socket } from 'node:net';
 import { createSocket } from 'node:dgram';
 import type { Socket as UdpSocket } from 'node:dgram';
 import { Enforcer } from '../../../src/enforcer/enforcer.js';
+import { enterCellCgroup, type CellCgroup } from '../../../src/runtime/cell-cgroup.js';
 import type { EnforcerDesired } from '../../../src/enforcer/desired.js';
 import { elementCount, elementsOf } from '../../../src/enforcer/elements.js';
 import type { EnforcerElements } from '../../../src/enforcer/elements.js';
-import { TestCell, sh } from './topology.js';
+import { TestCell, sh, type Agent } from './topology.js';
 
 const id = process.pid.toString(36);
 const subnet = `10.77.${(process.pid % 200) + 20}`;
@@ -24,6 +25,10 @@ const cell = new TestCell(id, `we${id}`, gatewayIp);
 const enforcer = new Enforcer({ table });
 const hostPorts = { service: 0, proxyB: 0, proxyC: 0, forbidden: 0 };
 let hostIp: string | null = null;
+/** The test process plays the cell: its sockets reach containers as the proxy's do. */
+let cellCgroup: CellCgroup;
+/** Any other process on the host. */
+let hostAgent: Agent;
 
 type Policy = EnforcerDesired['policies'][number];
 const allow = (
@@ -67,6 +72,8 @@ function desired(policies: Policy[]): EnforcerDesired {
       { protocol: 'tcp', port: hostPorts.service },
       { protocol: 'udp', port: hostPorts.service },
     ],
+    exemptCgroup: { path: cellCgroup.path, level: cellCgroup.level },
+    peerHosts: [],
   };
 }
 
@@ -108,6 +115,7 @@ function sorted(e: EnforcerElements): EnforcerElements {
     udpRanges: byJson(e.udpRanges),
     hostServices: byJson(e.hostServices),
     proxyForwards: byJson(e.proxyForwards),
+    peerHosts: byJson(e.peerHosts),
   };
 }
 
@@ -166,6 +174,10 @@ describe('enforcer in the kernel', { timeout: 180_000 }, () => {
     await writeFile('/proc/sys/net/ipv4/ip_forward', '1');
     cell.onCleanup(() => writeFile('/proc/sys/net/ipv4/ip_forward', forwardingWas));
     cell.onCleanup(() => enforcer.remove());
+    // Started before the test process moves into its cgroup, so it stays outside.
+    hostAgent = await cell.addHostAgent('host');
+    cellCgroup = await enterCellCgroup(table);
+    cell.onCleanup(() => cellCgroup.leave());
     await cell.addGateway();
     hostIp = await findHostIp();
 
@@ -238,9 +250,28 @@ describe('enforcer in the kernel', { timeout: 180_000 }, () => {
     await assertReachability(rows);
   });
 
-  test('the host reaches containers directly, as the proxy does, and through the proxy forwards', async () => {
+  test('the cell reaches containers directly, as the proxy does, and through the proxy forwards', async () => {
     assert.equal(await hostExchange(address('b1'), 8080), 'b1:ping');
     assert.equal(await hostExchange(address('b1'), 61443), 'proxy-b1:ping');
+  });
+
+  test('another process on the host reaches no container, proxy forward or proxy listener, only host services', async () => {
+    const from = (protocol: 'tcp' | 'udp', host: string, port: number) =>
+      hostAgent.request<string | null>(protocol === 'tcp' ? 'probeTcp' : 'probeUdp', {
+        host,
+        port,
+        timeoutMs: 1500,
+      });
+    const rows = [
+      ['tcp', address('b1'), 8080],
+      ['udp', address('b1'), 5353],
+      ['tcp', address('b1'), 61443],
+      ['tcp', gatewayIp, hostPorts.proxyB],
+      ['tcp', gatewayIp, hostPorts.service],
+      ['udp', gatewayIp, hostPorts.service],
+    ] as const;
+    const seen = await Promise.all(rows.map(([p, host, port]) => from(p, host, port)));
+    assert.deepEqual(seen, [null, null, null, null, 'host-service:ping', 'host-service:ping']);
   });
 
   test('policy changes take effect on running containers', async () => {
@@ -323,6 +354,31 @@ describe('enforcer in the kernel', { timeout: 180_000 }, () => {
       sorted(elementsOf(desired(BASE_POLICIES.slice(1)))),
     );
     await assertReachability([['a1', 'tcp', 'b1', 8080, false]]);
+  });
+
+  test('a state growing past the room of its build (10, 600, 1,500 apps) is rebuilt, never sent as a delta the kernel refuses', async () => {
+    const withApps = (count: number): EnforcerDesired => {
+      const base = desired(BASE_POLICIES);
+      const apps = Array.from({ length: count }, (_, i) => ({
+        ip: `10.77.${240 + (i >> 8)}.${i & 255}`,
+        tag: 5000 + i,
+      }));
+      return { ...base, tags: [...base.tags, ...apps] };
+    };
+    const built: unknown[] = [];
+    const warnings: unknown[] = [];
+    const logger = {
+      info: (o: unknown) => built.push(o),
+      debug: () => {},
+      warn: (_o: unknown, msg?: string) => warnings.push(msg),
+    };
+    const growing = new Enforcer({ table, logger });
+    for (const count of [10, 600, 1500]) await growing.apply(withApps(count));
+    assert.deepEqual(warnings, []);
+    assert.equal(built.length, 2, 'the first build and one rebuild');
+    assert.deepEqual(sorted(await growing.listElements()), sorted(elementsOf(withApps(1500))));
+    await assertReachability([['a1', 'tcp', 'b1', 8080, true]]);
+    await growing.apply(desired(BASE_POLICIES));
   });
 
   test('a large table is built in stages when absent, replaced whole when present, rebuilt when it outgrows its sets', async () => {

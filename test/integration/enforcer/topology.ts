@@ -91,10 +91,20 @@ export class TestCell {
     await sh('ip', '-n', ns, 'route', 'add', 'default', 'via', '169.254.0.1', 'dev', 'eth0');
     await sh('ip', 'route', 'add', `${ip}/32`, 'dev', hostIface, 'src', this.gatewayIp);
 
-    const child = spawn('ip', ['netns', 'exec', ns, process.execPath, '--import', 'tsx', AGENT, name], {
-      cwd: REPO,
-      stdio: ['pipe', 'pipe', 'inherit'],
-    });
+    const agent = await this.#startAgent(['ip', 'netns', 'exec', ns], name);
+    const container = { name, ns, ip, hostIface, agent };
+    this.containers.set(name, container);
+    return container;
+  }
+
+  /** An agent in the host's own network namespace: a process on the host, not the cell. */
+  addHostAgent(name: string): Promise<Agent> {
+    return this.#startAgent([], name);
+  }
+
+  async #startAgent(prefix: string[], name: string): Promise<Agent> {
+    const [file = process.execPath, ...args] = [...prefix, process.execPath, '--import', 'tsx', AGENT, name];
+    const child = spawn(file, args, { cwd: REPO, stdio: ['pipe', 'pipe', 'inherit'] });
     this.onCleanup(async () => {
       if (child.exitCode === null && child.signalCode === null) {
         const exited = new Promise((resolve) => child.once('exit', resolve));
@@ -104,9 +114,7 @@ export class TestCell {
     });
     const agent = new Agent(child);
     await agent.ready;
-    const container = { name, ns, ip, hostIface, agent };
-    this.containers.set(name, container);
-    return container;
+    return agent;
   }
 
   container(name: string): Container {

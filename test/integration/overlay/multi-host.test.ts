@@ -21,8 +21,13 @@ const env = { ...process.env, WEFT_CLI_CONFIG: path.join(work, 'cli.json') };
 const api = `https://${subnet}.1:9090`;
 const daemons: ChildProcess[] = [];
 
+// `ip netns exec` mounts a fresh /sys without cgroups; the cell needs cgroup v2 there to tell its own sockets apart.
+const WITH_CGROUP = ['sh', '-c', 'mount -t cgroup2 cgroup2 /sys/fs/cgroup && exec "$0" "$@"'];
+
 function startIn(host: string, home: string, args: string[], ready: string): Promise<void> {
-  const child = spawn('ip', ['netns', 'exec', host, weft, ...args], { env: { ...env, WEFT_HOME: home } });
+  const child = spawn('ip', ['netns', 'exec', host, ...WITH_CGROUP, weft, ...args], {
+    env: { ...env, WEFT_HOME: home },
+  });
   daemons.push(child);
   let out = '';
   let err = '';

@@ -60,3 +60,13 @@ test('the mutual-TLS check follows policy changes as the kernel plan does, range
   w.apply({ revision: 3, kind: 'policy', op: 'delete', key: 'k', object: null });
   assert.equal(index.allows('a', 'b', 'tcp', 61443), false);
 });
+
+test('the kernel plan exempts the cell’s cgroup and takes VXLAN from every other cell’s host, not its own', () => {
+  const w = world({
+    cells: [CELL, OTHER_CELL, { id: 'cell-3', hostIp: '192.0.2.3', subnet: '10.99.3.0/24' }],
+  });
+  const desired = planEnforcer(w, IDENTITY, []);
+  assert.deepEqual(desired.exemptCgroup, IDENTITY.exemptCgroup);
+  assert.deepEqual(desired.peerHosts.sort(), ['192.0.2.2', '192.0.2.3']);
+  assert.equal('cellId' in desired, false);
+});

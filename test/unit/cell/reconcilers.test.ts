@@ -9,7 +9,7 @@ import type { EnforcerDesired } from '../../../src/enforcer/desired.js';
 import type { HostSideState } from '../../../src/network/container-network.js';
 import type { ResourceKind } from '../../../src/model/types.js';
 import type { World } from '../../../src/cell/world.js';
-import { ALLOCATOR, CELL, IDENTITY, app, instance, world } from './world-fixture.js';
+import { ALLOCATOR, IDENTITY, app, instance, world } from './world-fixture.js';
 
 function fakeParts(w: World) {
   const log: string[] = [];
@@ -17,7 +17,6 @@ function fakeParts(w: World) {
   const network = new Map<string, HostSideState>();
   let drifted = false;
   const parts: CellParts = {
-    cellId: CELL.id,
     identity: IDENTITY,
     allocator: ALLOCATOR,
     world: () => w,

@@ -7,10 +7,12 @@ export const CELL = { id: 'cell-1', hostIp: '192.0.2.1', subnet: '10.99.1.0/24' 
 export const OTHER_CELL = { id: 'cell-2', hostIp: '192.0.2.2', subnet: '10.99.2.0/24' };
 export const ALLOCATOR = { subnet: CELL.subnet, gatewayIp: '10.99.1.1', links: cellLinks('wt') };
 export const IDENTITY = {
+  cellId: CELL.id,
   table: 'weft_test',
   ifacePrefix: 'wtc',
   overlayCidr: '10.99.0.0/16',
   gatewayIp: '10.99.1.1',
+  exemptCgroup: { path: 'unified/weft-cell-weft_test-1', level: 1 },
 };
 
 export function app(guid: string, tag: number, over: Partial<StreamApp> = {}): StreamApp {

@@ -66,3 +66,21 @@ test('one address with two tags, or one port forwarded twice, is refused', () =>
     /two proxy ports/,
   );
 });
+
+test('the exempt cgroup is a cgroup below the root, named so nft can quote it', () => {
+  rejects({ exemptCgroup: { path: 'unified/x" accept', level: 1 } }, /exemptCgroup: path/);
+  rejects({ exemptCgroup: { path: '/unified/x', level: 1 } }, /exemptCgroup: path/);
+  rejects({ exemptCgroup: { path: 'unified/../x', level: 1 } }, /exemptCgroup: path/);
+  rejects({ exemptCgroup: { path: '', level: 1 } }, /exemptCgroup: path/);
+  // Level 0 is the root cgroup, which holds every process on the host.
+  rejects({ exemptCgroup: { path: 'unified', level: 0 } }, /exemptCgroup: level 0/);
+  rejects({ exemptCgroup: { path: 'unified/x', level: 3 } }, /exemptCgroup: level 3/);
+  assert.doesNotThrow(() =>
+    validateDesired(sampleDesired({ exemptCgroup: { path: 'system.slice/weft@a-1.service/x', level: 3 } })),
+  );
+});
+
+test('the other cells’ hosts are IPv4 addresses outside the overlay', () => {
+  rejects({ peerHosts: ['192.0.2.300'] }, /peerHosts: '192\.0\.2\.300' is not an IPv4 address/);
+  rejects({ peerHosts: ['10.99.1.7'] }, /peerHosts: 10\.99\.1\.7 is inside the overlay/);
+});

@@ -17,6 +17,8 @@ const desired: EnforcerDesired = {
   policies: [{ srcTag: 1, dstTag: 1, protocol: 'tcp', startPort: 8080, endPort: 8080 }],
   proxyForwards: [],
   hostServices: [{ protocol: 'udp', port: 53 }],
+  exemptCgroup: { path: 'unified/weft-cell-weft_test-1', level: 1 },
+  peerHosts: [],
 };
 
 const listing = (handle: number, packets: number) => ({

@@ -27,6 +27,8 @@ export function sampleDesired(overrides: Partial<EnforcerDesired> = {}): Enforce
       { protocol: 'udp', port: 53 },
       { protocol: 'tcp', port: 53 },
     ],
+    exemptCgroup: { path: 'unified/weft-cell-unit', level: 1 },
+    peerHosts: ['192.0.2.10', '192.0.2.11'],
     ...overrides,
   };
 }

@@ -1,10 +1,12 @@
-import { test } from 'node:test';
+import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { mkdir, rmdir } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import {
   capacitiesFor,
   outgrows,
+  planApply,
   planDelta,
   planRuleset,
   planStagedBuild,
@@ -12,15 +14,40 @@ import {
 } from '../../../src/enforcer/plan.js';
 import { elementCount, elementsOf, renderTexts } from '../../../src/enforcer/elements.js';
 import type { EnforcerDesired } from '../../../src/enforcer/desired.js';
+import { childPlace, currentCgroup, type CgroupPlace } from '../../../src/runtime/cell-cgroup.js';
+import { overlayVni } from '../../../src/network/vxlan.js';
 import { sampleDesired } from './fixture.js';
 
 const execFileAsync = promisify(execFile);
 
+let cgroup: CgroupPlace;
+
+// nft resolves a cgroup when it parses a rule, so checked scripts name one that exists.
+before(async () => {
+  cgroup = childPlace(await currentCgroup(), `weft-unit-${process.pid}`);
+  await mkdir(cgroup.dir);
+});
+
+after(() => rmdir(cgroup.dir));
+
 /** `nft -c` runs the script through the kernel in check mode: parsed and validated, nothing committed. */
 async function nftCheck(script: string): Promise<void> {
+  const { path, level } = sampleDesired().exemptCgroup;
   const pending = execFileAsync('nft', ['-c', '-f', '-']);
-  pending.child.stdin?.end(script);
+  pending.child.stdin?.end(
+    script.replaceAll(`level ${level} "${path}"`, `level ${cgroup.level} "${cgroup.path}"`),
+  );
   await pending;
+}
+
+/** The rules of one chain of a full ruleset, in order, without comments. */
+function chainRules(script: string, name: string): string[] {
+  const body = new RegExp(`\\n  chain ${name} \\{\\n([\\s\\S]*?)\\n  \\}`).exec(script)?.[1];
+  assert.ok(body !== undefined, `no chain ${name}`);
+  return body
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !l.startsWith('#'));
 }
 
 function withPolicies(d: EnforcerDesired, policies: EnforcerDesired['policies']): EnforcerDesired {
@@ -160,6 +187,7 @@ test('1000 policies and 1000 instances take about 2000 elements, not a million',
     localInstances: [],
     proxyForwards: [],
     hostServices: [],
+    peerHosts: [],
     tags: instances,
     policies,
   });
@@ -223,4 +251,104 @@ test('a staged build puts each element in exactly one part, the interval set who
   assert.equal(staged.elements.filter((script) => /tcp_ranges \{/.test(script)).length, 1);
   assert.ok(staged.elements.every((script) => /tcp_ports \{/.test(script)));
   await nftCheck(staged.create + staged.elements.join('') + staged.chains);
+});
+
+test('the host’s own packets into the overlay pass only when established, from the cell’s cgroup, or to the gateway’s services', () => {
+  const script = planRuleset(sampleDesired());
+  assert.deepEqual(chainRules(script, 'output_filter'), [
+    'type filter hook output priority -150; policy accept;',
+    'ip daddr 10.99.0.0/16 goto from_host',
+  ]);
+  assert.deepEqual(chainRules(script, 'from_host'), [
+    'ct state established,related accept',
+    'socket cgroupv2 level 1 "unified/weft-cell-unit" accept',
+    'ip daddr 10.99.1.1 meta l4proto . th dport @host_services accept',
+    'meta l4proto tcp reject with tcp reset',
+    'reject with icmpx type admin-prohibited',
+  ]);
+});
+
+test('a packet into the overlay from neither a container nor the host itself is judged by policy', () => {
+  const script = planRuleset(sampleDesired());
+  const prerouting = chainRules(script, 'prerouting_filter');
+  assert.deepEqual(prerouting.slice(-3), [
+    'ct state established,related accept',
+    'iifname "lo" accept',
+    'ip daddr 10.99.0.0/16 goto from_underlay',
+  ]);
+  // Only another cell's containers send from the overlay, and their source routes back the way it came.
+  assert.deepEqual(chainRules(script, 'from_underlay'), [
+    'ip saddr != 10.99.0.0/16 drop',
+    'fib saddr . iif oif missing drop',
+    'goto check_policy',
+  ]);
+});
+
+test('a container’s packets meet anti-spoofing before any accept', () => {
+  const script = planRuleset(sampleDesired());
+  const prerouting = chainRules(script, 'prerouting_filter');
+  const firstAccept = prerouting.findIndex((r) => /accept$/.test(r));
+  assert.ok(prerouting.indexOf('iifname "wc*" goto from_container') < firstAccept);
+  const fromContainer = chainRules(script, 'from_container');
+  assert.deepEqual(fromContainer.slice(0, 3), [
+    'meta nfproto != ipv4 drop',
+    'iifname . ip saddr != @spoof drop',
+    'ct state established,related accept',
+  ]);
+});
+
+test('VXLAN of this overlay is taken only from the other cells’ hosts', () => {
+  const d = sampleDesired();
+  const script = planRuleset(d);
+  assert.ok(
+    chainRules(script, 'prerouting_filter').includes(
+      `udp dport 4789 @th,96,24 ${overlayVni(d.overlayCidr)} ip saddr != @peer_hosts drop`,
+    ),
+  );
+  assert.match(script, /add element inet \S+ peer_hosts \{ 192\.0\.2\.10, 192\.0\.2\.11 \}/);
+});
+
+test('the gateway’s proxy listeners take only DNAT-ed flows, the gateway’s services any', () => {
+  const script = planRuleset(sampleDesired());
+  assert.deepEqual(chainRules(script, 'input'), [
+    'type filter hook input priority 0; policy accept;',
+    'iifname "wc*" goto container_to_host',
+    'ip daddr 10.99.1.1 goto to_gateway',
+  ]);
+  assert.deepEqual(chainRules(script, 'to_gateway'), [
+    'ct state established,related accept',
+    'meta l4proto tcp ct status dnat accept',
+    'meta l4proto . th dport @host_services accept',
+    'drop',
+  ]);
+});
+
+test('another exempt cgroup rebuilds the table; another cell host is an element delta', () => {
+  const prev = sampleDesired();
+  for (const exemptCgroup of [
+    { path: 'unified/other', level: 1 },
+    { path: 'unified/weft-cell-unit', level: 2 },
+  ]) {
+    const next = sampleDesired({ exemptCgroup });
+    assert.equal(planDelta(prev, next), planRuleset(next));
+  }
+  assert.equal(
+    planDelta(prev, sampleDesired({ peerHosts: ['192.0.2.11', '192.0.2.12'] })),
+    `delete element inet ${prev.table} peer_hosts { 192.0.2.10 }\nadd element inet ${prev.table} peer_hosts { 192.0.2.12 }\n`,
+  );
+});
+
+test('the next step is a build, then nothing, a delta, or a rebuild once a set outgrows its build', () => {
+  const first = sampleDesired();
+  assert.equal(planApply(null, first).kind, 'build');
+  const rendered = renderState(first);
+  const applied = { desired: first, rendered, capacities: capacitiesFor(rendered) };
+  assert.equal(planApply(applied, first).kind, 'nothing');
+  assert.equal(planApply(applied, sampleDesired({ peerHosts: [] })).kind, 'delta');
+  const tags = Array.from({ length: 1100 }, (_, i) => ({
+    ip: `10.99.${(i >> 8) + 10}.${i & 255}`,
+    tag: i + 1,
+  }));
+  assert.equal(planApply(applied, sampleDesired({ tags })).kind, 'rebuild');
+  assert.equal(planApply(applied, sampleDesired({ gatewayIp: '10.99.1.254' })).kind, 'rebuild');
 });

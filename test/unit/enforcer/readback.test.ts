@@ -59,6 +59,15 @@ const LISTED = {
         elem: [[{ concat: ['10.99.1.3', 61443] }, { concat: ['10.99.1.1', 40001] }]],
       },
     },
+    {
+      set: {
+        family: 'inet',
+        name: 'peer_hosts',
+        table: 'weft',
+        type: 'ipv4_addr',
+        elem: ['192.0.2.10', '192.0.2.11'],
+      },
+    },
     { chain: { family: 'inet', table: 'weft', name: 'check_policy', handle: 6 } },
   ],
 };
@@ -76,6 +85,7 @@ test('nft JSON reads back as elements; a set with no elem field is empty', () =>
     udpRanges: [{ srcTag: 1, dstTag: 2, protocol: 'udp', startPort: 9000, endPort: 9010 }],
     hostServices: [],
     proxyForwards: [{ ip: '10.99.1.3', port: 61443, toIp: '10.99.1.1', toPort: 40001 }],
+    peerHosts: [{ ip: '192.0.2.10' }, { ip: '192.0.2.11' }],
   });
 });
 
