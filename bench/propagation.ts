@@ -75,7 +75,7 @@ export const propagation: Scenario = {
   method: `
 Two containers (network namespaces with veths, routed through the host as the enforcer expects, built with
 test/integration/enforcer/topology.ts) plus 1,000 synthetic apps in the tag map, with N policies already in
-place. weft: \`Enforcer.apply()\` with one more policy (a → b tcp/8080, a delta: planDelta plus one small
+place. weft: \`Enforcer.apply()\` with one more policy (a → b tcp/8080, a delta: planApply plus one small
 \`nft -f\`), then one-shot connects from a to b (25 ms timeout each) until one succeeds; the figure is the
 time from the start of apply to that success. Between samples the policy is removed again (untimed).
 

@@ -337,13 +337,3 @@ export function planApply(applied: AppliedTable | null, next: EnforcerDesired): 
   if (script === null) return { kind: 'nothing', rendered, capacities };
   return { kind: 'delta', rendered, capacities, changes, script };
 }
-
-/**
- * An incremental script from `prev` to `next`, or null when the kernel already holds `next`. Deletes come
- * before adds so a changed map value or a re-merged port range fits in the same transaction.
- */
-export function planDelta(prev: EnforcerDesired, next: EnforcerDesired): string | null {
-  validateDesired(next);
-  if (structuralChange(prev, next)) return planRuleset(next);
-  return deltaScript(next.table, diffElements(prev, next));
-}

@@ -7,7 +7,6 @@ import {
   capacitiesFor,
   outgrows,
   planApply,
-  planDelta,
   planRuleset,
   planStagedBuild,
   renderState,
@@ -17,6 +16,15 @@ import type { EnforcerDesired } from '../../../src/enforcer/desired.js';
 import { childPlace, currentCgroup, type CgroupPlace } from '../../../src/runtime/cell-cgroup.js';
 import { overlayVni } from '../../../src/network/vxlan.js';
 import { sampleDesired } from './fixture.js';
+
+/** The script the enforcer would run to go from `prev`, as last built, to `next`; null for none. */
+function planDelta(prev: EnforcerDesired, next: EnforcerDesired): string | null {
+  const rendered = renderState(prev);
+  const step = planApply({ desired: prev, rendered, capacities: capacitiesFor(rendered) }, next);
+  if (step.kind === 'delta') return step.script;
+  if (step.kind === 'rebuild') return planRuleset(next, step.rendered);
+  return null;
+}
 
 const execFileAsync = promisify(execFile);
 
