@@ -69,7 +69,8 @@ async function tcpClient(port: number, source: string) {
   const replies: Buffer[] = [];
   const reader = new FrameReader();
   socket.on('data', (chunk: Buffer) => replies.push(...reader.push(chunk)));
-  await new Promise<void>((resolve) => socket.once('connect', resolve));
+  // A refused connection can be reset before its connect completes on this side.
+  await Promise.race([new Promise((resolve) => socket.once('connect', resolve)), closed]);
   return { socket, closed, replies };
 }
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { SourceRateLimiter, type RateLimit } from '../../../src/limits/rate-limiter.js';
 
 /** A limiter on a clock the test moves by hand, in milliseconds. */
-function limiter(limit: RateLimit): { limiter: SourceRateLimiter; advance(ms: number): void } {
+function limiter(limit: RateLimit): { limiter: SourceRateLimiter; advance: (ms: number) => void } {
   let now = 1_000;
   return { limiter: new SourceRateLimiter(limit, () => now), advance: (ms) => (now += ms) };
 }
