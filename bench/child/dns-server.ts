@@ -2,7 +2,13 @@
 // instances). Prints `ready PORT`. Forwarding goes to a port nothing answers on: the benchmark never forwards.
 import { DnsServer } from '../../src/dns/server.js';
 
-const server = new DnsServer({ host: '127.0.0.1', port: 0, upstream: [{ host: '127.0.0.1', port: 9 }] });
+// dnsperf is one source asking as fast as it can: the per-source rate limit is off to measure the server.
+const server = new DnsServer({
+  host: '127.0.0.1',
+  port: 0,
+  upstream: [{ host: '127.0.0.1', port: 9 }],
+  rateLimit: null,
+});
 await server.start();
 server.setZone({
   revision: 1,

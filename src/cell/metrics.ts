@@ -1,8 +1,9 @@
-// A cell's Prometheus metrics, read from its parts when scraped: the proxy's connections and the expiry
-// of the certificates it serves, DNS queries, and whether the cell follows the control plane.
+// A cell's Prometheus metrics, read from its parts when scraped: the proxy's connections, what it refused
+// and the expiry of the certificates it serves, DNS queries by what became of them, and whether the cell
+// follows the control plane.
 import { Counter, Gauge, type Registry } from 'prom-client';
-import type { DnsServer } from '../dns/server.js';
-import type { TlsProxy } from '../proxy/index.js';
+import type { DnsServer, DnsStats } from '../dns/server.js';
+import type { InstanceCounters, TlsProxy } from '../proxy/index.js';
 
 /** What the reconcilers went through, by reconciler: drift the resync repaired, runs that failed. */
 export class ReconcileCounts {
@@ -37,23 +38,80 @@ export function registerCellMetrics(registry: Registry, sources: CellMetricSourc
         read(this);
       },
     });
+  // The parts keep monotonic totals; a scrape copies them into the counter.
+  const counter = (name: string, help: string, read: () => number) =>
+    new Counter({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.reset();
+        this.inc(read());
+      },
+    });
+  const counterBy = (name: string, help: string, label: string, read: () => Record<string, number>) =>
+    new Counter({
+      name,
+      help,
+      labelNames: [label],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const [value, count] of Object.entries(read())) this.inc({ [label]: value }, count);
+      },
+    });
+
   gauge('weft_cell_control_plane_connected', '1 while the cell follows the change stream', (g) =>
     g.set(sources.connected() ? 1 : 0),
   );
   gauge('weft_cell_revision', 'last revision of the change stream the cell applied', (g) =>
     g.set(sources.revision()),
   );
-  const totals = (g: Gauge, key: keyof ReturnType<TlsProxy['stats']>['totals']) =>
-    g.set(sources.proxy.stats().totals[key]);
-  gauge('weft_proxy_connections_accepted', 'TLS connections accepted by the proxy', (g) =>
-    totals(g, 'connectionsAccepted'),
+
+  counterBy(
+    'weft_cell_resync_repairs_total',
+    'drift the periodic resync found and repaired (a failed apply, a change behind weft’s back)',
+    'reconciler',
+    () => Object.fromEntries(sources.reconciles.repairs),
   );
-  gauge('weft_proxy_handshake_failures', 'TLS handshakes that failed', (g) => totals(g, 'handshakeFailures'));
-  gauge('weft_proxy_connections_refused', 'callers refused by mutual TLS', (g) =>
-    totals(g, 'connectionsRefused'),
+  counterBy(
+    'weft_cell_reconcile_errors_total',
+    'reconciler runs that failed',
+    'reconciler',
+    () => Object.fromEntries(sources.reconciles.errors),
+  );
+
+  const proxy = (): InstanceCounters => sources.proxy.stats().totals;
+  counter(
+    'weft_proxy_connections_accepted_total',
+    'TLS connections the proxy took in, within its connection limits',
+    () => proxy().connectionsAccepted,
+  );
+  gauge('weft_proxy_connections_open', 'client connections the proxy holds open now', (g) =>
+    g.set(sources.proxy.stats().openConnections),
+  );
+  counter(
+    'weft_proxy_handshake_failures_total',
+    'TLS handshakes that failed, timed-out ones included',
+    () => proxy().handshakeFailures,
+  );
+  counterBy(
+    'weft_proxy_connections_refused_total',
+    'connections the proxy refused or cut off, by reason',
+    'reason',
+    () => {
+      const totals = proxy();
+      return {
+        per_source_limit: totals.refusedPerSource,
+        global_limit: totals.refusedGlobal,
+        handshake_timeout: totals.handshakeTimeouts,
+        idle_timeout: totals.idleTimeouts,
+        mtls: totals.mtlsRefusals,
+      };
+    },
   );
   gauge(
-    'weft_proxy_certificate_expiry_seconds',
+    'weft_proxy_certificate_expiry_timestamp_seconds',
     'when the certificate each listener serves expires (unix time)',
     (g) => {
       g.reset();
@@ -61,25 +119,32 @@ export function registerCellMetrics(registry: Registry, sources: CellMetricSourc
     },
     ['listener'],
   );
-  gauge('weft_dns_queries', 'DNS queries answered or forwarded by the cell', (g) => {
-    const stats = sources.dns()?.stats;
-    g.set(stats ? stats.udpQueries + stats.tcpQueries : 0);
-  });
-  const counter = (name: string, help: string, counts: Map<string, number>) =>
-    new Counter({
-      name,
-      help,
-      labelNames: ['reconciler'],
-      registers: [registry],
-      collect() {
-        this.reset();
-        for (const [reconciler, n] of counts) this.inc({ reconciler }, n);
-      },
-    });
-  counter(
-    'weft_cell_resync_repairs_total',
-    'drift the periodic resync found and repaired (a failed apply, a change behind weft’s back)',
-    sources.reconciles.repairs,
+
+  const dns = <K extends keyof DnsStats>(key: K): number => sources.dns()?.stats[key] ?? 0;
+  counterBy(
+    'weft_dns_queries_total',
+    'DNS queries the cell received, by what became of them',
+    'result',
+    () => ({
+      answered: dns('answered'),
+      forwarded: dns('forwarded'),
+      rate_limited: dns('rateLimited'),
+      malformed: dns('malformed'),
+    }),
   );
-  counter('weft_cell_reconcile_errors_total', 'reconciler runs that failed', sources.reconciles.errors);
+  counter(
+    'weft_dns_upstream_failures_total',
+    'forwarded DNS queries no upstream resolver answered in time',
+    () => dns('upstreamFailures'),
+  );
+  counterBy(
+    'weft_dns_tcp_connections_refused_total',
+    'DNS TCP connections the cell refused or cut off, by reason',
+    'reason',
+    () => ({
+      per_source_limit: dns('tcpRefusedPerSource'),
+      global_limit: dns('tcpRefusedGlobal'),
+      idle_timeout: dns('tcpIdleTimeouts'),
+    }),
+  );
 }

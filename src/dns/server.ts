@@ -1,6 +1,8 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
 import dnsPacket from 'dns-packet';
+import { SourceRateLimiter, type RateLimit } from '../limits/rate-limiter.js';
+import { SourceConnections } from '../limits/source-connections.js';
 import { serverFailure } from './answer.js';
 import { Forwarder, type Upstream } from './forwarder.js';
 import { FrameReader, MAX_MESSAGE_BYTES, frame } from './framing.js';
@@ -23,7 +25,17 @@ export interface DnsServerOptions {
   upstreamTimeoutMs?: number;
   tcpIdleTimeoutMs?: number;
   maxTcpConnections?: number;
+  maxTcpConnectionsPerSource?: number;
+  /** Queries each source address may send, over UDP and TCP together; null turns the limit off. */
+  rateLimit?: RateLimit | null;
 }
+
+/**
+ * A container's resolver asks a handful of names per connection it opens; 200 a second with bursts of
+ * 400 is far above that. 200 for each of the 253 containers a cell's /24 holds is about half of what one
+ * server answers (docs/benchmarks.md), so all of them flooding at once still leave it room.
+ */
+export const DEFAULT_DNS_RATE_LIMIT: RateLimit = { perSecond: 200, burst: 400, maxSources: 4096 };
 
 export interface DnsStats {
   udpQueries: number;
@@ -34,8 +46,16 @@ export interface DnsStats {
   forwarded: number;
   /** Forwarded queries no upstream answered in time: the client got SERVFAIL. */
   upstreamFailures: number;
-  /** Malformed packets, and TCP connections refused over the cap. */
-  dropped: number;
+  /** Undecodable packets, and responses sent as if they were queries. */
+  malformed: number;
+  /** Dropped unanswered: their source was over its rate. */
+  rateLimited: number;
+  /** TCP connections refused: their source already held its limit. */
+  tcpRefusedPerSource: number;
+  /** TCP connections refused: the server already held its limit. */
+  tcpRefusedGlobal: number;
+  /** TCP connections closed after the idle timeout. */
+  tcpIdleTimeouts: number;
 }
 
 const silentLogger: DnsLogger = { warn: () => undefined, debug: () => undefined };
@@ -46,7 +66,8 @@ export class DnsServer {
   private readonly forwarder: Forwarder;
   private readonly logger: DnsLogger;
   private readonly tcpIdleTimeoutMs: number;
-  private readonly maxTcpConnections: number;
+  private readonly tcpConnections: SourceConnections;
+  private readonly rateLimiter: SourceRateLimiter | null;
   private readonly tcpClients = new Set<net.Socket>();
   private readonly udp: dgram.Socket;
   private readonly tcp: net.Server;
@@ -57,7 +78,11 @@ export class DnsServer {
     answered: 0,
     forwarded: 0,
     upstreamFailures: 0,
-    dropped: 0,
+    malformed: 0,
+    rateLimited: 0,
+    tcpRefusedPerSource: 0,
+    tcpRefusedGlobal: 0,
+    tcpIdleTimeouts: 0,
   };
 
   constructor(private readonly opts: DnsServerOptions) {
@@ -65,7 +90,12 @@ export class DnsServer {
     this.forwarder = new Forwarder({ upstream: opts.upstream, attemptTimeoutMs: opts.upstreamTimeoutMs });
     this.logger = opts.logger ?? silentLogger;
     this.tcpIdleTimeoutMs = opts.tcpIdleTimeoutMs ?? 10_000;
-    this.maxTcpConnections = opts.maxTcpConnections ?? 256;
+    this.tcpConnections = new SourceConnections({
+      perSource: opts.maxTcpConnectionsPerSource ?? 16,
+      total: opts.maxTcpConnections ?? 256,
+    });
+    const rateLimit = opts.rateLimit === undefined ? DEFAULT_DNS_RATE_LIMIT : opts.rateLimit;
+    this.rateLimiter = rateLimit === null ? null : new SourceRateLimiter(rateLimit);
     // A large receive buffer absorbs bursts instead of dropping them (the kernel caps it at rmem_max).
     this.udp = dgram.createSocket({
       type: net.isIPv6(opts.host) ? 'udp6' : 'udp4',
@@ -122,8 +152,20 @@ export class DnsServer {
     ]);
   }
 
+  /**
+   * Over its rate a source's queries are dropped unanswered, before they are parsed, as unbound's
+   * ip-ratelimit does (with ip-ratelimit-factor 0): an answer, even REFUSED, would cost the work the
+   * limit saves, and a resolver that gets none retries later.
+   */
+  private overRate(source: string): boolean {
+    if (this.rateLimiter === null || this.rateLimiter.allow(source)) return false;
+    this.counters.rateLimited++;
+    return true;
+  }
+
   private onUdpMessage(message: Buffer, from: dgram.RemoteInfo): void {
     this.counters.udpQueries++;
+    if (this.overRate(from.address)) return;
     const outcome = this.responder.handle(message, 'udp');
     if ('reply' in outcome) {
       this.counters.answered++;
@@ -135,7 +177,7 @@ export class DnsServer {
         if (reply !== null) this.sendUdp(reply, from);
       });
     } else {
-      this.counters.dropped++;
+      this.counters.malformed++;
     }
   }
 
@@ -145,25 +187,29 @@ export class DnsServer {
   }
 
   private onTcpConnection(socket: net.Socket): void {
-    if (this.tcpClients.size >= this.maxTcpConnections) {
-      this.counters.dropped++;
-      socket.destroy();
-      return;
-    }
+    const admission = this.tcpConnections.admitSocket(socket);
+    if (admission === 'per_source_limit') this.counters.tcpRefusedPerSource++;
+    if (admission === 'global_limit') this.counters.tcpRefusedGlobal++;
+    if (admission !== 'admitted') return;
+    const source = socket.remoteAddress ?? '';
     this.tcpClients.add(socket);
     socket.setNoDelay(true);
-    socket.setTimeout(this.tcpIdleTimeoutMs, () => socket.destroy());
+    socket.setTimeout(this.tcpIdleTimeoutMs, () => {
+      this.counters.tcpIdleTimeouts++;
+      socket.destroy();
+    });
     socket.on('close', () => this.tcpClients.delete(socket));
     // Resets and broken pipes end the connection; there is nothing else to do about them.
     socket.on('error', () => undefined);
     const reader = new FrameReader();
     socket.on('data', (chunk: Buffer) => {
-      for (const message of reader.push(chunk)) this.onTcpMessage(socket, message);
+      for (const message of reader.push(chunk)) this.onTcpMessage(socket, source, message);
     });
   }
 
-  private onTcpMessage(socket: net.Socket, message: Buffer): void {
+  private onTcpMessage(socket: net.Socket, source: string, message: Buffer): void {
     this.counters.tcpQueries++;
+    if (this.overRate(source)) return;
     const outcome = this.responder.handle(message, 'tcp');
     if ('reply' in outcome) {
       this.counters.answered++;
@@ -175,7 +221,7 @@ export class DnsServer {
         if (reply !== null) writeFramed(socket, reply);
       });
     } else {
-      this.counters.dropped++;
+      this.counters.malformed++;
     }
   }
 

@@ -7,5 +7,7 @@ export type {
   InstanceStats,
   MtlsPolicy,
 } from './instance-listener.js';
+export { DEFAULT_PROXY_LIMITS } from './limits.js';
+export type { ProxyLimits } from './limits.js';
 export { DEFAULT_TLS_SETTINGS } from './tls-settings.js';
 export type { Credentials, TlsSettings } from './tls-settings.js';

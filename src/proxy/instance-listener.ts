@@ -1,8 +1,16 @@
 import { randomBytes, X509Certificate } from 'node:crypto';
-import { connect, type AddressInfo, type Socket } from 'node:net';
-import { createServer, type Server, type TLSSocket } from 'node:tls';
+import {
+  connect,
+  createServer as createTcpServer,
+  type AddressInfo,
+  type Server,
+  type Socket,
+} from 'node:net';
+import { createServer, type Server as TlsServer, type TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import { appIdentityFromCert } from '../ca/app-identity.js';
+import type { SourceConnections } from '../limits/source-connections.js';
+import type { ProxyLimits } from './limits.js';
 import { splice } from './splice.js';
 import { instanceContextOptions, type Credentials, type TlsSettings } from './tls-settings.js';
 
@@ -26,9 +34,19 @@ export interface InstanceSpec {
 }
 
 export interface InstanceCounters {
+  /** Connections admitted past the per-source and proxy-wide limits. */
   connectionsAccepted: number;
+  /** Handshakes that failed, timed-out ones included. */
   handshakeFailures: number;
-  connectionsRefused: number;
+  handshakeTimeouts: number;
+  /** Refused before the handshake: their source already held its limit. */
+  refusedPerSource: number;
+  /** Refused before the handshake: the proxy already held its limit. */
+  refusedGlobal: number;
+  /** Callers refused by mutual TLS. */
+  mtlsRefusals: number;
+  /** Closed after moving no byte either way for the idle timeout. */
+  idleTimeouts: number;
   connectionsProxied: number;
   backendFailures: number;
   bytesToBackend: number;
@@ -46,13 +64,17 @@ export interface InstanceStats extends InstanceCounters {
 
 // tls.Server reads this field afresh for every accepted connection (Node's tlsConnectionListener),
 // which lets mTLS be switched without a new listener.
-type ClientCertSwitch = Server & { requestCert: boolean };
+type ClientCertSwitch = TlsServer & { requestCert: boolean };
 
 export function zeroCounters(): InstanceCounters {
   return {
     connectionsAccepted: 0,
     handshakeFailures: 0,
-    connectionsRefused: 0,
+    handshakeTimeouts: 0,
+    refusedPerSource: 0,
+    refusedGlobal: 0,
+    mtlsRefusals: 0,
+    idleTimeouts: 0,
     connectionsProxied: 0,
     backendFailures: 0,
     bytesToBackend: 0,
@@ -65,7 +87,9 @@ export class InstanceListener {
   private readonly counters = zeroCounters();
   /** Backend connections still open; their bytes are read from the sockets, not counted chunk by chunk. */
   private readonly backends = new Set<Socket>();
-  private readonly server: ClientCertSwitch;
+  /** Accepts, and refuses over the limits before TLS sees a byte; hands the rest to `tls`. */
+  private readonly server: Server;
+  private readonly tls: ClientCertSwitch;
   private readonly ticketKeys = randomBytes(48);
   private readonly sockets = new Set<Socket>();
   private credentials: Credentials;
@@ -78,24 +102,23 @@ export class InstanceListener {
   constructor(
     private readonly spec: InstanceSpec,
     private readonly settings: TlsSettings,
+    private readonly limits: Pick<ProxyLimits, 'idleTimeoutMs'>,
+    private readonly connections: SourceConnections,
     private readonly log: Logger,
   ) {
     this.credentials = spec.credentials;
     this.mtls = spec.mtls ?? null;
     this.address = spec.listen;
-    this.server = createServer({
+    this.tls = createServer({
+      // Runs from the TCP accept, so it also ends a client that never sends its ClientHello.
       handshakeTimeout: settings.handshakeTimeoutMs,
       rejectUnauthorized: true,
-      // Request/response traffic: Nagle's delay would sit on every small reply.
-      noDelay: true,
     }) as ClientCertSwitch;
     this.apply(this.credentials, this.mtls);
-    this.server.on('connection', (raw: Socket) => {
-      this.counters.connectionsAccepted++;
-      this.hold(raw);
-    });
-    this.server.on('secureConnection', (socket: TLSSocket) => this.onSecure(socket));
-    this.server.on('tlsClientError', (err: Error, socket: TLSSocket) => this.onHandshakeFailure(err, socket));
+    this.tls.on('secureConnection', (socket: TLSSocket) => this.onSecure(socket));
+    this.tls.on('tlsClientError', (err: Error, socket: TLSSocket) => this.onHandshakeFailure(err, socket));
+    // Request/response traffic: Nagle's delay would sit on every small reply.
+    this.server = createTcpServer({ noDelay: true }, (raw) => this.onConnection(raw));
     this.server.on('error', (err) => this.log.error({ instance: spec.guid, err }, 'TLS listener error'));
   }
 
@@ -156,7 +179,7 @@ export class InstanceListener {
   // leaves the listener serving what it served before.
   private apply(credentials: Credentials, mtls: MtlsPolicy | null): void {
     const notAfterMs = Date.parse(new X509Certificate(credentials.certPem).validTo);
-    this.server.setSecureContext(
+    this.tls.setSecureContext(
       instanceContextOptions(this.settings, {
         instanceGuid: this.spec.guid,
         credentials,
@@ -164,10 +187,26 @@ export class InstanceListener {
         ticketKeys: this.ticketKeys,
       }),
     );
-    this.server.requestCert = mtls !== null;
+    this.tls.requestCert = mtls !== null;
     this.credentials = credentials;
     this.mtls = mtls;
     this.certNotAfterMs = notAfterMs;
+  }
+
+  private onConnection(raw: Socket): void {
+    const admission = this.connections.admitSocket(raw);
+    if (admission !== 'admitted') {
+      if (admission === 'per_source_limit') this.counters.refusedPerSource++;
+      else this.counters.refusedGlobal++;
+      this.log.debug(
+        { instance: this.spec.guid, source: raw.remoteAddress, admission },
+        'connection refused',
+      );
+      return;
+    }
+    this.counters.connectionsAccepted++;
+    this.hold(raw);
+    this.tls.emit('connection', raw);
   }
 
   private hold(socket: Socket): void {
@@ -178,6 +217,7 @@ export class InstanceListener {
   private onHandshakeFailure(err: Error, socket: TLSSocket): void {
     this.counters.handshakeFailures++;
     const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ERR_TLS_HANDSHAKE_TIMEOUT') this.counters.handshakeTimeouts++;
     if (this.mtls) {
       const callerApp = appIdentityFromCert(socket.getPeerCertificate());
       this.log.warn({ instance: this.spec.guid, code, callerApp }, 'mTLS caller refused in handshake');
@@ -192,10 +232,15 @@ export class InstanceListener {
     // not left waiting for the handshake timeout; after it, a half-close is part of the stream.
     socket.allowHalfOpen = true;
     if (!this.admits(socket)) {
-      this.counters.connectionsRefused++;
+      this.counters.mtlsRefusals++;
       socket.destroy();
       return;
     }
+    // Bytes either way pass through this socket, so its inactivity timer is the connection's.
+    socket.setTimeout(this.limits.idleTimeoutMs, () => {
+      this.counters.idleTimeouts++;
+      socket.destroy();
+    });
     const backend = connect({
       host: this.spec.backend.host,
       port: this.spec.backend.port,

@@ -1,4 +1,5 @@
 import pino, { type Logger } from 'pino';
+import { SourceConnections } from '../limits/source-connections.js';
 import {
   InstanceListener,
   zeroCounters,
@@ -8,9 +9,10 @@ import {
   type InstanceStats,
   type MtlsPolicy,
 } from './instance-listener.js';
+import { DEFAULT_PROXY_LIMITS, type ProxyLimits } from './limits.js';
 import { DEFAULT_TLS_SETTINGS, type Credentials, type TlsSettings } from './tls-settings.js';
 
-export interface TlsProxyOptions extends Partial<TlsSettings> {
+export interface TlsProxyOptions extends Partial<TlsSettings>, Partial<ProxyLimits> {
   logger?: Logger;
 }
 
@@ -18,25 +20,39 @@ export interface ProxyStats {
   instances: InstanceStats[];
   /** Monotonic over the proxy's life, removed instances included. */
   totals: InstanceCounters;
+  /** Client connections open now, mid-handshake ones included, across every listener. */
+  openConnections: number;
 }
 
 /** The cell's TLS proxy: one process, one TLS listener per instance, certificates swapped live. */
 export class TlsProxy {
   private readonly settings: TlsSettings;
+  private readonly limits: ProxyLimits;
+  /** Shared by every listener: a container's connections count together whichever instances they reach. */
+  private readonly connections: SourceConnections;
   private readonly log: Logger;
   private readonly instances = new Map<string, InstanceListener>();
   private readonly retired = zeroCounters();
 
   constructor(opts: TlsProxyOptions = {}) {
-    const { logger, ...settings } = opts;
+    const { logger, maxConnectionsPerSource, maxConnections, idleTimeoutMs, ...settings } = opts;
     this.settings = { ...DEFAULT_TLS_SETTINGS, ...settings };
+    this.limits = {
+      maxConnectionsPerSource: maxConnectionsPerSource ?? DEFAULT_PROXY_LIMITS.maxConnectionsPerSource,
+      maxConnections: maxConnections ?? DEFAULT_PROXY_LIMITS.maxConnections,
+      idleTimeoutMs: idleTimeoutMs ?? DEFAULT_PROXY_LIMITS.idleTimeoutMs,
+    };
+    this.connections = new SourceConnections({
+      perSource: this.limits.maxConnectionsPerSource,
+      total: this.limits.maxConnections,
+    });
     this.log = logger ?? pino({ enabled: false });
   }
 
   /** Starts serving an instance; resolves with the bound address once it accepts connections. */
   async addInstance(spec: InstanceSpec): Promise<Endpoint> {
     if (this.instances.has(spec.guid)) throw new Error(`instance ${spec.guid} is already proxied`);
-    const listener = new InstanceListener(spec, this.settings, this.log);
+    const listener = new InstanceListener(spec, this.settings, this.limits, this.connections, this.log);
     // Claimed before listening so a concurrent add of the same GUID fails instead of racing.
     this.instances.set(spec.guid, listener);
     try {
@@ -69,7 +85,7 @@ export class TlsProxy {
     const instances = [...this.instances.values()].map((listener) => listener.stats());
     const totals = { ...this.retired };
     for (const listener of this.instances.values()) addInto(totals, listener.totals);
-    return { instances, totals };
+    return { instances, totals, openConnections: this.connections.total };
   }
 
   async close(): Promise<void> {

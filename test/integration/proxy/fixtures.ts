@@ -8,7 +8,7 @@ import { connect as tlsConnect } from 'node:tls';
 import { join } from 'node:path';
 import { createCa, generateKeyAndCsr, loadCa, type Ca } from '../../../src/ca/index.js';
 import type { Credentials } from '../../../src/proxy/index.js';
-import { TlsProxy } from '../../../src/proxy/index.js';
+import { TlsProxy, type TlsProxyOptions } from '../../../src/proxy/index.js';
 
 export const APP_B = { appGuid: 'app-b-guid', spaceGuid: 'space-guid', orgGuid: 'org-guid' };
 
@@ -105,6 +105,8 @@ export interface HttpsGetOptions {
   path?: string;
   agent?: Agent;
   client?: Credentials;
+  /** The loopback address to connect from, to play a container other than 127.0.0.1. */
+  localAddress?: string;
 }
 
 export interface HttpsResponse {
@@ -125,6 +127,7 @@ export function httpsGet(opts: HttpsGetOptions): Promise<HttpsResponse> {
         path: opts.path ?? '/',
         ca: opts.caPem,
         agent: opts.agent ?? false,
+        localAddress: opts.localAddress,
         cert: opts.client?.certPem,
         key: opts.client?.keyPem,
       },
@@ -185,10 +188,14 @@ export interface ServedInstance {
   close(): Promise<void>;
 }
 
-export async function serveInstance(guid: string, names: string[]): Promise<ServedInstance> {
+export async function serveInstance(
+  guid: string,
+  names: string[],
+  options: TlsProxyOptions = {},
+): Promise<ServedInstance> {
   const ca = await newCa();
   const backend = await startBackend();
-  const proxy = new TlsProxy();
+  const proxy = new TlsProxy(options);
   const { port } = await proxy.addInstance({
     guid,
     listen: { host: '127.0.0.1', port: 0 },

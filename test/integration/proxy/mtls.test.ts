@@ -83,9 +83,9 @@ test('a caller whose certificate comes from another CA is refused', async () => 
 });
 
 test('a caller whose app is not authorized is refused and the refusal names the app', async () => {
-  const refusedBefore = proxy.stats().totals.connectionsRefused;
+  const refusedBefore = proxy.stats().totals.mtlsRefusals;
   await assertRefusedBeforeBackend(otherCaller);
-  assert.equal(proxy.stats().totals.connectionsRefused, refusedBefore + 1);
+  assert.equal(proxy.stats().totals.mtlsRefusals, refusedBefore + 1);
   assert.ok(refusals.some((r) => r.callerApp === OTHER_APP && /not authorized/.test(r.msg ?? '')));
 });
 
