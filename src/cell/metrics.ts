@@ -74,11 +74,8 @@ export function registerCellMetrics(registry: Registry, sources: CellMetricSourc
     'reconciler',
     () => Object.fromEntries(sources.reconciles.repairs),
   );
-  counterBy(
-    'weft_cell_reconcile_errors_total',
-    'reconciler runs that failed',
-    'reconciler',
-    () => Object.fromEntries(sources.reconciles.errors),
+  counterBy('weft_cell_reconcile_errors_total', 'reconciler runs that failed', 'reconciler', () =>
+    Object.fromEntries(sources.reconciles.errors),
   );
 
   const proxy = (): InstanceCounters => sources.proxy.stats().totals;

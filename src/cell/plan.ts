@@ -3,7 +3,7 @@
 import type { EnforcerDesired } from '../enforcer/desired.js';
 import type { Instance } from '../model/types.js';
 import { allocateLocal, type Allocator } from './allocation.js';
-import { appFlows } from './policy-index.js';
+import { forEachAppFlow } from './policy-index.js';
 import type { World } from './world.js';
 import { DNS_PORT, type LocalInstance } from './local.js';
 
@@ -37,13 +37,8 @@ export function planEnforcer(
     localInstances.push({ ip: l.ip, hostIface: l.hostIface });
     for (const p of l.proxyPorts) proxyForwards.push({ ip: l.ip, port: p.port, proxyPort: p.proxyPort });
   }
-  const policies: EnforcerDesired['policies'] = appFlows(world).map((f) => ({
-    srcTag: f.srcTag,
-    dstTag: f.dstTag,
-    protocol: f.protocol,
-    startPort: f.startPort,
-    endPort: f.endPort,
-  }));
+  const policies: EnforcerDesired['policies'] = [];
+  forEachAppFlow(world, (_, flow) => policies.push(flow));
   const { cellId, ...rules } = cell;
   const peers = [...world.tables.cell.values()].filter((c) => c.id !== cellId);
   return {

@@ -1,11 +1,10 @@
 // The one place the cell reads policies: the kernel's plan and the proxy's mutual-TLS check both take
 // them from here, so a flow the kernel admits and a caller the proxy admits can never disagree.
 import type { L4Protocol } from '../enforcer/desired.js';
+import type { Policy } from '../model/types.js';
 import type { World } from './world.js';
 
 export interface AppFlow {
-  sourceAppGuid: string;
-  destAppGuid: string;
   srcTag: number;
   dstTag: number;
   protocol: L4Protocol;
@@ -13,17 +12,19 @@ export interface AppFlow {
   endPort: number;
 }
 
-/** Policies between two apps this cell knows (both tagged); a policy naming an unknown app allows nothing. */
-export function appFlows(world: World): AppFlow[] {
+/**
+ * Calls `visit` for each policy between two apps this cell knows (both tagged); a policy naming an unknown
+ * app allows nothing. A visitor, not a list: at 100k policies, an object per policy per change costs more
+ * than the kernel's own update.
+ */
+export function forEachAppFlow(world: World, visit: (policy: Policy, flow: AppFlow) => void): void {
   const apps = world.tables.app;
-  const flows: AppFlow[] = [];
   for (const p of world.tables.policy.values()) {
     const srcTag = apps.get(p.sourceAppGuid)?.tag;
     const dstTag = apps.get(p.destAppGuid)?.tag;
     if (srcTag === undefined || dstTag === undefined) continue;
-    flows.push({ ...p, srcTag, dstTag });
+    visit(p, { srcTag, dstTag, protocol: p.protocol, startPort: p.startPort, endPort: p.endPort });
   }
-  return flows;
 }
 
 /**
@@ -45,12 +46,12 @@ export class PolicyIndex {
     const world = this.world();
     if (world.revision !== this.revision) {
       const byPair = new Map<string, AppFlow[]>();
-      for (const f of appFlows(world)) {
-        const key = pairKey(f.sourceAppGuid, f.destAppGuid);
+      forEachAppFlow(world, (p, f) => {
+        const key = pairKey(p.sourceAppGuid, p.destAppGuid);
         const flows = byPair.get(key);
         if (flows) flows.push(f);
         else byPair.set(key, [f]);
-      }
+      });
       this.byPair = byPair;
       this.revision = world.revision;
     }
