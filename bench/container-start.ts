@@ -44,7 +44,7 @@ interface WeftStart {
   https: number;
 }
 
-/** POST answered → IP known, → 8080 answers (from the host), → 61443 answers (from app-a, after a policy). */
+/** POST answered → IP known, → 8080 and 61443 answer app-a (after policies posted at once). */
 async function weftStart(
   weft: WeftUp,
   probe: NetnsProbe,
@@ -60,7 +60,7 @@ async function weftStart(
   });
   const answered = performance.now();
   const policy = weft.api('POST', '/networking/v1/external/policies', {
-    policies: [wirePolicy(prober.app, app.guid, 61443)],
+    policies: [wirePolicy(prober.app, app.guid, 8080), wirePolicy(prober.app, app.guid, 61443)],
   });
   let instance: (InstanceInfo & { ip: string }) | undefined;
   await until(
@@ -74,8 +74,8 @@ async function weftStart(
   );
   const { ip, guid } = instance!;
   const ipKnown = performance.now() - answered;
-  const http = until('8080', () => httpAnswers(ip, 8080, 200), PACE).then(() => performance.now() - answered);
   const asked = performance.now();
+  const http = probe.request({ op: 'http', host: ip, port: 8080 }).then((ms) => asked - answered + ms);
   const https = probe
     .request({ op: 'https', host: ip, port: 61443, servername: guid })
     .then((ms) => asked - answered + ms);
@@ -106,11 +106,11 @@ export const containerStart: Scenario = {
 A real \`weft up\` (as in 2b) running app-a, with a probe in app-a's network namespace. Per round, in turn:
 - bare: \`node server.js\` of examples/http-app spawned as a plain process on the host; the time from spawn
   to the first HTTP 200 on 127.0.0.1, polled every 2 ms;
-- weft: POST /v1/apps (examples/http-app, 1 instance) and, as soon as it answers, POST a tcp/61443 policy
-  app-a → the new app; GET /v1/apps/:guid/instances every 10 ms until the instance has an IP; then HTTP GET
-  to INSTANCE_IP:8080 from the host every 2 ms, and from app-a's namespace HTTPS GET to INSTANCE_IP:61443
-  (verified against the platform CA, SNI = the instance GUID, which the certificate always carries) every
-  5 ms, until both answer 200. The app is deleted after each round; the next one starts once its namespace
+- weft: POST /v1/apps (examples/http-app, 1 instance) and, as soon as it answers, POST tcp/8080 and
+  tcp/61443 policies app-a → the new app (the host itself reaches no container); GET
+  /v1/apps/:guid/instances every 10 ms until the instance has an IP; then from app-a's namespace HTTP GET to
+  INSTANCE_IP:8080 every 2 ms and HTTPS GET to INSTANCE_IP:61443 (verified against the platform CA, SNI =
+  the instance GUID, which the certificate always carries) every 5 ms, until both answer 200. The app is deleted after each round; the next one starts once its namespace
   is gone and the cell's conntrack sweep of app-a's flows to it is done (see 2b).
 The weft time counts from the POST's answer to the later of the two answers; weft's overhead per instance is
 that minus the same round's bare start: namespaces, veth and routes, two key pairs and certificates from the

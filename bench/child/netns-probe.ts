@@ -3,7 +3,7 @@
 // arrival to the wanted outcome) or `{id, error}`.
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { httpsAnswers, tcpOpens, tlsHandshake, until } from '../lib/attempts.js';
+import { httpAnswers, httpsAnswers, tcpOpens, tlsHandshake, until } from '../lib/attempts.js';
 import type { ProbeRequest } from '../lib/netns-probe.js';
 
 const caPem = readFileSync(process.argv[2] ?? '', 'utf8');
@@ -24,6 +24,13 @@ function run(r: ProbeRequest): Promise<number> {
     case 'verified':
     case 'wrong-name':
       return until(`${r.op} handshake`, async () => (await tlsHandshake(target, 1000)) === r.op, SEQUENTIAL);
+    case 'http':
+      // Paced, not spinning: a busy prober would take CPU from the process it waits for (2 cores).
+      return until('HTTP answer', () => httpAnswers(r.host, r.port, 200), {
+        everyMs: 2,
+        maxInFlight: 1,
+        giveUpMs: 60_000,
+      });
     case 'https':
       return until('HTTPS answer', () => httpsAnswers(target, 200), {
         everyMs: 5,

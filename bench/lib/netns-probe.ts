@@ -9,8 +9,8 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 export interface ProbeRequest {
   id: number;
-  /** open/closed: TCP connect; verified/wrong-name: TLS handshake for `servername`; https: GET / answers 200. */
-  op: 'open' | 'closed' | 'verified' | 'wrong-name' | 'https';
+  /** open/closed: TCP connect; verified/wrong-name: TLS handshake for `servername`; http/https: GET / answers 200. */
+  op: 'open' | 'closed' | 'verified' | 'wrong-name' | 'http' | 'https';
   host: string;
   port: number;
   servername?: string;

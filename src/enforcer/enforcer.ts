@@ -93,17 +93,22 @@ export class Enforcer {
    * Compares the kernel's live table with what was applied last and, on any difference (a failed apply, an
    * element or rule changed behind weft's back, the table deleted), rebuilds it whole. True when it did.
    */
-  repair(): Promise<boolean> {
+  async repair(): Promise<boolean> {
+    const applied = this.#applied;
+    if (applied === null) return false;
+    // Read outside the queue: a large table takes a while to list, and a policy change must not wait for it.
+    const live = await this.#kernel.readTable(this.table);
     let rebuilt = false;
-    return this.#serialize(async () => {
-      const applied = this.#applied;
-      if (applied === null) return;
-      const drift = driftOf(await this.#kernel.readTable(this.table), { ...applied, rules: this.#rules });
+    await this.#serialize(async () => {
+      // An apply since the read makes the reading stale; the next resync looks again.
+      if (this.#applied !== applied) return;
+      const drift = driftOf(live, { ...applied, rules: this.#rules });
       if (drift.length === 0) return;
       this.#logger?.warn({ table: this.table, drift }, 'enforcer: table drifted from the plan; rebuilding');
       this.#applied = { ...applied, capacities: await this.#rebuild(applied.desired, applied.rendered) };
       rebuilt = true;
-    }).then(() => rebuilt);
+    });
+    return rebuilt;
   }
 
   /** Reads back what the kernel's sets and maps hold. */

@@ -178,3 +178,15 @@ test('a resync leaves a table that holds what was applied, and rebuilds one that
   assert.equal(await enforcer.repair(), true);
   assert.deepEqual(kernel.takeKinds(), ['ruleset', 'ruleset', 'ruleset']);
 });
+
+test('a resync whose reading an apply overtook judges nothing and rebuilds nothing', async () => {
+  const { kernel, enforcer } = setup();
+  const desired = sampleDesired();
+  await enforcer.apply(desired);
+  kernel.takeKinds();
+  kernel.live = null;
+  const repaired = enforcer.repair();
+  await enforcer.apply(withTags(3));
+  assert.equal(await repaired, false);
+  assert.deepEqual(kernel.takeKinds(), ['delta']);
+});
