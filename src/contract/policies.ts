@@ -32,14 +32,23 @@ export const WirePolicyV0 = Type.Object(
 );
 export type WirePolicyV0 = Static<typeof WirePolicyV0>;
 
-// No count limit, as in Cloud Foundry: the body's size bounds a batch (MAX_POLICY_BODY_BYTES).
-export const PolicyBatch = Type.Object({ policies: Type.Array(WirePolicy, { minItems: 1 }) }, Closed);
+// No count limit, as in Cloud Foundry: the body's size bounds a batch (MAX_POLICY_BODY_BYTES). A
+// listing's `total_policies` is admitted and ignored, so a dump can be posted back as it came.
+const TotalPolicies = Type.Optional(Type.Integer());
+
+export const PolicyBatch = Type.Object(
+  { total_policies: TotalPolicies, policies: Type.Array(WirePolicy, { minItems: 1 }) },
+  Closed,
+);
 export type PolicyBatch = Static<typeof PolicyBatch>;
 
-export const PolicyBatchV0 = Type.Object({ policies: Type.Array(WirePolicyV0, { minItems: 1 }) }, Closed);
+export const PolicyBatchV0 = Type.Object(
+  { total_policies: TotalPolicies, policies: Type.Array(WirePolicyV0, { minItems: 1 }) },
+  Closed,
+);
 export type PolicyBatchV0 = Static<typeof PolicyBatchV0>;
 
-/** Cloud Foundry reads policy bodies up to 10 MB; a foundation's dump can be posted back. */
+/** Cloud Foundry reads policy bodies up to 10 MiB (10 << 20 bytes). */
 export const MAX_POLICY_BODY_BYTES = 10 * 1024 * 1024;
 
 export const PolicyList = Type.Object({

@@ -6,7 +6,7 @@ import type { FastifyRequest } from 'fastify';
 import type { Endpoints } from './deps.js';
 import { actor, DEVELOPERS, spaceScope, who } from '../auth.js';
 import { largeBodiesThrough, Gate } from '../body-gate.js';
-import { forbidden, invalid, QuotaExceeded } from '../../model/errors.js';
+import { forbidden, invalid, QuotaExceeded, WeftError } from '../../model/errors.js';
 import type { Policy } from '../../model/types.js';
 import { listApps } from '../../store/apps.js';
 import {
@@ -192,8 +192,33 @@ export const policyEndpoints: Endpoints = (app, { store, options }, done) => {
       subject: who(req).name,
     }));
   }
+
+  // Cloud Foundry's uptime and health answers, for its monitors; no token, as there.
+  const started = Date.now();
+  for (const path of ['/', '/networking']) {
+    app.get(path, { config: { open: true }, schema: { hide: true } }, (_req, reply) =>
+      reply.type('text/plain').send(`Network policy server, up for ${goDuration(Date.now() - started)}\n`),
+    );
+  }
+  app.get('/health', { config: { open: true }, schema: { hide: true } }, async (req, reply) => {
+    try {
+      await store.ping();
+    } catch (err) {
+      req.log.error({ err }, 'health: the database does not answer');
+      throw new WeftError(500, 'check database failed');
+    }
+    return reply.send();
+  });
   done();
 };
+
+/** Go's way of writing a duration, as Cloud Foundry's uptime answer has it: "1h2m3.5s". */
+export function goDuration(ms: number): string {
+  const hours = Math.floor(ms / 3_600_000);
+  const minutes = Math.floor(ms / 60_000) % 60;
+  const seconds = (ms % 60_000) / 1000;
+  return `${hours > 0 ? `${hours}h` : ''}${hours > 0 || minutes > 0 ? `${minutes}m` : ''}${seconds}s`;
+}
 
 /** Cloud Foundry's tag text: two bytes as upper-case hex. */
 function cfTag(tag: number): string {
