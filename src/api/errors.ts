@@ -30,6 +30,10 @@ export function errorHandler(err: FastifyError | WeftError, req: FastifyRequest,
   }
   switch (err.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      // The client is still sending: read the rest into nothing and keep the connection, so it reads
+      // this answer instead of a reset. The request timeout bounds how long it may go on sending.
+      req.raw.resume();
+      void reply.removeHeader('connection');
       void reply.status(400).send({
         error: `${unreadable}body: larger than the ${req.routeOptions.bodyLimit ?? 0} bytes allowed`,
       });

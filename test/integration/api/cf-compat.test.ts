@@ -190,6 +190,17 @@ describe("Cloud Foundry's answers", () => {
     assert.deepEqual((await admin(`${V0}/tags`)).body, (await admin(`${V1}/tags`)).body);
   });
 
+  test('id, when given, is the only filter of a listing; source_id and dest_id otherwise both apply', async () => {
+    const [a1, a2, a3] = [guid('a1'), guid('a2'), guid('a3')];
+    const policies = [wirePolicy(a1, a3, 7000), wirePolicy(a3, a2, 7001)];
+    assert.equal((await admin(`${V1}/policies`, { policies })).status, 200);
+    const listed = await admin<PolicyList>(`${V1}/policies?id=${a3}&source_id=${a1}&dest_id=${a1}`);
+    assert.deepEqual(sorted(listed.body.policies), sorted(policies));
+    const both = await admin<PolicyList>(`${V1}/policies?source_id=${a3}&dest_id=${a2}`);
+    assert.deepEqual(both.body.policies, [policies[1]]);
+    assert.equal((await admin(`${V1}/policies/delete`, { policies })).status, 200);
+  });
+
   test('tags are for admins, name only apps in a policy, and read as upper-case hex', async () => {
     const inPolicy = new Set([guid('a1'), guid('a2')]);
     const tags = await admin<{ tags: { id: string; tag: string; type: string }[] }>(`${V1}/tags`);
