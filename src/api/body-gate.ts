@@ -5,7 +5,7 @@ import type { EventEmitter } from 'node:events';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
 /** A body no larger than this is read at once, like a body of any other route. */
-export const SMALL_BODY_BYTES = 1024 * 1024;
+const SMALL_BODY_BYTES = 1024 * 1024;
 
 /** Counts slots; a slot is given back when the answer it was taken for closes. */
 export class Gate {

@@ -3,7 +3,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
 /** Cloud Foundry's external paths under /networking/VERSION/external/, with the methods each takes. */
-export const CF_PATHS: Record<string, readonly string[]> = {
+const CF_PATHS: Record<string, readonly string[]> = {
   policies: ['GET', 'POST'],
   'policies/delete': ['POST'],
   'policies/cleanup': ['POST'],
@@ -11,7 +11,7 @@ export const CF_PATHS: Record<string, readonly string[]> = {
   whoami: ['GET'],
 };
 
-export const CF_VERSIONS = ['v0', 'v1'];
+const CF_VERSIONS = ['v0', 'v1'];
 
 const CF_PATH = /^\/networking\/([^/]+)\/external\/(.+)$/;
 

@@ -42,7 +42,7 @@ export function batchProblem(body: unknown, e: ValueError): string {
 }
 
 /** ["policies", "0", "destination", "ports", "start"] → "policies[0].destination.ports.start" */
-export function fieldPath(segments: string[]): string {
+function fieldPath(segments: string[]): string {
   return segments.reduce((acc, s) => (/^\d+$/.test(s) ? `${acc}[${s}]` : acc ? `${acc}.${s}` : s), '');
 }
 

@@ -215,7 +215,7 @@ export const policyEndpoints: Endpoints = (app, { store, options }, done) => {
 };
 
 /** Go's way of writing a duration, as Cloud Foundry's uptime answer has it: "1h2m3.5s". */
-export function goDuration(ms: number): string {
+function goDuration(ms: number): string {
   const hours = Math.floor(ms / 3_600_000);
   const minutes = Math.floor(ms / 60_000) % 60;
   const seconds = (ms % 60_000) / 1000;

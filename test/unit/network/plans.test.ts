@@ -32,7 +32,7 @@ test('the host end holds 169.254.0.1 and routes the container /32 from the gatew
     'link set dev s-abc alias weft:container',
     'addr add 169.254.0.1/32 dev s-abc scope link',
     'link set dev s-abc up',
-    'route add 10.99.3.2/32 dev s-abc src 10.99.3.1 proto 87',
+    'route replace 10.99.3.2/32 dev s-abc src 10.99.3.1 proto 87',
   ]);
 });
 
