@@ -4,11 +4,13 @@ import { Command, CommanderError } from 'commander';
 import { registerServer } from './daemon/server-command.js';
 import { registerCellCommands } from './daemon/cell-command.js';
 import { registerInstanceAccess } from './cli/commands/instance-access.js';
-import { failAndExit } from './cli/output.js';
+import { cfUsageError, failAndExit } from './cli/output.js';
 import { registerUserCommands } from './cli/commands/index.js';
 
 const program = new Command('weft')
   .description('weft: secure container-to-container networking')
+  // Before any command is registered: each inherits how usage errors read.
+  .configureOutput({ outputError: (text, write) => write(`${cfUsageError(text)}\n`) })
   .showHelpAfterError()
   .exitOverride();
 

@@ -17,6 +17,8 @@ declare module 'fastify' {
     allow?: readonly Role[];
     /** Served without a token. */
     open?: boolean;
+    /** A route of Cloud Foundry's policy API: its refusals begin with Cloud Foundry's words. */
+    cf?: { unreadableBody?: string };
   }
 }
 
@@ -29,18 +31,37 @@ export function installAuth(app: FastifyInstance, store: Store): void {
   app.decorateRequest('identity', null);
   app.addHook('onRequest', async (req) => {
     if (req.routeOptions.config.open === true) return;
+    const cf = req.routeOptions.config.cf !== undefined;
     const header = req.headers.authorization;
-    const match = header !== undefined ? /^bearer\s+(\S+)$/i.exec(header) : null;
-    if (!match?.[1]) throw unauthorized('authentication required: send "Authorization: Bearer TOKEN"');
-    const identity = await identify(store.db, match[1]);
-    if (!identity) throw unauthorized('the token is not valid');
+    if (header === undefined) {
+      throw unauthorized(
+        `${cf ? 'missing authorization header; ' : ''}authentication required: send "Authorization: Bearer TOKEN"`,
+      );
+    }
+    const token = /^bearer\s+(\S+)$/i.exec(header)?.[1];
+    const identity = token !== undefined ? await identify(store.db, token) : null;
+    if (!identity)
+      throw unauthorized(`${cf ? 'failed to verify token with uaa; ' : ''}the token is not valid`);
     req.identity = identity;
     if (req.is404) return;
     const allow = req.routeOptions.config.allow ?? ADMINS;
     if (!allow.includes(identity.role)) {
-      throw forbidden(`this needs the ${allow.join(' or ')} role; the token is ${identity.role}`);
+      const scopes = cf ? `${cfScopesRefusal(identity.role, allow)}; ` : '';
+      throw forbidden(`${scopes}this needs the ${allow.join(' or ')} role; the token is ${identity.role}`);
     }
   });
+}
+
+/** Cloud Foundry's UAA scope for each role: network.admin for admins, network.write for developers. */
+const CF_SCOPES: Record<Role, string[]> = {
+  admin: ['network.admin'],
+  space_developer: ['network.write'],
+  cell: [],
+};
+
+function cfScopesRefusal(role: Role, allow: readonly Role[]): string {
+  const allowed = allow.flatMap((r) => CF_SCOPES[r]);
+  return `provided scopes [${CF_SCOPES[role].join(' ')}] do not include allowed scopes [${allowed.join(' ')}]`;
 }
 
 export function who(req: FastifyRequest): Identity {

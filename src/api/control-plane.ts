@@ -10,6 +10,7 @@ import { Store } from '../store/store.js';
 import { getSetting, setSetting } from '../store/settings.js';
 import { createDomain, DEFAULT_INTERNAL_DOMAIN, listDomains } from '../store/routes.js';
 import { countTokens, createToken } from '../store/tokens.js';
+import { deleteStalePolicies } from '../store/policies.js';
 import { ADMIN_TOKEN_FILE, CA_DIR, DATABASE_FILE } from '../home/paths.js';
 import { loadOrCreateCa } from '../ca/index.js';
 import { enforceQuotas } from '../guards/quota.js';
@@ -49,6 +50,7 @@ export async function startControlPlane(config: ControlPlaneConfig, logger: Logg
   const listener =
     opened.postgresUrl !== null ? await listenForOtherServers(opened.postgresUrl, store, logger) : null;
   const stopPruning = store.pruneChangeLog((err) => logger.warn({ err }, 'pruning the change log failed'));
+  const stopCleaning = cleanUpPoliciesRegularly(store, logger);
 
   const ca = await loadOrCreateCa(path.join(config.home, CA_DIR));
   const issueTls = () => issueServerTls(ca, config.host, config.apiNames);
@@ -67,6 +69,7 @@ export async function startControlPlane(config: ControlPlaneConfig, logger: Logg
     overlayCidr,
     async close() {
       stopPruning();
+      stopCleaning();
       stopRenewing();
       await api.app.close();
       await listener?.end();
@@ -110,6 +113,22 @@ async function firstStartDefaults(store: Store, config: ControlPlaneConfig, logg
     logger.info({ file }, 'created the admin token');
   }
   return overlayCidr;
+}
+
+/** Cloud Foundry's policy cleaner on its default interval: policies naming no app are removed. */
+const POLICY_CLEANUP_EVERY_MS = 60 * 60_000;
+
+function cleanUpPoliciesRegularly(store: Store, logger: Logger): () => void {
+  const timer = setInterval(() => {
+    store
+      .write('system:policy-cleanup', deleteStalePolicies)
+      .then((removed) => {
+        if (removed.length > 0) logger.info({ removed: removed.length }, 'removed policies naming no app');
+      })
+      .catch((err: unknown) => logger.warn({ err }, 'the policy cleanup failed'));
+  }, POLICY_CLEANUP_EVERY_MS);
+  timer.unref();
+  return () => clearInterval(timer);
 }
 
 /** With PostgreSQL several servers may share the database: each hears the others' commits. */

@@ -1,12 +1,19 @@
 // Every failure leaves the API as {"error": "..."} with a status a client can act on.
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { WeftError } from '../model/errors.js';
+import { UNMARSHAL } from '../policy/cf-body.js';
 
 export function errorHandler(err: FastifyError | WeftError, req: FastifyRequest, reply: FastifyReply): void {
   if (err instanceof WeftError) {
+    // RFC 6750, as Cloud Foundry's policy server: a 401 names the scheme it wants.
+    if (err.status === 401) void reply.header('www-authenticate', 'Bearer');
     void reply.status(err.status).send({ error: err.message });
     return;
   }
+  const cf = req.routeOptions.config.cf;
+  // On Cloud Foundry's routes a body that cannot be read or parsed is refused in its words first.
+  const unreadable = cf?.unreadableBody !== undefined ? `${cf.unreadableBody}; ` : '';
+  const malformed = cf !== undefined ? `${UNMARSHAL}; ` : '';
   if (err.validation) {
     const first = err.validation[0];
     const where = fieldPath(err.validationContext ?? 'body', first?.instancePath ?? '');
@@ -23,17 +30,21 @@ export function errorHandler(err: FastifyError | WeftError, req: FastifyRequest,
   }
   switch (err.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      void reply
-        .status(400)
-        .send({ error: `body: larger than the ${req.routeOptions.bodyLimit ?? 0} bytes allowed` });
+      // The client is still sending: read the rest into nothing and keep the connection, so it reads
+      // this answer instead of a reset. The request timeout bounds how long it may go on sending.
+      req.raw.resume();
+      void reply.removeHeader('connection');
+      void reply.status(400).send({
+        error: `${unreadable}body: larger than the ${req.routeOptions.bodyLimit ?? 0} bytes allowed`,
+      });
       return;
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-      void reply.status(400).send({ error: `body: malformed JSON (${err.message})` });
+      void reply.status(400).send({ error: `${malformed}body: malformed JSON (${err.message})` });
       return;
   }
   if (err instanceof SyntaxError || err.statusCode === 400) {
-    void reply.status(400).send({ error: `body: malformed JSON (${err.message})` });
+    void reply.status(400).send({ error: `${malformed}body: malformed JSON (${err.message})` });
     return;
   }
   if (err.statusCode !== undefined && err.statusCode < 500) {

@@ -7,6 +7,7 @@ import { Registry, collectDefaultMetrics } from 'prom-client';
 import type { Store } from '../store/store.js';
 import type { ApiOptions, ConnectionLimits } from './options.js';
 import { DEVELOPERS, installAuth } from './auth.js';
+import { answerEarly } from './cf-routing.js';
 import { clientErrorHandler, dropRequestsOfRefusedClients } from './client-errors.js';
 import { errorHandler } from './errors.js';
 import { rejectNulCharacters } from './nul-check.js';
@@ -48,6 +49,14 @@ function createApp(logger: FastifyBaseLogger, bodyLimit: number, limits: Connect
 
 export type ApiApp = ReturnType<typeof createApp>;
 
+/** Cloud Foundry's policy server sends these on every answer; weft's API does too. */
+const SECURITY_HEADERS = {
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'deny',
+  'content-security-policy': "frame-ancestors 'none'",
+  'strict-transport-security': 'max-age=31536000',
+};
+
 export interface Api {
   app: ApiApp;
   store: Store;
@@ -65,6 +74,12 @@ export async function buildApi(
 ): Promise<Api> {
   const app = createApp(logger, options.bodyLimit, options.connections, tls);
   app.server.maxConnections = options.connections.maxConnections;
+  app.addHook('onRequest', (_req, reply, done) => {
+    void reply.headers(SECURITY_HEADERS);
+    done();
+  });
+  // Before the token check: Cloud Foundry answers a preflight, a wrong method or version without one.
+  app.addHook('onRequest', answerEarly);
   app.addHook('preHandler', dropRequestsOfRefusedClients);
   // Clients of Cloud Foundry's API (curl -d, scripts) often omit the JSON content type; accept it anyway.
   // text/plain too: fetch() labels a string body so, and it would otherwise reach handlers as a string.

@@ -91,6 +91,39 @@ export function printFields(fields: [string, string][]): void {
   for (const line of formatFields(fields)) say(line);
 }
 
+/**
+ * A usage error of the command line parser in the cf CLI's words ("Incorrect Usage: unknown flag
+ * `foo'"), so scripts that read cf's usage errors read weft's. `text` is the parser's message.
+ */
+export function cfUsageError(text: string): string {
+  const [first = '', ...rest] = text
+    .replace(/^error: /, '')
+    .trimEnd()
+    .split('\n');
+  const flag = (flags: string) => flags.replace(/\s*[<[].*$/, '');
+  const rules: [RegExp, (m: RegExpExecArray) => string][] = [
+    [/^unknown command '([^']+)'/, (m) => `'${m[1]}' is not a registered command. See 'weft --help'`],
+    [/^unknown option '-{1,2}([^']+)'/, (m) => `Incorrect Usage: unknown flag \`${m[1]}'`],
+    [
+      /^missing required argument '([^']+)'/,
+      (m) => `Incorrect Usage: the required argument \`${m[1]}\` was not provided`,
+    ],
+    [
+      /^option '([^']+)' argument missing/,
+      (m) => `Incorrect Usage: expected argument for flag \`${flag(m[1] ?? '')}'`,
+    ],
+    [
+      /^required option '([^']+)' not specified/,
+      (m) => `Incorrect Usage: the required flag \`${flag(m[1] ?? '')}' was not specified`,
+    ],
+  ];
+  for (const [pattern, words] of rules) {
+    const m = pattern.exec(first);
+    if (m) return [words(m), ...rest].join('\n');
+  }
+  return [`Incorrect Usage: ${first}`, ...rest].join('\n');
+}
+
 export function errorMessage(err: unknown): string {
   if (err instanceof Error) return err.message;
   return String(err);

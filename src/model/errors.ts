@@ -15,5 +15,10 @@ export const forbidden = (message: string) => new WeftError(403, message);
 export const notFound = (message: string) => new WeftError(404, message);
 export const conflict = (message: string) => new WeftError(409, message);
 /** A well-formed write the space's quota does not allow (Cloud Foundry answers these with 422). */
-export const quotaExceeded = (message: string) => new WeftError(422, message);
+export class QuotaExceeded extends WeftError {
+  constructor(message: string) {
+    super(422, message);
+  }
+}
+export const quotaExceeded = (message: string) => new QuotaExceeded(message);
 export const unavailable = (message: string) => new WeftError(503, message);

@@ -130,6 +130,10 @@ export async function deleteApp(w: Writer, guid: string): Promise<void> {
     .selectAll()
     .where((eb) => eb.or([eb('source_app_guid', '=', guid), eb('dest_app_guid', '=', guid)]))
     .execute();
+  await w.trx
+    .deleteFrom('policies')
+    .where((eb) => eb.or([eb('source_app_guid', '=', guid), eb('dest_app_guid', '=', guid)]))
+    .execute();
   for (const p of policies) {
     await w.delete('policy', policyKey(policyFromRow(p)));
   }

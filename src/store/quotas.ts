@@ -1,7 +1,7 @@
 // Space quotas as stored, and what a space uses of them. The rules that compare the two live in
 // src/guards/quota.ts.
 import type { Quota } from '../contract/api.js';
-import type { Db, Writer } from './writer.js';
+import { chunks, GUIDS_PER_QUERY, type Db, type Writer } from './writer.js';
 
 export type { Quota } from '../contract/api.js';
 
@@ -106,14 +106,18 @@ export async function readHeld(
 }
 
 export async function spacesOfApps(db: Db, appGuids: string[]): Promise<string[]> {
-  if (appGuids.length === 0) return [];
-  const rows = await db
-    .selectFrom('apps')
-    .select('space_guid')
-    .distinct()
-    .where('guid', 'in', appGuids)
-    .execute();
-  return rows.map((r) => r.space_guid);
+  const spaces = new Set<string>();
+  // A write may name many thousand apps (an admin's batch of policies): a bounded `in` list each time.
+  for (const chunk of chunks(appGuids, GUIDS_PER_QUERY)) {
+    const rows = await db
+      .selectFrom('apps')
+      .select('space_guid')
+      .distinct()
+      .where('guid', 'in', chunk)
+      .execute();
+    for (const r of rows) spaces.add(r.space_guid);
+  }
+  return [...spaces];
 }
 
 export async function spacesOfRoutes(db: Db, routeGuids: string[]): Promise<string[]> {

@@ -58,6 +58,11 @@ export class Store {
     return this.db.transaction().execute((trx) => fn(trx));
   }
 
+  /** Throws unless the database answers a query. */
+  async ping(): Promise<void> {
+    await sql`select 1`.execute(this.db);
+  }
+
   /** Keeps the change log to a bounded length until the returned function is called. */
   pruneChangeLog(onError: (err: unknown) => void): () => void {
     const timer = setInterval(() => {

@@ -37,11 +37,16 @@ export function registerApps(program: Command): void {
   program
     .command('app')
     .argument('<name>', 'app name')
+    .option('--guid', "print only the app's GUID, for scripts (the policy API names apps by GUID)")
     .description('show an app and its instances')
-    .action(async (name: string) => {
+    .action(async (name: string, opts: { guid?: boolean }) => {
       const s = openSession();
       const t = requireTarget(s);
       const app = await findApp(s, t.space, name);
+      if (opts.guid === true) {
+        say(app.guid);
+        return;
+      }
       progress(`Showing health and status for app ${name} ${inTarget(t)} as ${s.user}`);
       say();
       await printAppSummary(s, app);

@@ -6,10 +6,18 @@ export interface PortRange {
   end: number;
 }
 
-/** "8080" or "8080-8090", each port in 1..65535 and start <= end. */
+/** "8080" or "8080-8090", each port in 1..65535 and start <= end; the cf CLI's words first. */
 export function parsePortRange(text: string): PortRange {
   const m = /^(\d+)(?:-(\d+))?$/.exec(text.trim());
-  if (!m?.[1]) throw new Error(`--port ${text}: expected a port like 8080 or a range like 8080-8090`);
+  if (!m?.[1]) {
+    const cf =
+      text.split('-').length > 2
+        ? 'PORT syntax must match integer[-integer]'
+        : 'PORT must be a positive integer';
+    throw new Error(
+      `Incorrect Usage: ${cf}; --port ${text}: expected a port like 8080 or a range like 8080-8090`,
+    );
+  }
   const start = checkPort(m[1], text);
   const end = m[2] === undefined ? start : checkPort(m[2], text);
   if (start > end)
@@ -31,7 +39,9 @@ export function formatPortRange(range: PortRange): string {
 export function parseProtocol(text: string): Protocol {
   const lower = text.toLowerCase();
   if (lower === 'tcp' || lower === 'udp') return lower;
-  throw new Error(`--protocol ${text}: the protocol must be tcp or udp`);
+  throw new Error(
+    `Incorrect Usage: PROTOCOL must be "tcp" or "udp"; --protocol ${text}: the protocol must be tcp or udp`,
+  );
 }
 
 const MEGABYTES_PER_UNIT: Record<string, number> = { M: 1, MB: 1, G: 1024, GB: 1024 };

@@ -17,11 +17,13 @@ import {
 
 interface PolicyFlags {
   destinationApp?: string;
-  protocol: string;
-  port: string;
+  protocol?: string;
+  port?: string;
   space?: string;
   org?: string;
 }
+
+type PolicyVerb = 'add-network-policy' | 'remove-network-policy';
 
 interface PolicyRequest {
   source: string;
@@ -31,22 +33,14 @@ interface PolicyRequest {
 }
 
 export function registerPolicies(program: Command): void {
-  registerPolicyChange(
-    program,
-    'add-network-policy',
-    'allow traffic from one app to another',
-    async (s, wire) => {
-      await s.client.addPolicies([wire]);
-    },
-  );
-  registerPolicyChange(
-    program,
-    'remove-network-policy',
-    'stop allowing traffic from one app to another',
-    async (s, wire) => {
-      await s.client.removePolicies([wire]);
-    },
-  );
+  registerPolicyChange(program, 'add-network-policy', 'allow traffic from one app to another', {
+    port: 'port or range, e.g. 8080 or 8080-8090 (default: 8080, with --protocol tcp)',
+    protocol: 'tcp or udp (default: tcp); give both --protocol and --port, or neither',
+  });
+  registerPolicyChange(program, 'remove-network-policy', 'stop allowing traffic from one app to another', {
+    port: 'port or range of the policy, e.g. 8080 or 8080-8090 (required)',
+    protocol: 'tcp or udp (required)',
+  });
 
   program
     .command('network-policies')
@@ -55,7 +49,8 @@ export function registerPolicies(program: Command): void {
     .action(async (opts: { source?: string }) => {
       const s = openSession();
       const t = requireTarget(s);
-      progress(`Listing network policies ${inTarget(t)} as ${s.user}`);
+      const of = opts.source !== undefined ? `of app ${opts.source} ` : '';
+      progress(`Listing network policies ${of}${inTarget(t)} as ${s.user}`);
       const sources =
         opts.source !== undefined
           ? [await findApp(s, t.space, opts.source)]
@@ -71,63 +66,101 @@ export function registerPolicies(program: Command): void {
 
 function registerPolicyChange(
   program: Command,
-  verb: 'add-network-policy' | 'remove-network-policy',
+  verb: PolicyVerb,
   description: string,
-  change: (s: Session, wire: WirePolicy) => Promise<void>,
+  help: { port: string; protocol: string },
 ): void {
   program
     .command(verb)
-    .argument('<source>', 'source app (in the targeted space)')
-    .argument('[destination]', 'destination app (cf v7 form)')
+    .argument('<SOURCE_APP>', 'source app (in the targeted space)')
+    .argument('[DESTINATION_APP]', 'destination app (cf v7 form)')
     .option('--destination-app <app>', 'destination app (cf v6 form)')
-    .option('--protocol <protocol>', 'tcp or udp', 'tcp')
-    .option('--port <port>', 'port or range, e.g. 8080 or 8080-8090', '8080')
+    .option('--protocol <protocol>', help.protocol)
+    .option('--port <port>', help.port)
     .option('-s, --space <space>', "the destination app's space (default: the targeted space)")
     .option('-o, --org <org>', "the destination app's org (default: the targeted org); needs -s")
     .description(description)
     .action(async (source: string, destination: string | undefined, flags: PolicyFlags) => {
-      const request = policyRequest(source, destination, flags);
+      const request = policyRequest(verb, source, destination, flags);
       const s = openSession();
       const t = requireTarget(s);
       const destTarget = await destinationTarget(s, t, flags);
+      // As cf: the names as typed, announced before either app is looked up.
+      const doing = verb === 'add-network-policy' ? 'Adding' : 'Removing';
+      const between =
+        flags.space === undefined
+          ? `from app ${request.source} to app ${request.destination} ${inTarget(t)}`
+          : `from app ${request.source} ${inTarget(t)} to app ${request.destination} ${inTarget(destTarget)}`;
+      progress(`${doing} network policy ${between} as ${s.user}`);
       const [sourceApp, destApp] = await Promise.all([
         findApp(s, t.space, request.source),
         findApp(s, destTarget.space, request.destination),
       ]);
-      const doing = verb === 'add-network-policy' ? 'Adding' : 'Removing';
-      const between =
-        destTarget.space.guid === t.space.guid
-          ? `from app ${sourceApp.name} to app ${destApp.name} ${inTarget(t)}`
-          : `from app ${sourceApp.name} ${inTarget(t)} to app ${destApp.name} ${inTarget(destTarget)}`;
-      progress(`${doing} network policy ${between} as ${s.user}`);
-      await change(s, {
+      const wire: WirePolicy = {
         source: { id: sourceApp.guid },
         destination: { id: destApp.guid, protocol: request.protocol, ports: request.ports },
-      });
+      };
+      if (verb === 'add-network-policy') await s.client.addPolicies([wire]);
+      else if (await exists(s, wire)) await s.client.removePolicies([wire]);
+      else say('Policy does not exist.');
       ok();
     });
 }
 
-/** Every flag is checked before the API is asked anything. */
+/**
+ * Every flag is checked before the API is asked anything, in the cf CLI's order and words: add takes
+ * --protocol and --port together or neither (tcp 8080); remove needs both, so a slip of the keyboard
+ * never removes a policy nobody named.
+ */
 export function policyRequest(
+  verb: PolicyVerb,
   source: string,
   positional: string | undefined,
   flags: PolicyFlags,
 ): PolicyRequest {
+  const protocol = flags.protocol !== undefined ? parseProtocol(flags.protocol) : undefined;
+  const ports = flags.port !== undefined ? parsePortRange(flags.port) : undefined;
+  if (verb === 'remove-network-policy') {
+    const missing = [ports === undefined ? "`--port'" : null, protocol === undefined ? "`--protocol'" : null];
+    const named = missing.filter((flag) => flag !== null);
+    if (named.length === 1) throw usage(`the required flag ${named[0]} was not specified`);
+    if (named.length === 2) throw usage(`the required flags ${named.join(' and ')} were not specified`);
+  }
+  if ((protocol === undefined) !== (ports === undefined)) {
+    throw usage('--protocol and --port flags must be specified together');
+  }
   const named = flags.destinationApp;
   if (positional !== undefined && named !== undefined && positional !== named) {
-    throw new Error(
-      `Incorrect Usage: two destinations given: '${positional}' and --destination-app '${named}'`,
-    );
+    throw usage(`two destinations given: '${positional}' and --destination-app '${named}'`);
   }
   const destination = positional ?? named;
   if (destination === undefined) {
-    throw new Error('Incorrect Usage: name the destination app: SOURCE DEST, or --destination-app DEST');
+    throw usage(
+      'the required argument `DESTINATION_APP` was not provided; name it: SOURCE_APP DESTINATION_APP, or --destination-app DESTINATION_APP',
+    );
   }
   if (flags.org !== undefined && flags.space === undefined) {
-    throw new Error("Incorrect Usage: -o ORG needs -s SPACE to name the destination app's space");
+    throw usage("A space must be provided when an org is provided, but the '-s' flag was not specified.");
   }
-  return { source, destination, protocol: parseProtocol(flags.protocol), ports: parsePortRange(flags.port) };
+  return { source, destination, protocol: protocol ?? 'tcp', ports: ports ?? { start: 8080, end: 8080 } };
+}
+
+function usage(words: string): Error {
+  return new Error(`Incorrect Usage: ${words}`);
+}
+
+/** cf looks the policy up among its source's first, and says when there is none to remove. */
+async function exists(s: Session, wire: WirePolicy): Promise<boolean> {
+  const { policies } = await s.client.policies({ sourceIds: [wire.source.id] });
+  const { id, protocol, ports } = wire.destination;
+  return policies.some(
+    (p) =>
+      p.source.id === wire.source.id &&
+      p.destination.id === id &&
+      p.destination.protocol === protocol &&
+      p.destination.ports.start === ports.start &&
+      p.destination.ports.end === ports.end,
+  );
 }
 
 async function destinationTarget(s: Session, t: Target, flags: PolicyFlags): Promise<Target> {
@@ -135,7 +168,6 @@ async function destinationTarget(s: Session, t: Target, flags: PolicyFlags): Pro
   const org = flags.org !== undefined ? await findOrg(s, flags.org) : t.org;
   return { org, space: await findSpace(s, org, flags.space) };
 }
-
 async function policyRows(s: Session, sources: App[]): Promise<string[][]> {
   const [{ policies }, apps, spaces, orgs] = await Promise.all([
     s.client.policies({ sourceIds: sources.map((a) => a.guid) }),

@@ -20,13 +20,13 @@ const byKey = (p: WirePolicy) => JSON.stringify(p);
 const sorted = (ps: WirePolicy[]) => [...ps].sort((a, b) => byKey(a).localeCompare(byKey(b)));
 
 /** A client of the policy API, as a script would use it with curl. */
-function policyClient(server: TestServer) {
+function policyClient(server: TestServer, token = server.adminToken) {
   const json = ['--header', 'Content-Type: application/json'];
   return {
     create: (policies: unknown, args = json) =>
       curl<unknown>(`${server.url}${POLICIES}`, {
         method: 'POST',
-        token: server.adminToken,
+        token,
         data: typeof policies === 'string' ? policies : JSON.stringify({ policies }),
         args,
         cacert: server.caFile,
@@ -34,14 +34,14 @@ function policyClient(server: TestServer) {
     remove: (policies: unknown) =>
       curl<unknown>(`${server.url}${POLICIES}/delete`, {
         method: 'POST',
-        token: server.adminToken,
+        token,
         data: JSON.stringify({ policies }),
         args: json,
         cacert: server.caFile,
       }),
     list: async (query = '') => {
       const r = await curl<PolicyList>(`${server.url}${POLICIES}${query}`, {
-        token: server.adminToken,
+        token,
         cacert: server.caFile,
       });
       assert.equal(r.status, 200, JSON.stringify(r.body));
@@ -61,10 +61,22 @@ async function freshApps(server: TestServer, prefix: string, count: number): Pro
   return guids;
 }
 
-async function seedSpace(server: TestServer): Promise<void> {
+/** An org with one space; answers a space developer's token for it. */
+async function seedSpace(server: TestServer): Promise<string> {
   const org = await server.api<{ guid: string }>('POST', '/v1/orgs', { name: 'policies' });
   assert.equal(org.status, 201);
-  assert.equal((await server.api('POST', '/v1/spaces', { name: 'dev', orgGuid: org.body.guid })).status, 201);
+  const space = await server.api<{ guid: string }>('POST', '/v1/spaces', {
+    name: 'dev',
+    orgGuid: org.body.guid,
+  });
+  assert.equal(space.status, 201);
+  const dev = await server.api<{ token: string }>('POST', '/v1/tokens', {
+    name: 'dev',
+    role: 'space_developer',
+    spaceGuids: [space.body.guid],
+  });
+  assert.equal(dev.status, 201);
+  return dev.body.token;
 }
 
 function assertBadRequest(reply: { status: number; body: unknown }, field: RegExp): void {
@@ -147,16 +159,18 @@ for (const kind of DATABASE_KINDS) {
       const [a, b] = await freshApps(server, 'invalid', 2);
       assert.ok(a && b);
       const ok = wirePolicy(a, b, 8080);
-      const unknown = '6a0c1a55-0000-4000-8000-000000000000';
       const source = { id: a };
       const ports = { start: 9090, end: 9090 };
       const cases: [string, unknown, RegExp][] = [
-        ['unknown source app', wirePolicy(unknown, b), /policies\[1\]\.source\.id.*no app/],
-        ['unknown destination app', wirePolicy(a, unknown), /policies\[1\]\.destination\.id.*no app/],
         ['port 0', wirePolicy(a, b, 0, 10), /policies\[1\]\.destination\.ports\.start/],
         ['port 65536', wirePolicy(a, b, 8080, 65536), /policies\[1\]\.destination\.ports\.end/],
         ['negative port', wirePolicy(a, b, -1, 80), /policies\[1\]\.destination\.ports\.start/],
-        ['fractional port', wirePolicy(a, b, 80.5, 81), /policies\[1\]\.destination\.ports\.start/],
+        ['fractional port', wirePolicy(a, b, 80.5, 81), /body: 80\.5 is not an integer/],
+        [
+          'port as a string',
+          wirePolicy(a, b, '80' as unknown as number, 81),
+          /ports\.start: expected integer/,
+        ],
         [
           'start after end',
           wirePolicy(a, b, 9000, 8000),
@@ -209,11 +223,15 @@ for (const kind of DATABASE_KINDS) {
       assertBadRequest(await client.create('{"policies": [}'), /body: malformed JSON/);
       assertBadRequest(await client.create(''), /body/);
       assertBadRequest(await client.create('{}'), /policies: is required/);
-      assertBadRequest(await client.create('[]'), /^body: must be object/);
+      assertBadRequest(await client.create('[]'), /^mapper: unmarshal json; body: expected object/);
       assertBadRequest(await client.create('{"policies": {}}'), /policies/);
+      assertBadRequest(
+        await client.create('{"policies": []}'),
+        /^mapper: validate policies: missing policies/,
+      );
       const [a, b] = await freshApps(server, 'big', 2);
       assert.ok(a && b);
-      const huge = JSON.stringify({ policies: [wirePolicy(a, b)], padding: 'x'.repeat(2 * 1024 * 1024) });
+      const huge = JSON.stringify({ policies: [wirePolicy(a, b)], padding: 'x'.repeat(11 * 1024 * 1024) });
       assertBadRequest(await client.create(huge), /body: larger than/);
       assert.deepEqual(await client.list(), before);
     });
@@ -272,6 +290,7 @@ for (const kind of DATABASE_KINDS) {
   describe(`policy limits on ${kind}, with --max-policies-per-app 3 --no-unproxied-port-mappings`, () => {
     let server: TestServer;
     let client: ReturnType<typeof policyClient>;
+    let developer: ReturnType<typeof policyClient>;
 
     before(async () => {
       server = await startServer({
@@ -279,29 +298,45 @@ for (const kind of DATABASE_KINDS) {
         flags: ['--max-policies-per-app', '3', '--no-unproxied-port-mappings'],
       });
       client = policyClient(server);
-      await seedSpace(server);
+      developer = policyClient(server, await seedSpace(server));
     });
     after(() => server?.stop());
 
-    test('a source app may have 3 policies; a batch going over the limit is refused whole', async () => {
+    test('a developer’s source app may have 3 policies; a batch going over is refused whole with a 403', async () => {
       const [a, b, c] = await freshApps(server, 'limit', 3);
       assert.ok(a && b && c);
       const first = [wirePolicy(a, b, 61443), wirePolicy(a, c, 61443)];
-      assert.equal((await client.create(first)).status, 200);
+      assert.equal((await developer.create(first)).status, 200);
 
       const over = [wirePolicy(a, b, 61001), wirePolicy(a, c, 61002)];
-      const refused = await client.create(over);
-      assertBadRequest(refused, /app .* would have more than 3 policies as a source/);
-      assert.deepEqual(await client.list(`?source_id=${a}`), sorted(first));
+      const refused = await developer.create(over);
+      assert.equal(refused.status, 403, JSON.stringify(refused.body));
+      assert.match(
+        (refused.body as { error: string }).error,
+        /^policy quota exceeded; app .* would have 4 policies as a source, more than the 3/,
+      );
+      assert.deepEqual(await developer.list(`?source_id=${a}`), sorted(first));
 
       const third = wirePolicy(a, b, 61001, 61010);
-      assert.equal((await client.create([third])).status, 200);
+      assert.equal((await developer.create([third])).status, 200);
       // At the limit, re-creating an existing policy is still fine: it adds nothing.
-      assert.equal((await client.create([...first, third])).status, 200);
-      assertBadRequest(await client.create([wirePolicy(a, a, 61443)]), /more than 3 policies/);
+      assert.equal((await developer.create([...first, third])).status, 200);
+      assert.equal((await developer.create([wirePolicy(a, a, 61443)])).status, 403);
       // The limit counts per source: the destination app can still have its own.
-      assert.equal((await client.create([wirePolicy(b, a, 61443)])).status, 200);
-      assert.deepEqual(await client.list(`?source_id=${a}`), sorted([...first, third]));
+      assert.equal((await developer.create([wirePolicy(b, a, 61443)])).status, 200);
+      assert.deepEqual(await developer.list(`?source_id=${a}`), sorted([...first, third]));
+    });
+
+    test('an admin is not held to the per-source limit, as in Cloud Foundry', async () => {
+      const [a, b] = await freshApps(server, 'admin-limit', 2);
+      assert.ok(a && b);
+      const many = [61443, 61001, 61002, 61003, 61004].map((port) => wirePolicy(a, b, port));
+      assert.equal((await client.create(many)).status, 200);
+      assert.equal((await client.list(`?source_id=${a}`)).length, 5);
+      // A developer may still delete, but not add, over the limit.
+      assert.equal((await developer.create([wirePolicy(a, b, 61005)])).status, 403);
+      assert.equal((await developer.remove([wirePolicy(a, b, 61004)])).status, 200);
+      assert.equal((await client.list(`?source_id=${a}`)).length, 4);
     });
 
     test('a policy to an unproxied app port is refused with a clear error', async () => {

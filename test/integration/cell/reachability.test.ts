@@ -147,7 +147,15 @@ describe('reachability between containers on one cell', () => {
     await host.cliOk('remove-network-policy', ...policyArgs(SINGLE_PORT));
     await host.cliOk('remove-network-policy', ...policyArgs(UDP));
     // The positional form (cf CLI v7) for one of them.
-    await host.cliOk('add-network-policy', ADDED_TCP.src, ADDED_TCP.dst, '--port', ADDED_TCP.ports);
+    await host.cliOk(
+      'add-network-policy',
+      ADDED_TCP.src,
+      ADDED_TCP.dst,
+      '--protocol',
+      ADDED_TCP.protocol,
+      '--port',
+      ADDED_TCP.ports,
+    );
     await host.cliOk('add-network-policy', ...policyArgs(ADDED_UDP_RANGE));
     policies = [RANGE, RANGE_BESIDE, SELF, ADDED_TCP, ADDED_UDP_RANGE];
     const expected = expectedOpen(policies, placement);

@@ -16,7 +16,16 @@ describe('the cell repairs drift on its resync', () => {
     host = await WeftHost.start({ args: ['--resync-interval', '1'] });
     await host.push('r-src', 'http-app', 1);
     await host.push('r-dst', 'http-app', 1);
-    await host.cliOk('add-network-policy', 'r-src', '--destination-app', 'r-dst', '--port', '8080');
+    await host.cliOk(
+      'add-network-policy',
+      'r-src',
+      '--destination-app',
+      'r-dst',
+      '--protocol',
+      'tcp',
+      '--port',
+      '8080',
+    );
     await host.waitRunning('r-src', 1);
     const [dest] = await host.waitRunning('r-dst', 1);
     destIp = dest?.ip ?? '';

@@ -141,8 +141,26 @@ describe('platform HTTPS on 61443', () => {
     await host.push('app-c', 'http-app', 1);
     await host.cliOk('map-route', 'app-b', 'apps.internal', '--hostname', 'app-b');
     // 8080 is open to both callers; 61443 is not, yet.
-    await host.cliOk('add-network-policy', 'app-a', '--destination-app', 'app-b', '--port', '8080');
-    await host.cliOk('add-network-policy', 'app-c', '--destination-app', 'app-b', '--port', '8080');
+    await host.cliOk(
+      'add-network-policy',
+      'app-a',
+      '--destination-app',
+      'app-b',
+      '--protocol',
+      'tcp',
+      '--port',
+      '8080',
+    );
+    await host.cliOk(
+      'add-network-policy',
+      'app-c',
+      '--destination-app',
+      'app-b',
+      '--protocol',
+      'tcp',
+      '--port',
+      '8080',
+    );
     await Promise.all(['app-a', 'app-b', 'app-c'].map((a) => host.waitRunning(a, 1)));
   });
 

@@ -189,11 +189,20 @@ describe('a session with the weft CLI', () => {
       /Adding network policy from app app-a to app app-b in org o1 \/ space s1 as admin\.\.\.\nOK/,
     );
     succeeded(
-      await admin('add-network-policy', 'app-a', '--destination-app', 'app-b', '--port', '9000-9010'),
+      await admin(
+        'add-network-policy',
+        'app-a',
+        '--destination-app',
+        'app-b',
+        '--protocol',
+        'tcp',
+        '--port',
+        '9000-9010',
+      ),
     );
     succeeded(await admin('add-network-policy', 'app-b', 'app-a', '--protocol', 'udp', '--port', '53'));
     const across = succeeded(
-      await admin('add-network-policy', 'app-a', 'app-c', '-s', 's2', '--port', '61443'),
+      await admin('add-network-policy', 'app-a', 'app-c', '-s', 's2', '--protocol', 'tcp', '--port', '61443'),
     );
     assert.match(across, /from app app-a in org o1 \/ space s1 to app app-c in org o1 \/ space s2/);
 
@@ -263,18 +272,21 @@ describe('a session with the weft CLI', () => {
     failedWith(await admin('add-network-policy', 'app-a', 'nope'), /App 'nope' not found in space 's1'/);
     failedWith(await admin('app', 'nope'), /App 'nope' not found/);
     failedWith(
-      await admin('add-network-policy', 'app-a', 'app-b', '--port', '70000'),
+      await admin('add-network-policy', 'app-a', 'app-b', '--protocol', 'tcp', '--port', '70000'),
       /70000 is not a port between 1 and 65535/,
     );
     failedWith(
-      await admin('add-network-policy', 'app-a', 'app-b', '--port', '9000-8000'),
+      await admin('add-network-policy', 'app-a', 'app-b', '--protocol', 'tcp', '--port', '9000-8000'),
       /start port 9000 is greater/,
     );
     failedWith(
-      await admin('add-network-policy', 'app-a', 'app-b', '--protocol', 'icmp'),
+      await admin('add-network-policy', 'app-a', 'app-b', '--protocol', 'icmp', '--port', '8080'),
       /protocol must be tcp or udp/,
     );
-    failedWith(await admin('add-network-policy', 'app-a'), /name the destination app/);
+    failedWith(
+      await admin('add-network-policy', 'app-a'),
+      /the required argument `DESTINATION_APP` was not provided/,
+    );
     failedWith(await admin('push', 'app-new', '-p', work), /needs a start command/);
   });
 
@@ -329,7 +341,7 @@ describe('a session with the weft CLI', () => {
     assert.match(login, /user:\s+dev1\norg:\s+o1\nspace:\s+s1/, 'the only space is targeted');
 
     assert.match(
-      succeeded(await dev('add-network-policy', 'app-b', 'app-a', '--port', '7000')),
+      succeeded(await dev('add-network-policy', 'app-b', 'app-a', '--protocol', 'tcp', '--port', '7000')),
       /as dev1\.\.\.\nOK/,
     );
     failedWith(

@@ -140,15 +140,15 @@ describe('two hosts sharing one control plane', () => {
   });
 
   test('a policy opens 8080 to the instances on both hosts, and 61443 needs its own', async () => {
-    await ok(0, 'add-network-policy', 'app-a', 'app-b', '--port', '8080');
+    await ok(0, 'add-network-policy', 'app-a', 'app-b', '--protocol', 'tcp', '--port', '8080');
     assert.deepEqual(await probe('http', 8080), ['0:ok', '1:ok']);
     assert.deepEqual(await probe('https', 61443), ['0:no', '1:no']);
-    await ok(0, 'add-network-policy', 'app-a', 'app-b', '--port', '61443');
+    await ok(0, 'add-network-policy', 'app-a', 'app-b', '--protocol', 'tcp', '--port', '61443');
     assert.deepEqual(await probe('https', 61443), ['0:ok', '1:ok']);
   });
 
   test('removing the policy closes both hosts again', async () => {
-    await ok(0, 'remove-network-policy', 'app-a', 'app-b', '--port', '8080');
+    await ok(0, 'remove-network-policy', 'app-a', 'app-b', '--protocol', 'tcp', '--port', '8080');
     assert.deepEqual(await probe('http', 8080), ['0:no', '1:no']);
   });
 });

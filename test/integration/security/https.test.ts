@@ -307,7 +307,7 @@ describe('a cell’s token stays off its command line', () => {
     const cell = startCell(['--api', server.url, '--ca-cert', server.caFile, '--token', developerToken]);
     const { code, output } = await cell.result();
     assert.notEqual(code, 0);
-    assert.match(output, /unknown option '--token'/);
+    assert.match(output, /Incorrect Usage: unknown flag `token'/);
   });
 
   test('a token file others can read is refused', async () => {

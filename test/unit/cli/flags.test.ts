@@ -28,10 +28,17 @@ test('a range that runs backwards is refused', () => {
   assert.throws(() => parsePortRange('9000-8000'), /start port 9000 is greater than the end port 8000/);
 });
 
-test('text that is not a port or a range is refused', () => {
-  for (const bad of ['http', '80-', '-80', '80,81', '8080-8090-9000', '']) {
-    assert.throws(() => parsePortRange(bad), /expected a port like 8080/, bad);
+test('text that is not a port or a range is refused, in the cf CLI’s words first', () => {
+  for (const bad of ['http', '80-', '-80', '80,81', '']) {
+    assert.throws(
+      () => parsePortRange(bad),
+      { message: /^Incorrect Usage: PORT must be a positive integer; .*expected a port like 8080/ },
+      bad,
+    );
   }
+  assert.throws(() => parsePortRange('8080-8090-9000'), {
+    message: /^Incorrect Usage: PORT syntax must match integer\[-integer\]; /,
+  });
 });
 
 test('port ranges print as cf prints them', () => {
@@ -42,7 +49,10 @@ test('port ranges print as cf prints them', () => {
 test('protocols are tcp or udp in any case', () => {
   assert.equal(parseProtocol('tcp'), 'tcp');
   assert.equal(parseProtocol('UDP'), 'udp');
-  assert.throws(() => parseProtocol('icmp'), /--protocol icmp: the protocol must be tcp or udp/);
+  assert.throws(() => parseProtocol('icmp'), {
+    message:
+      /^Incorrect Usage: PROTOCOL must be "tcp" or "udp"; --protocol icmp: the protocol must be tcp or udp/,
+  });
 });
 
 test('memory sizes take cf units and come out in megabytes', () => {
