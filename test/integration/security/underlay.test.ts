@@ -137,7 +137,16 @@ describe('the host and the network next to a cell reach no container without a p
 
   test('with a policy, containers reach each other on 8080 and through the proxy on 61443', async () => {
     for (const port of ['8080', '61443']) {
-      await host.cliOk('add-network-policy', 'u-a', '--destination-app', 'u-b', '--port', port);
+      await host.cliOk(
+        'add-network-policy',
+        'u-a',
+        '--destination-app',
+        'u-b',
+        '--protocol',
+        'tcp',
+        '--port',
+        port,
+      );
     }
     const targets = instances.slice(1).map((i) => i.ip);
     const open = await waitFor(
