@@ -10,7 +10,7 @@ import { elementsOf, indexRendered, renderTexts } from './elements.js';
 import type { EnforcerElements } from './elements.js';
 import { changesMayEndFlows, flowGroups, flowsToEnd, type Flow } from './flows.js';
 import { driftOf, type LiveTable } from './drift.js';
-import { applyNftScript, deleteNftTable, listNftElements, listNftRules, readLiveTable } from './nft.js';
+import { applyNftScript, deleteNftTable, listNftElements, readLiveTable } from './nft.js';
 import {
   capacitiesFor,
   planApply,
@@ -34,8 +34,6 @@ export interface EnforcerKernel {
   applyScript(script: string): Promise<void>;
   deleteTable(table: string): Promise<void>;
   listElements(table: string): Promise<EnforcerElements>;
-  /** The table's rules as a fingerprint (see rulesFingerprint), without its elements. */
-  listRules(table: string): Promise<string>;
   /** Elements and rules together, or null when the table is gone. */
   readTable(table: string): Promise<LiveTable | null>;
   listFlows(): Promise<Flow[]>;
@@ -46,7 +44,6 @@ export const hostKernel: EnforcerKernel = {
   applyScript: applyNftScript,
   deleteTable: deleteNftTable,
   listElements: listNftElements,
-  listRules: listNftRules,
   readTable: readLiveTable,
   listFlows,
   deleteFlows,
@@ -64,8 +61,12 @@ export class Enforcer {
   readonly #kernel: EnforcerKernel;
   /** What the kernel holds, as far as we know; null until the first full build succeeds. */
   #applied: AppliedTable | null = null;
-  /** The rules as the kernel listed them after the last full build, for the resync to compare. */
-  #rules = '';
+  /**
+   * The rules as the first resync after the last full build read them, for later resyncs to compare; null
+   * until then. Not listed right after a build: nft reads every element to list even one chain, which at
+   * 100k elements costs more than the build itself.
+   */
+  #rules: string | null = null;
   /** A sweep that failed is retried on the next apply, even when the table needs no change. */
   #sweepPending = false;
   #queue: Promise<unknown> = Promise.resolve();
@@ -102,7 +103,8 @@ export class Enforcer {
     await this.#serialize(async () => {
       // An apply since the read makes the reading stale; the next resync looks again.
       if (this.#applied !== applied) return;
-      const drift = driftOf(live, { ...applied, rules: this.#rules });
+      this.#rules ??= live?.rules ?? null;
+      const drift = driftOf(live, { ...applied, rules: this.#rules ?? '' });
       if (drift.length === 0) return;
       this.#logger?.warn({ table: this.table, drift }, 'enforcer: table drifted from the plan; rebuilding');
       this.#applied = { ...applied, capacities: await this.#rebuild(applied.desired, applied.rendered) };
@@ -151,7 +153,7 @@ export class Enforcer {
   /** Replaces the table whole, in one transaction; its sets get the room for `rendered`. */
   async #rebuild(next: EnforcerDesired, rendered: RenderedState): Promise<SetCapacities> {
     await this.#kernel.applyScript(planRuleset(next, rendered));
-    this.#rules = await this.#kernel.listRules(this.table);
+    this.#rules = null;
     this.#logBuilt(rendered, 1);
     return capacitiesFor(rendered);
   }
@@ -171,7 +173,7 @@ export class Enforcer {
         // Indexed for later deltas while nft parses the elements.
         const rendered = indexRendered(drawn);
         await this.#finishStaged(staged, started.loading);
-        this.#rules = await this.#kernel.listRules(this.table);
+        this.#rules = null;
         this.#logBuilt(rendered, parts);
         return rendered;
       }

@@ -19,11 +19,6 @@ export async function listNftElements(table: string): Promise<EnforcerElements> 
   return parseTableElements(json);
 }
 
-/** The table's rules without its elements (`nft -t`), for a fingerprint that stays cheap at 100k elements. */
-export async function listNftRules(table: string): Promise<string> {
-  return rulesFingerprint(JSON.parse(await run(['nft', '-j', '-t', 'list', 'table', 'inet', table])));
-}
-
 /** Everything the table holds, or null when it is gone. */
 export async function readLiveTable(table: string): Promise<LiveTable | null> {
   const text = await run(['nft', '-j', 'list', 'table', 'inet', table]).catch(() => null);

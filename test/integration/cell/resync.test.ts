@@ -38,6 +38,22 @@ describe('the cell repairs drift on its resync', () => {
   const reaches = async () =>
     (await probeFrom(host, 'r-src', 0, [destIp], 8080)).get(`tcp ${destIp}`) === 'ok';
 
+  test('a chain of rules flushed behind weft’s back, which opened every flow, is put back', async () => {
+    const [src] = await host.waitRunning('r-src', 1);
+    const srcIp = src?.ip ?? '';
+    const reverse = async () =>
+      (await probeFrom(host, 'r-dst', 0, [srcIp], 8080)).get(`tcp ${srcIp}`) === 'ok';
+    assert.equal(await reverse(), false);
+    const flushed = await run('nft', ['flush', 'chain', 'inet', host.table, 'check_policy']);
+    assert.equal(flushed.code, 0, flushed.stderr);
+    await waitFor(
+      'the policy check back',
+      async () => ((await reverse()) ? undefined : true),
+      HEAL_DEADLINE_MS,
+    );
+    assert.equal(await reaches(), true);
+  });
+
   test('a policy element deleted from the kernel comes back', async () => {
     assert.equal(await reaches(), true);
     const src = await host.app('r-src');
@@ -64,22 +80,6 @@ describe('the cell repairs drift on its resync', () => {
           : undefined,
       HEAL_DEADLINE_MS,
     );
-  });
-
-  test('a chain of rules flushed behind weft’s back, which opened every flow, is put back', async () => {
-    const [src] = await host.waitRunning('r-src', 1);
-    const srcIp = src?.ip ?? '';
-    const reverse = async () =>
-      (await probeFrom(host, 'r-dst', 0, [srcIp], 8080)).get(`tcp ${srcIp}`) === 'ok';
-    assert.equal(await reverse(), false);
-    const flushed = await run('nft', ['flush', 'chain', 'inet', host.table, 'check_policy']);
-    assert.equal(flushed.code, 0, flushed.stderr);
-    await waitFor(
-      'the policy check back',
-      async () => ((await reverse()) ? undefined : true),
-      HEAL_DEADLINE_MS,
-    );
-    assert.equal(await reaches(), true);
   });
 
   test('a container’s host route deleted comes back', async () => {
