@@ -29,7 +29,7 @@ export interface HostSetup {
 }
 
 /** Refuses an overlay that overlaps the host, and proxy ports the host may hand out as ephemeral ones. */
-export async function checkHost(setup: HostSetup): Promise<void> {
+async function checkHost(setup: HostSetup): Promise<void> {
   const overlap = checkOverlay(setup.overlayCidr, await readHostFacts());
   if (overlap.length > 0) {
     throw new Error(`overlay ${setup.overlayCidr} overlaps this host: ${overlap.join('; ')}`);

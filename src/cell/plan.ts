@@ -2,6 +2,8 @@
 // and which instances should start or stop here. The reconcilers (reconcilers.ts) apply these plans.
 import type { EnforcerDesired } from '../enforcer/desired.js';
 import type { Instance } from '../model/types.js';
+import { gatewayAddress } from '../network/cidr.js';
+import type { RemoteCell } from '../network/vxlan.js';
 import { allocateLocal, type Allocator } from './allocation.js';
 import { forEachAppFlow } from './policy-index.js';
 import type { World } from './world.js';
@@ -40,11 +42,10 @@ export function planEnforcer(
   const policies: EnforcerDesired['policies'] = [];
   forEachAppFlow(world, (_, flow) => policies.push(flow));
   const { cellId, ...rules } = cell;
-  const peers = [...world.tables.cell.values()].filter((c) => c.id !== cellId);
   return {
     ...rules,
     // VXLAN is taken only from the hosts of the other cells.
-    peerHosts: peers.map((c) => c.hostIp),
+    peerHosts: remoteCells(world, cellId).map((c) => c.hostIp),
     localInstances,
     tags: [...tagByIp].map(([ip, tag]) => ({ ip, tag })),
     policies,
@@ -54,6 +55,13 @@ export function planEnforcer(
       { protocol: 'tcp', port: DNS_PORT },
     ],
   };
+}
+
+/** Every other cell, for the VXLAN link: its subnet, routed to its gateway on its host. */
+export function remoteCells(world: World, cellId: string): RemoteCell[] {
+  return [...world.tables.cell.values()]
+    .filter((c) => c.id !== cellId)
+    .map((c) => ({ subnet: c.subnet, gatewayIp: gatewayAddress(c.subnet), hostIp: c.hostIp }));
 }
 
 /** Whether the world wants `i` running on cell `cellId`: placed here, and its app started. */

@@ -4,14 +4,13 @@
 import type { EnforcerDesired } from '../enforcer/desired.js';
 import type { Zone } from '../dns/zone.js';
 import { buildZone } from '../dns/zone.js';
-import { gatewayAddress } from '../network/cidr.js';
 import type { HostSideState } from '../network/container-network.js';
 import type { RemoteCell } from '../network/vxlan.js';
 import type { ResourceKind } from '../model/types.js';
 import type { Allocator } from './allocation.js';
 import type { Reconciler, RunMode } from './converger.js';
 import type { LocalInstance } from './local.js';
-import { planEnforcer, planInstances, type CellIdentity } from './plan.js';
+import { planEnforcer, planInstances, remoteCells, type CellIdentity } from './plan.js';
 import type { World } from './world.js';
 
 export type ReconcilerName = 'overlay' | 'kernel' | 'dns' | 'instances' | 'certificates' | 'savedWorld';
@@ -82,13 +81,6 @@ export function cellReconcilers(parts: CellParts): Reconciler<ReconcilerName>[] 
       run: none(() => parts.saveWorld(parts.world())),
     },
   ];
-}
-
-/** Every other cell, for the VXLAN link: its subnet, routed to its gateway on its host. */
-export function remoteCells(world: World, cellId: string): RemoteCell[] {
-  return [...world.tables.cell.values()]
-    .filter((c) => c.id !== cellId)
-    .map((c) => ({ subnet: c.subnet, gatewayIp: gatewayAddress(c.subnet), hostIp: c.hostIp }));
 }
 
 async function reconcileInstances(parts: CellParts, mode: RunMode): Promise<number> {
