@@ -20,6 +20,7 @@ import { cellEndpoints } from './endpoints/cells.js';
 import { domainEndpoints } from './endpoints/domains.js';
 import { internalRouteEndpoints } from './endpoints/internal-routes.js';
 import { policyEndpoints } from './endpoints/policies.js';
+import { flowEndpoints } from './endpoints/flows.js';
 import { tenancyEndpoints } from './endpoints/tenancy.js';
 import { spaceEndpoints } from './endpoints/spaces.js';
 import type { ServerTls } from './server-certificate.js';
@@ -110,6 +111,7 @@ export async function buildApi(
   await app.register(internalRouteEndpoints, deps);
   await app.register(policyEndpoints, deps);
   await app.register(cellEndpoints, deps);
+  await app.register(flowEndpoints, deps);
   await app.register(platformEndpoints, deps);
   await app.register(tokenEndpoints, deps);
   await app.register(certificateEndpoints, deps);

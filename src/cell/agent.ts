@@ -1,6 +1,8 @@
 // The cell agent, a composition root: it follows the control plane's change stream into the cell's copy
 // of the world and hands each change to the reconcilers (reconcilers.ts) that keep this host's kernel
 // rules, overlay, DNS, proxy and containers in line with it. Decisions live in plan.ts and allocation.ts.
+import { createHash } from 'node:crypto';
+import path from 'node:path';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { Enforcer } from '../enforcer/enforcer.js';
@@ -12,16 +14,26 @@ import { CellApiClient } from './api-client.js';
 import { Converger } from './converger.js';
 import { CellFiles } from './files.js';
 import { Follower } from './follower.js';
+import { findUlogdPlugins, FlowLog } from '../flows/flow-log.js';
 import { setUpHost, tearDownHost, type HostSide } from './host-setup.js';
 import { InstanceSet } from './instance-set.js';
 import { cellLinks, type CellLinks } from './links.js';
 import { registerCellMetrics, ReconcileCounts } from './metrics.js';
 import { CellPaths } from './paths.js';
-import { isPlacedHere } from './plan.js';
+import { isPlacedHere, type CellIdentity } from './plan.js';
 import { PolicyIndex } from './policy-index.js';
 import { cellReconcilers, FOLLOWS, type ReconcilerName } from './reconcilers.js';
 import type { FollowedMessage } from './stream-reader.js';
 import { World } from './world.js';
+
+/** Logged denials per source address and second (burst twice that): Cloud Foundry rate-limits its denied-packet logs the same way. */
+const DENIED_FLOWS_PER_SOURCE_PER_SECOND = 20;
+
+/** 1000..65535: NFLOG groups below are left to the host's own use. */
+function nflogGroup(table: string): number {
+  const digest = createHash('sha256').update(table).digest();
+  return 1000 + (digest.readUInt32BE(0) % (65536 - 1000));
+}
 
 export interface CellConfig {
   /** The control plane's https:// URL. */
@@ -64,6 +76,7 @@ export class CellAgent {
   private readonly enforcer: Enforcer;
   private readonly proxy: TlsProxy;
   private readonly counts = new ReconcileCounts();
+  private flowLog: FlowLog | null = null;
 
   constructor(
     private readonly config: CellConfig,
@@ -123,6 +136,7 @@ export class CellAgent {
       connected: () => this.connected,
       revision: () => this.world?.revision ?? 0,
       reconciles: this.counts,
+      flows: () => this.flowLog?.counts ?? null,
     });
   }
 
@@ -137,6 +151,7 @@ export class CellAgent {
       ['releasing the instances', () => running?.instances.release(opts.cleanup)],
       ['closing the proxy', () => this.proxy.close()],
       ['stopping DNS', () => running?.host.dns.stop()],
+      ['stopping the flow log', () => this.flowLog?.stop()],
     ];
     if (opts.cleanup && running) {
       steps.push(['removing the nft table', () => this.enforcer.remove()]);
@@ -187,7 +202,8 @@ export class CellAgent {
       caPem: this.caPem,
       logger: this.logger,
     });
-    const { identity, dns } = host;
+    const { dns } = host;
+    const identity = { ...host.identity, flowLog: await this.startFlowLog() };
     let converger: Converger<ReconcilerName> | null = null;
     const applyKernel = () => converger?.kick('kernel') ?? Promise.resolve();
     const instances = new InstanceSet(
@@ -238,6 +254,23 @@ export class CellAgent {
     this.logger.info({ subnet: cell.subnet, gatewayIp: identity.gatewayIp }, 'cell network ready');
     this.ready?.();
     this.ready = null;
+  }
+
+  /**
+   * Starts the denied-flow log when ulogd2 is installed; the kernel then logs to the cell's own NFLOG group,
+   * derived from its table name so that cells sharing a host (tests, benchmarks) never share one.
+   */
+  private async startFlowLog(): Promise<CellIdentity['flowLog']> {
+    const pluginDir = findUlogdPlugins();
+    if (pluginDir === null) {
+      this.logger.warn('ulogd2 (with ulogd2-json) is not installed: denied flows are not logged');
+      return undefined;
+    }
+    const group = nflogGroup(this.config.table);
+    const dir = path.join(this.config.root, 'flows');
+    this.flowLog = new FlowLog({ group, dir, pluginDir }, this.client, this.logger);
+    await this.flowLog.start();
+    return { group, perSourcePerSecond: DENIED_FLOWS_PER_SOURCE_PER_SECOND };
   }
 
   /** A cell that failed to come up must not look as if it serves: stop, and say why. */

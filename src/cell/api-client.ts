@@ -12,6 +12,7 @@ import {
   type InstanceReport,
 } from '../contract/api.js';
 import { checked } from '../contract/check.js';
+import { FlowReceipt, type ObservedFlow } from '../contract/flows.js';
 
 export type { IssuedCertificate } from '../contract/api.js';
 
@@ -53,6 +54,10 @@ export class CellApiClient {
   async instanceEnv(instanceGuid: string): Promise<Record<string, string>> {
     const path = `/v1/cells/${this.cellId}/instances/${instanceGuid}/env`;
     return (await this.call(InstanceEnv, 'GET', path)).env;
+  }
+
+  async reportFlows(flows: ObservedFlow[]): Promise<void> {
+    await this.call(FlowReceipt, 'POST', `/v1/cells/${this.cellId}/flows`, { flows });
   }
 
   async caCertificate(): Promise<string> {

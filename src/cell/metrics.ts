@@ -3,6 +3,7 @@
 // follows the control plane.
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { DnsServer, DnsStats } from '../dns/server.js';
+import type { FlowLogCounts } from '../flows/flow-log.js';
 import type { InstanceCounters, TlsProxy } from '../proxy/index.js';
 
 /** What the reconcilers went through, by reconciler: drift the resync repaired, runs that failed. */
@@ -25,6 +26,8 @@ export interface CellMetricSources {
   dns: () => DnsServer | null;
   connected: () => boolean;
   revision: () => number;
+  /** The flow log's totals, or null while it is off. */
+  flows?: () => FlowLogCounts | null;
 }
 
 export function registerCellMetrics(registry: Registry, sources: CellMetricSources): void {
@@ -73,6 +76,16 @@ export function registerCellMetrics(registry: Registry, sources: CellMetricSourc
     'drift the periodic resync found and repaired (a failed apply, a change behind weft’s back)',
     'reconciler',
     () => Object.fromEntries(sources.reconciles.repairs),
+  );
+  counter(
+    'weft_cell_denied_flows_logged_total',
+    'denied new flows the kernel logged, within each source’s budget',
+    () => sources.flows?.()?.logged ?? 0,
+  );
+  counter(
+    'weft_cell_flow_records_dropped_total',
+    'flow records lost on the way to the control plane (queue full, or it did not answer)',
+    () => sources.flows?.()?.dropped ?? 0,
   );
   counterBy('weft_cell_reconcile_errors_total', 'reconciler runs that failed', 'reconciler', () =>
     Object.fromEntries(sources.reconciles.errors),

@@ -17,6 +17,8 @@ export interface CellIdentity {
   gatewayIp: string;
   /** The cell's own cgroup: its proxy and health checks are the host's only way into containers. */
   exemptCgroup: EnforcerDesired['exemptCgroup'];
+  /** Where the kernel logs denied flows, while the flow log runs. */
+  flowLog?: EnforcerDesired['flowLog'];
 }
 
 export function planEnforcer(

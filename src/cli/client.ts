@@ -21,6 +21,7 @@ import {
   type Quota,
   type TokenCreate,
 } from '../contract/api.js';
+import { FlowPage } from '../contract/flows.js';
 import { checked } from '../contract/check.js';
 import { PolicyList, type WirePolicy } from '../contract/policies.js';
 
@@ -89,6 +90,14 @@ export class ApiClient {
     this.request(Empty, 'POST', '/networking/v1/external/policies', { policies });
   removePolicies = (policies: WirePolicy[]) =>
     this.request(Empty, 'POST', '/networking/v1/external/policies/delete', { policies });
+
+  flows = (query: { app?: string; denied?: boolean; since?: number; limit?: number } = {}) =>
+    this.request(FlowPage, 'GET', '/v1/flows', undefined, {
+      app: query.app,
+      verdict: query.denied === true ? 'DENIED' : undefined,
+      since: query.since?.toString(),
+      limit: query.limit?.toString(),
+    });
 
   events = (limit: number) =>
     this.request(Type.Array(AuditEvent), 'GET', '/v1/events', undefined, { limit: String(limit) });

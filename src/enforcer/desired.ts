@@ -28,6 +28,11 @@ export interface EnforcerDesired {
   exemptCgroup: { path: string; level: number };
   /** Host addresses of the other cells: the only senders of this overlay's VXLAN. */
   peerHosts: string[];
+  /**
+   * Denied new flows are copied to this NFLOG group (src/flows/), at most `perSourcePerSecond` per source
+   * address, so one noisy container cannot flood the log. Absent: nothing is logged.
+   */
+  flowLog?: { group: number; perSourcePerSecond: number };
 }
 
 export class EnforcerInputError extends Error {
@@ -134,5 +139,13 @@ export function validateDesired(d: EnforcerDesired): void {
   for (const ip of d.peerHosts) {
     if (!isIpv4(ip)) fail(`peerHosts: '${ip}' is not an IPv4 address`);
     if (cidrContains(d.overlayCidr, ip)) fail(`peerHosts: ${ip} is inside the overlay ${d.overlayCidr}`);
+  }
+
+  if (d.flowLog !== undefined) {
+    const { group, perSourcePerSecond: rate } = d.flowLog;
+    if (!Number.isInteger(group) || group < 1 || group > 65535)
+      fail(`flowLog: group ${group} is not in 1..65535`);
+    if (!Number.isInteger(rate) || rate < 1 || rate > 10_000)
+      fail(`flowLog: rate ${rate} is not in 1..10000`);
   }
 }

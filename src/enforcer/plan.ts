@@ -35,8 +35,12 @@ export function outgrows(rendered: RenderedState, built: SetCapacities): boolean
   return HASH_KINDS.some((kind) => rendered[kind].size > (built[kind] ?? 0));
 }
 
+/** The per-source budget of the flow log: an entry per sender, forgotten a minute after its last denial. */
+const DENIED_LOG_METER = 'denied_log_meter';
+
 function setDeclarations(cap: SetCapacities): string {
-  return `  set ${SET_NAME.antiSpoof} { type ifname . ipv4_addr; size ${cap.antiSpoof}; }
+  return `  set ${DENIED_LOG_METER} { type ipv4_addr; size 65536; flags dynamic,timeout; timeout 1m; }
+  set ${SET_NAME.antiSpoof} { type ifname . ipv4_addr; size ${cap.antiSpoof}; }
   map ${SET_NAME.tags} { type ipv4_addr : mark; size ${cap.tags}; }
   set ${SET_NAME.tcpPorts} { type mark . mark . inet_service; size ${cap.tcpPorts}; }
   set ${SET_NAME.udpPorts} { type mark . mark . inet_service; size ${cap.udpPorts}; }
@@ -54,6 +58,12 @@ function chainDefinitions(d: EnforcerDesired): string {
   const cell = d.exemptCgroup;
   const allow = (set: string): string =>
     `meta mark . ct mark . th dport @${set} meta mark set 0 ct mark set 0 accept`;
+  const log = d.flowLog;
+  // Only the first packets of a denied flow, within the sender's budget; the drop below happens either way.
+  const logDenied =
+    log === undefined
+      ? ''
+      : `\n    ct state new add @${DENIED_LOG_METER} { ip saddr limit rate ${log.perSourcePerSecond}/second burst ${log.perSourcePerSecond * 2} packets } log prefix "weft-denied" group ${log.group}`;
   return `  # New flow between instances: source tag . destination tag . original port must be in the protocol's sets.
   # The marks only carry the two tags into one lookup and are cleared on accept.
   chain check_policy {
@@ -63,7 +73,7 @@ function chainDefinitions(d: EnforcerDesired): string {
     meta l4proto udp ${allow(SET_NAME.udpPorts)}
     meta l4proto udp ${allow(SET_NAME.udpRanges)}
     # A mid-stream packet here belongs to a flow whose policy was removed: reset it instead of letting it hang.
-    tcp flags & (syn | ack) != syn reject with tcp reset
+    tcp flags & (syn | ack) != syn reject with tcp reset${logDenied}
     drop
   }
 
@@ -249,7 +259,9 @@ export function structuralChange(prev: EnforcerDesired, next: EnforcerDesired): 
     prev.overlayCidr !== next.overlayCidr ||
     prev.gatewayIp !== next.gatewayIp ||
     prev.exemptCgroup.path !== next.exemptCgroup.path ||
-    prev.exemptCgroup.level !== next.exemptCgroup.level
+    prev.exemptCgroup.level !== next.exemptCgroup.level ||
+    prev.flowLog?.group !== next.flowLog?.group ||
+    prev.flowLog?.perSourcePerSecond !== next.flowLog?.perSourcePerSecond
   );
 }
 

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { registerAdmin } from './admin.js';
 import { registerApps } from './apps.js';
 import { registerEnv } from './env.js';
+import { registerFlows } from './flows.js';
 import { registerLogin } from './login.js';
 import { registerPolicies } from './policies.js';
 import { registerPush } from './push.js';
@@ -19,5 +20,6 @@ export function registerUserCommands(program: Command): void {
   registerEnv(program);
   registerRoutes(program);
   registerPolicies(program);
+  registerFlows(program);
   registerAdmin(program);
 }

@@ -360,3 +360,26 @@ test('the next step is a build, then nothing, a delta, or a rebuild once a set o
   assert.equal(planApply(applied, sampleDesired({ tags })).kind, 'rebuild');
   assert.equal(planApply(applied, sampleDesired({ gatewayIp: '10.99.1.254' })).kind, 'rebuild');
 });
+
+test('with the flow log on, a denied new flow is logged to its NFLOG group within its source’s budget, then dropped', async () => {
+  const script = planRuleset(sampleDesired({ flowLog: { group: 4242, perSourcePerSecond: 20 } }));
+  const rules = chainRules(script, 'check_policy');
+  const log = rules.findIndex((r) => r.includes('log prefix "weft-denied" group 4242'));
+  assert.ok(log > 0, 'no log rule');
+  assert.match(
+    rules[log] ?? '',
+    /^ct state new add @denied_log_meter \{ ip saddr limit rate 20\/second burst 40 packets \}/,
+  );
+  // After every accept, just before the drop: an allowed flow is never logged as denied.
+  assert.equal(rules[log + 1], 'drop');
+  assert.ok(rules.slice(0, log).every((r) => !r.includes('log ')));
+  await nftCheck(script);
+  assert.doesNotMatch(planRuleset(sampleDesired()), /log prefix/);
+});
+
+test('turning the flow log on or off rebuilds the rules', () => {
+  const off = sampleDesired();
+  const on = sampleDesired({ flowLog: { group: 4242, perSourcePerSecond: 20 } });
+  assert.match(planDelta(off, on) ?? '', /delete table/);
+  assert.match(planDelta(on, off) ?? '', /delete table/);
+});

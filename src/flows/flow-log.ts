@@ -1,0 +1,161 @@
+// The cell's flow log: ulogd2 (a child the cell supervises) hands it the denied flows the kernel logged
+// to the cell's NFLOG group; they go to the control plane in small batches, which names their apps.
+// Bounded everywhere: the kernel's per-source budget, line length, the queue, the batch, the restarts.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import fs from 'node:fs/promises';
+import net from 'node:net';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import type { Logger } from 'pino';
+import { MAX_FLOWS_PER_REPORT, type ObservedFlow } from '../contract/flows.js';
+import { MAX_LINE_BYTES, parseUlogdLine, ulogdConfig } from './ulogd.js';
+
+/** The prefix the kernel rule gives logged packets (src/enforcer/plan.ts). */
+export const DENIED_PREFIX = 'weft-denied';
+const FLUSH_MS = 200;
+/** Records waiting for the control plane; beyond this the newest are counted and dropped. */
+const MAX_QUEUED = 5_000;
+const RESTART_MS = 1_000;
+
+export interface FlowSink {
+  reportFlows(flows: ObservedFlow[]): Promise<void>;
+}
+
+export interface FlowLogCounts {
+  logged: number;
+  dropped: number;
+}
+
+/** Where Debian keeps ulogd's plugins for this machine's architecture, if ulogd2 and its JSON output are installed. */
+export function findUlogdPlugins(): string | null {
+  if (!existsSync('/usr/sbin/ulogd')) return null;
+  const roots = ['/usr/lib', ...readdirSync('/usr/lib').map((d) => path.join('/usr/lib', d))];
+  for (const root of roots) {
+    const dir = path.join(root, 'ulogd');
+    if (existsSync(path.join(dir, 'ulogd_output_JSON.so'))) return dir;
+  }
+  return null;
+}
+
+export class FlowLog {
+  readonly counts: FlowLogCounts = { logged: 0, dropped: 0 };
+  private queue: ObservedFlow[] = [];
+  private server: net.Server | null = null;
+  private child: ChildProcess | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private flushing: Promise<void> = Promise.resolve();
+  private stopping = false;
+
+  constructor(
+    private readonly opts: { group: number; dir: string; pluginDir: string },
+    private readonly sink: FlowSink,
+    private readonly logger: Logger,
+  ) {}
+
+  private get socket(): string {
+    return path.join(this.opts.dir, 'flows.sock');
+  }
+
+  async start(): Promise<void> {
+    await fs.mkdir(this.opts.dir, { recursive: true, mode: 0o700 });
+    await fs.rm(this.socket, { force: true });
+    const config = path.join(this.opts.dir, 'ulogd.conf');
+    await fs.writeFile(config, ulogdConfig({ ...this.opts, socket: this.socket }), { mode: 0o600 });
+    this.server = net.createServer((conn) => this.read(conn));
+    // Only one ulogd talks to the cell at a time.
+    this.server.maxConnections = 1;
+    await new Promise<void>((resolve, reject) => {
+      this.server?.once('error', reject);
+      this.server?.listen(this.socket, resolve);
+    });
+    await fs.chmod(this.socket, 0o600);
+    this.timer = setInterval(() => this.flush(), FLUSH_MS);
+    this.timer.unref();
+    this.spawnUlogd(config);
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    if (this.timer) clearInterval(this.timer);
+    const child = this.child;
+    if (child && child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+    }
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    this.flush();
+    await this.flushing;
+    await fs.rm(this.socket, { force: true });
+  }
+
+  private spawnUlogd(config: string): void {
+    // Its own process group, so a Ctrl-C meant for the cell does not take the log away before the cell
+    // stops it; and the kernel kills it when the cell dies, even by SIGKILL, freeing the NFLOG group.
+    const child = spawn(
+      '/usr/bin/setpriv',
+      ['--pdeathsig', 'SIGKILL', '--', '/usr/sbin/ulogd', '-c', config],
+      { detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    this.child = child;
+    for (const stream of [child.stdout, child.stderr]) {
+      if (!stream) continue;
+      createInterface({ input: stream }).on('line', (line) => {
+        if (/<[1-3]>/.test(line)) this.logger.warn({ ulogd: line.slice(0, 500) }, 'ulogd');
+      });
+    }
+    child.once('error', (err) => this.logger.error({ err: String(err) }, 'ulogd could not start'));
+    child.once('exit', (code, signal) => {
+      if (this.stopping) return;
+      this.logger.warn({ code, signal }, 'ulogd exited; restarting it');
+      setTimeout(() => {
+        if (!this.stopping) this.spawnUlogd(config);
+      }, RESTART_MS).unref();
+    });
+  }
+
+  private read(conn: net.Socket): void {
+    let pending = '';
+    conn.setEncoding('utf8');
+    conn.on('data', (chunk: string) => {
+      pending += chunk;
+      let nl: number;
+      while ((nl = pending.indexOf('\n')) >= 0) {
+        this.take(pending.slice(0, nl));
+        pending = pending.slice(nl + 1);
+      }
+      // A line longer than any record ulogd writes is junk: drop it rather than grow without bound.
+      if (pending.length > MAX_LINE_BYTES) pending = '';
+    });
+    conn.on('error', () => conn.destroy());
+  }
+
+  private take(line: string): void {
+    const flow = parseUlogdLine(line, DENIED_PREFIX);
+    if (flow === null) return;
+    this.counts.logged++;
+    if (this.queue.length >= MAX_QUEUED) {
+      this.counts.dropped++;
+      return;
+    }
+    this.queue.push(flow);
+  }
+
+  /** One report at a time; what fails to reach the control plane is dropped and counted, not retried. */
+  private flush(): void {
+    if (this.queue.length === 0) return;
+    this.flushing = this.flushing.then(async () => {
+      while (this.queue.length > 0) {
+        const batch = this.queue.splice(0, MAX_FLOWS_PER_REPORT);
+        try {
+          await this.sink.reportFlows(batch);
+        } catch (err) {
+          this.counts.dropped += batch.length;
+          this.logger.warn({ err: String(err), flows: batch.length }, 'could not report flows');
+          return;
+        }
+      }
+    });
+  }
+}
