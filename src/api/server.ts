@@ -21,6 +21,7 @@ import { domainEndpoints } from './endpoints/domains.js';
 import { internalRouteEndpoints } from './endpoints/internal-routes.js';
 import { policyEndpoints } from './endpoints/policies.js';
 import { flowEndpoints } from './endpoints/flows.js';
+import { registerControlPlaneMetrics } from './metrics.js';
 import { tenancyEndpoints } from './endpoints/tenancy.js';
 import { spaceEndpoints } from './endpoints/spaces.js';
 import type { ServerTls } from './server-certificate.js';
@@ -102,6 +103,7 @@ export async function buildApi(
   });
   const metrics = new Registry();
   collectDefaultMetrics({ register: metrics });
+  registerControlPlaneMetrics(metrics, store);
   installAuth(app, store);
   const deps = { store, options, metrics, ca };
   await app.register(tenancyEndpoints, deps);

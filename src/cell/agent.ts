@@ -18,7 +18,12 @@ import { findUlogdPlugins, FlowLog } from '../flows/flow-log.js';
 import { setUpHost, tearDownHost, type HostSide } from './host-setup.js';
 import { InstanceSet } from './instance-set.js';
 import { cellLinks, type CellLinks } from './links.js';
-import { registerCellMetrics, ReconcileCounts } from './metrics.js';
+import {
+  kernelApplyHistogram,
+  registerCellMetrics,
+  registerKernelMetrics,
+  ReconcileCounts,
+} from './metrics.js';
 import { CellPaths } from './paths.js';
 import { isPlacedHere, type CellIdentity } from './plan.js';
 import { PolicyIndex } from './policy-index.js';
@@ -76,6 +81,7 @@ export class CellAgent {
   private readonly enforcer: Enforcer;
   private readonly proxy: TlsProxy;
   private readonly counts = new ReconcileCounts();
+  private readonly kernelApply = kernelApplyHistogram();
   private flowLog: FlowLog | null = null;
 
   constructor(
@@ -86,7 +92,11 @@ export class CellAgent {
     const fetch = pinnedFetch(config.caPem);
     this.client = new CellApiClient(config.api, fetch, config.token, config.cellId);
     this.files = new CellFiles(new CellPaths(config.root));
-    this.enforcer = new Enforcer({ table: config.table, logger });
+    this.enforcer = new Enforcer({
+      table: config.table,
+      logger,
+      onApplied: (kind, seconds) => this.kernelApply.observe({ kind }, seconds),
+    });
     this.proxy = new TlsProxy({ logger });
     this.follower = new Follower(
       config.api,
@@ -136,6 +146,10 @@ export class CellAgent {
       connected: () => this.connected,
       revision: () => this.world?.revision ?? 0,
       reconciles: this.counts,
+    });
+    registerKernelMetrics(registry, {
+      held: () => this.enforcer.held(),
+      kernelApply: this.kernelApply,
       flows: () => this.flowLog?.counts ?? null,
     });
   }

@@ -1,7 +1,7 @@
 // A cell's Prometheus metrics, read from its parts when scraped: the proxy's connections, what it refused
 // and the expiry of the certificates it serves, DNS queries by what became of them, and whether the cell
 // follows the control plane.
-import { Counter, Gauge, type Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { DnsServer, DnsStats } from '../dns/server.js';
 import type { FlowLogCounts } from '../flows/flow-log.js';
 import type { InstanceCounters, TlsProxy } from '../proxy/index.js';
@@ -20,17 +20,35 @@ export class ReconcileCounts {
   }
 }
 
+/** How long the kernel took to take each apply, by kind (build, rebuild, delta, nothing). */
+export function kernelApplyHistogram(): Histogram<'kind'> {
+  return new Histogram({
+    name: 'weft_cell_kernel_apply_seconds',
+    help: 'time from a plan to the kernel holding it, conntrack sweep included, by kind of apply',
+    labelNames: ['kind'],
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [],
+  });
+}
+
 export interface CellMetricSources {
   reconciles: ReconcileCounts;
   proxy: TlsProxy;
   dns: () => DnsServer | null;
   connected: () => boolean;
   revision: () => number;
-  /** The flow log's totals, or null while it is off. */
-  flows?: () => FlowLogCounts | null;
 }
 
-export function registerCellMetrics(registry: Registry, sources: CellMetricSources): void {
+export interface KernelMetricSources {
+  /** What the kernel enforces now. */
+  held: () => { policies: number; localInstances: number };
+  kernelApply: Histogram<'kind'>;
+  /** The flow log's totals, or null while it is off. */
+  flows: () => FlowLogCounts | null;
+}
+
+/** Metrics whose value a scrape reads from the parts, which keep their own totals. */
+function scraped(registry: Registry) {
   const gauge = (name: string, help: string, read: (g: Gauge) => void, labelNames: string[] = []) =>
     new Gauge({
       name,
@@ -63,7 +81,33 @@ export function registerCellMetrics(registry: Registry, sources: CellMetricSourc
         for (const [value, count] of Object.entries(read())) this.inc({ [label]: value }, count);
       },
     });
+  return { gauge, counter, counterBy };
+}
 
+/** The kernel's side of a cell: what it enforces, how fast it takes a change, what it logged. */
+export function registerKernelMetrics(registry: Registry, sources: KernelMetricSources): void {
+  const { gauge, counter } = scraped(registry);
+  registry.registerMetric(sources.kernelApply);
+  gauge('weft_cell_policies', 'app-to-app policy entries the kernel enforces now', (g) =>
+    g.set(sources.held().policies),
+  );
+  gauge('weft_cell_instances', 'instances this cell runs and the kernel protects now', (g) =>
+    g.set(sources.held().localInstances),
+  );
+  counter(
+    'weft_cell_denied_flows_logged_total',
+    'denied new flows the kernel logged, within each source’s budget',
+    () => sources.flows()?.logged ?? 0,
+  );
+  counter(
+    'weft_cell_flow_records_dropped_total',
+    'flow records lost on the way to the control plane (queue full, or it did not answer)',
+    () => sources.flows()?.dropped ?? 0,
+  );
+}
+
+export function registerCellMetrics(registry: Registry, sources: CellMetricSources): void {
+  const { gauge, counter, counterBy } = scraped(registry);
   gauge('weft_cell_control_plane_connected', '1 while the cell follows the change stream', (g) =>
     g.set(sources.connected() ? 1 : 0),
   );
@@ -76,16 +120,6 @@ export function registerCellMetrics(registry: Registry, sources: CellMetricSourc
     'drift the periodic resync found and repaired (a failed apply, a change behind weft’s back)',
     'reconciler',
     () => Object.fromEntries(sources.reconciles.repairs),
-  );
-  counter(
-    'weft_cell_denied_flows_logged_total',
-    'denied new flows the kernel logged, within each source’s budget',
-    () => sources.flows?.()?.logged ?? 0,
-  );
-  counter(
-    'weft_cell_flow_records_dropped_total',
-    'flow records lost on the way to the control plane (queue full, or it did not answer)',
-    () => sources.flows?.()?.dropped ?? 0,
   );
   counterBy('weft_cell_reconcile_errors_total', 'reconciler runs that failed', 'reconciler', () =>
     Object.fromEntries(sources.reconciles.errors),

@@ -53,12 +53,15 @@ export interface EnforcerOptions {
   table: string;
   logger?: EnforcerLogger;
   kernel?: EnforcerKernel;
+  /** Told how each apply went and how long it took the kernel, conntrack sweep included (for metrics). */
+  onApplied?: (kind: ApplyStep['kind'], seconds: number) => void;
 }
 
 export class Enforcer {
   readonly table: string;
   readonly #logger: EnforcerLogger | undefined;
   readonly #kernel: EnforcerKernel;
+  readonly #onApplied: EnforcerOptions['onApplied'];
   /** What the kernel holds, as far as we know; null until the first full build succeeds. */
   #applied: AppliedTable | null = null;
   /**
@@ -75,6 +78,13 @@ export class Enforcer {
     this.table = opts.table;
     this.#logger = opts.logger;
     this.#kernel = opts.kernel ?? hostKernel;
+    this.#onApplied = opts.onApplied;
+  }
+
+  /** How much the kernel enforces now, as last applied; zeros before the first build. */
+  held(): { policies: number; localInstances: number } {
+    const d = this.#applied?.desired;
+    return { policies: d?.policies.length ?? 0, localInstances: d?.localInstances.length ?? 0 };
   }
 
   /** Makes the kernel enforce `desired`. Calls run one at a time, in order. */
@@ -129,6 +139,7 @@ export class Enforcer {
     if (next.table !== this.table) {
       throw new Error(`desired state names table '${next.table}', this enforcer owns '${this.table}'`);
     }
+    const started = performance.now();
     const step = planApply(this.#applied, next);
     let rendered: RenderedState;
     let capacities: SetCapacities;
@@ -148,6 +159,7 @@ export class Enforcer {
       await this.#endDisallowedFlows(next);
       this.#sweepPending = false;
     }
+    this.#onApplied?.(step.kind, (performance.now() - started) / 1000);
   }
 
   /** Replaces the table whole, in one transaction; its sets get the room for `rendered`. */

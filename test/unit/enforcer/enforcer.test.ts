@@ -187,3 +187,25 @@ test('a resync whose reading an apply overtook judges nothing and rebuilds nothi
   assert.equal(await repaired, false);
   assert.deepEqual(kernel.takeKinds(), ['delta']);
 });
+
+test('each apply is reported with its kind and time, and held() counts what the kernel enforces', async () => {
+  const kernel = new RecordingKernel();
+  const reports: [string, number][] = [];
+  const enforcer = new Enforcer({
+    table: sampleDesired().table,
+    kernel,
+    onApplied: (kind, seconds) => reports.push([kind, seconds]),
+  });
+  assert.deepEqual(enforcer.held(), { policies: 0, localInstances: 0 });
+  const d = sampleDesired();
+  await enforcer.apply(d);
+  await enforcer.apply({ ...d, policies: d.policies.slice(1) });
+  await enforcer.apply({ ...d, policies: d.policies.slice(1) });
+  await enforcer.apply({ ...d, gatewayIp: '10.99.1.254' });
+  assert.deepEqual(
+    reports.map(([kind]) => kind),
+    ['build', 'delta', 'nothing', 'rebuild'],
+  );
+  assert.ok(reports.every(([, s]) => s >= 0 && s < 60));
+  assert.deepEqual(enforcer.held(), { policies: d.policies.length, localInstances: d.localInstances.length });
+});

@@ -1,6 +1,7 @@
-// The denied-flow log end to end on a real `weft up`: the kernel logs a denied connection to the cell's
-// NFLOG group, ulogd2 hands it to the cell, the control plane names both apps, and `weft flows` shows it.
-// A policy-allowed connection is not logged, and a cell cannot report flows outside its own subnet.
+// Observability on a real `weft up`. The flow log end to end: the kernel logs a denied connection to the
+// cell's NFLOG group, ulogd2 hands it to the cell, the control plane names both apps, and `weft flows`
+// shows it; a policy-allowed connection is not logged, and a cell cannot report flows outside its own
+// subnet. And the metrics of what the control plane and the cell hold.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { waitFor, WeftHost, type InstanceInfo } from '../../helpers/weft-host.js';
@@ -112,4 +113,21 @@ test('a report with a field the schema does not list is refused', async () => {
     }),
     /400/,
   );
+});
+
+test('the control plane and the cell expose what they hold and how fast the kernel takes it', async () => {
+  const metrics = await host.metrics();
+  const value = (series: string): number => {
+    const line = metrics.split('\n').find((l) => l.startsWith(`${series} `));
+    assert.ok(line, `no ${series} in the metrics`);
+    return Number(line.slice(series.length + 1));
+  };
+  assert.equal(value('weft_apps'), 2);
+  assert.equal(value('weft_policies'), 1);
+  assert.equal(value('weft_instances{state="RUNNING"}'), 2);
+  assert.equal(value('weft_cell_policies'), 1);
+  assert.equal(value('weft_cell_instances'), 2);
+  // Caught up with the stream: no lag between the control plane and its only cell.
+  assert.equal(value('weft_cell_revision'), value('weft_control_plane_revision'));
+  assert.ok(value('weft_cell_kernel_apply_seconds_count{kind="delta"}') >= 1);
 });
