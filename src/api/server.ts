@@ -21,7 +21,9 @@ import { domainEndpoints } from './endpoints/domains.js';
 import { internalRouteEndpoints } from './endpoints/internal-routes.js';
 import { policyEndpoints } from './endpoints/policies.js';
 import { flowEndpoints } from './endpoints/flows.js';
+import { explainEndpoints } from './endpoints/explain.js';
 import { registerControlPlaneMetrics } from './metrics.js';
+import { CellQuestions } from './cell-questions.js';
 import { tenancyEndpoints } from './endpoints/tenancy.js';
 import { spaceEndpoints } from './endpoints/spaces.js';
 import type { ServerTls } from './server-certificate.js';
@@ -105,7 +107,7 @@ export async function buildApi(
   collectDefaultMetrics({ register: metrics });
   registerControlPlaneMetrics(metrics, store);
   installAuth(app, store);
-  const deps = { store, options, metrics, ca };
+  const deps = { store, options, metrics, ca, questions: new CellQuestions() };
   await app.register(tenancyEndpoints, deps);
   await app.register(spaceEndpoints, deps);
   await app.register(appEndpoints, deps);
@@ -114,6 +116,7 @@ export async function buildApi(
   await app.register(policyEndpoints, deps);
   await app.register(cellEndpoints, deps);
   await app.register(flowEndpoints, deps);
+  await app.register(explainEndpoints, deps);
   await app.register(platformEndpoints, deps);
   await app.register(tokenEndpoints, deps);
   await app.register(certificateEndpoints, deps);

@@ -9,6 +9,7 @@ import { changePages, latestRevision, oldestRevision } from '../store/change-log
 import { snapshotHeader, snapshotPages } from '../store/snapshot.js';
 import { tokenExists } from '../store/tokens.js';
 import { who } from './auth.js';
+import type { CellQuestions } from './cell-questions.js';
 import { atTime } from './deadline.js';
 import { Outbox } from './outbox.js';
 import { SnapshotPieces } from './snapshot-pieces.js';
@@ -21,7 +22,14 @@ const line = (m: StreamMessage) => `${JSON.stringify(m)}\n`;
 /** A follower's connection is quiet between heartbeats; the server's idle timeout may be shorter. */
 const FOLLOWER_IDLE_MS = 3 * HEARTBEAT_MS;
 
-export function streamChanges(store: Store, req: FastifyRequest, reply: FastifyReply, since: number): void {
+export function streamChanges(
+  store: Store,
+  /** The cell this stream serves, whose questions it carries too; null for other followers. */
+  asked: { questions: CellQuestions; cellId: string | null },
+  req: FastifyRequest,
+  reply: FastifyReply,
+  since: number,
+): void {
   const identity = who(req);
   reply.hijack();
   req.socket.setTimeout(FOLLOWER_IDLE_MS);
@@ -63,7 +71,18 @@ export function streamChanges(store: Store, req: FastifyRequest, reply: FastifyR
     identity.expiresAt === null
       ? () => undefined
       : atTime(Date.parse(identity.expiresAt), () => end('its token expired'));
+  // A cell's own stream also carries the questions put to it; they wait for no change.
+  const { questions, cellId } = asked;
+  const unask =
+    cellId === null
+      ? () => undefined
+      : questions.follow(cellId, (id, question) => {
+          if (!outbox.open) return false;
+          outbox.write(line({ type: 'question', id, question }));
+          return true;
+        });
   res.on('close', () => {
+    unask();
     unfollow();
     clearInterval(heartbeat);
     cancelExpiry();

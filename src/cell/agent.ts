@@ -11,6 +11,8 @@ import { syncRemoteCells } from '../network/vxlan.js';
 import { TlsProxy } from '../proxy/index.js';
 import { pinnedFetch } from '../ca/pinned-fetch.js';
 import { CellApiClient } from './api-client.js';
+import { answerQuestion } from './answers.js';
+import type { CellAnswer, CellQuestion } from '../contract/inspect.js';
 import { Converger } from './converger.js';
 import { CellFiles } from './files.js';
 import { Follower } from './follower.js';
@@ -102,6 +104,7 @@ export class CellAgent {
       config.api,
       fetch,
       config.token,
+      config.cellId,
       {
         onMessage: (m) => this.onMessage(m),
         onConnected: (up) => {
@@ -185,6 +188,10 @@ export class CellAgent {
 
   private onMessage(m: FollowedMessage): void {
     if (m.type === 'heartbeat') return;
+    if (m.type === 'question') {
+      void this.answer(m.id, m.question);
+      return;
+    }
     if (m.type === 'snapshot') {
       this.world = new World(m.snapshot);
       // A snapshot replaces the whole world: every reconciler runs, whatever the snapshot changed.
@@ -193,6 +200,21 @@ export class CellAgent {
       return;
     }
     if (this.world?.apply(m.change)) void this.running?.converger.changed(m.change.kind);
+  }
+
+  /** Reads the live kernel table (never the plan) and what the proxy serves, and answers the control plane. */
+  private async answer(id: string, question: CellQuestion): Promise<void> {
+    let answer: CellAnswer;
+    try {
+      const live = await this.enforcer.listElements();
+      const instances = this.running?.instances;
+      answer = answerQuestion(live, question, (guid) => instances?.servedNames(guid) ?? null);
+    } catch (err) {
+      answer = { flows: [], certificates: [], error: String(err).slice(0, 1000) };
+    }
+    await this.client
+      .answer(id, answer)
+      .catch((err: unknown) => this.logger.warn({ err: String(err) }, 'could not answer the control plane'));
   }
 
   /** Once, on the first world: the host side is built, what an earlier process left is taken back, then all converges. */

@@ -13,6 +13,7 @@ import {
 } from '../contract/api.js';
 import { checked } from '../contract/check.js';
 import { FlowReceipt, type ObservedFlow } from '../contract/flows.js';
+import { AnswerTaken, type CellAnswer } from '../contract/inspect.js';
 
 export type { IssuedCertificate } from '../contract/api.js';
 
@@ -58,6 +59,10 @@ export class CellApiClient {
 
   async reportFlows(flows: ObservedFlow[]): Promise<void> {
     await this.call(FlowReceipt, 'POST', `/v1/cells/${this.cellId}/flows`, { flows });
+  }
+
+  async answer(questionId: string, answer: CellAnswer): Promise<void> {
+    await this.call(AnswerTaken, 'POST', `/v1/cells/${this.cellId}/answers/${questionId}`, answer);
   }
 
   async caCertificate(): Promise<string> {

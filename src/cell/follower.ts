@@ -23,6 +23,8 @@ export class Follower {
     private readonly api: string,
     private readonly fetch: PinnedFetch,
     private readonly token: string,
+    /** Names the cell the stream serves, so questions for it come this way (an admin token names none). */
+    private readonly cellId: string,
     private readonly handlers: FollowerHandlers,
     private readonly logger: Logger,
   ) {}
@@ -52,10 +54,13 @@ export class Follower {
   private async once(): Promise<void> {
     this.abort = new AbortController();
     const since = this.handlers.revision();
-    const res = await this.fetch(`${this.api}/v1/watch?since=${since}`, {
-      headers: { authorization: `Bearer ${this.token}` },
-      signal: this.abort.signal,
-    }).catch((err: unknown) => {
+    const res = await this.fetch(
+      `${this.api}/v1/watch?since=${since}&cell=${encodeURIComponent(this.cellId)}`,
+      {
+        headers: { authorization: `Bearer ${this.token}` },
+        signal: this.abort.signal,
+      },
+    ).catch((err: unknown) => {
       throw fetchFailure(err, this.api);
     });
     if (!res.ok || !res.body) throw new Error(`watch answered ${res.status}: ${await res.text()}`);

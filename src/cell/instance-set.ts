@@ -49,6 +49,11 @@ export class InstanceSet {
     await Promise.all([...this.runners.values()].map((r) => r.refresh()));
   }
 
+  /** The names the instance's 61443 certificate carries as served now; null before it serves. */
+  servedNames(guid: string): string[] | null {
+    return this.runners.get(guid)?.servedNames() ?? null;
+  }
+
   check(guid: string): Promise<HostSideState> {
     return this.runners.get(guid)?.checkNetwork() ?? Promise.resolve('intact');
   }

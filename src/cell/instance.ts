@@ -139,6 +139,10 @@ export class LocalInstanceRunner {
     );
   }
 
+  servedNames(): string[] | null {
+    return this.serving ? this.served.split(',').filter((n) => n !== '') : null;
+  }
+
   /** The periodic resync's check of the instance's wiring on the host; see repairHostSide. */
   checkNetwork(): Promise<HostSideState> {
     if (this.stopping || !this.serving) return Promise.resolve('intact');

@@ -6,13 +6,15 @@ import {
   type SnapshotTables,
   type StreamMessage,
 } from '../contract/stream.js';
+import type { CellQuestion } from '../contract/inspect.js';
 import type { Change, Snapshot } from '../model/types.js';
 
-/** What the cell acts on: a whole snapshot, one change, or a sign of life. */
+/** What the cell acts on: a whole snapshot, one change, a sign of life, or a question about its host. */
 export type FollowedMessage =
   | { type: 'snapshot'; snapshot: Snapshot }
   | { type: 'change'; change: Change }
-  | { type: 'heartbeat'; revision: number };
+  | { type: 'heartbeat'; revision: number }
+  | { type: 'question'; id: string; question: CellQuestion };
 
 /** Splits text into lines; refuses a line longer than the bound instead of buffering it. */
 export class LineSplitter {
@@ -69,6 +71,7 @@ export class SnapshotAssembler {
         if (this.pending) throw new Error('a change in the middle of a snapshot');
         return m;
       case 'heartbeat':
+      case 'question':
         return m;
     }
   }

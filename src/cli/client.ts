@@ -22,6 +22,7 @@ import {
   type TokenCreate,
 } from '../contract/api.js';
 import { FlowPage } from '../contract/flows.js';
+import { Explanation, type ExplainQuery } from '../contract/explain.js';
 import { checked } from '../contract/check.js';
 import { PolicyList, type WirePolicy } from '../contract/policies.js';
 
@@ -97,6 +98,15 @@ export class ApiClient {
       verdict: query.denied === true ? 'DENIED' : undefined,
       since: query.since?.toString(),
       limit: query.limit?.toString(),
+    });
+
+  explain = (query: ExplainQuery) =>
+    this.request(Explanation, 'GET', '/v1/explain', undefined, {
+      source: query.source,
+      destination: query.destination,
+      protocol: query.protocol,
+      port: query.port?.toString(),
+      hostname: query.hostname,
     });
 
   events = (limit: number) =>

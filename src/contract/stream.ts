@@ -2,7 +2,9 @@
 // (start, items of one kind at a time, end) so no line grows with the size of the platform. A follower
 // checks every line against StreamMessage before it believes it.
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { Guid } from './api.js';
 import { parsed } from './check.js';
+import { CellQuestion } from './inspect.js';
 import { Cell, Domain, Instance, Org, Policy, Route, Space, StreamApp } from './resources.js';
 
 const RESOURCES = {
@@ -95,13 +97,16 @@ export const StreamMessage = Type.Union([
   Type.Object({ type: Type.Literal('snapshot-end'), revision: Type.Integer() }),
   Type.Object({ type: Type.Literal('change'), change: Change }),
   Type.Object({ type: Type.Literal('heartbeat'), revision: Type.Integer() }),
+  Type.Object({ type: Type.Literal('question'), id: Guid, question: CellQuestion }),
 ]);
 export type StreamMessage =
   | { type: 'snapshot-start'; revision: number; overlayCidr: string }
   | SnapshotItems
   | { type: 'snapshot-end'; revision: number }
   | { type: 'change'; change: Change }
-  | { type: 'heartbeat'; revision: number };
+  | { type: 'heartbeat'; revision: number }
+  /** For this cell only, not part of the change log: answered with POST /v1/cells/:id/answers/:id. */
+  | { type: 'question'; id: string; question: CellQuestion };
 
 /** One line of the stream, checked: the schema pairs each change's kind with its object's shape. */
 export function parseStreamLine(line: string): StreamMessage {

@@ -2,17 +2,19 @@
 // stream. A cell token speaks for its one cell: every /v1/cells/:id route checks that :id is its own.
 import { Type } from '@sinclair/typebox';
 import type { Endpoints } from './deps.js';
-import { actor, CELLS, requireCell } from '../auth.js';
+import { actor, CELLS, requireCell, who } from '../auth.js';
 import { getApp } from '../../store/apps.js';
 import { listCells, registerCell } from '../../store/cells.js';
 import { instanceOnCell, reportInstance } from '../../store/instances.js';
 import { Cell, CellId, Closed, Guid, Instance, InstanceEnv, InstanceReport } from '../../contract/api.js';
 import { streamChanges } from '../stream.js';
+import { AnswerTaken, CellAnswer } from '../../contract/inspect.js';
+import { notFound } from '../../model/errors.js';
 
 const config = { allow: CELLS };
 const CellInstance = Closed({ id: CellId, guid: Guid });
 
-export const cellEndpoints: Endpoints = (app, { store }, done) => {
+export const cellEndpoints: Endpoints = (app, { store, questions }, done) => {
   app.get('/v1/cells', { schema: { response: { 200: Type.Array(Cell) } } }, () => listCells(store.db));
 
   app.put(
@@ -66,11 +68,36 @@ export const cellEndpoints: Endpoints = (app, { store }, done) => {
     },
   );
 
+  app.post(
+    '/v1/cells/:id/answers/:guid',
+    { config, schema: { params: CellInstance, body: CellAnswer, response: { 200: AnswerTaken } } },
+    (req) => {
+      requireCell(req, req.params.id);
+      if (!questions.answer(req.params.id, req.params.guid, req.body)) {
+        throw notFound(`no question ${req.params.guid} waits for cell ${req.params.id}`);
+      }
+      return { taken: true as const };
+    },
+  );
+
   app.get(
     '/v1/watch',
-    { config, schema: { querystring: Closed({ since: Type.Optional(Type.Integer({ minimum: 0 })) }) } },
+    {
+      config,
+      schema: {
+        querystring: Closed({
+          since: Type.Optional(Type.Integer({ minimum: 0 })),
+          cell: Type.Optional(CellId),
+        }),
+      },
+    },
     (req, reply) => {
-      streamChanges(store, req, reply, req.query.since ?? 0);
+      // The cell whose questions this stream carries: a cell token's own; an admin's stream names one.
+      const cell = req.query.cell;
+      if (cell !== undefined) requireCell(req, cell);
+      const id = who(req);
+      const questionsFor = id.role === 'cell' ? (id.cellId ?? null) : (cell ?? null);
+      streamChanges(store, { questions, cellId: questionsFor }, req, reply, req.query.since ?? 0);
     },
   );
   done();

@@ -2,6 +2,7 @@
 import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox';
 import type { Registry } from 'prom-client';
 import type { Ca } from '../../ca/index.js';
+import type { CellQuestions } from '../cell-questions.js';
 import type { Store } from '../../store/store.js';
 import type { ApiOptions } from '../options.js';
 
@@ -10,6 +11,8 @@ export interface EndpointDeps {
   options: ApiOptions;
   metrics: Registry;
   ca: Ca;
+  /** Questions to the cells following this server, answered from their hosts (weft explain). */
+  questions: CellQuestions;
 }
 
 export type Endpoints = FastifyPluginCallbackTypebox<EndpointDeps>;

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { registerAdmin } from './admin.js';
 import { registerApps } from './apps.js';
 import { registerEnv } from './env.js';
+import { registerExplain } from './explain.js';
 import { registerFlows } from './flows.js';
 import { registerLogin } from './login.js';
 import { registerPolicies } from './policies.js';
@@ -21,5 +22,6 @@ export function registerUserCommands(program: Command): void {
   registerRoutes(program);
   registerPolicies(program);
   registerFlows(program);
+  registerExplain(program);
   registerAdmin(program);
 }
