@@ -1,6 +1,7 @@
 // A cell token speaks for its one cell: it follows the change stream, reports on the instances placed
 // on it with addresses of its own lease, and gets certificates and env for those instances. Nothing
-// else: no tenant's apps, policies or env, and no other cell.
+// else: no tenant's apps, policies or env, and no other cell. It also reports its kernel's denied flows
+// and answers the questions put to it (weft explain), both for itself only.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { TestServer } from '../../helpers/control-plane.js';
@@ -17,6 +18,8 @@ const CELL_MAY = new Set([
   'PUT /v1/cells/{own}/instances/{mine}',
   'POST /v1/cells/{own}/instances/{mine}/certificates',
   'GET /v1/cells/{own}/instances/{mine}/env',
+  'POST /v1/cells/{own}/flows',
+  'POST /v1/cells/{own}/answers/{guid}',
 ]);
 
 describe('cell tokens', () => {
@@ -95,6 +98,19 @@ describe('cell tokens', () => {
     assert.equal(viaTheirs.status, 403);
     const viaMine = await server.api('PUT', `/v1/cells/c1/instances/${theirs.guid}`, report, p.c1.token);
     assert.equal(viaMine.status, 404);
+
+    // Nor speak for it in the flow log, in its answers, or follow the stream as it.
+    const flows = { flows: [] };
+    assert.equal((await server.api('POST', '/v1/cells/c2/flows', flows, p.c1.token)).status, 403);
+    const answer = { flows: [], certificates: [] };
+    const answerAs = await server.api('POST', `/v1/cells/c2/answers/${theirs.guid}`, answer, p.c1.token);
+    assert.equal(answerAs.status, 403);
+    // A question nobody asked has no answer to take, even from the right cell.
+    assert.equal(
+      (await server.api('POST', `/v1/cells/c1/answers/${theirs.guid}`, answer, p.c1.token)).status,
+      404,
+    );
+    assert.equal((await server.api('GET', '/v1/watch?cell=c2', undefined, p.c1.token)).status, 403);
   });
 
   test('a cell reports only addresses of its own lease', async () => {
