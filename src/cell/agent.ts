@@ -17,6 +17,7 @@ import { InstanceSet } from './instance-set.js';
 import { cellLinks, type CellLinks } from './links.js';
 import { registerCellMetrics, ReconcileCounts } from './metrics.js';
 import { CellPaths } from './paths.js';
+import { PackageCache } from './packages.js';
 import { isPlacedHere } from './plan.js';
 import { PolicyIndex } from './policy-index.js';
 import { cellReconcilers, FOLLOWS, type ReconcilerName } from './reconcilers.js';
@@ -60,6 +61,7 @@ export class CellAgent {
   private readonly client: CellApiClient;
   private readonly links: CellLinks;
   private readonly files: CellFiles;
+  private readonly packages: PackageCache;
   private readonly follower: Follower;
   private readonly enforcer: Enforcer;
   private readonly proxy: TlsProxy;
@@ -73,6 +75,12 @@ export class CellAgent {
     const fetch = pinnedFetch(config.caPem);
     this.client = new CellApiClient(config.api, fetch, config.token, config.cellId);
     this.files = new CellFiles(new CellPaths(config.root));
+    this.packages = new PackageCache(
+      this.files.paths.packagesDir,
+      (digest) => this.client.fetchPackage(digest),
+      () => this.packagesInUse(),
+      logger,
+    );
     this.enforcer = new Enforcer({ table: config.table, logger });
     this.proxy = new TlsProxy({ logger });
     this.follower = new Follower(
@@ -167,6 +175,19 @@ export class CellAgent {
   }
 
   /** Once, on the first world: the host side is built, what an earlier process left is taken back, then all converges. */
+  /** The packages of the apps this cell runs instances of: what the package cache keeps. */
+  private packagesInUse(): Set<string> {
+    const world = this.world;
+    const inUse = new Set<string>();
+    if (!world || !this.cell) return inUse;
+    for (const instance of world.tables.instance.values()) {
+      if (instance.cellId !== this.cell.id) continue;
+      const digest = world.tables.app.get(instance.appGuid)?.packageDigest;
+      if (digest) inUse.add(digest);
+    }
+    return inUse;
+  }
+
   private bringUp(): void {
     if (this.settingUp) return;
     this.settingUp = this.setUp().catch((err: unknown) => this.fatal(err));
@@ -201,6 +222,7 @@ export class CellAgent {
         world: () => this.requireWorld(),
         policies: new PolicyIndex(() => this.requireWorld()),
         applyKernel,
+        packages: this.packages,
       },
       this.logger,
       () => void converger?.kick('instances'),

@@ -69,6 +69,8 @@ const BYTES_PER_UNIT: Record<string, number> = {
   KB: 1024,
   M: 1024 * 1024,
   MB: 1024 * 1024,
+  G: 1024 * 1024 * 1024,
+  GB: 1024 * 1024 * 1024,
 };
 
 /** A size in bytes: "512", "64K", "1M". */

@@ -17,6 +17,7 @@ const CELL_MAY = new Set([
   'PUT /v1/cells/{own}/instances/{mine}',
   'POST /v1/cells/{own}/instances/{mine}/certificates',
   'GET /v1/cells/{own}/instances/{mine}/env',
+  'GET /v1/cells/{own}/packages/{digest}',
 ]);
 
 describe('cell tokens', () => {
