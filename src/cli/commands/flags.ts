@@ -89,6 +89,13 @@ export function formatBytes(bytes: number): string {
   return String(bytes);
 }
 
+/** A size for people to read: 512B, 12.3K, 4.0M. */
+export function formatSize(bytes: number): string {
+  if (bytes < 1024) return `${bytes}B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)}K`;
+  return `${(bytes / (1024 * 1024)).toFixed(1)}M`;
+}
+
 /** A whole number of things, zero included. */
 export function parseCount(flag: string, text: string): number {
   if (!/^\d+$/.test(text.trim()))

@@ -7,7 +7,7 @@ import type { AppPatch } from '../../contract/api.js';
 import { parseManifest, type ManifestApp } from '../manifest.js';
 import { ok, progress, say } from '../output.js';
 import { printAppSummary } from './app-summary.js';
-import { formatBytes, parseInstances, parseMemory } from './flags.js';
+import { formatSize, parseInstances, parseMemory } from './flags.js';
 import { packApp } from '../../package/pack.js';
 import { openSession, requireTarget, type Session, type Target, targetName } from './session.js';
 
@@ -135,7 +135,8 @@ async function uploadBits(s: Session, app: App, dir: string): Promise<App> {
       say('The app already has these files; nothing to upload.');
       return app;
     }
-    say(`Uploading files (${packed.entries} files, ${formatBytes(packed.size)})...`);
+    const files = `${packed.entries} ${packed.entries === 1 ? 'file' : 'files'}`;
+    say(`Uploading files (${files}, ${formatSize(packed.size)})...`);
     return await s.client.uploadPackage(app.guid, packed.file);
   } finally {
     await packed.dispose();

@@ -36,7 +36,7 @@ describe('app packages on a cell', () => {
   test('the container sees a read-only copy of the pushed files, never the host directory', async () => {
     const out = await host.cliOk('push', 'bits', '-p', appDir, '-c', 'node server.js', '-i', '1');
     assert.match(out, /Packaging files to upload\.\.\./);
-    assert.match(out, /Uploading files \(\d+ files, [\dKM]+\)\.\.\./);
+    assert.match(out, /Uploading files \(\d+ files, [\d.]+[BKM]\)\.\.\./);
     assert.match(out, /package:\s+sha256:[0-9a-f]{64} \(/);
     await host.waitRunning('bits', 1);
     fs.writeFileSync(path.join(appDir, 'late.txt'), 'after the push');
