@@ -149,6 +149,7 @@ export class CellAgent {
     if (opts.cleanup && running) {
       steps.push(['removing the nft table', () => this.enforcer.remove()]);
       steps.push(['removing the links', () => tearDownHost(running.cell, running.host, this.links)]);
+      steps.push(['removing the package cache', () => this.packages.removeAll()]);
     }
     for (const [what, step] of steps) {
       await Promise.resolve()

@@ -59,6 +59,11 @@ export class PackageCache {
     return evicted;
   }
 
+  /** Removes the whole cache: a cell stopped with --cleanup runs nothing from it any more. */
+  async removeAll(): Promise<void> {
+    await fsp.rm(this.dir, { recursive: true, force: true });
+  }
+
   private async load(digest: string, target: string): Promise<string> {
     if (await isDirectory(target)) return target;
     await fsp.mkdir(this.dir, { recursive: true, mode: 0o700 });

@@ -102,4 +102,11 @@ describe('app packages on a cell', () => {
     const states = (await host.instances('victim')).map((i) => i.state);
     assert.ok(!states.includes('RUNNING'), states.join(','));
   });
+
+  test('a cell stopped with --cleanup removes its package cache', async () => {
+    const cache = path.join(host.home, 'cell', 'packages');
+    assert.ok(fs.existsSync(cache));
+    assert.deepEqual(await host.stop(), { exitedOnSigterm: true });
+    assert.equal(fs.existsSync(cache), false);
+  });
 });
