@@ -56,6 +56,17 @@ for (const kind of DATABASE_KINDS)
     const instances = async (app: string) =>
       (await server.api<Instance[]>('GET', `/v1/apps/${guid(app)}/instances`)).body.map((i) => i.guid).sort();
 
+    test('no request names a host path for an app: the field is gone', async () => {
+      const create = { name: 'pathy', spaceGuid: p.spaceA.guid, command: 'true', path: '/root' };
+      const created = await server.api<{ error: string }>('POST', '/v1/apps', create, p.devA);
+      assert.equal(created.status, 400);
+      assert.match(created.body.error, /path: is not allowed here/);
+      const patched = await server.api('PATCH', `/v1/apps/${guid('a1')}`, { path: '/var/lib/weft' }, p.devA);
+      assert.equal(patched.status, 400);
+      const app = (await server.api<App>('GET', `/v1/apps/${guid('a1')}`)).body;
+      assert.equal('path' in app, false);
+    });
+
     test('a developer uploads and downloads their app’s package, stored under its SHA-256 in chunks', async () => {
       const bits = randomBytes(2.5 * 1024 * 1024);
       const r = await upload('a1', bits, p.devA);
