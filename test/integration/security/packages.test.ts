@@ -79,6 +79,24 @@ for (const kind of DATABASE_KINDS)
       assert.equal(await count('package_chunks'), 3);
     });
 
+    test(
+      'another server sharing the PostgreSQL database serves the same package',
+      { skip: kind !== 'postgres' },
+      async () => {
+        const other = await startServer({ database, adminToken: server.adminToken });
+        try {
+          const digest = (await server.api<App>('GET', `/v1/apps/${guid('a1')}`)).body.packageDigest;
+          const res = await other.fetch(`${other.url}/v1/apps/${guid('a1')}/package`, {
+            headers: { authorization: `Bearer ${p.devA}` },
+          });
+          assert.equal(res.status, 200);
+          assert.equal(sha256(Buffer.from(await res.arrayBuffer())), digest);
+        } finally {
+          await other.stop();
+        }
+      },
+    );
+
     test('a developer of another space can neither upload to nor download an app’s package', async () => {
       const before = (await server.api<App>('GET', `/v1/apps/${guid('a1')}`)).body.packageDigest;
       const r = await upload('a1', randomBytes(1000), p.devB);
