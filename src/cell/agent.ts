@@ -175,7 +175,6 @@ export class CellAgent {
     if (this.world?.apply(m.change)) void this.running?.converger.changed(m.change.kind);
   }
 
-  /** Once, on the first world: the host side is built, what an earlier process left is taken back, then all converges. */
   /** The packages of the apps this cell runs instances of: what the package cache keeps. */
   private packagesInUse(): Set<string> {
     const world = this.world;
@@ -189,6 +188,7 @@ export class CellAgent {
     return inUse;
   }
 
+  /** Once, on the first world: the host side is built, what an earlier process left is taken back, then all converges. */
   private bringUp(): void {
     if (this.settingUp) return;
     this.settingUp = this.setUp().catch((err: unknown) => this.fatal(err));
