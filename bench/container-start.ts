@@ -51,13 +51,8 @@ async function weftStart(
   prober: { app: string; ip: string },
   name: string,
 ): Promise<WeftStart> {
-  const app = await weft.api<{ guid: string }>('POST', '/v1/apps', {
-    name,
-    spaceGuid: weft.spaceGuid,
-    command: 'node server.js',
-    path: HTTP_APP,
-    instances: 1,
-  });
+  const app = { guid: await weft.create(name, 1) };
+  await weft.api('PATCH', `/v1/apps/${app.guid}`, { state: 'STARTED' });
   const answered = performance.now();
   const policy = weft.api('POST', '/networking/v1/external/policies', {
     policies: [wirePolicy(prober.app, app.guid, 8080), wirePolicy(prober.app, app.guid, 61443)],

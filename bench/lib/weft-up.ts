@@ -4,6 +4,7 @@
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { packApp } from '../../src/package/pack.js';
 import { removeMemoryCgroup } from '../../src/runtime/cgroup.js';
 import { pinnedFetch } from '../../test/helpers/pinned-fetch.js';
 import { freePort } from '../../test/helpers/ports.js';
@@ -38,6 +39,8 @@ export interface WeftUp {
   api<T>(method: string, urlPath: string, body?: unknown): Promise<T>;
   /** Creates an app running examples/http-app; its GUID. */
   push(name: string, instances: number): Promise<string>;
+  /** Creates the same app stopped, with its package uploaded; its GUID. */
+  create(name: string, instances: number): Promise<string>;
   /** Polls until the app has one RUNNING instance with an IP. */
   waitRunning(appGuid: string): Promise<Running>;
 }
@@ -143,21 +146,37 @@ export async function startWeft(scope: Scope, tag: string): Promise<WeftUp> {
   const internal = domains.find((d) => d.name === 'apps.internal');
   if (!internal) throw new Error('weft up has no apps.internal domain');
 
+  // Every app runs the same bits: examples/http-app, packed once as `weft push` packs it.
+  const packed = await packApp(HTTP_APP, { maxBytes: 64 * 1024 * 1024 });
+  scope.defer('remove the packed app', () => packed.dispose());
+  const create = async (name: string, instances: number): Promise<string> => {
+    const app = await api<{ guid: string }>('POST', '/v1/apps', {
+      name,
+      spaceGuid: space.guid,
+      command: 'node server.js',
+      instances,
+      state: 'STOPPED',
+    });
+    const res = await fetch(`${url}/v1/apps/${app.guid}/package`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/gzip' },
+      body: readFileSync(packed.file),
+    });
+    if (!res.ok) throw new Error(`uploading the package of ${name}: ${res.status} ${await res.text()}`);
+    return app.guid;
+  };
+
   return {
     home,
     caPath: path.join(home, 'ca/ca.crt'),
     spaceGuid: space.guid,
     internalDomainGuid: internal.guid,
     api,
+    create,
     async push(name, instances) {
-      const app = await api<{ guid: string }>('POST', '/v1/apps', {
-        name,
-        spaceGuid: space.guid,
-        command: 'node server.js',
-        path: HTTP_APP,
-        instances,
-      });
-      return app.guid;
+      const guid = await create(name, instances);
+      await api('PATCH', `/v1/apps/${guid}`, { state: 'STARTED' });
+      return guid;
     },
     async waitRunning(appGuid) {
       const end = performance.now() + 120_000;

@@ -11,6 +11,7 @@ import { getSetting, setSetting } from '../store/settings.js';
 import { createDomain, DEFAULT_INTERNAL_DOMAIN, listDomains } from '../store/routes.js';
 import { countTokens, createToken } from '../store/tokens.js';
 import { deleteStalePolicies } from '../store/policies.js';
+import { sweepPackages } from '../store/packages.js';
 import { ADMIN_TOKEN_FILE, CA_DIR, DATABASE_FILE } from '../home/paths.js';
 import { loadOrCreateCa } from '../ca/index.js';
 import { enforceQuotas } from '../guards/quota.js';
@@ -51,6 +52,7 @@ export async function startControlPlane(config: ControlPlaneConfig, logger: Logg
     opened.postgresUrl !== null ? await listenForOtherServers(opened.postgresUrl, store, logger) : null;
   const stopPruning = store.pruneChangeLog((err) => logger.warn({ err }, 'pruning the change log failed'));
   const stopCleaning = cleanUpPoliciesRegularly(store, logger);
+  const stopSweeping = sweepPackagesRegularly(store, logger);
 
   const ca = await loadOrCreateCa(path.join(config.home, CA_DIR));
   const issueTls = () => issueServerTls(ca, config.host, config.apiNames);
@@ -70,6 +72,7 @@ export async function startControlPlane(config: ControlPlaneConfig, logger: Logg
     async close() {
       stopPruning();
       stopCleaning();
+      stopSweeping();
       stopRenewing();
       await api.app.close();
       await listener?.end();
@@ -117,6 +120,7 @@ async function firstStartDefaults(store: Store, config: ControlPlaneConfig, logg
 
 /** Cloud Foundry's policy cleaner on its default interval: policies naming no app are removed. */
 const POLICY_CLEANUP_EVERY_MS = 60 * 60_000;
+const PACKAGE_SWEEP_EVERY_MS = 10 * 60_000;
 
 function cleanUpPoliciesRegularly(store: Store, logger: Logger): () => void {
   const timer = setInterval(() => {
@@ -127,6 +131,20 @@ function cleanUpPoliciesRegularly(store: Store, logger: Logger): () => void {
       })
       .catch((err: unknown) => logger.warn({ err }, 'the policy cleanup failed'));
   }, POLICY_CLEANUP_EVERY_MS);
+  timer.unref();
+  return () => clearInterval(timer);
+}
+
+/** Packages no app uses (apps deleted or given new bits collect theirs at once), and stale uploads. */
+function sweepPackagesRegularly(store: Store, logger: Logger): () => void {
+  const timer = setInterval(() => {
+    store
+      .write('system:package-sweep', (w) => sweepPackages(w))
+      .then((removed) => {
+        if (removed > 0) logger.info({ removed }, 'removed unused packages and stale uploads');
+      })
+      .catch((err: unknown) => logger.warn({ err }, 'the package sweep failed'));
+  }, PACKAGE_SWEEP_EVERY_MS);
   timer.unref();
   return () => clearInterval(timer);
 }

@@ -1,5 +1,6 @@
 // PostgreSQL text cannot hold U+0000, and no weft name, command or value needs it: refuse it before
 // any handler runs, with a 400 naming the field, so both databases answer alike.
+import { Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import { invalid } from '../model/errors.js';
 
@@ -9,7 +10,8 @@ export function rejectNulCharacters(
   done: HookHandlerDoneFunction,
 ): void {
   const inputs: [string, unknown][] = [
-    ['', req.body],
+    // A package upload's body is its bytes, streamed, not a parsed value.
+    ['', req.body instanceof Readable ? null : req.body],
     ['querystring', req.query],
     ['params', req.params],
   ];

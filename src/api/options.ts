@@ -1,9 +1,12 @@
 // Tunables of the control plane's API, with Cloud Foundry's defaults.
+import { DEFAULT_MAX_PACKAGE_BYTES } from '../package/limits.js';
 
 export interface ApiOptions {
   maxPoliciesPerApp: number;
   unproxiedPortMappings: boolean;
   bodyLimit: number;
+  /** The largest app package an upload may carry, compressed. */
+  maxPackageBytes: number;
   certificateValidityHours: number;
   connections: ConnectionLimits;
 }
@@ -34,6 +37,7 @@ export const DEFAULT_API_OPTIONS: ApiOptions = {
   maxPoliciesPerApp: 150,
   unproxiedPortMappings: true,
   bodyLimit: 1024 * 1024,
+  maxPackageBytes: DEFAULT_MAX_PACKAGE_BYTES,
   certificateValidityHours: 24,
   connections: DEFAULT_CONNECTION_LIMITS,
 };

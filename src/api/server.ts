@@ -16,6 +16,7 @@ import { tokenEndpoints } from './endpoints/tokens.js';
 import { certificateEndpoints } from './endpoints/certificates.js';
 import type { Ca } from '../ca/index.js';
 import { appEndpoints } from './endpoints/apps.js';
+import { packageEndpoints } from './endpoints/packages.js';
 import { cellEndpoints } from './endpoints/cells.js';
 import { domainEndpoints } from './endpoints/domains.js';
 import { internalRouteEndpoints } from './endpoints/internal-routes.js';
@@ -111,6 +112,7 @@ export async function buildApi(
   await app.register(tenancyEndpoints, deps);
   await app.register(spaceEndpoints, deps);
   await app.register(appEndpoints, deps);
+  await app.register(packageEndpoints, deps);
   await app.register(domainEndpoints, deps);
   await app.register(internalRouteEndpoints, deps);
   await app.register(policyEndpoints, deps);

@@ -27,6 +27,7 @@ import {
   ReconcileCounts,
 } from './metrics.js';
 import { CellPaths } from './paths.js';
+import { PackageCache } from './packages.js';
 import { isPlacedHere, type CellIdentity } from './plan.js';
 import { PolicyIndex } from './policy-index.js';
 import { cellReconcilers, FOLLOWS, type ReconcilerName } from './reconcilers.js';
@@ -79,6 +80,7 @@ export class CellAgent {
   private readonly client: CellApiClient;
   private readonly links: CellLinks;
   private readonly files: CellFiles;
+  private readonly packages: PackageCache;
   private readonly follower: Follower;
   private readonly enforcer: Enforcer;
   private readonly proxy: TlsProxy;
@@ -94,6 +96,12 @@ export class CellAgent {
     const fetch = pinnedFetch(config.caPem);
     this.client = new CellApiClient(config.api, fetch, config.token, config.cellId);
     this.files = new CellFiles(new CellPaths(config.root));
+    this.packages = new PackageCache(
+      this.files.paths.packagesDir,
+      (digest) => this.client.fetchPackage(digest),
+      () => this.packagesInUse(),
+      logger,
+    );
     this.enforcer = new Enforcer({
       table: config.table,
       logger,
@@ -173,6 +181,7 @@ export class CellAgent {
     if (opts.cleanup && running) {
       steps.push(['removing the nft table', () => this.enforcer.remove()]);
       steps.push(['removing the links', () => tearDownHost(running.cell, running.host, this.links)]);
+      steps.push(['removing the package cache', () => this.packages.removeAll()]);
     }
     for (const [what, step] of steps) {
       await Promise.resolve()
@@ -217,6 +226,19 @@ export class CellAgent {
       .catch((err: unknown) => this.logger.warn({ err: String(err) }, 'could not answer the control plane'));
   }
 
+  /** The packages of the apps this cell runs instances of: what the package cache keeps. */
+  private packagesInUse(): Set<string> {
+    const world = this.world;
+    const inUse = new Set<string>();
+    if (!world || !this.cell) return inUse;
+    for (const instance of world.tables.instance.values()) {
+      if (instance.cellId !== this.cell.id) continue;
+      const digest = world.tables.app.get(instance.appGuid)?.packageDigest;
+      if (digest) inUse.add(digest);
+    }
+    return inUse;
+  }
+
   /** Once, on the first world: the host side is built, what an earlier process left is taken back, then all converges. */
   private bringUp(): void {
     if (this.settingUp) return;
@@ -253,6 +275,7 @@ export class CellAgent {
         world: () => this.requireWorld(),
         policies: new PolicyIndex(() => this.requireWorld()),
         applyKernel,
+        packages: this.packages,
       },
       this.logger,
       () => void converger?.kick('instances'),

@@ -1,5 +1,6 @@
 // The calls a cell makes to the control plane, authenticated with the cell's token, over HTTPS that
 // only the platform CA may vouch for.
+import { Readable } from 'node:stream';
 import type { Static, TSchema } from '@sinclair/typebox';
 import { fetchFailure, type PinnedFetch } from '../ca/pinned-fetch.js';
 import {
@@ -16,6 +17,9 @@ import { FlowReceipt, type ObservedFlow } from '../contract/flows.js';
 import { AnswerTaken, type CellAnswer } from '../contract/inspect.js';
 
 export type { IssuedCertificate } from '../contract/api.js';
+
+/** A package may be large: its download gets longer than a call, but not forever. */
+const PACKAGE_FETCH_TIMEOUT_MS = 10 * 60 * 1000;
 
 export class CellApiClient {
   constructor(
@@ -63,6 +67,22 @@ export class CellApiClient {
 
   async answer(questionId: string, answer: CellAnswer): Promise<void> {
     await this.call(AnswerTaken, 'POST', `/v1/cells/${this.cellId}/answers/${questionId}`, answer);
+  }
+
+  /** The package's bytes as they arrive; the caller checks them against the digest. */
+  async fetchPackage(digest: string): Promise<Readable> {
+    const path = `/v1/cells/${this.cellId}/packages/${digest}`;
+    const res = await this.fetch(`${this.url}${path}`, {
+      headers: { authorization: `Bearer ${this.token}` },
+      signal: AbortSignal.timeout(PACKAGE_FETCH_TIMEOUT_MS),
+    }).catch((err: unknown) => {
+      throw fetchFailure(err, this.url);
+    });
+    if (!res.ok || res.body === null) {
+      const text = await res.text();
+      throw new Error(`GET ${path}: ${res.status} ${errorMessage(text) ?? res.statusText}`);
+    }
+    return Readable.fromWeb(res.body);
   }
 
   async caCertificate(): Promise<string> {

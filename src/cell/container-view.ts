@@ -13,9 +13,10 @@ const CREDENTIALS_DIR = '/etc/cf-instance-credentials';
 const SYSTEM_CERTIFICATES_DIR = '/etc/cf-system-certificates';
 const PLATFORM_CA_FILE = `${SYSTEM_CERTIFICATES_DIR}/weft-ca.crt`;
 
-export function containerMounts(paths: CellPaths, app: StreamApp, instanceGuid: string): BindMount[] {
+/** `appDir` is the app's unpacked package in the cell's cache, shared read-only by its instances. */
+export function containerMounts(paths: CellPaths, appDir: string, instanceGuid: string): BindMount[] {
   return [
-    { source: app.path, target: APP_DIR, readOnly: true },
+    { source: appDir, target: APP_DIR, readOnly: true },
     { source: paths.credentialsDir(instanceGuid), target: CREDENTIALS_DIR, readOnly: true },
     { source: paths.trustBundle, target: '/etc/ssl/certs/ca-certificates.crt', readOnly: true },
     { source: paths.systemCertificates, target: SYSTEM_CERTIFICATES_DIR, readOnly: true },

@@ -19,6 +19,7 @@ import { APP_HTTP_PORT, C2C_TLS_PORT } from '../model/ports.js';
 import { InstanceCertificates, type Credentials, type IssuedC2c } from './certificates.js';
 import type { LocalInstance } from './local.js';
 import type { CellFiles } from './files.js';
+import type { PackageCache } from './packages.js';
 import type { PolicyIndex } from './policy-index.js';
 import type { World } from './world.js';
 import { APP_DIR, containerEnv, containerMounts } from './container-view.js';
@@ -35,6 +36,8 @@ export interface InstanceHost {
   policies: PolicyIndex;
   /** Brings the kernel to the current plan; resolves once it holds. */
   applyKernel: () => Promise<void>;
+  /** The cell's unpacked app packages. */
+  packages: PackageCache;
 }
 
 const MAX_BACKOFF_MS = 30_000;
@@ -263,6 +266,8 @@ export class LocalInstanceRunner {
   private async launch(app: StreamApp, env: Record<string, string>): Promise<Container | null> {
     await this.report('STARTING');
     try {
+      if (app.packageDigest === null) throw new Error('the app has no package yet: push its bits');
+      const appDir = await this.host.packages.ensure(app.packageDigest);
       return await startContainer(
         {
           id: this.local.guid,
@@ -274,7 +279,7 @@ export class LocalInstanceRunner {
           gid: this.local.uid,
           memoryMb: app.memoryMb,
           hostname: this.local.guid.slice(0, 8),
-          mounts: containerMounts(this.host.files.paths, app, this.local.guid),
+          mounts: containerMounts(this.host.files.paths, appDir, this.local.guid),
         },
         { logFile: this.logFile, onLog: (m) => this.log.warn(m) },
       );

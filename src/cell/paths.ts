@@ -30,6 +30,11 @@ export class CellPaths {
     return path.join(this.root, 'instances');
   }
 
+  /** Unpacked app packages by digest (see packages.ts). */
+  get packagesDir(): string {
+    return path.join(this.root, 'packages');
+  }
+
   get trustBundle(): string {
     return path.join(this.root, 'trust', 'ca-certificates.crt');
   }

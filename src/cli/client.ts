@@ -1,5 +1,7 @@
 // A small typed client for the control plane's API, as the CLI uses it: HTTPS, verified against the
 // platform CA the CLI pinned.
+import fs from 'node:fs';
+import type { Readable } from 'node:stream';
 import { certificateFailure, pinnedFetch, type PinnedFetch } from '../ca/pinned-fetch.js';
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import {
@@ -68,6 +70,9 @@ export class ApiClient {
   updateApp = (guid: string, patch: AppPatch) => this.request(App, 'PATCH', `/v1/apps/${guid}`, patch);
   restartApp = (guid: string) => this.request(App, 'POST', `/v1/apps/${guid}/restart`);
   deleteApp = (guid: string) => this.request(Nothing, 'DELETE', `/v1/apps/${guid}`);
+  /** Uploads the app's package (see package/pack.ts), streamed from `file`. */
+  uploadPackage = (guid: string, file: string) =>
+    this.request(App, 'PUT', `/v1/apps/${guid}/package`, undefined, {}, () => fs.createReadStream(file));
   instances = (guid: string) => this.request(Type.Array(Instance), 'GET', `/v1/apps/${guid}/instances`);
 
   domains = () => this.request(Type.Array(Domain), 'GET', '/v1/domains');
@@ -122,18 +127,21 @@ export class ApiClient {
     path: string,
     body?: unknown,
     query: Query = {},
+    upload?: () => Readable,
   ): Promise<Static<T>> {
     const url = new URL(path, this.baseUrl);
     for (const [k, v] of Object.entries(query)) if (v !== undefined) url.searchParams.set(k, v);
     const headers: Record<string, string> = { accept: 'application/json' };
     if (this.token !== undefined) headers.authorization = `Bearer ${this.token}`;
     if (body !== undefined) headers['content-type'] = 'application/json';
+    if (upload) headers['content-type'] = 'application/gzip';
     let res: Awaited<ReturnType<PinnedFetch>>;
     try {
       res = await this.fetch(url, {
         method,
         headers,
-        body: body === undefined ? undefined : JSON.stringify(body),
+        body: upload ? upload() : body === undefined ? undefined : JSON.stringify(body),
+        ...(upload ? { duplex: 'half' as const } : {}),
       });
     } catch (err) {
       const unverified = certificateFailure(err);

@@ -34,7 +34,6 @@ const Env = Type.Record(Type.String({ maxLength: 256 }), Type.String({ maxLength
 });
 const State = Type.Union([Type.Literal('STARTED'), Type.Literal('STOPPED')]);
 const Command = Type.String({ minLength: 1, maxLength: 4096 });
-const AppPath = Type.String({ minLength: 1, maxLength: 4096 });
 const InstanceCount = Type.Integer({ minimum: 0, maximum: 1000 });
 const MemoryMb = Type.Integer({ minimum: 16, maximum: 65536 });
 const Ports = Type.Array(Port, { minItems: 1, maxItems: MAX_APP_PORTS });
@@ -44,7 +43,6 @@ export const AppCreate = Closed({
   name: Name,
   spaceGuid: Guid,
   command: Command,
-  path: AppPath,
   instances: Type.Optional(InstanceCount),
   memoryMb: Type.Optional(MemoryMb),
   env: Type.Optional(Env),
@@ -55,7 +53,6 @@ export const AppCreate = Closed({
 /** What a developer may change of an app: never its name, space, GUID or tag. */
 export const AppPatch = Closed({
   command: Type.Optional(Command),
-  path: Type.Optional(AppPath),
   instances: Type.Optional(InstanceCount),
   memoryMb: Type.Optional(MemoryMb),
   env: Type.Optional(Env),
@@ -73,6 +70,8 @@ export const Info = Type.Object({
   overlayCidr: Type.Union([Type.String(), Type.Null()]),
   unproxiedPortMappings: Type.Boolean(),
   maxPoliciesPerApp: Type.Integer(),
+  /** The largest package (compressed) an upload may carry. */
+  maxPackageBytes: Type.Integer(),
   revision: Type.Integer(),
   you: Type.Object({
     name: Type.String(),

@@ -27,7 +27,10 @@ const appFields = {
   name: Type.String(),
   spaceGuid: Guid,
   command: Type.String(),
-  path: Type.String(),
+  /** SHA-256 (hex) of the app's package, its bits; null until they are pushed. */
+  packageDigest: Type.Union([Type.String({ pattern: '^[0-9a-f]{64}$' }), Type.Null()]),
+  /** The package's size in bytes, compressed. */
+  packageSize: Type.Union([Type.Integer({ minimum: 0 }), Type.Null()]),
   instances: Type.Integer({ minimum: 0 }),
   memoryMb: Type.Integer({ minimum: 0 }),
   ports: Type.Array(Type.Integer({ minimum: 1, maximum: 65535 })),

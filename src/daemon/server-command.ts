@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { DEFAULT_API_OPTIONS, DEFAULT_CONNECTION_LIMITS, type ConnectionLimits } from '../api/options.js';
 import { weftHome } from '../home/paths.js';
+import { parseBytes } from '../cli/commands/flags.js';
 import { untilSignal } from './signals.js';
 
 export interface ServerFlags {
@@ -10,6 +11,7 @@ export interface ServerFlags {
   apiName: string[];
   overlay?: string;
   maxPoliciesPerApp: string;
+  maxPackageSize: string;
   certificateValidityHours: string;
   unproxiedPortMappings: boolean;
   headersTimeout: string;
@@ -42,6 +44,11 @@ export function addServerFlags(cmd: Command): Command {
       '--max-policies-per-app <n>',
       'policies an app may have as a source',
       String(DEFAULT_API_OPTIONS.maxPoliciesPerApp),
+    )
+    .option(
+      '--max-package-size <size>',
+      'largest app package (compressed) a push may upload, e.g. 256M or 1G',
+      `${DEFAULT_API_OPTIONS.maxPackageBytes / (1024 * 1024)}M`,
     )
     .option(
       '--certificate-validity-hours <h>',
@@ -88,6 +95,7 @@ export function controlPlaneConfig(flags: ServerFlags) {
     api: {
       ...DEFAULT_API_OPTIONS,
       maxPoliciesPerApp: positive('--max-policies-per-app', flags.maxPoliciesPerApp),
+      maxPackageBytes: parseBytes('--max-package-size', flags.maxPackageSize),
       unproxiedPortMappings: flags.unproxiedPortMappings,
       certificateValidityHours: positive('--certificate-validity-hours', flags.certificateValidityHours),
       connections: connectionLimits(flags),

@@ -14,6 +14,7 @@ export const unauthorized = (message: string) => new WeftError(401, message);
 export const forbidden = (message: string) => new WeftError(403, message);
 export const notFound = (message: string) => new WeftError(404, message);
 export const conflict = (message: string) => new WeftError(409, message);
+export const tooLarge = (message: string) => new WeftError(413, message);
 /** A well-formed write the space's quota does not allow (Cloud Foundry answers these with 422). */
 export class QuotaExceeded extends WeftError {
   constructor(message: string) {

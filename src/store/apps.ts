@@ -6,19 +6,19 @@ import { isEnvName, isPlatformEnvName } from '../model/env.js';
 import { conflict, invalid, notFound } from '../model/errors.js';
 import { C2C_TLS_PORT, FIRST_APP_TLS_PORT, isPlatformPort, LAST_APP_TLS_PORT } from '../model/ports.js';
 import { deleteInstancesOf, placeInstances, replaceInstances } from './instances.js';
+import { collectPackage } from './packages.js';
 import { appFromRow, policyFromRow } from './rows.js';
 import { routeWithApps } from './routes.js';
 import type { Db, Writer } from './writer.js';
 
 const MAX_TAG = 0xffff;
 
-/** What a push says of an app; the platform adds its GUID, its policy tag and the mTLS switch. */
-export type AppSpec = Omit<App, 'guid' | 'tag' | 'mtls'>;
+/** What a push says of an app; the platform adds its GUID, its policy tag, the mTLS switch, and its package once uploaded. */
+export type AppSpec = Omit<App, 'guid' | 'tag' | 'mtls' | 'packageDigest' | 'packageSize'>;
 
 /** What an update may change: never the name, space, GUID or tag. */
 export interface AppPatch {
   command?: string;
-  path?: string;
   instances?: number;
   memoryMb?: number;
   env?: Record<string, string>;
@@ -80,7 +80,14 @@ export async function createApp(w: Writer, spec: AppSpec): Promise<App> {
     .where('name', '=', spec.name)
     .executeTakeFirst();
   if (taken) throw conflict(`app ${spec.name} already exists in this space`);
-  const app: App = { guid: randomUUID(), ...spec, tag: await freeTag(w), mtls: false };
+  const app: App = {
+    guid: randomUUID(),
+    ...spec,
+    packageDigest: null,
+    packageSize: null,
+    tag: await freeTag(w),
+    mtls: false,
+  };
   await w.trx.insertInto('apps').values(appToRow(app)).execute();
   await w.put('app', app.guid, withoutEnv(app));
   await w.audit('app.create', `app:${app.guid}`, null, audited(app));
@@ -89,13 +96,35 @@ export async function createApp(w: Writer, spec: AppSpec): Promise<App> {
 }
 
 export async function updateApp(w: Writer, guid: string, patch: AppPatch): Promise<App> {
+  return changeApp(w, guid, patch, {});
+}
+
+/**
+ * Gives the app new bits: a package already stored (see store/packages.ts). New bits replace the app's
+ * instances, as `cf push` does; the same bits again change nothing. The old package goes if no app uses it.
+ */
+export async function setAppPackage(w: Writer, guid: string, digest: string, size: number): Promise<App> {
+  const before = await getApp(w.trx, guid);
+  if (before.packageDigest === digest) return before;
+  const after = await changeApp(w, guid, {}, { packageDigest: digest, packageSize: size });
+  if (before.packageDigest !== null) await collectPackage(w, before.packageDigest);
+  return after;
+}
+
+async function changeApp(
+  w: Writer,
+  guid: string,
+  patch: AppPatch,
+  bits: Partial<Pick<App, 'packageDigest' | 'packageSize'>>,
+): Promise<App> {
   const before = await getApp(w.trx, guid);
   if (patch.ports) checkPorts(patch.ports);
   if (patch.env) checkEnv(patch.env);
   const after: App = {
     ...before,
     command: patch.command ?? before.command,
-    path: patch.path ?? before.path,
+    packageDigest: bits.packageDigest ?? before.packageDigest,
+    packageSize: bits.packageSize ?? before.packageSize,
     instances: patch.instances ?? before.instances,
     memoryMb: patch.memoryMb ?? before.memoryMb,
     env: patch.env ?? before.env,
@@ -106,7 +135,7 @@ export async function updateApp(w: Writer, guid: string, patch: AppPatch): Promi
   await w.trx.updateTable('apps').set(appToRow(after)).where('guid', '=', guid).execute();
   await w.put('app', guid, withoutEnv(after));
   await w.audit('app.update', `app:${guid}`, audited(before), audited(after));
-  const restart = ['command', 'path', 'env', 'memoryMb', 'ports'].some(
+  const restart = ['command', 'packageDigest', 'env', 'memoryMb', 'ports'].some(
     (k) => JSON.stringify(before[k as keyof App]) !== JSON.stringify(after[k as keyof App]),
   );
   if (restart) await replaceInstances(w, after);
@@ -146,6 +175,7 @@ export async function deleteApp(w: Writer, guid: string): Promise<void> {
   for (const r of routes) await w.put('route', r.route_guid, await routeWithApps(w.trx, r.route_guid));
   await w.delete('app', guid);
   await w.audit('app.delete', `app:${guid}`, audited(app), null);
+  if (app.packageDigest !== null) await collectPackage(w, app.packageDigest);
 }
 
 export async function getApp(db: Db, guid: string): Promise<App> {
@@ -184,7 +214,8 @@ function appToRow(app: App) {
     space_guid: app.spaceGuid,
     name: app.name,
     command: app.command,
-    path: app.path,
+    package_digest: app.packageDigest,
+    package_size: app.packageSize,
     instances: app.instances,
     memory_mb: app.memoryMb,
     env: JSON.stringify(app.env),

@@ -17,7 +17,9 @@ export interface AppsTable {
   space_guid: string;
   name: string;
   command: string;
-  path: string;
+  /** SHA-256 of the app's package; null until its bits are pushed. */
+  package_digest: string | null;
+  package_size: number | null;
   instances: number;
   memory_mb: number;
   env: string;
@@ -120,6 +122,24 @@ export interface SettingsTable {
   value: string;
 }
 
+export interface PackagesTable {
+  digest: string;
+  size: number;
+  created_at: string;
+}
+
+export interface PackageUploadsTable {
+  id: string;
+  started_at: string;
+}
+
+export interface PackageChunksTable {
+  /** A package's digest, or the id of the upload still writing it. */
+  owner: string;
+  seq: number;
+  data: Buffer;
+}
+
 export interface Database {
   orgs: OrgsTable;
   spaces: SpacesTable;
@@ -136,4 +156,7 @@ export interface Database {
   events: EventsTable;
   settings: SettingsTable;
   space_quotas: SpaceQuotasTable;
+  packages: PackagesTable;
+  package_uploads: PackageUploadsTable;
+  package_chunks: PackageChunksTable;
 }

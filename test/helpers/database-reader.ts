@@ -34,3 +34,23 @@ export async function changesAfter(
     await client.end();
   }
 }
+
+/** How many rows a table of the server's database holds. */
+export async function countRows(database: string | undefined, home: string, table: string): Promise<number> {
+  const query = `select count(*) as n from ${table}`;
+  if (database === undefined) {
+    const db = new SQLite(path.join(home, 'weft.db'), { readonly: true });
+    try {
+      return db.prepare<[], { n: number }>(query).get()?.n ?? 0;
+    } finally {
+      db.close();
+    }
+  }
+  const client = new pg.Client({ connectionString: database });
+  await client.connect();
+  try {
+    return Number((await client.query<{ n: string }>(query)).rows[0]?.n ?? 0);
+  } finally {
+    await client.end();
+  }
+}

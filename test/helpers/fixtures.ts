@@ -23,9 +23,7 @@ export async function created<T>(reply: Promise<{ status: number; body: unknown 
 }
 
 export async function createApp(server: TestServer, spaceGuid: string, name: string): Promise<App> {
-  return created<App>(
-    server.api('POST', '/v1/apps', { name, spaceGuid, command: 'sleep 1000', path: '/tmp' }),
-  );
+  return created<App>(server.api('POST', '/v1/apps', { name, spaceGuid, command: 'sleep 1000' }));
 }
 
 export async function seedTenancy(server: TestServer, orgName = 'org'): Promise<Tenancy> {

@@ -40,6 +40,7 @@ interface AppInfo {
   guid: string;
   name: string;
   tag: number;
+  packageDigest: string | null;
 }
 
 /** Runs a command and collects its output; never rejects on a non-zero exit. */

@@ -38,7 +38,6 @@ export const appEndpoints: Endpoints = (app, { store }, done) => {
           name: b.name,
           spaceGuid: b.spaceGuid,
           command: b.command,
-          path: b.path,
           instances: b.instances ?? 1,
           memoryMb: b.memoryMb ?? 256,
           env: b.env ?? {},
@@ -63,7 +62,6 @@ export const appEndpoints: Endpoints = (app, { store }, done) => {
       return store.write(actor(req), (w) =>
         updateApp(w, req.params.guid, {
           command: b.command,
-          path: b.path,
           instances: b.instances,
           memoryMb: b.memoryMb,
           env: b.env,

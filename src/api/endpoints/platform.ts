@@ -19,6 +19,7 @@ export const platformEndpoints: Endpoints = (app, { store, metrics, options }, d
       overlayCidr: await getSetting(store.db, 'overlay_cidr'),
       unproxiedPortMappings: options.unproxiedPortMappings,
       maxPoliciesPerApp: options.maxPoliciesPerApp,
+      maxPackageBytes: options.maxPackageBytes,
       revision: store.hub.revision,
       you: {
         name: id.name,

@@ -1,7 +1,7 @@
 // What `weft app` and the end of `weft push` show: the app's settings and its instances.
 import type { App, Domain, Instance, Route } from '../../model/types.js';
 import { printFields, printTable, say } from '../output.js';
-import { formatMemory } from './flags.js';
+import { formatMemory, formatSize } from './flags.js';
 import type { Session } from './session.js';
 
 export function routeNamesOf(appGuid: string, routes: Route[], domains: Domain[]): string[] {
@@ -14,6 +14,12 @@ export function routeNamesOf(appGuid: string, routes: Route[], domains: Domain[]
 
 export function runningCount(instances: Instance[]): number {
   return instances.filter((i) => i.state === 'RUNNING').length;
+}
+
+/** The app's bits: their digest and compressed size, or none before the first upload. */
+export function packageSummary(app: App): string {
+  if (app.packageDigest === null) return 'none';
+  return `sha256:${app.packageDigest} (${formatSize(app.packageSize ?? 0)})`;
 }
 
 export async function printAppSummary(s: Session, app: App): Promise<void> {
@@ -30,7 +36,7 @@ export async function printAppSummary(s: Session, app: App): Promise<void> {
     ['routes', routeNamesOf(app.guid, routes, domains).join(', ')],
     ['c2c mtls', app.mtls ? 'on' : 'off'],
     ['command', app.command],
-    ['path', app.path],
+    ['package', packageSummary(app)],
     ['ports', app.ports.join(', ')],
   ]);
   say();

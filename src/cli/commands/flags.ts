@@ -69,6 +69,8 @@ const BYTES_PER_UNIT: Record<string, number> = {
   KB: 1024,
   M: 1024 * 1024,
   MB: 1024 * 1024,
+  G: 1024 * 1024 * 1024,
+  GB: 1024 * 1024 * 1024,
 };
 
 /** A size in bytes: "512", "64K", "1M". */
@@ -85,6 +87,13 @@ export function formatBytes(bytes: number): string {
   if (bytes > 0 && bytes % (1024 * 1024) === 0) return `${bytes / (1024 * 1024)}M`;
   if (bytes > 0 && bytes % 1024 === 0) return `${bytes / 1024}K`;
   return String(bytes);
+}
+
+/** A size for people to read: 512B, 12.3K, 4.0M. */
+export function formatSize(bytes: number): string {
+  if (bytes < 1024) return `${bytes}B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)}K`;
+  return `${(bytes / (1024 * 1024)).toFixed(1)}M`;
 }
 
 /** A whole number of things, zero included. */

@@ -7,7 +7,8 @@ import type { AppPatch } from '../../contract/api.js';
 import { parseManifest, type ManifestApp } from '../manifest.js';
 import { ok, progress, say } from '../output.js';
 import { printAppSummary } from './app-summary.js';
-import { parseInstances, parseMemory } from './flags.js';
+import { formatSize, parseInstances, parseMemory } from './flags.js';
+import { packApp } from '../../package/pack.js';
 import { openSession, requireTarget, type Session, type Target, targetName } from './session.js';
 
 interface PushFlags {
@@ -89,12 +90,7 @@ async function pushOne(s: Session, t: Target, want: ManifestApp, start: boolean)
   let app: App;
   if (existing) {
     say(`Updating app ${want.name}...`);
-    const patch: AppPatch = { path: want.path, state };
-    if (want.command !== undefined) patch.command = want.command;
-    if (want.instances !== undefined) patch.instances = want.instances;
-    if (want.memoryMb !== undefined) patch.memoryMb = want.memoryMb;
-    if (want.env !== undefined) patch.env = want.env;
-    app = await s.client.updateApp(existing.guid, patch);
+    app = existing;
   } else {
     if (want.command === undefined) {
       throw new Error(
@@ -102,21 +98,49 @@ async function pushOne(s: Session, t: Target, want: ManifestApp, start: boolean)
       );
     }
     say(`Creating app ${want.name}...`);
+    // Stopped until its bits are uploaded: an instance has nothing to run before.
     app = await s.client.createApp({
       name: want.name,
       spaceGuid: t.space.guid,
       command: want.command,
-      path: want.path,
       instances: want.instances,
       memoryMb: want.memoryMb,
       env: want.env,
-      state,
+      state: 'STOPPED',
     });
   }
+  app = await uploadBits(s, app, want.path);
+  const patch: AppPatch = { state };
+  if (existing && want.command !== undefined) patch.command = want.command;
+  if (existing && want.instances !== undefined) patch.instances = want.instances;
+  if (existing && want.memoryMb !== undefined) patch.memoryMb = want.memoryMb;
+  if (existing && want.env !== undefined) patch.env = want.env;
+  app = await s.client.updateApp(app.guid, patch);
   if (want.routes !== undefined && want.routes.length > 0) await mapRoutes(s, app, want.routes);
   ok();
   await printAppSummary(s, app);
   say();
+}
+
+/** Packs the app directory and uploads it, unless the app already has exactly these bits. */
+async function uploadBits(s: Session, app: App, dir: string): Promise<App> {
+  const { maxPackageBytes } = await s.client.info();
+  say('Packaging files to upload...');
+  const packed = await packApp(dir, { maxBytes: maxPackageBytes });
+  try {
+    if (packed.skipped.length > 0) {
+      say(`Left out what is not a file, directory or symlink: ${packed.skipped.join(', ')}`);
+    }
+    if (app.packageDigest === packed.digest) {
+      say('The app already has these files; nothing to upload.');
+      return app;
+    }
+    const files = `${packed.entries} ${packed.entries === 1 ? 'file' : 'files'}`;
+    say(`Uploading files (${files}, ${formatSize(packed.size)})...`);
+    return await s.client.uploadPackage(app.guid, packed.file);
+  } finally {
+    await packed.dispose();
+  }
 }
 
 async function mapRoutes(s: Session, app: App, routes: string[]): Promise<void> {

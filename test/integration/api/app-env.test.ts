@@ -18,7 +18,6 @@ const app = (env: Record<string, string>) => ({
   name: 'env-app',
   spaceGuid: t.spaceA.guid,
   command: './run',
-  path: '/srv/app',
   env,
 });
 

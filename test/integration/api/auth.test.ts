@@ -80,7 +80,7 @@ for (const kind of DATABASE_KINDS) {
       );
       assert.equal((await server.api('GET', `/v1/apps/${guid('b1')}`, undefined, dev)).status, 404);
       assert.equal((await server.api('GET', `/v1/apps/${guid('a1')}`, undefined, dev)).status, 200);
-      const inB = { name: 'sneaky', spaceGuid: t.spaceB.guid, command: 'true', path: '/tmp' };
+      const inB = { name: 'sneaky', spaceGuid: t.spaceB.guid, command: 'true' };
       assert.equal((await server.api('POST', '/v1/apps', inB, dev)).status, 404);
       assert.equal((await server.api('DELETE', `/v1/apps/${guid('b2')}`, undefined, dev)).status, 404);
       assert.equal((await server.api('POST', '/v1/orgs', { name: 'mine' }, dev)).status, 403);

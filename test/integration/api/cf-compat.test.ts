@@ -119,7 +119,6 @@ for (const kind of DATABASE_KINDS) {
           name: 'doomed',
           spaceGuid: t.spaceA.guid,
           command: 'true',
-          path: '/tmp',
         }),
       );
       const policies = [wirePolicy(doomed.guid, guid('a3')), wirePolicy(guid('a3'), doomed.guid)];

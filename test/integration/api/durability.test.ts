@@ -39,7 +39,7 @@ function writes(server: TestServer, t: Tenancy, domainGuid: string): Write[] {
       return (acked) => acked.orgs.push(org.guid);
     },
     async (n) => {
-      const app = { name: `app-${n}`, spaceGuid: t.spaceA.guid, command: 'sleep 1', path: '/tmp' };
+      const app = { name: `app-${n}`, spaceGuid: t.spaceA.guid, command: 'sleep 1' };
       const made = await ok<{ guid: string }>('POST', '/v1/apps', app);
       return (acked) => acked.apps.push(made.guid);
     },
@@ -164,7 +164,6 @@ for (const kind of DATABASE_KINDS) {
             name: 'after-restart',
             spaceGuid: t.spaceB.guid,
             command: 'true',
-            path: '/tmp',
           }),
         );
         const change = await w.until((x) => x.type === 'change' && x.change.key === app.guid, 'the new app');

@@ -30,7 +30,6 @@ function targets(t: Tenancy): Target[] {
     name: 'fuzzed',
     spaceGuid: t.spaceA.guid,
     command: './run',
-    path: '/srv/app',
     instances: 2,
     memoryMb: 128,
     env: { GREETING: 'hi' },

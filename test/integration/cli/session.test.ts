@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { packApp } from '../../../src/package/pack.js';
 import { failedWith, startServer, succeeded, tempDir, weft, type Server } from './harness.js';
 
 let server: Server;
@@ -70,17 +71,20 @@ describe('a session with the weft CLI', () => {
   test('push with flags creates the app and shows it', async () => {
     const dir = path.join(work, 'a');
     fs.mkdirSync(dir);
+    fs.writeFileSync(path.join(dir, 'server.js'), 'a');
     const out = succeeded(
       await admin('push', 'app-a', '-c', 'node server.js', '-p', dir, '-i', '2', '-m', '512M'),
     );
     assert.match(out, /Pushing app app-a to org o1 \/ space s1 as admin\.\.\./);
     assert.match(out, /memory:\s+512M/);
-    assert.match(out, new RegExp(`path:\\s+${dir}\n`));
+    assert.match(out, /Packaging files to upload\.\.\.\nUploading files \(1 file, \d+B\)\.\.\./);
+    assert.match(out, /package:\s+sha256:[0-9a-f]{64} \(\d+B\)/);
     assert.match(out, /instances:\s+\d\/2/);
   });
 
   test('push -f reads a cf manifest, paths relative to it, and maps its routes', async () => {
     fs.mkdirSync(path.join(work, 'b'));
+    fs.writeFileSync(path.join(work, 'b', 'serve'), 'b');
     const manifest = path.join(work, 'manifest.yml');
     fs.writeFileSync(
       manifest,
@@ -99,7 +103,9 @@ describe('a session with the weft CLI', () => {
     assert.match(out, /Mapping route app-b\.apps\.internal to app app-b/);
     const app = succeeded(await admin('app', 'app-b'));
     assert.match(app, /routes:\s+app-b\.apps\.internal\n/);
-    assert.match(app, new RegExp(`path:\\s+${path.join(work, 'b')}\n`));
+    const packed = await packApp(path.join(work, 'b'), { maxBytes: 1e6 });
+    await packed.dispose();
+    assert.match(app, new RegExp(`package:\\s+sha256:${packed.digest} `));
     assert.match(app, /memory:\s+1G/);
   });
 

@@ -20,6 +20,7 @@ const CELL_MAY = new Set([
   'GET /v1/cells/{own}/instances/{mine}/env',
   'POST /v1/cells/{own}/flows',
   'POST /v1/cells/{own}/answers/{guid}',
+  'GET /v1/cells/{own}/packages/{digest}',
 ]);
 
 describe('cell tokens', () => {

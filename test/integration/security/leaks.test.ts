@@ -50,7 +50,6 @@ describe('leaks', () => {
           name: 'vault',
           spaceGuid: p.spaceB.guid,
           command: 'true',
-          path: '/tmp',
           env: { DB_PASSWORD: SECRET },
         },
         p.devB,
@@ -76,7 +75,7 @@ describe('leaks', () => {
       assert.equal(b.status, 404);
       assert.equal(a.body.error.replace(theirs, 'X'), b.body.error.replace(nobody, 'X'));
     }
-    const inSpace = (spaceGuid: string) => ({ name: 'probe', spaceGuid, command: 'true', path: '/tmp' });
+    const inSpace = (spaceGuid: string) => ({ name: 'probe', spaceGuid, command: 'true' });
     const a = await server.api<{ error: string }>('POST', '/v1/apps', inSpace(p.spaceB.guid), p.devA);
     const b = await server.api<{ error: string }>('POST', '/v1/apps', inSpace(nobody), p.devA);
     assert.equal(a.status, b.status);

@@ -64,7 +64,6 @@ for (const kind of DATABASE_KINDS) {
       name,
       spaceGuid,
       command: 'sleep 1000',
-      path: '/tmp',
       ...extra,
     });
 

@@ -46,9 +46,7 @@ for (const kind of DATABASE_KINDS) {
       return made;
     };
     const app = (spaceGuid: string, name: string, extra: object = {}) =>
-      created<App>(
-        server.api('POST', '/v1/apps', { name, spaceGuid, command: 'sleep 1000', path: '/tmp', ...extra }),
-      );
+      created<App>(server.api('POST', '/v1/apps', { name, spaceGuid, command: 'sleep 1000', ...extra }));
     /** Waits until the follower holds every change the database logged after `since`, and returns them. */
     const everything = async (w: Watch, since: number) => {
       const logged = await inDatabase(since);

@@ -1,5 +1,5 @@
 // Upgrading a store: a database written before policies named GUIDs of no app keeps every policy, and
-// afterwards takes policies for GUIDs of no app, on both databases.
+// afterwards takes policies for GUIDs of no app; apps pushed by host path lose that path; both databases.
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -82,6 +82,32 @@ for (const kind of DATABASE_KINDS) {
           { source_app_guid: 'a', dest_app_guid: 'b' },
           { source_app_guid: 'a', dest_app_guid: 'ghost' },
         ]);
+      } finally {
+        await db.destroy();
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
+    test('0005 takes every app its host path: the app keeps the rest and has no package until pushed', async () => {
+      const dir = tempDir('weft-migrate-');
+      const dialect: Dialect = kind === 'postgres' ? 'postgres' : 'sqlite';
+      const db = connect(dialect, (await databases.fresh(kind, 'migrate5')) ?? path.join(dir, 'weft.db'));
+      try {
+        await migrateTo0003(db, dialect);
+        await sql`insert into orgs (guid, name) values ('o', 'o')`.execute(db);
+        await sql`insert into spaces (guid, org_guid, name) values ('s', 'o', 's')`.execute(db);
+        await sql`insert into apps (guid, space_guid, name, command, path, instances, memory_mb, env, ports, state, tag)
+          values ('a', 's', 'a', 'true', '/root', 2, 256, '{}', '[8080]', 'STARTED', 1)`.execute(db);
+
+        await migrate(db, dialect);
+        const apps = await sql<Record<string, unknown>>`select * from apps`.execute(db);
+        assert.equal(apps.rows.length, 1);
+        const [app] = apps.rows;
+        assert.equal(app?.name, 'a');
+        assert.equal(Number(app?.instances), 2);
+        assert.equal(app?.package_digest, null);
+        assert.equal(app?.package_size, null);
+        assert.equal('path' in (app ?? {}), false, 'no host path survives');
       } finally {
         await db.destroy();
         fs.rmSync(dir, { recursive: true, force: true });
