@@ -10,6 +10,7 @@ import { TlsProxy } from '../proxy/index.js';
 import { pinnedFetch } from '../ca/pinned-fetch.js';
 import { CellApiClient } from './api-client.js';
 import { Converger } from './converger.js';
+import type { CellContainers } from './containers.js';
 import { CellFiles } from './files.js';
 import { Follower } from './follower.js';
 import { setUpHost, tearDownHost, type HostSide } from './host-setup.js';
@@ -39,6 +40,8 @@ export interface CellConfig {
   linkPrefix: string;
   /** How often every reconciler runs in resync mode, repairing drift. */
   resyncMs: number;
+  /** The OCI runtime and stack, prepared before the cell starts (containers.ts). */
+  containers: CellContainers;
 }
 
 /** What exists once the first world has set the host up. */
@@ -201,6 +204,7 @@ export class CellAgent {
         world: () => this.requireWorld(),
         policies: new PolicyIndex(() => this.requireWorld()),
         applyKernel,
+        containers: this.config.containers.host,
       },
       this.logger,
       () => void converger?.kick('instances'),
