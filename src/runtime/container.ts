@@ -17,7 +17,7 @@ import { mountRootfs, removeRootfs, rootfsLayout } from './rootfs.js';
 export type { BindMount, ContainerSpec } from './container-spec.js';
 
 const INIT_SCRIPT = fileURLToPath(new URL('./container-init.sh', import.meta.url));
-const POLL_MS = 100;
+const POLL_MS = 250;
 const HOME_IN_CONTAINER = '/home/vcap';
 
 export interface ContainerExit {
@@ -185,13 +185,15 @@ async function exitStatus(host: ContainerHost, id: string): Promise<number | nul
   }
 }
 
-async function alive(pid: number): Promise<boolean> {
+/** The process's start time (clock ticks after boot), which tells it from a later process given its pid. */
+async function startTime(pid: number): Promise<string | null> {
   try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     // A zombie still has a /proc entry; only its state letter tells it is gone.
-    const status = await readFile(`/proc/${pid}/stat`, 'utf8');
-    return !/^\d+ \(.*\) Z/.test(status);
+    return fields[0] === 'Z' ? null : (fields[19] ?? null);
   } catch {
-    return false;
+    return null;
   }
 }
 
@@ -199,11 +201,17 @@ async function alive(pid: number): Promise<boolean> {
  * The handle of a running container whose init is `pid`. The init is not the cell's child (the runtime
  * detached it), so its end is noticed by polling.
  */
-function watchContainer(host: ContainerHost, id: string, pid: number, logFile: string): Container {
+async function watchContainer(
+  host: ContainerHost,
+  id: string,
+  pid: number,
+  logFile: string,
+): Promise<Container> {
+  const started = await startTime(pid);
   const stopRotating = watchLogSize(logFile);
   let killed = false;
   const exited = (async (): Promise<ContainerExit> => {
-    while (await alive(pid)) await sleep(POLL_MS);
+    while (started !== null && (await startTime(pid)) === started) await sleep(POLL_MS);
     stopRotating();
     const code = (await exitStatus(host, id)) ?? (killed ? 128 + 9 : null);
     await deleteContainer(host, id);
