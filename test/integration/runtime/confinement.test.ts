@@ -84,12 +84,20 @@ test('a container sees nothing of the host but its stack and what is bound in', 
   for (const p of [otherApp, base, host.bundles, host.runtime.root, host.stackRootfs, '/var/cache/weft']) {
     assert.equal(await sh(`test -e ${p} && echo seen || echo absent`), 'absent\n', p);
   }
-  // What a container's mount table shows is the stack, its own binds and the kernel's filesystems.
-  const mounts = await sh('cat /proc/self/mounts');
-  assert.doesNotMatch(mounts, /\/root|\/work|\/var\/tmp/);
+  // Nothing of the host is mounted but the init and the app: the rest is the overlay root and kernel filesystems.
+  const points = (await sh('cat /proc/self/mounts'))
+    .trim()
+    .split('\n')
+    .map((line) => line.split(' '))
+    .filter(
+      ([, , type]) =>
+        !['proc', 'sysfs', 'tmpfs', 'devpts', 'mqueue', 'cgroup', 'cgroup2'].includes(type ?? ''),
+    )
+    .map(([, point]) => point);
+  assert.deepEqual(points, ['/', '/usr/lib/weft/init', '/home/vcap/app']);
   assert.equal(
     await sh('ls /dev | sort | tr "\\n" " "'),
-    'core fd full mqueue null ptmx pts random shm stderr stdin stdout tty urandom zero ',
+    'fd full mqueue null ptmx pts random shm stderr stdin stdout tty urandom zero ',
   );
   assert.equal(await sh('cat /proc/kcore >/dev/null 2>&1 && echo read || echo refused'), 'refused\n');
   assert.equal(
@@ -105,7 +113,11 @@ test('a fork bomb stops at the pids limit and the host carries on', async (t) =>
   const net = await withContainerNet((fn) => t.after(fn), cell, 12);
   const base = await withBaseDir((fn) => t.after(fn));
   const id = `weft-it-${pid}-f`;
-  const c = await startContainer(host, spec(id, net.netns, 'b() { b | b & }; b'), path.join(base, 'log'));
+  const c = await startContainer(
+    host,
+    spec(id, net.netns, 'b() { b | b & }; b; exec sleep 1000'),
+    path.join(base, 'log'),
+  );
   t.after(() => c.stop(0));
   const cgroup = ['/sys/fs/cgroup/pids', '/sys/fs/cgroup']
     .map((root) => path.join(root, containerCgroup(id)))
@@ -113,7 +125,7 @@ test('a fork bomb stops at the pids limit and the host carries on', async (t) =>
   assert.ok(cgroup, 'the container has a pids cgroup');
   const refusals = async () =>
     Number(/^max (\d+)$/m.exec(await readFile(path.join(cgroup, 'pids.events'), 'utf8'))?.[1] ?? 0);
-  await until(async () => (await refusals()) > 100);
+  await until(async () => (await refusals()) > 0);
   const current = Number(await readFile(path.join(cgroup, 'pids.current'), 'utf8'));
   assert.ok(current <= 32, `${current} processes in a container limited to 32`);
   // The host still forks, and the bomb ends with its container.
@@ -156,7 +168,14 @@ test("an app's log is capped: over the cap it is rotated to one FILE.1 and the a
   t.after(() => c.stop(0));
   await until(async () => existsSync(`${log}.1`) && (await stat(`${log}.1`)).size > LOG_CAP_BYTES);
   await until(async () => (await stat(log)).size < LOG_CAP_BYTES);
-  await writeFile(path.join(host.bundles, id, 'layer/upper/home/vcap/go'), '');
+  const go = await execInContainer(host.runtime, id, {
+    uid: APP_UID,
+    gid: APP_UID,
+    env: {},
+    cwd: '/',
+    command: ['touch', '/home/vcap/go'],
+  });
+  await new Promise((resolve) => go.on('close', resolve));
   await until(async () => (await readFile(log, 'utf8')).includes('after rotation'));
   assert.ok((await stat(log)).size < LOG_CAP_BYTES);
   assert.equal(existsSync(`${log}.2`), false);
