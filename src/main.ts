@@ -3,6 +3,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerServer } from './daemon/server-command.js';
 import { registerCellCommands } from './daemon/cell-command.js';
+import { registerStackCommands } from './daemon/stack-command.js';
 import { registerInstanceAccess } from './cli/commands/instance-access.js';
 import { cfUsageError, failAndExit } from './cli/output.js';
 import { registerUserCommands } from './cli/commands/index.js';
@@ -16,6 +17,7 @@ const program = new Command('weft')
 
 registerServer(program);
 registerCellCommands(program);
+registerStackCommands(program);
 registerInstanceAccess(program);
 registerUserCommands(program);
 

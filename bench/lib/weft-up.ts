@@ -1,11 +1,13 @@
 // A real `weft up` for the end-to-end scenarios: unique overlay (10.9X.0.0/16), nft table, link prefix,
 // loopback port and WEFT_HOME, started with --cleanup and stopped with SIGTERM; a sweep afterwards removes
 // whatever a crashed or hung weft left behind. Plus the few API calls the scenarios need.
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { packApp } from '../../src/package/pack.js';
-import { removeMemoryCgroup } from '../../src/runtime/cgroup.js';
+import { readCellRuntime } from '../../src/cell/containers.js';
+import { CellPaths } from '../../src/cell/paths.js';
+import { deleteContainer, listContainers } from '../../src/runtime/container.js';
 import { pinnedFetch } from '../../test/helpers/pinned-fetch.js';
 import { freePort } from '../../test/helpers/ports.js';
 import type { Scope } from './cleanup.js';
@@ -97,8 +99,12 @@ export async function startWeft(scope: Scope, tag: string): Promise<WeftUp> {
   scope.defer(`rm ${home}`, () => rmSync(home, { recursive: true, force: true }));
   scope.defer(`sweep ${overlay}`, async () => {
     await sweep(overlay, prefix, table);
-    const instances = path.join(home, 'cell/instances');
-    for (const guid of existsSync(instances) ? readdirSync(instances) : []) await removeMemoryCgroup(guid);
+    const cellPaths = new CellPaths(path.join(home, 'cell'));
+    const runtime = readCellRuntime(cellPaths);
+    if (runtime) {
+      for (const id of await listContainers(runtime))
+        await deleteContainer({ runtime, bundles: cellPaths.bundles }, id);
+    }
   });
   const port = await freePort();
   const args = ['up', '--cleanup', '--listen', `127.0.0.1:${port}`, '--overlay', overlay];

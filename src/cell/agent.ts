@@ -14,6 +14,7 @@ import { CellApiClient } from './api-client.js';
 import { answerQuestion } from './answers.js';
 import type { CellAnswer, CellQuestion } from '../contract/inspect.js';
 import { Converger } from './converger.js';
+import type { CellContainers } from './containers.js';
 import { CellFiles } from './files.js';
 import { Follower } from './follower.js';
 import { findUlogdPlugins, FlowLog } from '../flows/flow-log.js';
@@ -59,6 +60,8 @@ export interface CellConfig {
   linkPrefix: string;
   /** How often every reconciler runs in resync mode, repairing drift. */
   resyncMs: number;
+  /** The OCI runtime and stack, prepared before the cell starts (containers.ts). */
+  containers: CellContainers;
 }
 
 /** What exists once the first world has set the host up. */
@@ -276,6 +279,7 @@ export class CellAgent {
         policies: new PolicyIndex(() => this.requireWorld()),
         applyKernel,
         packages: this.packages,
+        containers: this.config.containers.host,
       },
       this.logger,
       () => void converger?.kick('instances'),

@@ -2,8 +2,13 @@
 // here; which instances should run is decided in plan.ts, and when, by the instances reconciler.
 import type { Logger } from 'pino';
 import { detachContainer, type HostSideState } from '../network/container-network.js';
-import { adoptContainer } from '../runtime/adopt.js';
-import { STOP_GRACE_MS, type Container } from '../runtime/container.js';
+import {
+  adoptContainer,
+  deleteContainer,
+  listContainers,
+  STOP_GRACE_MS,
+  type Container,
+} from '../runtime/container.js';
 import type { InstanceFile } from './files.js';
 import { LocalInstanceRunner, type InstanceHost } from './instance.js';
 import type { LocalInstance } from './local.js';
@@ -67,7 +72,8 @@ export class InstanceSet {
     const files = this.host.files;
     for (const guid of await files.instanceGuids()) {
       const state = await files.readInstance(guid);
-      const container = state?.pid ? await adoptContainer(guid, state.pid, state.netns) : null;
+      const logFile = state ? files.paths.logFile(state.appGuid, state.index) : '';
+      const container = state ? await adoptContainer(this.host.containers, guid, logFile) : null;
       if (state && container && wantedHere(guid)) {
         await this.start(localPart(state), container);
         this.logger.info({ instance: guid }, 'adopted a running instance');
@@ -76,6 +82,11 @@ export class InstanceSet {
       await container?.stop(STOP_GRACE_MS);
       if (state) await detachContainer({ netns: state.netns, hostIface: state.hostIface });
       await files.removeInstance(guid);
+    }
+    // Containers with no instance state (a cell killed between starting one and noting it) are removed.
+    const known = new Set(await files.instanceGuids());
+    for (const id of await listContainers(this.host.containers.runtime)) {
+      if (!known.has(id)) await deleteContainer(this.host.containers, id);
     }
   }
 

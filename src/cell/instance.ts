@@ -13,7 +13,8 @@ import {
   type HostSideState,
 } from '../network/container-network.js';
 import type { TlsProxy } from '../proxy/index.js';
-import { startContainer, STOP_GRACE_MS, type Container } from '../runtime/container.js';
+import { startContainer, STOP_GRACE_MS, type Container, type ContainerHost } from '../runtime/container.js';
+import { DEFAULT_PIDS } from '../runtime/container-spec.js';
 import type { CellApiClient } from './api-client.js';
 import { APP_HTTP_PORT, C2C_TLS_PORT } from '../model/ports.js';
 import { InstanceCertificates, type Credentials, type IssuedC2c } from './certificates.js';
@@ -38,9 +39,13 @@ export interface InstanceHost {
   applyKernel: () => Promise<void>;
   /** The cell's unpacked app packages. */
   packages: PackageCache;
+  /** The OCI runtime and the stack the containers run on. */
+  containers: ContainerHost;
 }
 
 const MAX_BACKOFF_MS = 30_000;
+/** The writable layer of an instance (Cloud Foundry's default disk quota). */
+const DISK_MB = 1024;
 const HEALTH_POLL_MS = 50;
 
 export class LocalInstanceRunner {
@@ -269,19 +274,22 @@ export class LocalInstanceRunner {
       if (app.packageDigest === null) throw new Error('the app has no package yet: push its bits');
       const appDir = await this.host.packages.ensure(app.packageDigest);
       return await startContainer(
+        this.host.containers,
         {
           id: this.local.guid,
-          netns: this.local.netns,
+          netnsPath: `/run/netns/${this.local.netns}`,
           command: app.command,
           cwd: APP_DIR,
           env,
           uid: this.local.uid,
           gid: this.local.uid,
           memoryMb: app.memoryMb,
+          diskMb: DISK_MB,
+          pids: DEFAULT_PIDS,
           hostname: this.local.guid.slice(0, 8),
           mounts: containerMounts(this.host.files.paths, appDir, this.local.guid),
         },
-        { logFile: this.logFile, onLog: (m) => this.log.warn(m) },
+        this.logFile,
       );
     } catch (err) {
       this.log.error({ err: String(err) }, 'instance failed to start');

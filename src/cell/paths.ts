@@ -17,7 +17,7 @@ export class CellPaths {
     return path.join(this.instanceDir(guid), 'state.json');
   }
 
-  /** One file per app instance index, written by the app itself (see runtime/container.ts). */
+  /** One file per app instance index, written by the app itself (see runtime/container.ts), capped and rotated to FILE.1. */
   logFile(appGuid: string, index: number): string {
     return path.join(this.logDir(appGuid), `${index}.log`);
   }
@@ -41,6 +41,21 @@ export class CellPaths {
 
   get systemCertificates(): string {
     return path.join(this.root, 'trust', 'system-certificates');
+  }
+
+  /** The OCI runtime's state (--root). */
+  get runtimeRoot(): string {
+    return path.join(this.root, 'runtime');
+  }
+
+  /** Which runtime the cell uses, for `weft ssh`. */
+  get runtimeFile(): string {
+    return path.join(this.root, 'runtime.json');
+  }
+
+  /** One OCI bundle per container: config.json, the writable layer, the root filesystem's mount point. */
+  get bundles(): string {
+    return path.join(this.root, 'containers');
   }
 
   get resolvConf(): string {

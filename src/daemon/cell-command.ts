@@ -15,6 +15,8 @@ import { ADMIN_TOKEN_FILE, CA_CERT_FILE } from '../home/paths.js';
 import { requireHttps } from '../ca/pinned-fetch.js';
 import { readCaFile } from '../cli/ca-trust.js';
 import { readCellToken, TOKEN_ENV } from './cell-token.js';
+import type { RuntimeName } from '../runtime/oci/runtime-choice.js';
+import { DEFAULT_STACKS_DIR, STACK_DIR_ENV } from '../runtime/stack/stack.js';
 
 interface CellFlags {
   id: string;
@@ -23,6 +25,8 @@ interface CellFlags {
   table: string;
   ifacePrefix: string;
   resyncInterval: number;
+  stackDir?: string;
+  runtime?: RuntimeName;
 }
 
 function addCellFlags(cmd: Command): Command {
@@ -40,7 +44,21 @@ function addCellFlags(cmd: Command): Command {
       'how often the cell compares the host with the plan and repairs drift',
       positiveSeconds,
       60,
+    )
+    .option(
+      '--stack-dir <dir>',
+      `where the root filesystem stack is found, or built once (default: $${STACK_DIR_ENV}, else ${DEFAULT_STACKS_DIR})`,
+    )
+    .option(
+      '--runtime <name>',
+      'the OCI runtime: runc or crun (default: crun on cgroup v2-only hosts, else runc)',
+      runtimeName,
     );
+}
+
+function runtimeName(value: string): RuntimeName {
+  if (value !== 'runc' && value !== 'crun') throw new InvalidArgumentError('runc or crun');
+  return value;
 }
 
 function positiveSeconds(value: string): number {
@@ -55,21 +73,36 @@ interface ControlPlaneAccess {
   token: string;
 }
 
-async function runCell(access: ControlPlaneAccess, flags: CellFlags, logger: Logger): Promise<CellAgent> {
+interface StartedCell {
+  agent: CellAgent;
+  /** The runtime and stack, for the start line. */
+  containers: string;
+}
+
+async function runCell(access: ControlPlaneAccess, flags: CellFlags, logger: Logger): Promise<StartedCell> {
+  const root = path.join(weftHome(), 'cell');
+  const { prepareContainers, describeContainers } = await import('../cell/containers.js');
+  const { CellPaths } = await import('../cell/paths.js');
+  const containers = await prepareContainers(
+    new CellPaths(root),
+    { stackDir: flags.stackDir, runtime: flags.runtime },
+    (line) => console.log(line),
+  );
   const config: CellConfig = {
     ...access,
     cellId: flags.id,
     hostIp: flags.hostIp ?? (await firstHostAddress()),
-    root: path.join(weftHome(), 'cell'),
+    root,
     table: flags.table,
     linkPrefix: flags.ifacePrefix,
     resyncMs: flags.resyncInterval * 1000,
+    containers,
   };
   // Loaded on demand: the cell's modules would slow down every other command.
   const { CellAgent } = await import('../cell/agent.js');
   const agent = new CellAgent(config, logger);
   await agent.start();
-  return agent;
+  return { agent, containers: describeContainers(containers) };
 }
 
 async function firstHostAddress(): Promise<string> {
@@ -140,9 +173,9 @@ export function registerCellCommands(program: Command): void {
       .option('--metrics-listen <host:port>', 'serve Prometheus metrics at http://HOST:PORT/metrics'),
   ).action(async (flags: CellFlags & StandaloneFlags) => {
     const logger = createLogger('weft-cell');
-    const agent = await runCell(standaloneAccess(flags), flags, logger);
+    const { agent, containers } = await runCell(standaloneAccess(flags), flags, logger);
     const metrics = flags.metricsListen !== undefined ? await serveMetrics(agent, flags.metricsListen) : null;
-    console.log(`weft cell ${flags.id} running`);
+    console.log(`weft cell ${flags.id} running (${containers})`);
     await untilSignal(stillStopping(logger, flags.cleanup));
     metrics?.close();
     await agent.stop({ cleanup: flags.cleanup });
@@ -159,9 +192,9 @@ export function registerCellCommands(program: Command): void {
     const { startControlPlane } = await import('../api/control-plane.js');
     const cp = await startControlPlane(controlPlaneConfig(flags), logger);
     const token = fs.readFileSync(path.join(weftHome(), ADMIN_TOKEN_FILE), 'utf8').trim();
-    const agent = await runCell({ api: cp.url, caPem: cp.caPem, token }, flags, logger);
+    const { agent, containers } = await runCell({ api: cp.url, caPem: cp.caPem, token }, flags, logger);
     agent.registerMetrics(cp.api.metrics);
-    console.log(`weft is up: API ${cp.url}, overlay ${cp.overlayCidr}`);
+    console.log(`weft is up: API ${cp.url}, overlay ${cp.overlayCidr}, containers: ${containers}`);
     await untilSignal(stillStopping(logger, flags.cleanup));
     await agent.stop({ cleanup: flags.cleanup });
     await cp.close();

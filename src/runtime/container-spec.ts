@@ -1,4 +1,4 @@
-// What a container is made of, and the checks that keep a bad spec from reaching the init script.
+// What a container is made of, and the checks that keep a bad spec from reaching the OCI runtime.
 import path from 'node:path';
 import { assertEnvNames } from './app-env.js';
 
@@ -9,42 +9,48 @@ export interface BindMount {
 }
 
 export interface ContainerSpec {
-  /** The instance GUID; names the memory cgroup. */
+  /** The instance GUID; names the container, its cgroup and its bundle. */
   id: string;
-  /** A network namespace already wired by attachContainer. */
-  netns: string;
+  /** A network namespace already wired for the container, e.g. /run/netns/NAME. */
+  netnsPath: string;
   /** Run with /bin/sh -c. */
   command: string;
-  /** The app's directory, as the container sees it (outside /tmp, which is private to the container). */
+  /** The app's working directory inside the container. */
   cwd: string;
   /** The app's whole environment; PATH defaults to DEFAULT_APP_PATH (app-env.ts). */
   env: Record<string, string>;
   uid: number;
   gid: number;
   memoryMb: number;
+  /** The size of the writable layer (the root filesystem's changes, /tmp and HOME included). */
+  diskMb: number;
+  /** The most processes and threads the container may have at once. */
+  pids: number;
   hostname: string;
-  /**
-   * Bind mounts done before the app starts. A missing target is created on the host (empty directory or
-   * file) so that it can serve as mount point; targets under /tmp would be hidden by the private /tmp.
-   */
+  /** Host files and directories bound into the container, e.g. the app's directory at /home/vcap/app. */
   mounts: BindMount[];
 }
 
-function underTmp(p: string): boolean {
-  return p === '/tmp' || p.startsWith('/tmp/') || p === '/dev/shm' || p.startsWith('/dev/shm/');
-}
+/** The default limit on processes and threads in one container. */
+export const DEFAULT_PIDS = 1024;
 
 function assertContainerPath(what: string, p: string): void {
-  if (!path.isAbsolute(p) || path.normalize(p) !== p || p.includes('\n')) {
-    throw new Error(`${what} must be a normalised absolute path, got ${JSON.stringify(p)}`);
+  if (!path.isAbsolute(p) || path.normalize(p) !== p || p.includes('\n') || p === '/') {
+    throw new Error(`${what} must be a normalised absolute path below /, got ${JSON.stringify(p)}`);
   }
-  if (underTmp(p)) throw new Error(`${what} ${p} is hidden by the container's private /tmp and /dev/shm`);
+  for (const reserved of ['/proc', '/sys', '/dev']) {
+    if (p === reserved || p.startsWith(`${reserved}/`)) throw new Error(`${what} ${p} is under ${reserved}`);
+  }
+}
+
+/** A container id also names a directory and a cgroup: no path tricks. */
+export function assertContainerId(id: string): void {
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/.test(id))
+    throw new Error(`bad container id ${JSON.stringify(id)}`);
 }
 
 export function validateSpec(spec: ContainerSpec): void {
-  if (!/^[A-Za-z0-9_.-]{1,128}$/.test(spec.id) || spec.id === '.' || spec.id === '..') {
-    throw new Error(`bad container id ${JSON.stringify(spec.id)}`);
-  }
+  assertContainerId(spec.id);
   if (!/^[A-Za-z0-9]([A-Za-z0-9.-]{0,62})$/.test(spec.hostname)) {
     throw new Error(`bad hostname ${JSON.stringify(spec.hostname)}`);
   }
@@ -55,10 +61,15 @@ export function validateSpec(spec: ContainerSpec): void {
     if (!Number.isInteger(n) || n <= 0 || n > 0xfffffffe)
       throw new Error(`${what} must be a non-root id, got ${n}`);
   }
-  if (!Number.isInteger(spec.memoryMb) || spec.memoryMb <= 0) {
-    throw new Error(`memoryMb must be a positive integer, got ${spec.memoryMb}`);
+  for (const [what, n] of [
+    ['memoryMb', spec.memoryMb],
+    ['diskMb', spec.diskMb],
+    ['pids', spec.pids],
+  ] as const) {
+    if (!Number.isInteger(n) || n <= 0) throw new Error(`${what} must be a positive integer, got ${n}`);
   }
   if (spec.command.trim() === '') throw new Error('command is empty');
+  if (!path.isAbsolute(spec.netnsPath)) throw new Error(`netnsPath must be absolute, got ${spec.netnsPath}`);
   assertContainerPath('cwd', spec.cwd);
   for (const m of spec.mounts) {
     if (!path.isAbsolute(m.source))
@@ -66,17 +77,4 @@ export function validateSpec(spec: ContainerSpec): void {
     assertContainerPath('mount target', m.target);
   }
   assertEnvNames(spec.env);
-}
-
-/** The init script's arguments after its path (see container-init.sh). */
-export function initArgs(spec: ContainerSpec, cgroupProcs: string | undefined): string[] {
-  return [
-    cgroupProcs ?? '-',
-    spec.hostname,
-    String(spec.uid),
-    String(spec.gid),
-    spec.cwd,
-    spec.command,
-    ...spec.mounts.flatMap((m) => [m.source, m.target, m.readOnly ? 'ro' : 'rw']),
-  ];
 }

@@ -1,183 +1,267 @@
-// Runs an app as a container made from Linux namespaces: the network namespace prepared by attachContainer,
-// fresh mount/PID/UTS/IPC namespaces from unshare, and container-init.sh as the namespace's PID 1.
+// Runs an app as an OCI container: a bundle (bundle.ts) over the stack's root filesystem (rootfs.ts),
+// started detached by runc or crun, so no weft or runtime process stays beside it and it outlives a cell
+// that stops without cleaning up; a later cell takes it back by the runtime's state (adoptContainer).
 import { spawn } from 'node:child_process';
-import { open, readFile } from 'node:fs/promises';
-import { createInterface } from 'node:readline';
-import type { Duplex } from 'node:stream';
+import { constants, mkdir, open, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { assertNetnsName } from '../network/names.js';
-import { createMemoryCgroup, type MemoryCgroup } from './cgroup.js';
-import { rootProcessEnv } from './app-env.js';
-import { initArgs, validateSpec, type ContainerSpec } from './container-spec.js';
+import { CommandError, run } from '../host/run.js';
+import { assertContainerId, validateSpec, type ContainerSpec } from './container-spec.js';
+import { watchLogSize } from './log-rotation.js';
+import { bundleConfig, STATUS_DIR_IN_CONTAINER } from './oci/bundle.js';
+import { runtimeArgv, type OciRuntime, type RuntimeRef } from './oci/runtime-choice.js';
+import { defaultSeccomp } from './oci/seccomp.js';
+import { mountRootfs, removeRootfs, rootfsLayout } from './rootfs.js';
 
 export type { BindMount, ContainerSpec } from './container-spec.js';
 
 const INIT_SCRIPT = fileURLToPath(new URL('./container-init.sh', import.meta.url));
+const POLL_MS = 250;
+const HOME_IN_CONTAINER = '/home/vcap';
 
 export interface ContainerExit {
-  /** The app's exit status; 128+N when signal N ended it, as a shell reports it. */
+  /** The app's exit status, 128+N when signal N ended it; null when unknown (e.g. an adopted container). */
   code: number | null;
-  /** Set only if the container's init itself was killed from outside. */
   signal: NodeJS.Signals | null;
 }
 
 export interface Container {
-  /** Host PID of the container's init (PID 1 inside); execInContainer enters its namespaces. */
+  /** Host PID of the container's init (PID 1 inside). */
   pid: number;
-  /** The memory limit file, or undefined when the host has no memory controller. */
-  memoryLimitFile: string | undefined;
-  /** Resolves once the container has exited and its cgroup is removed. */
+  /** Resolves once the container has exited and is deleted: cgroup, mounts and bundle gone. */
   exited: Promise<ContainerExit>;
   /** SIGTERM to the app, SIGKILL to everything in the container after graceMs; resolves once it has exited. */
   stop(graceMs: number): Promise<void>;
 }
 
-export interface StartHandlers {
-  /** Each line the app writes; or, with `logFile`, the app writes straight to that file instead. */
-  onOutput?: (stream: 'stdout' | 'stderr', line: string) => void;
-  /**
-   * Appended to by the app itself, with no pipe through the cell: the container then outlives a cell
-   * that stops without cleaning up, and a restarted cell can adopt it (adopt.ts).
-   */
-  logFile?: string;
-  /** Operational notes about the container, such as a missing memory controller. */
-  onLog?: (message: string) => void;
-}
-
-async function childPidOf(pid: number): Promise<number> {
-  const children = await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8');
-  const first = Number(children.trim().split(/\s+/)[0]);
-  if (!Number.isInteger(first) || first <= 0) throw new Error(`container init of process ${pid} not found`);
-  return first;
+/** What the cell's containers share: the runtime, where bundles go, and the stack's root filesystem. */
+export interface ContainerHost {
+  runtime: OciRuntime;
+  /** Holds one bundle directory per container. */
+  bundles: string;
+  stackRootfs: string;
 }
 
 /** How long an app has between SIGTERM and SIGKILL when weft stops its container (Cloud Foundry: 10 s). */
 export const STOP_GRACE_MS = 3_000;
 
-/** Starts the container; resolves once its mounts are in place and the app is being started. */
-export async function startContainer(spec: ContainerSpec, handlers: StartHandlers): Promise<Container> {
-  validateSpec(spec);
-  assertNetnsName(spec.netns);
-  const cgroup: MemoryCgroup | undefined = await createMemoryCgroup(spec.id, spec.memoryMb);
-  if (cgroup === undefined) {
-    const log = handlers.onLog ?? ((m: string) => process.emitWarning(m));
-    log(`no memory cgroup controller on this host: ${spec.id} runs without a memory limit`);
-  }
-
-  const output = handlers.logFile !== undefined ? await open(handlers.logFile, 'a', 0o600) : undefined;
-  const child = spawn(
-    'nsenter',
-    [
-      `--net=/run/netns/${spec.netns}`,
-      '--',
-      'unshare',
-      '--mount',
-      '--pid',
-      '--uts',
-      '--ipc',
-      '--fork',
-      '--mount-proc',
-      '--propagation',
-      'private',
-      '--',
-      '/bin/sh',
-      INIT_SCRIPT,
-      ...initArgs(spec, cgroup?.procsFile),
-    ],
-    {
-      // Its own session, so a signal meant for the cell's terminal does not reach the apps.
-      detached: true,
-      stdio: ['ignore', output?.fd ?? 'pipe', output?.fd ?? 'pipe', 'pipe'],
-      env: rootProcessEnv(spec.env),
-    },
-  );
-
-  await output?.close();
-  const setupErrors: string[] = [];
-  let ready = false;
-  const readyPipe = child.stdio[3] as Duplex | null;
-  if (!readyPipe) throw new Error('container pipes missing');
-  for (const [stream, input] of [
-    ['stdout', child.stdout],
-    ['stderr', child.stderr],
-  ] as const) {
-    if (!input) continue;
-    createInterface({ input, crlfDelay: Infinity }).on('line', (line) => {
-      if (!ready && stream === 'stderr') setupErrors.push(line);
-      handlers.onOutput?.(stream, line);
-    });
-  }
-
-  let hasExited = false;
-  const exited = new Promise<ContainerExit>((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      hasExited = true;
-      const removed = cgroup ? cgroup.remove() : Promise.resolve();
-      removed.then(() => resolve({ code, signal }), reject);
-    });
-  });
-
-  const becameReady = await new Promise<boolean>((resolve) => {
-    let text = '';
-    readyPipe.setEncoding('utf8');
-    readyPipe.on('data', (d: string) => {
-      text += d;
-      if (text.includes('ready')) resolve(true);
-    });
-    readyPipe.on('close', () => resolve(text.includes('ready')));
-    readyPipe.on('error', () => resolve(false));
-  });
-  if (!becameReady) {
-    const exit = await exited;
-    throw new Error(
-      `container ${spec.id} failed to start (exit ${exit.code ?? exit.signal}): ${setupErrors.join(' / ') || (handlers.logFile !== undefined ? `see ${handlers.logFile}` : 'no message')}`,
-    );
-  }
-  ready = true;
-
-  if (child.pid === undefined) throw new Error('container process has no pid');
-  // Closing the handshake socket without the acknowledgement makes the waiting init exit.
-  const pid = await childPidOf(child.pid).catch(async (err: unknown) => {
-    readyPipe.destroy();
-    await exited;
-    throw err;
-  });
-  readyPipe.end('go\n');
-
-  return containerHandle(pid, exited, () => hasExited, cgroup?.limitFile);
+function bundleDir(host: Pick<ContainerHost, 'bundles'>, id: string): string {
+  return path.join(host.bundles, id);
 }
 
-/** Stop and wait for a container whose init has host PID `pid`, however it was started. */
-export function containerHandle(
-  pid: number,
-  exited: Promise<ContainerExit>,
-  hasExited: () => boolean,
-  memoryLimitFile: string | undefined,
-): Container {
-  const signal = (sig: NodeJS.Signals): void => {
-    if (hasExited()) return;
+/** Every container in the runtime's state, running or not. */
+export async function listContainers(runtime: RuntimeRef): Promise<string[]> {
+  const out = await run(runtimeArgv(runtime, 'list', '--quiet'));
+  return out.split('\n').filter((id) => id !== '');
+}
+
+/** Where the container's cgroup goes in each hierarchy: never inside the cell's own (cell-cgroup.ts). */
+export function containerCgroup(id: string): string {
+  return `/weft/${id}`;
+}
+
+/**
+ * Starts the container with the app writing to `logFile` (O_APPEND, capped and rotated by the cell);
+ * resolves once the app's process runs.
+ */
+export async function startContainer(
+  host: ContainerHost,
+  spec: ContainerSpec,
+  logFile: string,
+): Promise<Container> {
+  validateSpec(spec);
+  const bundle = bundleDir(host, spec.id);
+  await deleteContainer(host, spec.id);
+  await mkdir(host.bundles, { recursive: true, mode: 0o700 });
+  try {
+    const { rootfs } = await mountRootfs(bundle, host.stackRootfs, spec.diskMb, {
+      uid: spec.uid,
+      gid: spec.gid,
+      ownDirs: [HOME_IN_CONTAINER, STATUS_DIR_IN_CONTAINER],
+    });
+    const config = bundleConfig(spec, {
+      rootfs,
+      init: INIT_SCRIPT,
+      seccomp: await defaultSeccomp(),
+      cgroupsPath: containerCgroup(spec.id),
+    });
+    // It holds the app's environment: root's alone.
+    await writeFile(path.join(bundle, 'config.json'), JSON.stringify(config), { mode: 0o600 });
+    // The pid file, not the runtime's state: an app that exits at once is gone before a state query.
+    const pid = await runDetached(host, spec.id, bundle, logFile);
+    return watchContainer(host, spec.id, pid, logFile);
+  } catch (err) {
+    await deleteContainer(host, spec.id).catch(() => undefined);
+    throw err;
+  }
+}
+
+/**
+ * `runtime run --detach` with the app's stdout and stderr on the log file (the runtime chowns them to the
+ * app's user); the runtime's own messages go to a file of the bundle, read for the error if it fails.
+ */
+async function runDetached(
+  host: ContainerHost,
+  id: string,
+  bundle: string,
+  logFile: string,
+): Promise<number> {
+  const output = await open(logFile, 'a', 0o600);
+  const runtimeLog = path.join(bundle, 'runtime.log');
+  const pidFile = path.join(bundle, 'pid');
+  const argv = [
+    host.runtime.name,
+    '--root',
+    host.runtime.root,
+    `--log=${runtimeLog}`,
+    'run',
+    '--detach',
+    '--pid-file',
+    pidFile,
+    '--bundle',
+    bundle,
+    id,
+  ];
+  const [program, ...args] = argv as [string, ...string[]];
+  try {
+    const child = spawn(program, args, { stdio: ['ignore', output.fd, output.fd], detached: true });
+    const code = await new Promise<number | null>((resolve, reject) => {
+      child.on('error', reject);
+      child.on('close', resolve);
+    });
+    if (code !== 0) throw new CommandError(argv, code, await readFile(runtimeLog, 'utf8').catch(() => ''));
+    const pid = Number((await readFile(pidFile, 'utf8')).trim());
+    if (!Number.isInteger(pid) || pid <= 1) throw new Error(`the runtime left no pid for container ${id}`);
+    return pid;
+  } finally {
+    await output.close();
+  }
+}
+
+interface RuntimeState {
+  status: string;
+  pid: number;
+}
+
+async function state(host: { runtime: RuntimeRef }, id: string): Promise<RuntimeState | null> {
+  try {
+    return JSON.parse(await run(runtimeArgv(host.runtime, 'state', id))) as RuntimeState;
+  } catch (err) {
+    if (err instanceof CommandError) return null;
+    throw err;
+  }
+}
+
+async function statePid(host: ContainerHost, id: string): Promise<number | null> {
+  const s = await state(host, id);
+  return s?.status === 'running' && s.pid > 0 ? s.pid : null;
+}
+
+/** Removes the container from the runtime, kills what is left of it, and undoes its mounts and bundle. */
+export async function deleteContainer(
+  host: { runtime: RuntimeRef; bundles: string },
+  id: string,
+): Promise<void> {
+  assertContainerId(id);
+  if ((await state(host, id)) !== null) await run(runtimeArgv(host.runtime, 'delete', '--force', id));
+  await removeRootfs(bundleDir(host, id));
+}
+
+/** The status the init left in the writable layer; read without following links the app may have planted. */
+async function exitStatus(host: ContainerHost, id: string): Promise<number | null> {
+  const file = path.join(rootfsLayout(bundleDir(host, id)).upper, STATUS_DIR_IN_CONTAINER, 'exit');
+  try {
+    const fh = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
     try {
-      process.kill(pid, sig);
+      const { buffer, bytesRead } = await fh.read(Buffer.alloc(8), 0, 8, 0);
+      const text = buffer.subarray(0, bytesRead).toString().trim();
+      return /^\d{1,3}$/.test(text) ? Number(text) : null;
+    } finally {
+      await fh.close();
+    }
+  } catch {
+    return null;
+  }
+}
+
+/** The process's start time (clock ticks after boot), which tells it from a later process given its pid. */
+async function startTime(pid: number): Promise<string | null> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // A zombie still has a /proc entry; only its state letter tells it is gone.
+    return fields[0] === 'Z' ? null : (fields[19] ?? null);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The handle of a running container whose init is `pid`. The init is not the cell's child (the runtime
+ * detached it), so its end is noticed by polling.
+ */
+async function watchContainer(
+  host: ContainerHost,
+  id: string,
+  pid: number,
+  logFile: string,
+): Promise<Container> {
+  const started = await startTime(pid);
+  const stopRotating = watchLogSize(logFile);
+  let killed = false;
+  const exited = (async (): Promise<ContainerExit> => {
+    while (started !== null && (await startTime(pid)) === started) await sleep(POLL_MS);
+    stopRotating();
+    const code = (await exitStatus(host, id)) ?? (killed ? 128 + 9 : null);
+    await deleteContainer(host, id);
+    return { code, signal: null };
+  })();
+  let gone = false;
+  void exited.finally(() => (gone = true)).catch(() => undefined);
+
+  const kill = async (signal: string, all: boolean): Promise<void> => {
+    if (gone) return;
+    try {
+      await run(runtimeArgv(host.runtime, 'kill', ...(all ? ['--all'] : []), id, signal));
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
+      // Already stopped: the runtime refuses to signal it, and the watcher above finishes the job.
+      if (!(err instanceof CommandError)) throw err;
     }
   };
 
   return {
     pid,
-    memoryLimitFile,
     exited,
     async stop(graceMs: number): Promise<void> {
-      signal('SIGTERM');
+      await kill('TERM', false);
       const ac = new AbortController();
       const graceOver = sleep(graceMs, true, { signal: ac.signal }).catch(() => false);
       const timedOut = await Promise.race([exited.then(() => false), graceOver]);
       ac.abort();
-      // The init kills everything else in its PID namespace and then exits with the app's status.
-      if (timedOut) signal('SIGUSR1');
+      if (timedOut) {
+        killed = true;
+        await kill('KILL', true);
+      }
       await exited;
     },
   };
+}
+
+/**
+ * Takes back container `id`, left running by an earlier cell process (it stopped without --cleanup);
+ * null, with its remains deleted, if it no longer runs.
+ */
+export async function adoptContainer(
+  host: ContainerHost,
+  id: string,
+  logFile: string,
+): Promise<Container | null> {
+  assertContainerId(id);
+  const pid = await statePid(host, id);
+  if (pid === null) {
+    await deleteContainer(host, id);
+    return null;
+  }
+  return watchContainer(host, id, pid, logFile);
 }

@@ -1,7 +1,10 @@
-// `weft ssh`: a command or shell inside a running container, as the app's user and without capabilities.
+// `weft ssh`: a command or shell inside a running container, as the app's user, without capabilities and
+// under the container's seccomp profile, cgroup and namespaces (the runtime's exec).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { memoryCgroupProcsOf } from './cgroup.js';
-import { rootProcessEnv, shellQuote, WITH_APP_ENV } from './app-env.js';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { envList, shellQuote } from './app-env.js';
+import { runtimeArgv, type RuntimeRef } from './oci/runtime-choice.js';
 
 export interface ExecOptions {
   uid: number;
@@ -11,60 +14,48 @@ export interface ExecOptions {
   /** Run under a pseudo-terminal (via util-linux `script`), for interactive use over plain pipes. */
   tty?: boolean;
   env: Record<string, string>;
+  cwd: string;
 }
 
-// The same privilege drop as container-init.sh gives the app.
-function dropPrivilegesArgv(uid: number, gid: number): string[] {
-  for (const id of [uid, gid]) {
-    if (!Number.isInteger(id) || id <= 0)
-      throw new Error(`exec needs a non-root uid and gid, got ${uid}:${gid}`);
-  }
-  return [
-    '/usr/bin/setpriv',
-    `--reuid=${uid}`,
-    `--regid=${gid}`,
-    '--clear-groups',
-    '--inh-caps=-all',
-    '--bounding-set=-all',
-    '--no-new-privs',
-  ];
-}
-
-/** The argv run inside the container's namespaces. */
-export function execArgv(opts: ExecOptions): string[] {
+/** The argv run inside the container. */
+export function execArgv(opts: Pick<ExecOptions, 'command' | 'tty'>): string[] {
   const command = opts.command ?? ['/bin/sh', '-i'];
-  const inContainer = opts.tty
+  return opts.tty
     ? ['/usr/bin/script', '-q', '-e', '-c', command.map(shellQuote).join(' '), '/dev/null']
     : command;
-  return [...dropPrivilegesArgv(opts.uid, opts.gid), '--', ...WITH_APP_ENV, ...inContainer];
 }
 
-/**
- * Enters the mount, PID, UTS, IPC and network namespaces of the container whose init has host PID `pid`,
- * joining its memory cgroup first so the session counts against the container's limit.
- */
-export async function execInContainer(pid: number, opts: ExecOptions): Promise<ChildProcess> {
-  if (!Number.isInteger(pid) || pid <= 1) throw new Error(`bad container pid ${pid}`);
-  const enter = [
-    '/usr/bin/nsenter',
-    '-t',
-    String(pid),
-    '-m',
-    '-p',
-    '-u',
-    '-i',
-    '-n',
-    '--wd',
-    '--',
-    ...execArgv(opts),
+/** The OCI process of an exec: the app's user and environment, nothing more. */
+export function execProcess(opts: ExecOptions): object {
+  for (const id of [opts.uid, opts.gid]) {
+    if (!Number.isInteger(id) || id <= 0)
+      throw new Error(`exec needs a non-root uid and gid, got ${opts.uid}:${opts.gid}`);
+  }
+  return {
+    terminal: false,
+    user: { uid: opts.uid, gid: opts.gid, additionalGids: [] },
+    args: execArgv(opts),
+    env: envList(opts.env),
+    cwd: opts.cwd,
+    capabilities: { bounding: [], effective: [], inheritable: [], permitted: [], ambient: [] },
+    noNewPrivileges: true,
+  };
+}
+
+/** Runs the command in container `id`; the process description (it holds the app's env) is root's alone. */
+export async function execInContainer(
+  runtime: RuntimeRef,
+  id: string,
+  opts: ExecOptions,
+): Promise<ChildProcess> {
+  const dir = await mkdtemp(path.join(runtime.root, 'exec-'));
+  const processFile = path.join(dir, 'process.json');
+  await writeFile(processFile, JSON.stringify(execProcess(opts)), { mode: 0o600 });
+  const [program, ...args] = runtimeArgv(runtime, 'exec', '--process', processFile, id) as [
+    string,
+    ...string[],
   ];
-  const procs = await memoryCgroupProcsOf(pid);
-  const argv = procs
-    ? ['/bin/sh', '-c', 'echo 0 >"$1" && shift && exec "$@"', 'weft-exec', procs, ...enter]
-    : enter;
-  const [program, ...args] = argv as [string, ...string[]];
-  return spawn(program, args, {
-    stdio: 'pipe',
-    env: rootProcessEnv(opts.env),
-  });
+  const child = spawn(program, args, { stdio: 'pipe', env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' } });
+  child.on('close', () => void rm(dir, { recursive: true, force: true }));
+  return child;
 }

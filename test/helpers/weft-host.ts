@@ -7,7 +7,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { readCellRuntime } from '../../src/cell/containers.js';
+import { CellPaths } from '../../src/cell/paths.js';
 import { currentCgroup } from '../../src/runtime/cell-cgroup.js';
+import { deleteContainer, listContainers } from '../../src/runtime/container.js';
 import { pinnedFetch } from './pinned-fetch.js';
 import { freePort } from './ports.js';
 
@@ -261,6 +264,15 @@ export class WeftHost {
   }
 
   private async sweep(): Promise<void> {
+    // The containers first: they hold mounts, cgroups and processes in the namespaces below.
+    const cellPaths = new CellPaths(path.join(this.home, 'cell'));
+    const runtime = readCellRuntime(cellPaths);
+    if (runtime) {
+      const host = { runtime, bundles: cellPaths.bundles };
+      for (const id of await listContainers(runtime)) await deleteContainer(host, id);
+      const bundles = fs.existsSync(host.bundles) ? fs.readdirSync(host.bundles) : [];
+      for (const id of bundles) await deleteContainer(host, id);
+    }
     const instances = path.join(this.home, 'cell/instances');
     const guids = fs.existsSync(instances) ? fs.readdirSync(instances) : [];
     // A namespace whose veth is already gone holds no overlay address; the instance's files still name it.
@@ -285,12 +297,6 @@ export class WeftHost {
       await run('ip', ['route', 'del', ...r.trim().split(/\s+/)]);
     }
     await run('nft', ['delete', 'table', 'inet', this.table]);
-    for (const guid of guids) {
-      for (const dir of ['/sys/fs/cgroup/memory/weft', '/sys/fs/cgroup/weft']) {
-        // A cgroup is removed with rmdir, never by deleting its files.
-        if (fs.existsSync(path.join(dir, guid))) fs.rmdirSync(path.join(dir, guid));
-      }
-    }
     // The cell's own cgroup, a child of this process's (weft inherits it), left by a cell that was killed.
     const here = await currentCgroup();
     for (const name of fs.readdirSync(here.dir).filter((n) => n.startsWith(`weft-cell-${this.table}-`))) {

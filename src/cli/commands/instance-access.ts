@@ -5,6 +5,8 @@ import fs from 'node:fs';
 import { createInterface } from 'node:readline';
 import path from 'node:path';
 import type { Command } from 'commander';
+import { readCellRuntime } from '../../cell/containers.js';
+import { APP_DIR } from '../../cell/container-view.js';
 import { readInstanceFileSync } from '../../cell/files.js';
 import { CellPaths } from '../../cell/paths.js';
 import { weftHome } from '../../home/paths.js';
@@ -38,13 +40,17 @@ export function registerInstanceAccess(program: Command): void {
       if (state.pid === null || instance.state !== 'RUNNING') {
         throw new Error(`Instance ${index} of '${name}' is ${instance.state.toLowerCase()}, not running`);
       }
+      const runtime = readCellRuntime(cellPaths());
+      if (!runtime)
+        throw new Error("No cell has run on this host; run 'weft ssh' on the cell's host as root");
       const interactive = flags.command === undefined;
-      const child = await execInContainer(state.pid, {
+      const child = await execInContainer(runtime, instance.guid, {
         uid: state.uid,
         gid: state.uid,
         command: interactive ? undefined : ['/bin/sh', '-c', flags.command ?? ''],
         tty: interactive && process.stdin.isTTY,
         env: { ...state.env, TERM: process.env.TERM ?? 'dumb' },
+        cwd: APP_DIR,
       });
       process.stdin.pipe(child.stdin!);
       child.stdout!.pipe(process.stdout);

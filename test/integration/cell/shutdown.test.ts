@@ -73,7 +73,8 @@ function traceContainers(host: WeftHost): ContainerTrace[] {
       };
       const init = stat(state.pid);
       assert.ok(init, `container init ${state.pid} of ${guid} runs`);
-      const pids = [init.ppid, ...tree(state.pid)];
+      // The runtime detached the container: its init has no weft or runtime process above it.
+      const pids = [state.pid, ...tree(state.pid)];
       return {
         guid,
         netns: state.netns,
@@ -123,6 +124,8 @@ async function leftovers(host: WeftHost, traces: ContainerTrace[]): Promise<stri
   if ((await run('nft', ['list', 'table', 'inet', host.table])).code === 0) left.push(`table ${host.table}`);
   const cgroups = cgroupDirs(traces.map((t) => t.guid)).filter((d) => fs.existsSync(d));
   left.push(...cgroups.map((d) => `cgroup ${d}`));
+  const mounts = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n');
+  left.push(...mounts.filter((m) => traces.some((t) => m.includes(t.guid))).map((m) => `mount ${m}`));
   return left;
 }
 

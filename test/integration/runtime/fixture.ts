@@ -1,7 +1,8 @@
 // A throwaway cell network for integration tests: names and a /24 of 10.99.0.0/16 derived from the test
 // process's pid so parallel runs do not collide, never anything near the host resolver's 10.255.0.0/16.
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import path from 'node:path';
 import {
   setupCellNetwork,
   teardownCellNetwork,
@@ -13,6 +14,9 @@ import {
   detachContainer,
   type ContainerNetworkConfig,
 } from '../../../src/network/container-network.js';
+import { deleteContainer, listContainers, type ContainerHost } from '../../../src/runtime/container.js';
+import { probeRuntime } from '../../../src/runtime/oci/runtime-choice.js';
+import { ensureStack, stacksDir } from '../../../src/runtime/stack/stack.js';
 
 export const pid = process.pid;
 
@@ -71,4 +75,19 @@ export function capture(
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
+}
+
+/** runc or crun as the cell would pick it, its state and the bundles in a temp dir, and the shared stack. */
+export async function withContainerHost(after: (fn: () => Promise<void>) => void): Promise<ContainerHost> {
+  const dir = await mkdtemp(`/var/tmp/weft-it-rt-${pid}-`);
+  const runtime = await probeRuntime(path.join(dir, 'runtime'));
+  const bundles = path.join(dir, 'bundles');
+  // Whatever a test left running goes before its directory, or the directory's mounts would stay busy.
+  after(async () => {
+    for (const id of await listContainers(runtime)) await deleteContainer({ runtime, bundles }, id);
+    for (const id of await readdir(bundles).catch(() => [])) await deleteContainer({ runtime, bundles }, id);
+    await rm(dir, { recursive: true, force: true });
+  });
+  const stack = await ensureStack(stacksDir(), (line) => console.log(line));
+  return { runtime, bundles, stackRootfs: stack.rootfs };
 }

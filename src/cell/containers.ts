@@ -1,0 +1,55 @@
+// What the cell's containers run on: the OCI runtime it probed and the stack, found or built at start.
+// runtime.json tells `weft ssh` (a separate process) which runtime and state directory to exec through.
+import { readFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import type { ContainerHost } from '../runtime/container.js';
+import {
+  probeRuntime,
+  type OciRuntime,
+  type RuntimeName,
+  type RuntimeRef,
+} from '../runtime/oci/runtime-choice.js';
+import { ensureStack, stacksDir, type Stack } from '../runtime/stack/stack.js';
+import type { CellPaths } from './paths.js';
+
+export interface CellContainers {
+  host: ContainerHost;
+  stack: Stack;
+}
+
+export interface ContainerChoices {
+  /** --stack-dir; else WEFT_STACK_DIR; else the machine's cache (see stack.ts). */
+  stackDir?: string;
+  /** --runtime; else probed. */
+  runtime?: RuntimeName;
+}
+
+export async function prepareContainers(
+  paths: CellPaths,
+  choices: ContainerChoices,
+  progress: (line: string) => void,
+): Promise<CellContainers> {
+  const stack = await ensureStack(stacksDir(choices.stackDir), progress);
+  const runtime = await probeRuntime(paths.runtimeRoot, choices.runtime);
+  await writeFile(paths.runtimeFile, JSON.stringify({ name: runtime.name, root: runtime.root }), {
+    mode: 0o600,
+  });
+  return { host: { runtime, bundles: paths.bundles, stackRootfs: stack.rootfs }, stack };
+}
+
+/** For the start line: e.g. "runc version 1.1.5, stack weftlinux-bookworm 2026.11.27-1a2b3c4d". */
+export function describeContainers(c: CellContainers): string {
+  return `${c.host.runtime.version}, stack ${c.stack.name} ${c.stack.version}`;
+}
+
+/** The runtime the cell on this host uses, as `weft ssh` needs it; null if no cell ran here. */
+export function readCellRuntime(paths: CellPaths): RuntimeRef | null {
+  try {
+    const r = JSON.parse(readFileSync(paths.runtimeFile, 'utf8')) as Partial<OciRuntime>;
+    if ((r.name === 'runc' || r.name === 'crun') && typeof r.root === 'string')
+      return { name: r.name, root: r.root };
+    return null;
+  } catch {
+    return null;
+  }
+}
