@@ -7,6 +7,7 @@ import { Enforcer } from '../enforcer/enforcer.js';
 import type { Cell } from '../model/types.js';
 import { syncRemoteCells } from '../network/vxlan.js';
 import { TlsProxy } from '../proxy/index.js';
+import { proxyListeners } from './allocation.js';
 import { pinnedFetch } from '../ca/pinned-fetch.js';
 import { CellApiClient } from './api-client.js';
 import { Converger } from './converger.js';
@@ -188,6 +189,7 @@ export class CellAgent {
       logger: this.logger,
     });
     const { identity, dns } = host;
+    this.proxy.listenOn(proxyListeners(cell.subnet, identity.gatewayIp));
     let converger: Converger<ReconcilerName> | null = null;
     const applyKernel = () => converger?.kick('kernel') ?? Promise.resolve();
     const instances = new InstanceSet(
