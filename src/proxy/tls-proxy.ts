@@ -17,7 +17,7 @@ import {
 } from './haproxy/config.js';
 import { HaproxyEngine } from './haproxy/engine.js';
 import { proxyDirectory, removeDirectory, writePrivate } from './haproxy/files.js';
-import { LogReader, type ConnectionEnd } from './haproxy/log-reader.js';
+import { HANDSHAKE_TIMEOUT, LogReader, type ConnectionEnd, type HandshakeEnd } from './haproxy/log-reader.js';
 import { runtimeCommand, withPayload } from './haproxy/runtime-api.js';
 import { parseStats, parseTotalsRow, SHOW_STAT, type StatFields } from './haproxy/stats.js';
 import { DEFAULT_PROXY_LIMITS, type ProxyLimits } from './limits.js';
@@ -71,7 +71,7 @@ export class TlsProxy {
   private readonly backends = new Map<string, Backend>();
   /** Counted from HAProxy's log lines; its own counters have no such fields. */
   private readonly logged = { idleTimeouts: 0, handshakeTimeouts: 0 };
-  /** Counters of HAProxy processes that have exited, so totals stay monotonic across restarts. */
+  /** HAProxy's counters from processes that have exited, so totals stay monotonic across restarts. */
   private readonly carried = zeroCounters();
   private lastSeen = zeroCounters();
   private clientCaPem: string | null = null;
@@ -193,6 +193,10 @@ export class TlsProxy {
     this.lastSeen = seen;
     const totals = { ...this.carried };
     addInto(totals, seen);
+    // Counted here from the log lines, so not reset by a restart; HAProxy counts timed-out handshakes apart.
+    totals.idleTimeouts = this.logged.idleTimeouts;
+    totals.handshakeTimeouts = this.logged.handshakeTimeouts;
+    totals.handshakeFailures += this.logged.handshakeTimeouts;
     const instances = [...this.served].map(([guid, s]) => this.instanceStats(guid, s, stats));
     return { instances, totals, openConnections: row.openConnections };
   }
@@ -318,7 +322,12 @@ export class TlsProxy {
     if (mtls) await engine.command(`set map ${files.mtlsMap} ${name} 1`);
   }
 
-  private onConnectionEnd(end: ConnectionEnd): void {
+  private onConnectionEnd(end: ConnectionEnd | HandshakeEnd): void {
+    if (end.kind === 'handshake') {
+      if (end.error === HANDSHAKE_TIMEOUT) this.logged.handshakeTimeouts++;
+      this.log.debug({ listener: end.frontend, error: end.error }, 'TLS handshake failed');
+      return;
+    }
     if (end.refusal === 'mtls') {
       const callerApp = end.callerOu?.startsWith(APP_OU_PREFIX)
         ? end.callerOu.slice(APP_OU_PREFIX.length)
@@ -333,9 +342,8 @@ export class TlsProxy {
       }
       return;
     }
-    // HAProxy's termination state: first letter who ended it (c: client timeout), second at which stage.
-    if (end.termination === 'cD') this.logged.idleTimeouts++;
-    else if (end.termination.startsWith('c')) this.logged.handshakeTimeouts++;
+    // HAProxy's termination state: c or s, a client- or server-side timeout; D, during the data phase.
+    if (end.termination === 'cD' || end.termination === 'sD') this.logged.idleTimeouts++;
   }
 
   private countersOf(stats: StatFields, row: ReturnType<typeof parseTotalsRow>): InstanceCounters {
@@ -355,11 +363,6 @@ export class TlsProxy {
     counters.refusedPerSource = row.refusedPerSource;
     counters.refusedGlobal = row.refusedGlobal;
     counters.mtlsRefusals = row.mtlsRefusals;
-    counters.idleTimeouts = this.logged.idleTimeouts;
-    counters.handshakeTimeouts = this.logged.handshakeTimeouts;
-    // Log-counted fields live in this process, not HAProxy's: they are not carried over a restart.
-    this.carried.idleTimeouts = 0;
-    this.carried.handshakeTimeouts = 0;
     return counters;
   }
 

@@ -2,7 +2,7 @@
 // HAProxy reads the same state the runtime API would have fed it, so nothing is replayed command by command.
 import type { ProxyLimits } from '../limits.js';
 import type { TlsSettings } from '../tls-settings.js';
-import { LOG_FORMAT } from './log-reader.js';
+import { ERROR_LOG_FORMAT, LOG_FORMAT } from './log-reader.js';
 
 /** Ports that share one TLS listener and so one certificate: 61443 alone, or an instance's app ports. */
 export interface ListenerGroup {
@@ -75,9 +75,11 @@ export function renderConfig(inputs: ConfigInputs): string {
     // Only connections that did not end normally are logged: refusals and timeouts are what weft counts.
     '  option dontlog-normal',
     `  log-format "${LOG_FORMAT}"`,
+    // Connections that never became a stream (failed or timed-out handshakes) log this instead.
+    `  error-log-format "${ERROR_LOG_FORMAT}"`,
     '  timeout connect 5s',
-    // In TCP mode the client timeout also bounds the handshake; the shorter of the two applies to both.
-    `  timeout client ${Math.min(limits.idleTimeoutMs, settings.handshakeTimeoutMs)}`,
+    // The client timeout bounds the handshake; once both sides are joined the tunnel timeout takes over.
+    `  timeout client ${settings.handshakeTimeoutMs}`,
     `  timeout server ${limits.idleTimeoutMs}`,
     `  timeout tunnel ${limits.idleTimeoutMs}`,
     'backend per_source',

@@ -3,7 +3,19 @@
 // refused, and why.
 import { createSocket, type Socket } from 'node:dgram';
 
+/** A connection dropped before its handshake completed. */
+export interface HandshakeEnd {
+  kind: 'handshake';
+  frontend: string;
+  /** HAProxy's connection error code (fc_err); see HANDSHAKE_TIMEOUT. */
+  error: number;
+}
+
+/** fc_err of a handshake the client did not finish within the client timeout. */
+export const HANDSHAKE_TIMEOUT = 26;
+
 export interface ConnectionEnd {
+  kind: 'connection';
   frontend: string;
   /** `mtls` when mutual TLS refused the caller, else null. */
   refusal: string | null;
@@ -15,10 +27,15 @@ export interface ConnectionEnd {
   termination: string;
 }
 
-/** The log-format the configuration uses; parseLogLine reads it back. */
+/** The log formats the configuration uses; parseLogLine reads them back. */
 export const LOG_FORMAT = 'weft %ft %[var(sess.refusal)] %[ssl_c_s_dn(OU,3)] %[ssl_c_verify] %ts';
+export const ERROR_LOG_FORMAT = 'weft-handshake %ft %[fc_err]';
 
-export function parseLogLine(line: string): ConnectionEnd | null {
+export function parseLogLine(line: string): ConnectionEnd | HandshakeEnd | null {
+  const handshake = / weft-handshake (\S+) (\d+)\s*$/.exec(line);
+  if (handshake) {
+    return { kind: 'handshake', frontend: frontendOf(handshake[1] ?? ''), error: Number(handshake[2]) };
+  }
   const m = / weft (\S+) (\S+) (\S+) (\S+) (\S+)\s*$/.exec(line);
   if (!m) return null;
   const [, frontend, refusal, ou, verify, termination] = m as unknown as [
@@ -30,7 +47,8 @@ export function parseLogLine(line: string): ConnectionEnd | null {
     string,
   ];
   return {
-    frontend: frontend.replace(/~$/, ''),
+    kind: 'connection',
+    frontend: frontendOf(frontend),
     refusal: refusal === '-' ? null : refusal,
     callerOu: ou === '-' ? null : ou,
     verified: verify === '0',
@@ -38,10 +56,15 @@ export function parseLogLine(line: string): ConnectionEnd | null {
   };
 }
 
+/** %ft marks a TLS frontend with a trailing `~`. */
+function frontendOf(field: string): string {
+  return field.replace(/~$/, '');
+}
+
 export class LogReader {
   private readonly socket: Socket = createSocket('udp4');
 
-  constructor(onEnd: (end: ConnectionEnd) => void) {
+  constructor(onEnd: (end: ConnectionEnd | HandshakeEnd) => void) {
     this.socket.on('message', (msg) => {
       const end = parseLogLine(msg.toString('utf8'));
       if (end) onEnd(end);
