@@ -65,8 +65,12 @@ export class HaproxyEngine {
 
   private async launch(): Promise<void> {
     const config = await this.hooks.render();
-    // -db: stay in the foreground, one process, so its exit is this child's exit.
-    const child = spawn('haproxy', ['-db', '-f', config], { stdio: ['ignore', 'ignore', 'pipe'] });
+    // -db: stay in the foreground, one process, so its exit is this child's exit. The parent-death signal
+    // ends it with weft however weft ends (SIGKILL included): an orphan would keep the listeners bound and
+    // the next cell's HAProxy could not start.
+    const child = spawn('setpriv', ['--pdeathsig', 'SIGKILL', 'haproxy', '-db', '-f', config], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     this.child = child;
     let stderr = '';
     let up = false;
@@ -83,10 +87,6 @@ export class HaproxyEngine {
         this.log.error({ err: String(err) }, 'haproxy did not start'),
       );
     });
-    // The stop hook must not leave HAProxy behind if weft itself exits without stopping the proxy.
-    const killOnExit = () => child.kill('SIGKILL');
-    process.once('exit', killOnExit);
-    child.once('exit', () => process.off('exit', killOnExit));
     await this.waitForSocket(child, () => stderr);
     up = true;
     await this.hooks.started();
