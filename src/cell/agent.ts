@@ -75,7 +75,7 @@ export class CellAgent {
     this.client = new CellApiClient(config.api, fetch, config.token, config.cellId);
     this.files = new CellFiles(new CellPaths(config.root));
     this.enforcer = new Enforcer({ table: config.table, logger });
-    this.proxy = new TlsProxy({ logger });
+    this.proxy = new TlsProxy({ logger, runDir: this.files.paths.proxyDir });
     this.follower = new Follower(
       config.api,
       fetch,

@@ -35,6 +35,8 @@ export interface TlsProxyOptions extends Partial<TlsSettings>, Partial<ProxyLimi
   logger?: Logger;
   /** The listeners HAProxy binds when it starts; instances take them as they come. */
   listeners?: ListenerGroup[];
+  /** HAProxy's files go there (emptied first, removed at close); a temporary directory if unset. */
+  runDir?: string;
 }
 
 export interface ProxyStats {
@@ -65,6 +67,7 @@ export class TlsProxy {
   private readonly settings: TlsSettings;
   private readonly limits: ProxyLimits;
   private readonly log: Logger;
+  private readonly runDir: string | undefined;
   private groups: ListenerGroup[];
   private readonly state: GroupState[] = [];
   private readonly served = new Map<string, Served>();
@@ -85,7 +88,9 @@ export class TlsProxy {
   private starts = 0;
 
   constructor(opts: TlsProxyOptions = {}) {
-    const { logger, maxConnectionsPerSource, maxConnections, idleTimeoutMs, listeners, ...settings } = opts;
+    const { logger, maxConnectionsPerSource, maxConnections, idleTimeoutMs, listeners, runDir, ...settings } =
+      opts;
+    this.runDir = runDir;
     this.settings = { ...DEFAULT_TLS_SETTINGS, ...settings };
     this.limits = {
       maxConnectionsPerSource: maxConnectionsPerSource ?? DEFAULT_PROXY_LIMITS.maxConnectionsPerSource,
@@ -230,7 +235,7 @@ export class TlsProxy {
   }
 
   private async start(): Promise<HaproxyEngine> {
-    const files = await proxyDirectory();
+    const files = await proxyDirectory(this.runDir);
     this.files = files;
     const ca = await createCa();
     this.placeholder = { certPem: ca.certPem, keyPem: ca.keyPem };

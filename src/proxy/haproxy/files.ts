@@ -3,9 +3,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ProxyFiles } from './config.js';
 
-/** A private directory for one proxy's configuration, keys, maps and runtime socket. */
-export async function proxyDirectory(): Promise<ProxyFiles & { dir: string; config: string }> {
-  const dir = await mkdtemp(join(tmpdir(), 'weft-haproxy-'));
+/**
+ * A private directory for one proxy's configuration, keys, maps and runtime socket: `at`, emptied of what
+ * an earlier process left there, or a fresh temporary one.
+ */
+export async function proxyDirectory(at?: string): Promise<ProxyFiles & { dir: string; config: string }> {
+  if (at !== undefined) {
+    await rm(at, { recursive: true, force: true });
+    await mkdir(at, { recursive: true, mode: 0o700 });
+  }
+  const dir = at ?? (await mkdtemp(join(tmpdir(), 'weft-haproxy-')));
   await chmod(dir, 0o700);
   await mkdir(join(dir, 'certs'), { mode: 0o700 });
   return {
