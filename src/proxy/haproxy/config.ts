@@ -64,6 +64,9 @@ export function renderConfig(inputs: ConfigInputs): string {
     'global',
     `  stats socket ${files.socket} mode 600 level admin`,
     `  maxconn ${limits.maxConnections + 1}`,
+    // One thread: the cell's apps need the other cores, and one carries more than a cell's apps ask
+    // (docs/benchmarks.md); the stick tables that bound each source are then never contended.
+    '  nbthread 1',
     `  log 127.0.0.1:${inputs.logPort} len 1024 local0 info`,
     `  ssl-default-bind-ciphers ${tls12.join(':')}`,
     `  ssl-default-bind-ciphersuites ${tls13.join(':')}`,
