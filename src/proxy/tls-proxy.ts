@@ -158,7 +158,10 @@ export class TlsProxy {
   setMtls(guid: string, mtls: MtlsPolicy | null): Promise<void> {
     return this.serial(async () => {
       const served = this.get(guid);
-      this.groupState(served.group).mtls = mtls;
+      const groupState = this.groupState(served.group);
+      // The cell re-applies mutual TLS on every refresh; HAProxy only hears of an actual change.
+      if (sameMtls(groupState.mtls, mtls)) return;
+      groupState.mtls = mtls;
       await this.pushMtls(served.group);
     });
   }
@@ -445,6 +448,13 @@ function checkCredentials(credentials: Credentials): number {
     throw new Error('the private key does not match the certificate');
   }
   return Date.parse(cert.validTo);
+}
+
+function sameMtls(a: MtlsPolicy | null, b: MtlsPolicy | null): boolean {
+  if (a === null || b === null) return a === b;
+  return (
+    a.caPem === b.caPem && a.callers.size === b.callers.size && [...a.callers].every((c) => b.callers.has(c))
+  );
 }
 
 function pemOf(credentials: Credentials): string {
