@@ -16,11 +16,12 @@ export const proxyMemory: Scenario = {
   id: '5',
   title: 'Proxy memory per container',
   method: `
-weft's TlsProxy in its own node process (bench/child/weft-proxy.ts, run with --expose-gc and a gc() once
-all listeners are up) with 10, 100 and 250 idle instances, each its own TLS listener with its own P-256
-certificate and key from weft's CA. RSS (VmRSS) is read 1 s after the proxy says it is ready. The figure is
-the least-squares slope of RSS over instance count (MiB per added instance) per repetition; the spread is
-over repetitions. The RSS at the smallest count is the fixed cost of the process (node + tsx loader).
+weft's TlsProxy in its own node process (bench/child/weft-proxy.ts) driving its HAProxy, with the 256 TLS
+listeners of a /24 cell bound from the start, 10, 100 and 250 of them serving an idle instance with its
+own P-256 certificate and key from weft's CA. HAProxy's RSS (VmRSS; it carries the bytes, node only drives
+it) is read 1 s after the proxy says it is ready. The figure is the least-squares slope of RSS over instance
+count (MiB per added instance) per repetition; the spread is over repetitions. The RSS at the smallest
+count is HAProxy's fixed cost, the 256 listeners' TLS contexts included.
 
 Peer: not measured here. Cloud Foundry runs one Envoy per container; the issue quotes its documentation
 (diego-release docs/envoy-proxy-configuration.md, "Additional Per-Instance Memory Allocation") at 5–10 MB
@@ -44,7 +45,7 @@ per container, shown as the range ${fmt(ENVOY_MIB.min)}–${fmt(ENVOY_MIB.max)} 
         const rss = await withScope(async (inner) => {
           const proxy = await weftProxy(inner, dir, backend.port, creds.slice(0, n));
           await sleep(1000);
-          return rssMiB(proxy.child.pid ?? 0);
+          return rssMiB(proxy.haproxyPid);
         });
         points.push({ x: n, y: rss });
         rssAt.set(n, [...(rssAt.get(n) ?? []), rss]);

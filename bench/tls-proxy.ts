@@ -69,7 +69,8 @@ export const tlsProxy: Scenario = {
   method: `
 One HTTP backend on loopback (nginx, one worker, \`return 200\` with a 23-byte body). In front of it, each
 terminating TLS with the same ECDSA P-256 certificate and key issued by weft's CA: weft's \`TlsProxy\` in a
-node process of its own (bench/child/weft-proxy.ts), nginx \`stream { server { listen ssl; proxy_pass } }\`
+node process of its own (bench/child/weft-proxy.ts) with the HAProxy it drives, configured as a cell's (256
+listeners, per-source and proxy-wide limits, the mutual-TLS rules; CPU counted over node and HAProxy), nginx \`stream { server { listen ssl; proxy_pass } }\`
 with one worker, HAProxy \`mode tcp\` with \`bind ... ssl crt\` and \`nbthread 1\`, and a bare Node proxy
 (bench/child/node-tls-floor.ts: \`tls.createServer\`, \`net.connect\`, \`pipe\` both ways, none of weft's
 code), which shows the floor of any proxy built on Node's TLS stack. TLS 1.2–1.3, each

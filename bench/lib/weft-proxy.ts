@@ -1,4 +1,4 @@
-// Starts bench/child/weft-proxy.ts: weft's TlsProxy in a node process of its own, like the nginx and HAProxy peers.
+// Starts bench/child/weft-proxy.ts: weft's TlsProxy (node driving its HAProxy) in a process tree of its own.
 import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -16,7 +16,7 @@ export async function weftProxy(
   backendPort: number,
   credentials: Credentials[],
   nodeFlags: string[] = [],
-): Promise<{ ports: number[]; child: ChildProcess }> {
+): Promise<{ ports: number[]; child: ChildProcess; haproxyPid: number }> {
   const config = path.join(dir, `weft-proxy-${randomUUID()}.json`);
   writeFileSync(
     config,
@@ -34,6 +34,6 @@ export async function weftProxy(
     ENTRY,
     config,
   ]);
-  const ready = await waitForLine(child, /ready ([\d,]+)\n/, 120_000);
-  return { ports: (ready[1] ?? '').split(',').map(Number), child };
+  const ready = await waitForLine(child, /ready ([\d,]+) (\d+)\n/, 120_000);
+  return { ports: (ready[1] ?? '').split(',').map(Number), child, haproxyPid: Number(ready[2]) };
 }

@@ -9,6 +9,7 @@ import { Enforcer } from '../enforcer/enforcer.js';
 import type { Cell } from '../model/types.js';
 import { syncRemoteCells } from '../network/vxlan.js';
 import { TlsProxy } from '../proxy/index.js';
+import { proxyListeners } from './allocation.js';
 import { pinnedFetch } from '../ca/pinned-fetch.js';
 import { CellApiClient } from './api-client.js';
 import { answerQuestion } from './answers.js';
@@ -110,7 +111,7 @@ export class CellAgent {
       logger,
       onApplied: (kind, seconds) => this.kernelApply.observe({ kind }, seconds),
     });
-    this.proxy = new TlsProxy({ logger });
+    this.proxy = new TlsProxy({ logger, runDir: this.files.paths.proxyDir });
     this.follower = new Follower(
       config.api,
       fetch,
@@ -265,6 +266,7 @@ export class CellAgent {
     });
     const { dns } = host;
     const identity = { ...host.identity, flowLog: await this.startFlowLog() };
+    this.proxy.listenOn(proxyListeners(cell.subnet, identity.gatewayIp));
     let converger: Converger<ReconcilerName> | null = null;
     const applyKernel = () => converger?.kick('kernel') ?? Promise.resolve();
     const instances = new InstanceSet(

@@ -4,6 +4,7 @@
 import { allocateIp, parseCidr, parseIpv4 } from '../network/cidr.js';
 import { APP_HTTP_PORT, C2C_TLS_PORT, FIRST_APP_TLS_PORT, MAX_APP_PORTS } from '../model/ports.js';
 import type { Instance, StreamApp } from '../model/types.js';
+import type { ListenerGroup } from '../proxy/index.js';
 import type { CellLinks } from './links.js';
 import type { LocalInstance } from './local.js';
 
@@ -57,6 +58,21 @@ export function proxiedPorts(app: StreamApp, firstProxyPort: number): LocalInsta
     ports.push({ port: FIRST_APP_TLS_PORT + i, proxyPort: firstProxyPort + 1 + i, backendPort: p });
   });
   return ports;
+}
+
+/**
+ * Every listener the cell's proxy binds at start, two per slot of the subnet: 61443's port alone (its own
+ * certificate), and the app ports together (they all serve the instance's identity certificate).
+ */
+export function proxyListeners(subnet: string, gatewayIp: string): ListenerGroup[] {
+  const slots = 2 ** (32 - parseCidr(subnet).prefix);
+  const groups: ListenerGroup[] = [];
+  for (let slot = 0; slot < slots; slot++) {
+    const first = FIRST_PROXY_PORT + slot * PROXY_PORTS_PER_INSTANCE;
+    groups.push({ host: gatewayIp, ports: [first] });
+    groups.push({ host: gatewayIp, ports: Array.from({ length: MAX_APP_PORTS }, (_, i) => first + 1 + i) });
+  }
+  return groups;
 }
 
 /** The proxy ports a subnet's slots can take, to check against the host's ephemeral range at start. */

@@ -131,17 +131,17 @@ export class LocalInstanceRunner {
     }
   }
 
-  /** Brings what the proxy serves in line with the world: the 61443 certificate's names and mutual TLS. */
+  /** Brings what the proxy serves in line with the world: the 61443 certificate's names and mutual TLS callers. */
   async refresh(): Promise<void> {
     if (this.stopping || !this.serving) return;
     const names = this.names().join(',');
     if (names !== this.served) {
       const c2c = await this.certificates.issueC2c();
       this.served = c2c.names.join(',');
-      this.host.proxy.updateCredentials(proxyGuid(this.local.guid, C2C_TLS_PORT), c2c);
+      await this.host.proxy.updateCredentials(proxyGuid(this.local.guid, C2C_TLS_PORT), c2c);
       this.log.info({ names: this.served }, 'serving new certificate on 61443');
     }
-    this.host.proxy.setMtls(
+    await this.host.proxy.setMtls(
       proxyGuid(this.local.guid, C2C_TLS_PORT),
       this.app.mtls ? this.mtlsPolicy() : null,
     );
@@ -182,7 +182,11 @@ export class LocalInstanceRunner {
   private serveRenewed(identity: Credentials, c2c: IssuedC2c): void {
     for (const p of this.local.proxyPorts) {
       const guid = proxyGuid(this.local.guid, p.port);
-      this.host.proxy.updateCredentials(guid, p.port === C2C_TLS_PORT ? c2c : identity);
+      this.host.proxy
+        .updateCredentials(guid, p.port === C2C_TLS_PORT ? c2c : identity)
+        .catch((err: unknown) =>
+          this.log.error({ err: String(err) }, 'could not serve renewed certificates'),
+        );
     }
     this.served = c2c.names.join(',');
   }
@@ -199,18 +203,9 @@ export class LocalInstanceRunner {
 
   /** Callers must present an identity of an app a policy lets reach this one on 61443. */
   private mtlsPolicy() {
-    const dest = this.local.appGuid;
     return {
       caPem: this.host.caPem(),
-      authorize: (caller: string) => {
-        if (this.host.policies.allows(caller, dest, 'tcp', C2C_TLS_PORT)) return true;
-        const apps = this.host.world().tables.app;
-        this.log.warn(
-          { caller: apps.get(caller)?.name ?? caller, destination: apps.get(dest)?.name ?? dest },
-          'mutual TLS refused a caller: no policy allows its app to reach the destination on 61443',
-        );
-        return false;
-      },
+      callers: this.host.policies.callersOf(this.local.appGuid, 'tcp', C2C_TLS_PORT),
     };
   }
 

@@ -4,7 +4,7 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { DnsServer, DnsStats } from '../dns/server.js';
 import type { FlowLogCounts } from '../flows/flow-log.js';
-import type { InstanceCounters, TlsProxy } from '../proxy/index.js';
+import type { InstanceCounters, ProxyStats, TlsProxy } from '../proxy/index.js';
 
 /** What the reconcilers went through, by reconciler: drift the resync repaired, runs that failed. */
 export class ReconcileCounts {
@@ -20,6 +20,14 @@ export class ReconcileCounts {
   }
 }
 
+export interface CellMetricSources {
+  reconciles: ReconcileCounts;
+  proxy: TlsProxy;
+  dns: () => DnsServer | null;
+  connected: () => boolean;
+  revision: () => number;
+}
+
 /** How long the kernel took to take each apply, by kind (build, rebuild, delta, nothing). */
 export function kernelApplyHistogram(): Histogram<'kind'> {
   return new Histogram({
@@ -29,14 +37,6 @@ export function kernelApplyHistogram(): Histogram<'kind'> {
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     registers: [],
   });
-}
-
-export interface CellMetricSources {
-  reconciles: ReconcileCounts;
-  proxy: TlsProxy;
-  dns: () => DnsServer | null;
-  connected: () => boolean;
-  revision: () => number;
 }
 
 export interface KernelMetricSources {
@@ -49,36 +49,48 @@ export interface KernelMetricSources {
 
 /** Metrics whose value a scrape reads from the parts, which keep their own totals. */
 function scraped(registry: Registry) {
-  const gauge = (name: string, help: string, read: (g: Gauge) => void, labelNames: string[] = []) =>
+  const gauge = (
+    name: string,
+    help: string,
+    read: (g: Gauge) => void | Promise<void>,
+    labelNames: string[] = [],
+  ) =>
     new Gauge({
       name,
       help,
       labelNames,
       registers: [registry],
-      collect() {
-        read(this);
+      async collect() {
+        await read(this);
       },
     });
   // The parts keep monotonic totals; a scrape copies them into the counter.
-  const counter = (name: string, help: string, read: () => number) =>
+  const counter = (name: string, help: string, read: () => number | Promise<number>) =>
     new Counter({
       name,
       help,
       registers: [registry],
-      collect() {
+      async collect() {
+        const value = await read();
         this.reset();
-        this.inc(read());
+        this.inc(value);
       },
     });
-  const counterBy = (name: string, help: string, label: string, read: () => Record<string, number>) =>
+  const counterBy = (
+    name: string,
+    help: string,
+    label: string,
+    read: () => Record<string, number> | Promise<Record<string, number>>,
+  ) =>
     new Counter({
       name,
       help,
       labelNames: [label],
       registers: [registry],
-      collect() {
+      async collect() {
+        const values = await read();
         this.reset();
-        for (const [value, count] of Object.entries(read())) this.inc({ [label]: value }, count);
+        for (const [value, count] of Object.entries(values)) this.inc({ [label]: value }, count);
       },
     });
   return { gauge, counter, counterBy };
@@ -125,26 +137,32 @@ export function registerCellMetrics(registry: Registry, sources: CellMetricSourc
     Object.fromEntries(sources.reconciles.errors),
   );
 
-  const proxy = (): InstanceCounters => sources.proxy.stats().totals;
+  // One question to HAProxy serves every proxy metric of a scrape.
+  let asking: Promise<ProxyStats> | null = null;
+  const proxyStats = (): Promise<ProxyStats> => {
+    asking ??= sources.proxy.stats().finally(() => setImmediate(() => (asking = null)));
+    return asking;
+  };
+  const proxy = async (): Promise<InstanceCounters> => (await proxyStats()).totals;
   counter(
     'weft_proxy_connections_accepted_total',
     'TLS connections the proxy took in, within its connection limits',
-    () => proxy().connectionsAccepted,
+    async () => (await proxy()).connectionsAccepted,
   );
-  gauge('weft_proxy_connections_open', 'client connections the proxy holds open now', (g) =>
-    g.set(sources.proxy.stats().openConnections),
+  gauge('weft_proxy_connections_open', 'client connections the proxy holds open now', async (g) =>
+    g.set((await proxyStats()).openConnections),
   );
   counter(
     'weft_proxy_handshake_failures_total',
     'TLS handshakes that failed, timed-out ones included',
-    () => proxy().handshakeFailures,
+    async () => (await proxy()).handshakeFailures,
   );
   counterBy(
     'weft_proxy_connections_refused_total',
     'connections the proxy refused or cut off, by reason',
     'reason',
-    () => {
-      const totals = proxy();
+    async () => {
+      const totals = await proxy();
       return {
         per_source_limit: totals.refusedPerSource,
         global_limit: totals.refusedGlobal,
@@ -157,9 +175,10 @@ export function registerCellMetrics(registry: Registry, sources: CellMetricSourc
   gauge(
     'weft_proxy_certificate_expiry_timestamp_seconds',
     'when the certificate each listener serves expires (unix time)',
-    (g) => {
+    async (g) => {
+      const { instances } = await proxyStats();
       g.reset();
-      for (const i of sources.proxy.stats().instances) g.set({ listener: i.guid }, i.certNotAfterMs / 1000);
+      for (const i of instances) g.set({ listener: i.guid }, i.certNotAfterMs / 1000);
     },
     ['listener'],
   );

@@ -58,6 +58,11 @@ export class CellPaths {
     return path.join(this.root, 'containers');
   }
 
+  /** The proxy's HAProxy files: configuration, keys, runtime socket. Emptied when the proxy starts. */
+  get proxyDir(): string {
+    return path.join(this.root, 'proxy');
+  }
+
   get resolvConf(): string {
     return path.join(this.root, 'resolv.conf');
   }

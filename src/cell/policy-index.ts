@@ -1,4 +1,4 @@
-// The one place the cell reads policies: the kernel's plan and the proxy's mutual-TLS check both take
+// The one place the cell reads policies: the kernel's plan and the proxy's mutual-TLS callers both take
 // them from here, so a flow the kernel admits and a caller the proxy admits can never disagree.
 import type { L4Protocol } from '../enforcer/desired.js';
 import type { Policy } from '../model/types.js';
@@ -28,12 +28,14 @@ export function forEachAppFlow(world: World, visit: (policy: Policy, flow: AppFl
 }
 
 /**
- * Answers "may app A reach app B on tcp PORT?" at every TLS handshake. Indexed by app pair, rebuilt only
- * when the world's revision moved, so a handshake costs a map lookup even with 100k policies.
+ * Answers "may app A reach app B on tcp PORT?" and "which apps may reach B?". Indexed by app pair, rebuilt
+ * only when the world's revision moved, so an answer costs map lookups even with 100k policies.
  */
 export class PolicyIndex {
   private revision = -1;
   private byPair = new Map<string, AppFlow[]>();
+  /** Source app GUIDs with at least one policy to each destination app. */
+  private sources = new Map<string, Set<string>>();
 
   constructor(private readonly world: () => World) {}
 
@@ -42,17 +44,29 @@ export class PolicyIndex {
     return flows.some((f) => f.protocol === protocol && f.startPort <= port && f.endPort >= port);
   }
 
+  /** The apps a policy lets reach `destAppGuid` on `protocol` `port`: what the proxy admits over mutual TLS. */
+  callersOf(destAppGuid: string, protocol: L4Protocol, port: number): Set<string> {
+    this.index();
+    const sources = this.sources.get(destAppGuid) ?? [];
+    return new Set([...sources].filter((source) => this.allows(source, destAppGuid, protocol, port)));
+  }
+
   private index(): Map<string, AppFlow[]> {
     const world = this.world();
     if (world.revision !== this.revision) {
       const byPair = new Map<string, AppFlow[]>();
+      const sources = new Map<string, Set<string>>();
       forEachAppFlow(world, (p, f) => {
+        const ofDest = sources.get(p.destAppGuid);
+        if (ofDest) ofDest.add(p.sourceAppGuid);
+        else sources.set(p.destAppGuid, new Set([p.sourceAppGuid]));
         const key = pairKey(p.sourceAppGuid, p.destAppGuid);
         const flows = byPair.get(key);
         if (flows) flows.push(f);
         else byPair.set(key, [f]);
       });
       this.byPair = byPair;
+      this.sources = sources;
       this.revision = world.revision;
     }
     return this.byPair;

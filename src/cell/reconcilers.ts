@@ -22,7 +22,7 @@ export const FOLLOWS: Readonly<Record<ResourceKind, readonly ReconcilerName[]>> 
   app: ['kernel', 'dns', 'instances', 'certificates', 'savedWorld'],
   domain: ['dns', 'certificates', 'savedWorld'],
   route: ['dns', 'certificates', 'savedWorld'],
-  policy: ['kernel', 'savedWorld'],
+  policy: ['kernel', 'certificates', 'savedWorld'],
   instance: ['kernel', 'dns', 'instances', 'certificates', 'savedWorld'],
   cell: ['overlay', 'kernel', 'savedWorld'],
 };

@@ -1,7 +1,6 @@
-import { constants, createHash } from 'node:crypto';
-import type { SecureContextOptions, SecureVersion } from 'node:tls';
+import type { SecureVersion } from 'node:tls';
 
-/** Protocol settings shared by every instance listener of a cell's proxy. */
+/** Protocol settings shared by every listener of a cell's proxy. */
 export interface TlsSettings {
   minVersion: SecureVersion;
   maxVersion: SecureVersion;
@@ -36,35 +35,4 @@ export const DEFAULT_TLS_SETTINGS: TlsSettings = {
 export interface Credentials {
   certPem: string;
   keyPem: string;
-}
-
-export interface ContextInputs {
-  instanceGuid: string;
-  credentials: Credentials;
-  /** PEM of the CA client certificates must chain to, or null when mTLS is off. */
-  clientCaPem: string | null;
-  /** Kept for the listener's lifetime so tickets issued before a certificate swap still resume. */
-  ticketKeys: Buffer;
-}
-
-/** The secure context of one instance listener: its certificate, and the client CA when mTLS is on. */
-export function instanceContextOptions(settings: TlsSettings, inputs: ContextInputs): SecureContextOptions {
-  return {
-    cert: inputs.credentials.certPem,
-    key: inputs.credentials.keyPem,
-    ca: inputs.clientCaPem ?? undefined,
-    minVersion: settings.minVersion,
-    maxVersion: settings.maxVersion,
-    ciphers: settings.ciphers,
-    ecdhCurve: settings.ecdhCurve,
-    honorCipherOrder: true,
-    secureOptions: constants.SSL_OP_NO_RENEGOTIATION,
-    ticketKeys: inputs.ticketKeys,
-    // OpenSSL only resumes sessions made under the same context id: a session admitted without
-    // mTLS, or against another client CA, must never resume into a listener that now requires it.
-    sessionIdContext: createHash('sha256')
-      .update(`${inputs.instanceGuid}\0${inputs.clientCaPem ?? 'no-mtls'}`)
-      .digest('hex')
-      .slice(0, 32),
-  };
 }

@@ -66,7 +66,7 @@ function get(served: ServedInstance, source: string) {
 function openConnectionsDropTo(proxy: TlsProxy, count: number): Promise<true> {
   return waitFor(
     `${count} open connections`,
-    () => (proxy.stats().openConnections === count ? true : undefined),
+    async () => ((await proxy.stats()).openConnections === count ? true : undefined),
     10_000,
     10,
   );
@@ -81,7 +81,7 @@ test('a source holding its limit of idle TLS connections is refused more before 
   await assert.rejects(handshake(instance, ATTACKER), { code: 'ECONNRESET' });
   assert.equal((await get(instance, NEIGHBOUR)).status, 200);
 
-  const totals = instance.proxy.stats().totals;
+  const totals = (await instance.proxy.stats()).totals;
   assert.equal(totals.refusedPerSource, 1);
   assert.equal(totals.connectionsAccepted, 6, 'the five held and the neighbour’s');
   assert.equal(totals.handshakeFailures, 0, 'the refused connection never reached TLS');
@@ -99,8 +99,8 @@ test('connections over the proxy-wide cap are refused whatever their source', as
   for (const source of ['127.0.0.4', '127.0.0.5', '127.0.0.6']) held.push(await handshake(instance, source));
 
   await assert.rejects(handshake(instance, NEIGHBOUR), { code: 'ECONNRESET' });
-  assert.equal(instance.proxy.stats().totals.refusedGlobal, 1);
-  assert.equal(instance.proxy.stats().totals.refusedPerSource, 0);
+  assert.equal((await instance.proxy.stats()).totals.refusedGlobal, 1);
+  assert.equal((await instance.proxy.stats()).totals.refusedPerSource, 0);
 });
 
 test('a connection that moves no byte either way is closed after the idle timeout, its app side too', async (t) => {
@@ -111,15 +111,15 @@ test('a connection that moves no byte either way is closed after the idle timeou
   socket.write(`GET / HTTP/1.1\r\nHost: ${ROUTE}\r\n\r\n`);
 
   await closed(socket);
-  assert.equal(instance.proxy.stats().totals.idleTimeouts, 1);
+  assert.equal((await instance.proxy.stats()).totals.idleTimeouts, 1);
   await openConnectionsDropTo(instance.proxy, 0);
-  assert.equal(instance.proxy.stats().instances[0]?.activeConnections, 0);
+  assert.equal((await instance.proxy.stats()).instances[0]?.activeConnections, 0);
 });
 
 test('a client that connects and never sends a ClientHello is closed after the handshake timeout', async (t) => {
   const instance = await served(t, { handshakeTimeoutMs: 100 });
   await closed(silentClient(t, instance, ATTACKER));
-  const totals = instance.proxy.stats().totals;
+  const totals = (await instance.proxy.stats()).totals;
   assert.equal(totals.handshakeTimeouts, 1);
   assert.equal(totals.handshakeFailures, 1);
   assert.equal(instance.backend.connections(), 0);

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { TlsProxy } from '../../../src/proxy/index.js';
 import {
+  loopbackListeners,
   newCa,
   requestOnNewConnection,
   run,
@@ -38,7 +39,7 @@ before(async () => {
   backend = await startBackend();
   scratch = await scratchDir();
   caFile = await scratch.write('ca.crt', ca.certPem);
-  proxy = new TlsProxy();
+  proxy = new TlsProxy({ listeners: await loopbackListeners(1) });
   const bound = await proxy.addInstance({
     guid: 'instance-b-0',
     listen: { host: '127.0.0.1', port: 0 },

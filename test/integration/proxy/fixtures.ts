@@ -2,13 +2,13 @@ import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { request as httpsRequest, type Agent } from 'node:https';
-import type { AddressInfo, Socket } from 'node:net';
+import { createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { connect as tlsConnect } from 'node:tls';
 import { join } from 'node:path';
 import { createCa, generateKeyAndCsr, loadCa, type Ca } from '../../../src/ca/index.js';
 import type { Credentials } from '../../../src/proxy/index.js';
-import { TlsProxy, type TlsProxyOptions } from '../../../src/proxy/index.js';
+import { TlsProxy, type ListenerGroup, type TlsProxyOptions } from '../../../src/proxy/index.js';
 
 export const APP_B = { appGuid: 'app-b-guid', spaceGuid: 'space-guid', orgGuid: 'org-guid' };
 
@@ -34,6 +34,20 @@ export async function identityCredentials(ca: Ca, appGuid: string): Promise<Cred
   const { keyPem, csrPem } = await generateKeyAndCsr(instanceGuid);
   const certPem = await ca.issueIdentity({ ...APP_B, appGuid, instanceGuid, csrPem, ip: '10.99.0.7' });
   return { certPem, keyPem };
+}
+
+/** `count` single-port listeners on loopback, at ports the kernel just handed out as free. */
+export async function loopbackListeners(count: number): Promise<ListenerGroup[]> {
+  const ports: number[] = [];
+  const held = [];
+  for (let i = 0; i < count; i++) {
+    const server = createTcpServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    held.push(server);
+    ports.push((server.address() as AddressInfo).port);
+  }
+  await Promise.all(held.map((server) => new Promise((resolve) => server.close(resolve))));
+  return ports.map((port) => ({ host: '127.0.0.1', ports: [port] }));
 }
 
 export interface Backend {
@@ -195,7 +209,7 @@ export async function serveInstance(
 ): Promise<ServedInstance> {
   const ca = await newCa();
   const backend = await startBackend();
-  const proxy = new TlsProxy(options);
+  const proxy = new TlsProxy({ listeners: await loopbackListeners(1), ...options });
   const { port } = await proxy.addInstance({
     guid,
     listen: { host: '127.0.0.1', port: 0 },

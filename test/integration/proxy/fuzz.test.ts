@@ -4,7 +4,14 @@ import { connect as tcpConnect, createServer, type AddressInfo } from 'node:net'
 import { connect } from 'node:tls';
 import type { Ca } from '../../../src/ca/index.js';
 import { TlsProxy } from '../../../src/proxy/index.js';
-import { httpsGet, serveInstance, serverCredentials, type Backend, type ServedInstance } from './fixtures.js';
+import {
+  httpsGet,
+  loopbackListeners,
+  serveInstance,
+  serverCredentials,
+  type Backend,
+  type ServedInstance,
+} from './fixtures.js';
 import { prng } from '../../helpers/fuzz.js';
 
 const GUID = 'fuzzed-instance';
@@ -95,20 +102,20 @@ test('garbage and mangled ClientHellos are dropped as handshake failures and the
   const hello = await captureClientHello();
   assert.equal(hello[0], 0x16, 'captured flight is a TLS handshake record');
   const cases = mutations(hello, prng(SEED));
-  const before = proxy.stats().totals;
+  const before = (await proxy.stats()).totals;
   for (let i = 0; i < cases.length; i += 8) {
     await Promise.all(cases.slice(i, i + 8).map(sendAndWaitForClose));
     if (i % 80 === 0)
       assert.equal((await httpsGet({ port, servername: ROUTE, caPem: ca.certPem })).status, 200);
   }
   assert.equal((await httpsGet({ port, servername: ROUTE, caPem: ca.certPem })).status, 200);
-  const after = proxy.stats().totals;
+  const after = (await proxy.stats()).totals;
   assert.equal(after.handshakeFailures - before.handshakeFailures, CASES);
   assert.equal(after.connectionsProxied - before.connectionsProxied, 1 + Math.ceil(CASES / 80));
 });
 
 test('a client that stalls mid-handshake is dropped after the handshake timeout', async () => {
-  const impatient = new TlsProxy({ handshakeTimeoutMs: 50 });
+  const impatient = new TlsProxy({ handshakeTimeoutMs: 50, listeners: await loopbackListeners(1) });
   try {
     const { port: impatientPort } = await impatient.addInstance({
       guid: 'impatient',
@@ -124,7 +131,7 @@ test('a client that stalls mid-handshake is dropped after the handshake timeout'
       // Half a ClientHello and then silence, with the write side left open.
       socket.write(hello.subarray(0, hello.length >> 1));
     });
-    assert.equal(impatient.stats().totals.handshakeFailures, 1);
+    assert.equal((await impatient.stats()).totals.handshakeFailures, 1);
   } finally {
     await impatient.close();
   }

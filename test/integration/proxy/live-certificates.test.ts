@@ -46,14 +46,14 @@ function servedSans(socket: TLSSocket): string {
 }
 
 test('a mapped route is served to new handshakes at once while an open connection goes on', async () => {
-  proxy.updateCredentials(GUID, await serverCredentials(ca, [ROUTE]));
+  await proxy.updateCredentials(GUID, await serverCredentials(ca, [ROUTE]));
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
   try {
     const before = await get(ROUTE, agent);
     await assert.rejects(get(ROUTE_V2), { code: 'ERR_TLS_CERT_ALTNAME_INVALID' });
 
     const mapped = await serverCredentials(ca, [ROUTE, ROUTE_V2]);
-    proxy.updateCredentials(GUID, mapped);
+    await proxy.updateCredentials(GUID, mapped);
 
     assert.equal((await get(ROUTE_V2)).body, 'backend says hi to /');
     const caFile = await scratch.write('ca.crt', ca.certPem);
@@ -73,7 +73,7 @@ test('a mapped route is served to new handshakes at once while an open connectio
     assert.equal(after.body, 'backend says hi to /');
     assert.doesNotMatch(servedSans(after.socket as TLSSocket), /app-b-v2/);
 
-    const served = proxy.stats().instances.find((i) => i.guid === GUID);
+    const served = (await proxy.stats()).instances.find((i) => i.guid === GUID);
     assert.equal(served?.certNotAfterMs, Date.parse(new X509Certificate(mapped.certPem).validTo));
   } finally {
     agent.destroy();
@@ -81,11 +81,11 @@ test('a mapped route is served to new handshakes at once while an open connectio
 });
 
 test('an unmapped route is refused to new handshakes while an open connection goes on', async () => {
-  proxy.updateCredentials(GUID, await serverCredentials(ca, [ROUTE, ROUTE_V2]));
+  await proxy.updateCredentials(GUID, await serverCredentials(ca, [ROUTE, ROUTE_V2]));
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
   try {
     const before = await get(ROUTE_V2, agent);
-    proxy.updateCredentials(GUID, await serverCredentials(ca, [ROUTE]));
+    await proxy.updateCredentials(GUID, await serverCredentials(ca, [ROUTE]));
     await assert.rejects(get(ROUTE_V2), { code: 'ERR_TLS_CERT_ALTNAME_INVALID' });
     const after = await get(ROUTE_V2, agent);
     assert.equal(after.socket, before.socket);
@@ -120,7 +120,7 @@ test('100 certificate swaps under keep-alive and new-connection traffic fail no 
   const loops = [loop(keepAlive), loop(keepAlive), loop(undefined), loop(undefined)];
   try {
     for (const credentials of certificates) {
-      proxy.updateCredentials(GUID, credentials);
+      await proxy.updateCredentials(GUID, credentials);
       // Let traffic move between swaps so handshakes and requests straddle every one of them.
       await nextCompletion();
     }
@@ -137,7 +137,7 @@ test('100 certificate swaps under keep-alive and new-connection traffic fail no 
 
 test('sessions issued before a swap still resume after it', async () => {
   const first = await requestOnNewConnection({ port, servername: ROUTE, caPem: ca.certPem });
-  proxy.updateCredentials(GUID, await serverCredentials(ca, [ROUTE]));
+  await proxy.updateCredentials(GUID, await serverCredentials(ca, [ROUTE]));
   const resumed = await requestOnNewConnection({
     port,
     servername: ROUTE,
@@ -150,8 +150,8 @@ test('sessions issued before a swap still resume after it', async () => {
 test('credentials whose key does not match the certificate are refused and the old ones keep serving', async () => {
   const good = await serverCredentials(ca, [ROUTE]);
   const other = await serverCredentials(ca, [ROUTE_V2]);
-  proxy.updateCredentials(GUID, good);
-  assert.throws(() => proxy.updateCredentials(GUID, { certPem: other.certPem, keyPem: good.keyPem }));
+  await proxy.updateCredentials(GUID, good);
+  await assert.rejects(proxy.updateCredentials(GUID, { certPem: other.certPem, keyPem: good.keyPem }));
   const res = await get(ROUTE);
   assert.equal(res.body, 'backend says hi to /');
   assert.equal(

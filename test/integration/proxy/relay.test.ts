@@ -5,7 +5,7 @@ import { connect as tcpConnect, createServer, type AddressInfo, type Server } fr
 import { connect, type TLSSocket } from 'node:tls';
 import type { Ca } from '../../../src/ca/index.js';
 import { TlsProxy } from '../../../src/proxy/index.js';
-import { newCa, serverCredentials } from './fixtures.js';
+import { loopbackListeners, newCa, serverCredentials } from './fixtures.js';
 
 const ROUTE = 'app-b.apps.internal';
 
@@ -30,7 +30,7 @@ before(async () => {
   ca = await newCa();
   echo = await startEchoBackend();
   echoPort = (echo.address() as AddressInfo).port;
-  proxy = new TlsProxy();
+  proxy = new TlsProxy({ listeners: await loopbackListeners(16) });
 });
 
 after(async () => {
@@ -87,7 +87,7 @@ test('16 MiB each way arrive intact and are counted', async () => {
   assert.equal(echoed.length, payload.length + trailer.length);
   const digest = (b: Buffer) => createHash('sha256').update(b).digest('hex');
   assert.equal(digest(echoed.subarray(0, payload.length)), digest(payload));
-  const stats = proxy.stats().instances.find((i) => i.guid === guid);
+  const stats = (await proxy.stats()).instances.find((i) => i.guid === guid);
   assert.equal(stats?.bytesToBackend, payload.length);
   assert.equal(stats?.bytesFromBackend, payload.length + trailer.length);
 });
@@ -102,7 +102,7 @@ test('an app that is not listening gets the client disconnected and is counted, 
     const socket = await tlsClient(port);
     await readToEnd(socket).catch(() => Buffer.alloc(0));
   }
-  const stats = proxy.stats().instances.find((i) => i.guid === guid);
+  const stats = (await proxy.stats()).instances.find((i) => i.guid === guid);
   assert.equal(stats?.backendFailures, 2);
   assert.equal(stats?.activeConnections, 0);
 });
@@ -128,7 +128,7 @@ test('removing an instance ends its open connections and frees its port', async 
   socket.destroy();
   assert.equal(await connectError(port), 'ECONNREFUSED');
   assert.equal(
-    proxy.stats().instances.some((i) => i.guid === guid),
+    (await proxy.stats()).instances.some((i) => i.guid === guid),
     false,
   );
 });
@@ -143,7 +143,7 @@ test('a taken port or a duplicate GUID is refused and leaves nothing behind', as
   };
   await assert.rejects(proxy.addInstance({ guid: 'port-clash', ...spec }), { code: 'EADDRINUSE' });
   assert.equal(
-    proxy.stats().instances.some((i) => i.guid === 'port-clash'),
+    (await proxy.stats()).instances.some((i) => i.guid === 'port-clash'),
     false,
   );
   await assert.rejects(

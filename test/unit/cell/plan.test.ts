@@ -51,6 +51,21 @@ test('a policy naming an app the cell does not know allows nothing, in the kerne
   assert.equal(index.allows('a', 'b', 'udp', 61443), false);
 });
 
+test('the callers mutual TLS admits are the apps a policy lets reach the destination on the port', () => {
+  const w = world({
+    apps: [app('a', 1), app('b', 2), app('c', 3), app('d', 4)],
+    policies: [
+      policy('a', 'b', 61443),
+      policy('c', 'b', 8080),
+      policy('d', 'b', 60000, 62000),
+      policy('a', 'c', 61443),
+    ],
+  });
+  const index = new PolicyIndex(() => w);
+  assert.deepEqual([...index.callersOf('b', 'tcp', 61443)].sort(), ['a', 'd']);
+  assert.deepEqual([...index.callersOf('a', 'tcp', 61443)], []);
+});
+
 test('the mutual-TLS check follows policy changes as the kernel plan does, ranges included', () => {
   const w = world({ apps: [app('a', 1), app('b', 2)], policies: [policy('a', 'b', 8080)] });
   const index = new PolicyIndex(() => w);

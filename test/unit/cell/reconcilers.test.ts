@@ -82,8 +82,9 @@ test('every kind of change reaches the saved world, and each part hears the kind
     ['app', 'cell', 'instance', 'policy'],
   );
   assert.deepEqual(
+    // A policy decides which callers mutual TLS admits, which the proxy holds as a list per instance.
     (Object.keys(FOLLOWS) as ResourceKind[]).filter((k) => FOLLOWS[k].includes('certificates')).sort(),
-    ['app', 'domain', 'instance', 'route'],
+    ['app', 'domain', 'instance', 'policy', 'route'],
   );
 });
 
