@@ -8,7 +8,9 @@ import type { Cell } from '../model/types.js';
 import { syncRemoteCells } from '../network/vxlan.js';
 import { TlsProxy } from '../proxy/index.js';
 import { pinnedFetch } from '../ca/pinned-fetch.js';
+import { CniServer } from '../network/cni/server.js';
 import { CellApiClient } from './api-client.js';
+import { cellCniHandler } from './cni-handler.js';
 import { Converger } from './converger.js';
 import { CellFiles } from './files.js';
 import { Follower } from './follower.js';
@@ -39,6 +41,8 @@ export interface CellConfig {
   linkPrefix: string;
   /** How often every reconciler runs in resync mode, repairing drift. */
   resyncMs: number;
+  /** Where the cell serves the weft-cni plugin (only root reaches it). */
+  cniSocket: string;
 }
 
 /** What exists once the first world has set the host up. */
@@ -47,6 +51,7 @@ interface Running {
   host: HostSide;
   instances: InstanceSet;
   converger: Converger<ReconcilerName>;
+  cni: CniServer;
 }
 
 export class CellAgent {
@@ -135,6 +140,7 @@ export class CellAgent {
     // Each step runs whatever the one before did: a failed step must not leave the rest behind.
     const steps: [string, () => Promise<void> | undefined][] = [
       ['releasing the instances', () => running?.instances.release(opts.cleanup)],
+      ['closing the CNI socket', () => running?.cni.close()],
       ['closing the proxy', () => this.proxy.close()],
       ['stopping DNS', () => running?.host.dns.stop()],
     ];
@@ -197,6 +203,7 @@ export class CellAgent {
         files: this.files,
         logger: this.logger,
         gatewayIp: identity.gatewayIp,
+        cniSocket: this.config.cniSocket,
         caPem: () => this.caPem,
         world: () => this.requireWorld(),
         policies: new PolicyIndex(() => this.requireWorld()),
@@ -226,13 +233,23 @@ export class CellAgent {
         this.logger.warn({ reconciler: name, repaired: count }, 'resync repaired drift');
       },
     });
+    const cni = new CniServer(
+      this.config.cniSocket,
+      cellCniHandler({
+        gatewayIp: identity.gatewayIp,
+        links: this.links,
+        ownInstance: (guid) => instances.find(guid),
+      }),
+      this.logger.child({ component: 'cni' }),
+    );
+    await cni.listen();
     const cellId = this.config.cellId;
     await instances.adoptOrSweep((guid) => {
       const i = this.requireWorld().tables.instance.get(guid);
       return i !== undefined && isPlacedHere(i, cellId, this.requireWorld());
     });
     // From here on changes reach the reconcilers; until now the final run below covers them.
-    this.running = { cell, host, instances, converger };
+    this.running = { cell, host, instances, converger, cni };
     await converger.everything();
     converger.startResync(this.config.resyncMs);
     this.logger.info({ subnet: cell.subnet, gatewayIp: identity.gatewayIp }, 'cell network ready');

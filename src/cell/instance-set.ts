@@ -1,11 +1,12 @@
 // The instances this cell runs, by GUID. Starting, stopping, adopting and retrying a failed start happen
 // here; which instances should run is decided in plan.ts, and when, by the instances reconciler.
 import type { Logger } from 'pino';
-import { detachContainer, type HostSideState } from '../network/container-network.js';
+import type { HostSideState } from '../network/container-network.js';
 import { adoptContainer } from '../runtime/adopt.js';
 import { STOP_GRACE_MS, type Container } from '../runtime/container.js';
 import type { InstanceFile } from './files.js';
 import { LocalInstanceRunner, type InstanceHost } from './instance.js';
+import { detachInstance } from './instance-network.js';
 import type { LocalInstance } from './local.js';
 
 const START_RETRY_MS = 2_000;
@@ -19,6 +20,11 @@ export class InstanceSet {
     /** Asks for another pass of the instances reconciler, after a failed start. */
     private readonly retry: () => void,
   ) {}
+
+  /** The instance with this GUID, from the moment its start begins. */
+  find(guid: string): LocalInstance | undefined {
+    return this.runners.get(guid)?.local;
+  }
 
   locals(): LocalInstance[] {
     return [...this.runners.values()].map((r) => r.local);
@@ -69,7 +75,7 @@ export class InstanceSet {
         continue;
       }
       await container?.stop(STOP_GRACE_MS);
-      if (state) await detachContainer({ netns: state.netns, hostIface: state.hostIface });
+      if (state) await detachInstance(this.host.cniSocket, state);
       await files.removeInstance(guid);
     }
   }

@@ -6,12 +6,8 @@ import net from 'node:net';
 import type { Logger } from 'pino';
 import type { StreamApp } from '../model/types.js';
 import { instanceNames } from '../model/names.js';
-import {
-  attachContainer,
-  detachContainer,
-  repairHostSide,
-  type HostSideState,
-} from '../network/container-network.js';
+import { repairHostSide, type HostSideState } from '../network/container-network.js';
+import { namedNetnsPath } from '../network/named-netns.js';
 import type { TlsProxy } from '../proxy/index.js';
 import { startContainer, STOP_GRACE_MS, type Container } from '../runtime/container.js';
 import type { CellApiClient } from './api-client.js';
@@ -22,6 +18,7 @@ import type { CellFiles } from './files.js';
 import type { PolicyIndex } from './policy-index.js';
 import type { World } from './world.js';
 import { APP_DIR, containerEnv, containerMounts } from './container-view.js';
+import { attachInstance, CONTAINER_IFNAME, detachInstance } from './instance-network.js';
 
 export interface InstanceHost {
   api: CellApiClient;
@@ -29,6 +26,8 @@ export interface InstanceHost {
   files: CellFiles;
   logger: Logger;
   gatewayIp: string;
+  /** The cell's weft-cni socket: instances join the network through the plugin. */
+  cniSocket: string;
   caPem: () => string;
   world: () => World;
   /** Who may call whom: read at each mutual-TLS handshake. */
@@ -79,14 +78,7 @@ export class LocalInstanceRunner {
     await fs.mkdir(path.dirname(this.logFile), { recursive: true, mode: 0o700 });
     // Independent of each other: the network, the identity the app reads as it starts, the 61443 certificate.
     const [, identity, c2c] = await Promise.all([
-      adopted
-        ? undefined
-        : attachContainer({
-            netns: local.netns,
-            hostIface: local.hostIface,
-            ip: local.ip,
-            gatewayIp: host.gatewayIp,
-          }),
+      adopted ? undefined : attachInstance(host.cniSocket, local),
       this.certificates.issueIdentity(),
       this.certificates.issueC2c(),
     ]);
@@ -143,7 +135,8 @@ export class LocalInstanceRunner {
   checkNetwork(): Promise<HostSideState> {
     if (this.stopping || !this.serving) return Promise.resolve('intact');
     return repairHostSide({
-      netns: this.local.netns,
+      netnsPath: namedNetnsPath(this.local.netns),
+      ifname: CONTAINER_IFNAME,
       hostIface: this.local.hostIface,
       ip: this.local.ip,
       gatewayIp: this.host.gatewayIp,
@@ -157,7 +150,7 @@ export class LocalInstanceRunner {
     await this.container?.stop(STOP_GRACE_MS);
     for (const p of this.local.proxyPorts)
       await this.host.proxy.removeInstance(proxyGuid(this.local.guid, p.port));
-    await detachContainer({ netns: this.local.netns, hostIface: this.local.hostIface });
+    await detachInstance(this.host.cniSocket, this.local);
     await this.host.files.removeInstance(this.local.guid);
   }
 

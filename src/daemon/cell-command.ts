@@ -15,6 +15,7 @@ import { ADMIN_TOKEN_FILE, CA_CERT_FILE } from '../home/paths.js';
 import { requireHttps } from '../ca/pinned-fetch.js';
 import { readCaFile } from '../cli/ca-trust.js';
 import { readCellToken, TOKEN_ENV } from './cell-token.js';
+import { DEFAULT_CNI_SOCKET } from '../network/cni/client.js';
 
 interface CellFlags {
   id: string;
@@ -23,6 +24,7 @@ interface CellFlags {
   table: string;
   ifacePrefix: string;
   resyncInterval: number;
+  cniSocket: string;
 }
 
 function addCellFlags(cmd: Command): Command {
@@ -40,7 +42,8 @@ function addCellFlags(cmd: Command): Command {
       'how often the cell compares the host with the plan and repairs drift',
       positiveSeconds,
       60,
-    );
+    )
+    .option('--cni-socket <path>', 'where the cell serves the weft-cni plugin', DEFAULT_CNI_SOCKET);
 }
 
 function positiveSeconds(value: string): number {
@@ -64,6 +67,7 @@ async function runCell(access: ControlPlaneAccess, flags: CellFlags, logger: Log
     table: flags.table,
     linkPrefix: flags.ifacePrefix,
     resyncMs: flags.resyncInterval * 1000,
+    cniSocket: path.resolve(flags.cniSocket),
   };
   // Loaded on demand: the cell's modules would slow down every other command.
   const { CellAgent } = await import('../cell/agent.js');

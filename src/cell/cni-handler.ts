@@ -1,0 +1,59 @@
+// What the cell does for each call of the weft-cni plugin. A call naming one of weft's own instances
+// (CNI_ARGS WEFT_INSTANCE=GUID) wires the namespace with the address and host link the cell allocated to it.
+import { unwireContainer, wireContainer, wiringDrift } from '../network/container-network.js';
+import { CONTAINER_NEXT_HOP } from '../network/container-network.js';
+import { addResult, CniCode, CniError, INSTANCE_ARG, type CniRequest } from '../network/cni/protocol.js';
+import type { CniHandler } from '../network/cni/server.js';
+import type { CellLinks } from './links.js';
+import type { LocalInstance } from './local.js';
+
+export interface CniCellSide {
+  gatewayIp: string;
+  links: CellLinks;
+  /** The instance of weft's own with this GUID that this cell runs or is starting. */
+  ownInstance(guid: string): LocalInstance | undefined;
+}
+
+export function cellCniHandler(cell: CniCellSide): CniHandler {
+  const instanceGuid = (req: CniRequest): string => {
+    const guid = req.args.get(INSTANCE_ARG);
+    if (guid === undefined)
+      throw new CniError(CniCode.invalidConfig, `name an instance (CNI_ARGS ${INSTANCE_ARG}=GUID)`);
+    return guid;
+  };
+  const wiring = (req: CniRequest) => {
+    const guid = instanceGuid(req);
+    const local = cell.ownInstance(guid);
+    if (!local) throw new CniError(CniCode.unknownContainer, `this cell runs no instance ${guid}`);
+    if (req.netns === null) throw new CniError(CniCode.invalidEnvironment, 'CNI_NETNS is required');
+    return {
+      netnsPath: req.netns,
+      ifname: req.ifname,
+      hostIface: local.hostIface,
+      ip: local.ip,
+      gatewayIp: cell.gatewayIp,
+    };
+  };
+  return {
+    async add(req) {
+      const cfg = wiring(req);
+      await wireContainer(cfg);
+      return addResult({
+        hostIface: cfg.hostIface,
+        ifname: cfg.ifname,
+        netns: cfg.netnsPath,
+        ip: cfg.ip,
+        nextHop: CONTAINER_NEXT_HOP,
+        nameserver: cell.gatewayIp,
+      });
+    },
+    async del(req) {
+      // Needs nothing but the GUID: the instance may be long gone from the cell's memory.
+      await unwireContainer({ hostIface: cell.links.container(instanceGuid(req)) });
+    },
+    async check(req) {
+      const drift = await wiringDrift(wiring(req));
+      if (drift.length > 0) throw new CniError(CniCode.drifted, 'the wiring drifted', drift.join('; '));
+    },
+  };
+}
