@@ -55,12 +55,21 @@ export class CellApiClient {
     return (await this.call(InstanceEnv, 'GET', path)).env;
   }
 
+  /** Registers a container an outside runtime started as an instance of the app, on this cell. */
+  joinExternal(appGuid: string): Promise<Instance> {
+    return this.call(Instance, 'POST', `/v1/cells/${this.cellId}/external-instances`, { appGuid });
+  }
+
+  async leaveExternal(instanceGuid: string): Promise<void> {
+    await this.call(null, 'DELETE', `/v1/cells/${this.cellId}/external-instances/${instanceGuid}`);
+  }
+
   async caCertificate(): Promise<string> {
     return (await this.call(CaCertificate, 'GET', '/v1/ca')).certificate;
   }
 
   /** Calls the API; an answer that does not match `schema` is refused, never cast. */
-  private async call<T extends TSchema>(
+  private async call<T extends TSchema | null>(
     schema: T,
     method: string,
     path: string,
@@ -81,6 +90,7 @@ export class CellApiClient {
     if (!res.ok) {
       throw new Error(`${method} ${path}: ${res.status} ${errorMessage(text) ?? res.statusText}`);
     }
+    if (schema === null) return undefined as Static<NonNullable<T>>;
     return checked(schema, JSON.parse(text), `${method} ${path}`);
   }
 }

@@ -139,7 +139,7 @@ test('hostile CNI variables and configurations are refused with CNI codes, and n
     [{ CNI_CONTAINERID: `x;touch ${marker}` }, undefined, 4],
     [{ CNI_IFNAME: `eth0\`touch ${marker}\`` }, undefined, 4],
     [{ CNI_NETNS: `/run/netns/${p.netns}\nlink del dev lo` }, undefined, 4],
-    [{ CNI_NETNS: '/proc/1/ns/net' }, undefined, 5],
+    [{ CNI_NETNS: '/proc/self/ns/net' }, undefined, 5],
     [{ CNI_ARGS: `WEFT_INSTANCE=${GUID}&command=DEL` }, undefined, 4],
     [{ CNI_ARGS: 'WEFT_INSTANCE=11111111-2222-4333-8444-555555555555' }, undefined, 3],
     [{ CNI_COMMAND: 'add' }, undefined, 4],
@@ -151,6 +151,8 @@ test('hostile CNI variables and configurations are refused with CNI codes, and n
     const o = await shim(p.env(over), input);
     assert.equal(errorCode(o), code, `${JSON.stringify(over)} ${input?.slice(0, 80) ?? ''}: ${o.stdout}`);
   }
+  const hostNs = await shim(p.env({ CNI_NETNS: '/proc/self/ns/net' }));
+  assert.match(hostNs.stdout, /host's own namespace/);
   assert.equal(existsSync(marker), false);
   assert.equal(await run(['ip', '-j', 'link', 'show', 'dev', p.local.hostIface]).catch(() => null), null);
 });

@@ -104,7 +104,7 @@ test("wiring refuses the host's own namespace and a pair that exists already", a
   const cell = await withCell((fn) => t.after(fn));
   const net = await withContainerNet((fn) => t.after(fn), cell, 4);
   await assert.rejects(
-    wireContainer({ ...net, hostIface: `${net.hostIface}x`, netnsPath: '/proc/1/ns/net' }),
+    wireContainer({ ...net, hostIface: `${net.hostIface}x`, netnsPath: '/proc/self/ns/net' }),
     /host's own namespace/,
   );
   await assert.rejects(wireContainer(net), /exists/);
