@@ -239,6 +239,13 @@ export class CellAgent {
         gatewayIp: identity.gatewayIp,
         links: this.links,
         ownInstance: (guid) => instances.find(guid),
+        outside: {
+          gatewayIp: identity.gatewayIp,
+          joinExternal: (appGuid) => this.client.joinExternal(appGuid),
+          leave: (guid) => instances.leave(guid),
+          kick: () => void converger?.kick('instances'),
+          instances,
+        },
       }),
       this.logger.child({ component: 'cni' }),
     );

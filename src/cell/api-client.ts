@@ -61,7 +61,7 @@ export class CellApiClient {
   }
 
   async leaveExternal(instanceGuid: string): Promise<void> {
-    await this.call(null, 'DELETE', `/v1/cells/${this.cellId}/external-instances/${instanceGuid}`);
+    await this.send('DELETE', `/v1/cells/${this.cellId}/external-instances/${instanceGuid}`);
   }
 
   async caCertificate(): Promise<string> {
@@ -69,12 +69,17 @@ export class CellApiClient {
   }
 
   /** Calls the API; an answer that does not match `schema` is refused, never cast. */
-  private async call<T extends TSchema | null>(
+  private async call<T extends TSchema>(
     schema: T,
     method: string,
     path: string,
     body?: unknown,
   ): Promise<Static<T>> {
+    const text = await this.send(method, path, body);
+    return checked(schema, JSON.parse(text), `${method} ${path}`);
+  }
+
+  private async send(method: string, path: string, body?: unknown): Promise<string> {
     const res = await this.fetch(`${this.url}${path}`, {
       method,
       headers: {
@@ -90,7 +95,6 @@ export class CellApiClient {
     if (!res.ok) {
       throw new Error(`${method} ${path}: ${res.status} ${errorMessage(text) ?? res.statusText}`);
     }
-    if (schema === null) return undefined as Static<NonNullable<T>>;
-    return checked(schema, JSON.parse(text), `${method} ${path}`);
+    return text;
   }
 }

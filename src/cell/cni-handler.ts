@@ -1,14 +1,17 @@
 // What the cell does for each call of the weft-cni plugin. A call naming one of weft's own instances
-// (CNI_ARGS WEFT_INSTANCE=GUID) wires the namespace with the address and host link the cell allocated to it.
+// (CNI_ARGS WEFT_INSTANCE=GUID) wires the namespace with the address and host link the cell allocated to it;
+// a call on an app's network (its configuration names the app) is an outside container (cni-outside.ts).
 import { unwireContainer, wireContainer, wiringDrift } from '../network/container-network.js';
 import { CONTAINER_NEXT_HOP } from '../network/container-network.js';
 import { addResult, CniCode, CniError, INSTANCE_ARG, type CniRequest } from '../network/cni/protocol.js';
 import type { CniHandler } from '../network/cni/server.js';
 import type { CellLinks } from './links.js';
 import type { LocalInstance } from './local.js';
+import { addOutside, checkOutside, delOutside, type OutsideSide } from './cni-outside.js';
 
 export interface CniCellSide {
   gatewayIp: string;
+  outside: OutsideSide;
   links: CellLinks;
   /** The instance of weft's own with this GUID that this cell runs or is starting. */
   ownInstance(guid: string): LocalInstance | undefined;
@@ -36,6 +39,7 @@ export function cellCniHandler(cell: CniCellSide): CniHandler {
   };
   return {
     async add(req) {
+      if (req.config.app !== undefined) return addOutside(cell.outside, req, req.config.app);
       const cfg = wiring(req);
       await wireContainer(cfg);
       return addResult({
@@ -48,10 +52,12 @@ export function cellCniHandler(cell: CniCellSide): CniHandler {
       });
     },
     async del(req) {
+      if (req.config.app !== undefined) return delOutside(cell.outside, req);
       // Needs nothing but the GUID: the instance may be long gone from the cell's memory.
       await unwireContainer({ hostIface: cell.links.container(instanceGuid(req)) });
     },
     async check(req) {
+      if (req.config.app !== undefined) return checkOutside(cell.outside, req);
       const drift = await wiringDrift(wiring(req));
       if (drift.length > 0) throw new CniError(CniCode.drifted, 'the wiring drifted', drift.join('; '));
     },

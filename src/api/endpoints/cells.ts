@@ -5,12 +5,8 @@ import type { Endpoints } from './deps.js';
 import { actor, CELLS, requireCell } from '../auth.js';
 import { getApp } from '../../store/apps.js';
 import { listCells, registerCell } from '../../store/cells.js';
-import {
-  instanceOnCell,
-  joinExternalInstance,
-  leaveExternalInstance,
-  reportInstance,
-} from '../../store/instances.js';
+import { joinExternalInstance, leaveExternalInstance } from '../../store/external-instances.js';
+import { instanceOnCell, reportInstance } from '../../store/instances.js';
 import { Cell, CellId, Closed, Guid, Instance, InstanceEnv, InstanceReport } from '../../contract/api.js';
 import { streamChanges } from '../stream.js';
 
@@ -57,7 +53,11 @@ export const cellEndpoints: Endpoints = (app, { store }, done) => {
     '/v1/cells/:id/external-instances',
     {
       config,
-      schema: { params: Closed({ id: CellId }), body: Closed({ appGuid: Guid }), response: { 201: Instance } },
+      schema: {
+        params: Closed({ id: CellId }),
+        body: Closed({ appGuid: Guid }),
+        response: { 201: Instance },
+      },
     },
     async (req, reply) => {
       requireCell(req, req.params.id);

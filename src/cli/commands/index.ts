@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { registerAdmin } from './admin.js';
 import { registerApps } from './apps.js';
+import { registerCni } from './cni.js';
 import { registerEnv } from './env.js';
 import { registerLogin } from './login.js';
 import { registerPolicies } from './policies.js';
@@ -20,4 +21,5 @@ export function registerUserCommands(program: Command): void {
   registerRoutes(program);
   registerPolicies(program);
   registerAdmin(program);
+  registerCni(program);
 }

@@ -64,6 +64,21 @@ async function withPlugin(t: { after: (fn: () => Promise<void>) => void }) {
       gatewayIp: cell.gatewayIp,
       links,
       ownInstance: (g) => (g === GUID ? local : undefined),
+      outside: {
+        gatewayIp: cell.gatewayIp,
+        joinExternal: (app) =>
+          Promise.reject(new Error(`POST /v1/cells/c/external-instances: 404 app ${app} not found`)),
+        leave: () => Promise.resolve(),
+        kick: () => undefined,
+        instances: {
+          find: () => undefined,
+          findOutside: () => undefined,
+          hasOutside: () => false,
+          expectOutside: () => Promise.reject(new Error('unexpected')),
+          abandonOutside: () => Promise.resolve(),
+          stop: () => Promise.resolve(),
+        },
+      },
     }),
     pino({ level: 'silent' }),
   );
@@ -146,6 +161,7 @@ test('hostile CNI variables and configurations are refused with CNI codes, and n
     [{}, '{"cniVersion":"0.3.1","name":"weft","type":"weft-cni"}', 1],
     [{}, '{"cniVersion":"1.0.0","name":"weft","type":"weft-cni","ipam":{"type":"host-local"}}', 2],
     [{}, 'x'.repeat(100_000), 6],
+    [{}, JSON.stringify({ cniVersion: '1.0.0', name: 'weft-x', type: 'weft-cni', app: GUID }), 7],
   ];
   for (const [over, input, code] of cases) {
     const o = await shim(p.env(over), input);
