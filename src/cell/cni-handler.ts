@@ -1,7 +1,7 @@
 // What the cell does for each call of the weft-cni plugin. A call naming one of weft's own instances
 // (CNI_ARGS WEFT_INSTANCE=GUID) wires the namespace with the address and host link the cell allocated to it;
 // a call on an app's network (its configuration names the app) is an outside container (cni-outside.ts).
-import { unwireContainer, wireContainer, wiringDrift } from '../network/container-network.js';
+import { pairMacs, unwireContainer, wireContainer, wiringDrift } from '../network/container-network.js';
 import { CONTAINER_NEXT_HOP } from '../network/container-network.js';
 import { addResult, CniCode, CniError, INSTANCE_ARG, type CniRequest } from '../network/cni/protocol.js';
 import type { CniHandler } from '../network/cni/server.js';
@@ -42,8 +42,11 @@ export function cellCniHandler(cell: CniCellSide): CniHandler {
       if (req.config.app !== undefined) return addOutside(cell.outside, req, req.config.app);
       const cfg = wiring(req);
       await wireContainer(cfg);
+      const macs = await pairMacs(cfg);
       return addResult({
         hostIface: cfg.hostIface,
+        hostMac: macs.host,
+        containerMac: macs.container,
         ifname: cfg.ifname,
         netns: cfg.netnsPath,
         ip: cfg.ip,

@@ -2,7 +2,7 @@
 // ADD registers an instance of that app on this cell with the control plane, lets the planner start it
 // like any other (address, certificates, proxy, kernel), and answers once the kernel holds it; DEL removes
 // it everywhere. Whoever can run CNI plugins as root on this host is trusted as this cell.
-import { CONTAINER_NEXT_HOP, wiringDrift } from '../network/container-network.js';
+import { CONTAINER_NEXT_HOP, pairMacs, wiringDrift } from '../network/container-network.js';
 import { addResult, CniCode, CniError, type CniRequest } from '../network/cni/protocol.js';
 import type { Instance } from '../model/types.js';
 import type { LocalInstance, OutsideContainer } from './local.js';
@@ -64,8 +64,11 @@ export async function addOutside(side: OutsideSide, req: CniRequest, appGuid: st
   }
   const local = side.instances.find(instance.guid);
   if (!local) throw new CniError(CniCode.tryAgainLater, 'the instance stopped as it started');
+  const macs = await pairMacs({ netnsPath: req.netns, ifname, hostIface: local.hostIface });
   return addResult({
     hostIface: local.hostIface,
+    hostMac: macs.host,
+    containerMac: macs.container,
     ifname,
     netns: req.netns,
     ip: local.ip,

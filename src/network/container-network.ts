@@ -140,6 +140,18 @@ async function hasHostRoute(cfg: ContainerNetworkConfig): Promise<boolean> {
   return (JSON.parse(out) as IpRoute[]).some((r) => r.dev === cfg.hostIface);
 }
 
+/** The MAC addresses of both ends, which a CNI result lists (runtimes refuse one without them). */
+export async function pairMacs(
+  cfg: Pick<ContainerNetworkConfig, 'netnsPath' | 'ifname' | 'hostIface'>,
+): Promise<{ host: string; container: string }> {
+  const mac = (out: string) => (JSON.parse(out) as { address?: string }[])[0]?.address ?? '';
+  const [host, container] = await Promise.all([
+    run(['ip', '-j', 'link', 'show', 'dev', cfg.hostIface]),
+    inNetns(cfg.netnsPath, ['ip', '-j', 'link', 'show', 'dev', cfg.ifname]),
+  ]);
+  return { host: mac(host), container: mac(container) };
+}
+
 export type HostSideState = 'intact' | 'repaired' | 'gone';
 
 /**

@@ -143,6 +143,8 @@ export function parseCniRequest(query: URLSearchParams, body: string): CniReques
 
 export interface Wired {
   hostIface: string;
+  hostMac: string;
+  containerMac: string;
   ifname: string;
   netns: string;
   ip: string;
@@ -155,7 +157,10 @@ export interface Wired {
 export function addResult(w: Wired): object {
   return {
     cniVersion: CNI_VERSION,
-    interfaces: [{ name: w.hostIface }, { name: w.ifname, sandbox: w.netns }],
+    interfaces: [
+      { name: w.hostIface, mac: w.hostMac },
+      { name: w.ifname, mac: w.containerMac, sandbox: w.netns },
+    ],
     ips: [{ address: `${w.ip}/32`, gateway: w.nextHop, interface: 1 }],
     routes: [{ dst: '0.0.0.0/0', gw: w.nextHop }],
     dns: { nameservers: [w.nameserver] },

@@ -161,6 +161,8 @@ test("ADD's result lists both interfaces, the /32 on the container's, the defaul
   assert.deepEqual(
     addResult({
       hostIface: 'weftc0b7c3d5e',
+      hostMac: '02:00:00:00:00:01',
+      containerMac: '02:00:00:00:00:02',
       ifname: 'eth0',
       netns: '/run/netns/c1',
       ip: '10.99.3.2',
@@ -169,7 +171,10 @@ test("ADD's result lists both interfaces, the /32 on the container's, the defaul
     }),
     {
       cniVersion: '1.0.0',
-      interfaces: [{ name: 'weftc0b7c3d5e' }, { name: 'eth0', sandbox: '/run/netns/c1' }],
+      interfaces: [
+        { name: 'weftc0b7c3d5e', mac: '02:00:00:00:00:01' },
+        { name: 'eth0', mac: '02:00:00:00:00:02', sandbox: '/run/netns/c1' },
+      ],
       ips: [{ address: '10.99.3.2/32', gateway: '169.254.0.1', interface: 1 }],
       routes: [{ dst: '0.0.0.0/0', gw: '169.254.0.1' }],
       dns: { nameservers: ['10.99.3.1'] },
