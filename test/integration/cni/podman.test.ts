@@ -22,7 +22,9 @@ function makeRootfs(): void {
     ['lib', 'usr/lib'],
     ['lib64', 'usr/lib64'],
   ] as const) {
-    if (!fs.existsSync(path.join(ROOTFS, link))) fs.symlinkSync(target, path.join(ROOTFS, link));
+    // lstat: the links dangle until podman mounts /usr.
+    if (!fs.lstatSync(path.join(ROOTFS, link), { throwIfNoEntry: false }))
+      fs.symlinkSync(target, path.join(ROOTFS, link));
   }
 }
 
