@@ -80,6 +80,9 @@ describe('podman containers join weft apps through weft-cni', () => {
   test('podman run --network weft-APP joins the app as an outside instance, with the address its ADD returned', async () => {
     const started = await podman(
       'run',
+      // crun refuses this host's hybrid cgroups; runc works.
+      '--runtime',
+      'runc',
       '-d',
       '--name',
       CONTAINER,
