@@ -83,6 +83,11 @@ describe('podman containers join weft apps through weft-cni', () => {
       // crun refuses this host's hybrid cgroups; runc works.
       '--runtime',
       'runc',
+      // podman's default rlimits are past what this host lets a process set.
+      '--ulimit',
+      'nofile=1024:1024',
+      '--ulimit',
+      'nproc=4096:4096',
       '-d',
       '--name',
       CONTAINER,
