@@ -11,9 +11,11 @@ import { syncRemoteCells } from '../network/vxlan.js';
 import { TlsProxy } from '../proxy/index.js';
 import { proxyListeners } from './allocation.js';
 import { pinnedFetch } from '../ca/pinned-fetch.js';
+import { CniServer } from '../network/cni/server.js';
 import { CellApiClient } from './api-client.js';
 import { answerQuestion } from './answers.js';
 import type { CellAnswer, CellQuestion } from '../contract/inspect.js';
+import { cellCniHandler } from './cni-handler.js';
 import { Converger } from './converger.js';
 import type { CellContainers } from './containers.js';
 import { CellFiles } from './files.js';
@@ -63,6 +65,8 @@ export interface CellConfig {
   resyncMs: number;
   /** The OCI runtime and stack, prepared before the cell starts (containers.ts). */
   containers: CellContainers;
+  /** Where the cell serves the weft-cni plugin (only root reaches it). */
+  cniSocket: string;
 }
 
 /** What exists once the first world has set the host up. */
@@ -71,6 +75,7 @@ interface Running {
   host: HostSide;
   instances: InstanceSet;
   converger: Converger<ReconcilerName>;
+  cni: CniServer;
 }
 
 export class CellAgent {
@@ -178,6 +183,7 @@ export class CellAgent {
     // Each step runs whatever the one before did: a failed step must not leave the rest behind.
     const steps: [string, () => Promise<void> | undefined][] = [
       ['releasing the instances', () => running?.instances.release(opts.cleanup)],
+      ['closing the CNI socket', () => running?.cni.close()],
       ['closing the proxy', () => this.proxy.close()],
       ['stopping DNS', () => running?.host.dns.stop()],
       ['stopping the flow log', () => this.flowLog?.stop()],
@@ -276,6 +282,7 @@ export class CellAgent {
         files: this.files,
         logger: this.logger,
         gatewayIp: identity.gatewayIp,
+        cniSocket: this.config.cniSocket,
         caPem: () => this.caPem,
         world: () => this.requireWorld(),
         policies: new PolicyIndex(() => this.requireWorld()),
@@ -307,13 +314,30 @@ export class CellAgent {
         this.logger.warn({ reconciler: name, repaired: count }, 'resync repaired drift');
       },
     });
+    const cni = new CniServer(
+      this.config.cniSocket,
+      cellCniHandler({
+        gatewayIp: identity.gatewayIp,
+        links: this.links,
+        ownInstance: (guid) => instances.find(guid),
+        outside: {
+          gatewayIp: identity.gatewayIp,
+          joinExternal: (appGuid) => this.client.joinExternal(appGuid),
+          leave: (guid) => instances.leave(guid),
+          kick: () => void converger?.kick('instances'),
+          instances,
+        },
+      }),
+      this.logger.child({ component: 'cni' }),
+    );
+    await cni.listen();
     const cellId = this.config.cellId;
     await instances.adoptOrSweep((guid) => {
       const i = this.requireWorld().tables.instance.get(guid);
       return i !== undefined && isPlacedHere(i, cellId, this.requireWorld());
     });
     // From here on changes reach the reconcilers; until now the final run below covers them.
-    this.running = { cell, host, instances, converger };
+    this.running = { cell, host, instances, converger, cni };
     await converger.everything();
     converger.startResync(this.config.resyncMs);
     this.logger.info({ subnet: cell.subnet, gatewayIp: identity.gatewayIp }, 'cell network ready');

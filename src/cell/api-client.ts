@@ -85,6 +85,15 @@ export class CellApiClient {
     return Readable.fromWeb(res.body);
   }
 
+  /** Registers a container an outside runtime started as an instance of the app, on this cell. */
+  joinExternal(appGuid: string): Promise<Instance> {
+    return this.call(Instance, 'POST', `/v1/cells/${this.cellId}/external-instances`, { appGuid });
+  }
+
+  async leaveExternal(instanceGuid: string): Promise<void> {
+    await this.send('DELETE', `/v1/cells/${this.cellId}/external-instances/${instanceGuid}`);
+  }
+
   async caCertificate(): Promise<string> {
     return (await this.call(CaCertificate, 'GET', '/v1/ca')).certificate;
   }
@@ -96,6 +105,11 @@ export class CellApiClient {
     path: string,
     body?: unknown,
   ): Promise<Static<T>> {
+    const text = await this.send(method, path, body);
+    return checked(schema, JSON.parse(text), `${method} ${path}`);
+  }
+
+  private async send(method: string, path: string, body?: unknown): Promise<string> {
     const res = await this.fetch(`${this.url}${path}`, {
       method,
       headers: {
@@ -111,6 +125,6 @@ export class CellApiClient {
     if (!res.ok) {
       throw new Error(`${method} ${path}: ${res.status} ${errorMessage(text) ?? res.statusText}`);
     }
-    return checked(schema, JSON.parse(text), `${method} ${path}`);
+    return text;
   }
 }

@@ -1,7 +1,7 @@
 // The instances this cell runs, by GUID. Starting, stopping, adopting and retrying a failed start happen
 // here; which instances should run is decided in plan.ts, and when, by the instances reconciler.
 import type { Logger } from 'pino';
-import { detachContainer, type HostSideState } from '../network/container-network.js';
+import type { HostSideState } from '../network/container-network.js';
 import {
   adoptContainer,
   deleteContainer,
@@ -11,12 +11,21 @@ import {
 } from '../runtime/container.js';
 import type { InstanceFile } from './files.js';
 import { LocalInstanceRunner, type InstanceHost } from './instance.js';
-import type { LocalInstance } from './local.js';
+import { detachInstance } from './instance-network.js';
+import type { LocalInstance, OutsideContainer } from './local.js';
+
+interface WaitingAdd {
+  container: OutsideContainer;
+  started: () => void;
+  failed: (err: unknown) => void;
+}
 
 const START_RETRY_MS = 2_000;
 
 export class InstanceSet {
   private readonly runners = new Map<string, LocalInstanceRunner>();
+  /** Outside containers whose CNI ADD waits until the planner has started their instance. */
+  private readonly waiting = new Map<string, WaitingAdd>();
 
   constructor(
     private readonly host: InstanceHost,
@@ -25,14 +34,54 @@ export class InstanceSet {
     private readonly retry: () => void,
   ) {}
 
+  /** The instance with this GUID, from the moment its start begins. */
+  find(guid: string): LocalInstance | undefined {
+    return this.runners.get(guid)?.local;
+  }
+
   locals(): LocalInstance[] {
     return [...this.runners.values()].map((r) => r.local);
+  }
+
+  /** The instance an outside runtime's container with this id joined, if it runs here. */
+  findOutside(containerId: string, ifname: string): LocalInstance | undefined {
+    return this.locals().find((l) => l.outside?.containerId === containerId && l.outside.ifname === ifname);
+  }
+
+  /** Whether an outside container with this id is joining or has joined already. */
+  hasOutside(containerId: string, ifname: string): boolean {
+    const joining = [...this.waiting.values()].some(
+      (w) => w.container.containerId === containerId && w.container.ifname === ifname,
+    );
+    return joining || this.findOutside(containerId, ifname) !== undefined;
+  }
+
+  outsideWaiting(): ReadonlyMap<string, OutsideContainer> {
+    return new Map([...this.waiting].map(([guid, w]) => [guid, w.container]));
+  }
+
+  /** Resolves once the planner has started the instance `guid` for the outside container, ready. */
+  expectOutside(guid: string, container: OutsideContainer): Promise<void> {
+    return new Promise((started, failed) => this.waiting.set(guid, { container, started, failed }));
+  }
+
+  /** The ADD gave up: its instance is no longer waited for, and goes if it started meanwhile. */
+  async abandonOutside(guid: string): Promise<void> {
+    this.waiting.delete(guid);
+    await this.stop(guid);
+  }
+
+  async leave(guid: string): Promise<void> {
+    await this.host.api.leaveExternal(guid).catch((err: unknown) => {
+      this.logger.warn({ err: String(err), instance: guid }, 'could not remove an outside instance');
+    });
   }
 
   /** Starts `local`, or takes over `adopted`; a failed start is undone and tried again later. */
   async start(local: LocalInstance, adopted: Container | null = null): Promise<void> {
     const runner = new LocalInstanceRunner(local, this.host);
     this.runners.set(local.guid, runner);
+    if (local.outside) return this.startOutside(runner);
     try {
       await runner.start(adopted);
     } catch (err) {
@@ -40,6 +89,23 @@ export class InstanceSet {
       this.runners.delete(local.guid);
       await runner.stop().catch(() => undefined);
       setTimeout(this.retry, START_RETRY_MS).unref();
+    }
+  }
+
+  /** An outside container's ADD learns how its start went; it is not tried again (the runtime may retry). */
+  private async startOutside(runner: LocalInstanceRunner): Promise<void> {
+    const guid = runner.local.guid;
+    const add = this.waiting.get(guid);
+    this.waiting.delete(guid);
+    try {
+      await runner.start();
+      await runner.announceOutside();
+      add?.started();
+    } catch (err) {
+      this.logger.error({ err: String(err), instance: guid }, 'outside container could not join');
+      this.runners.delete(guid);
+      await runner.stop().catch(() => undefined);
+      add?.failed(err);
     }
   }
 
@@ -80,7 +146,7 @@ export class InstanceSet {
         continue;
       }
       await container?.stop(STOP_GRACE_MS);
-      if (state) await detachContainer({ netns: state.netns, hostIface: state.hostIface });
+      if (state) await detachInstance(this.host.cniSocket, state);
       await files.removeInstance(guid);
     }
     // Containers with no instance state (a cell killed between starting one and noting it) are removed.

@@ -7,11 +7,12 @@ import type { Logger } from 'pino';
 import type { StreamApp } from '../model/types.js';
 import { instanceNames } from '../model/names.js';
 import {
-  attachContainer,
-  detachContainer,
   repairHostSide,
+  unwireContainer,
+  wireContainer,
   type HostSideState,
 } from '../network/container-network.js';
+import { namedNetnsPath } from '../network/named-netns.js';
 import type { TlsProxy } from '../proxy/index.js';
 import { startContainer, STOP_GRACE_MS, type Container, type ContainerHost } from '../runtime/container.js';
 import { DEFAULT_PIDS } from '../runtime/container-spec.js';
@@ -24,6 +25,7 @@ import type { PackageCache } from './packages.js';
 import type { PolicyIndex } from './policy-index.js';
 import type { World } from './world.js';
 import { APP_DIR, containerEnv, containerMounts } from './container-view.js';
+import { attachInstance, CONTAINER_IFNAME, detachInstance } from './instance-network.js';
 
 export interface InstanceHost {
   api: CellApiClient;
@@ -31,6 +33,8 @@ export interface InstanceHost {
   files: CellFiles;
   logger: Logger;
   gatewayIp: string;
+  /** The cell's weft-cni socket: instances join the network through the plugin. */
+  cniSocket: string;
   caPem: () => string;
   world: () => World;
   /** Who may call whom: read at each mutual-TLS handshake. */
@@ -87,14 +91,7 @@ export class LocalInstanceRunner {
     await fs.mkdir(path.dirname(this.logFile), { recursive: true, mode: 0o700 });
     // Independent of each other: the network, the identity the app reads as it starts, the 61443 certificate.
     const [, identity, c2c] = await Promise.all([
-      adopted
-        ? undefined
-        : attachContainer({
-            netns: local.netns,
-            hostIface: local.hostIface,
-            ip: local.ip,
-            gatewayIp: host.gatewayIp,
-          }),
+      adopted ? undefined : this.attach(),
       this.certificates.issueIdentity(),
       this.certificates.issueC2c(),
     ]);
@@ -103,7 +100,7 @@ export class LocalInstanceRunner {
     // is denied, and it is reported running only once both are ready.
     let ready = () => {};
     this.ready = new Promise<void>((resolve) => (ready = resolve));
-    void this.run(adopted);
+    if (!local.outside) void this.run(adopted);
     try {
       const app = this.app;
       await Promise.all(
@@ -131,6 +128,20 @@ export class LocalInstanceRunner {
     }
   }
 
+  /** Weft's own instances join through the weft-cni plugin; an outside container is in its ADD already. */
+  private attach(): Promise<void> {
+    const { local, host } = this;
+    if (!local.outside) return attachInstance(host.cniSocket, local);
+    const { netnsPath, ifname } = local.outside;
+    return wireContainer({
+      netnsPath,
+      ifname,
+      hostIface: local.hostIface,
+      ip: local.ip,
+      gatewayIp: host.gatewayIp,
+    });
+  }
+
   /** Brings what the proxy serves in line with the world: the 61443 certificate's names and mutual TLS callers. */
   async refresh(): Promise<void> {
     if (this.stopping || !this.serving) return;
@@ -155,7 +166,8 @@ export class LocalInstanceRunner {
   checkNetwork(): Promise<HostSideState> {
     if (this.stopping || !this.serving) return Promise.resolve('intact');
     return repairHostSide({
-      netns: this.local.netns,
+      netnsPath: this.local.outside?.netnsPath ?? namedNetnsPath(this.local.netns),
+      ifname: this.local.outside?.ifname ?? CONTAINER_IFNAME,
       hostIface: this.local.hostIface,
       ip: this.local.ip,
       gatewayIp: this.host.gatewayIp,
@@ -169,8 +181,24 @@ export class LocalInstanceRunner {
     await this.container?.stop(STOP_GRACE_MS);
     for (const p of this.local.proxyPorts)
       await this.host.proxy.removeInstance(proxyGuid(this.local.guid, p.port));
-    await detachContainer({ netns: this.local.netns, hostIface: this.local.hostIface });
+    if (this.local.outside) await this.leave();
+    else await detachInstance(this.host.cniSocket, this.local);
     await this.host.files.removeInstance(this.local.guid);
+  }
+
+  /** An outside container is ready: it runs already, so it is reported running, and its state is kept. */
+  async announceOutside(): Promise<void> {
+    await this.host.files.writeInstance(this.local, null, {});
+    await this.host.api.report(this.local.guid, 'RUNNING', this.local.ip);
+  }
+
+  /** An outside container's wiring goes, and its instance leaves the app; its container is not ours to stop. */
+  private async leave(): Promise<void> {
+    await unwireContainer({ hostIface: this.local.hostIface });
+    await this.host.api.leaveExternal(this.local.guid).catch((err: unknown) => {
+      // Already gone is fine; otherwise the resync's orphan sweep tries again.
+      this.log.warn({ err: String(err) }, 'could not remove the outside instance from the control plane');
+    });
   }
 
   /** The cell is stopping without cleaning up: the app keeps running for the next cell to adopt. */

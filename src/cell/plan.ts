@@ -7,7 +7,7 @@ import type { RemoteCell } from '../network/vxlan.js';
 import { allocateLocal, type Allocator } from './allocation.js';
 import { forEachAppFlow } from './policy-index.js';
 import type { World } from './world.js';
-import { DNS_PORT, type LocalInstance } from './local.js';
+import { DNS_PORT, type LocalInstance, type OutsideContainer } from './local.js';
 
 export interface CellIdentity {
   cellId: string;
@@ -78,12 +78,16 @@ export interface InstancePlan {
   start: LocalInstance[];
 }
 
-/** What to start and stop so that this cell runs exactly the instances placed on it. */
+/**
+ * What to start and stop so that this cell runs exactly the instances placed on it. An outside runtime's
+ * instance starts only while its CNI ADD waits (`outside`): weft has no process to start for it.
+ */
 export function planInstances(
   world: World,
   cellId: string,
   cell: Allocator,
   running: readonly LocalInstance[],
+  outside: ReadonlyMap<string, OutsideContainer> = new Map(),
 ): InstancePlan {
   const wanted = [...world.tables.instance.values()].filter((i) => isPlacedHere(i, cellId, world));
   const wantedGuids = new Set(wanted.map((i) => i.guid));
@@ -94,10 +98,24 @@ export function planInstances(
   const start: LocalInstance[] = [];
   for (const i of wanted) {
     const app = world.tables.app.get(i.appGuid);
-    if (runningGuids.has(i.guid) || !app) continue;
-    const local = allocateLocal(cell, i, app, used);
+    const container = outside.get(i.guid);
+    if (runningGuids.has(i.guid) || !app || (i.external && !container)) continue;
+    const local = { ...allocateLocal(cell, i, app, used), ...(container ? { outside: container } : {}) };
     used.add(local.ip);
     start.push(local);
   }
   return { stop, start };
+}
+
+/** Outside runtimes' instances the world has on this cell that run here no longer and no ADD waits for. */
+export function orphanedOutside(
+  world: World,
+  cellId: string,
+  running: readonly LocalInstance[],
+  outside: ReadonlyMap<string, OutsideContainer>,
+): string[] {
+  const here = new Set(running.map((l) => l.guid));
+  return [...world.tables.instance.values()]
+    .filter((i) => i.external && i.cellId === cellId && !here.has(i.guid) && !outside.has(i.guid))
+    .map((i) => i.guid);
 }

@@ -9,8 +9,8 @@ import type { RemoteCell } from '../network/vxlan.js';
 import type { ResourceKind } from '../model/types.js';
 import type { Allocator } from './allocation.js';
 import type { Reconciler, RunMode } from './converger.js';
-import type { LocalInstance } from './local.js';
-import { planEnforcer, planInstances, remoteCells, type CellIdentity } from './plan.js';
+import type { LocalInstance, OutsideContainer } from './local.js';
+import { orphanedOutside, planEnforcer, planInstances, remoteCells, type CellIdentity } from './plan.js';
 import type { World } from './world.js';
 
 export type ReconcilerName = 'overlay' | 'kernel' | 'dns' | 'instances' | 'certificates' | 'savedWorld';
@@ -45,6 +45,10 @@ export interface CellParts {
     stop(guid: string): Promise<void>;
     refreshAll(): Promise<void>;
     check(guid: string): Promise<HostSideState>;
+    /** Outside containers whose CNI ADD waits for the planner to start them. */
+    outsideWaiting(): ReadonlyMap<string, OutsideContainer>;
+    /** Removes an outside runtime's instance this cell no longer runs from the control plane. */
+    leave(guid: string): Promise<void>;
   };
   saveWorld(world: World): Promise<void>;
   /** Runs the kernel reconciler now and resolves once the kernel holds the plan. */
@@ -85,6 +89,7 @@ export function cellReconcilers(parts: CellParts): Reconciler<ReconcilerName>[] 
 
 async function reconcileInstances(parts: CellParts, mode: RunMode): Promise<number> {
   const { instances } = parts;
+  const { cellId } = parts.identity;
   let repaired = 0;
   if (mode === 'resync') {
     for (const local of instances.locals()) {
@@ -94,8 +99,12 @@ async function reconcileInstances(parts: CellParts, mode: RunMode): Promise<numb
       // A container whose wiring is gone is made anew below, with the same placement.
       if (state === 'gone') await instances.stop(local.guid);
     }
+    // E.g. a cell restarted while outside containers ran, or a container whose namespace vanished.
+    for (const guid of orphanedOutside(parts.world(), cellId, instances.locals(), instances.outsideWaiting()))
+      await instances.leave(guid);
   }
-  const plan = planInstances(parts.world(), parts.identity.cellId, parts.allocator, instances.locals());
+  const waiting = instances.outsideWaiting();
+  const plan = planInstances(parts.world(), cellId, parts.allocator, instances.locals(), waiting);
   await Promise.all(plan.stop.map((guid) => instances.stop(guid)));
   // Addresses of stopped instances leave the kernel's tables before anything can take them.
   if (plan.stop.length > 0 || repaired > 0) await parts.applyKernel();

@@ -82,6 +82,8 @@ export const Instance = Type.Object({
   state: InstanceState,
   ip: Type.Union([Type.String({ format: 'ipv4' }), Type.Null()]),
   since: Type.String(),
+  /** Started by an outside runtime through the weft-cni plugin; placement leaves it alone. */
+  external: Type.Optional(Type.Literal(true)),
 });
 export type Instance = Static<typeof Instance>;
 

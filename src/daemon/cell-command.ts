@@ -17,6 +17,7 @@ import { readCaFile } from '../cli/ca-trust.js';
 import { readCellToken, TOKEN_ENV } from './cell-token.js';
 import type { RuntimeName } from '../runtime/oci/runtime-choice.js';
 import { DEFAULT_STACKS_DIR, STACK_DIR_ENV } from '../runtime/stack/stack.js';
+import { DEFAULT_CNI_SOCKET } from '../network/cni/client.js';
 
 interface CellFlags {
   id: string;
@@ -27,6 +28,7 @@ interface CellFlags {
   resyncInterval: number;
   stackDir?: string;
   runtime?: RuntimeName;
+  cniSocket: string;
 }
 
 function addCellFlags(cmd: Command): Command {
@@ -53,7 +55,8 @@ function addCellFlags(cmd: Command): Command {
       '--runtime <name>',
       'the OCI runtime: runc or crun (default: crun on cgroup v2-only hosts, else runc)',
       runtimeName,
-    );
+    )
+    .option('--cni-socket <path>', 'where the cell serves the weft-cni plugin', DEFAULT_CNI_SOCKET);
 }
 
 function runtimeName(value: string): RuntimeName {
@@ -97,6 +100,7 @@ async function runCell(access: ControlPlaneAccess, flags: CellFlags, logger: Log
     linkPrefix: flags.ifacePrefix,
     resyncMs: flags.resyncInterval * 1000,
     containers,
+    cniSocket: path.resolve(flags.cniSocket),
   };
   // Loaded on demand: the cell's modules would slow down every other command.
   const { CellAgent } = await import('../cell/agent.js');

@@ -1,17 +1,22 @@
 // Plugs a container's network namespace into the cell the way Cloud Foundry's silk CNI does: a veth
-// pair, the container's overlay IP as a /32 on eth0, and a default route via the link-local address
-// 169.254.0.1 that the host end holds. The host reaches the container through a /32 route on the host
-// end, so no bridge, ARP proxying or shared L2 segment exists between containers.
+// pair, the container's overlay IP as a /32 on its interface, and a default route via the link-local
+// address 169.254.0.1 that the host end holds. The host reaches the container through a /32 route on the
+// host end, so no bridge, ARP proxying or shared L2 segment exists between containers. The namespace is
+// the caller's (a runtime's, or the cell's own named one): this module wires it and never creates it.
+import { access, stat } from 'node:fs/promises';
 import { parseIpv4 } from './cidr.js';
 import { ignoreMissing } from './ignore-missing.js';
 import { WEFT_LINK_ALIAS_PREFIX, WEFT_ROUTE_PROTO } from './marks.js';
-import { assertIfaceName, assertNetnsName } from './names.js';
+import { assertIfaceName, assertNetnsPath } from './names.js';
 import { run } from '../host/run.js';
 
-const CONTAINER_NEXT_HOP = '169.254.0.1';
+export const CONTAINER_NEXT_HOP = '169.254.0.1';
 
 export interface ContainerNetworkConfig {
-  netns: string;
+  /** The namespace to wire, as a path (/run/netns/NAME for a named one). */
+  netnsPath: string;
+  /** The container's interface, CNI's IFNAME. */
+  ifname: string;
   hostIface: string;
   ip: string;
   gatewayIp: string;
@@ -20,7 +25,7 @@ export interface ContainerNetworkConfig {
 /** `ip -batch` lines run in the host namespace; they create the pair with its peer already inside the netns. */
 export function hostSideBatch(cfg: ContainerNetworkConfig): string[] {
   return [
-    `link add ${cfg.hostIface} type veth peer name eth0 netns ${cfg.netns}`,
+    `link add ${cfg.hostIface} type veth peer name ${cfg.ifname} netns ${cfg.netnsPath}`,
     `link set dev ${cfg.hostIface} alias ${WEFT_LINK_ALIAS_PREFIX}container`,
     `addr add ${CONTAINER_NEXT_HOP}/32 dev ${cfg.hostIface} scope link`,
     `link set dev ${cfg.hostIface} up`,
@@ -28,56 +33,123 @@ export function hostSideBatch(cfg: ContainerNetworkConfig): string[] {
   ];
 }
 
-/** `ip -n NETNS -batch` lines configuring the container's side. */
+/** `ip -batch` lines run inside the netns, configuring the container's side. */
 export function containerSideBatch(cfg: ContainerNetworkConfig): string[] {
   return [
     'link set dev lo up',
-    `addr add ${cfg.ip}/32 dev eth0`,
-    'link set dev eth0 up',
-    `route add ${CONTAINER_NEXT_HOP} dev eth0 scope link`,
-    `route add default via ${CONTAINER_NEXT_HOP} dev eth0 src ${cfg.ip}`,
+    `addr add ${cfg.ip}/32 dev ${cfg.ifname}`,
+    `link set dev ${cfg.ifname} up`,
+    `route add ${CONTAINER_NEXT_HOP} dev ${cfg.ifname} scope link`,
+    `route add default via ${CONTAINER_NEXT_HOP} dev ${cfg.ifname} src ${cfg.ip}`,
   ];
 }
 
 function validate(cfg: ContainerNetworkConfig): void {
-  assertNetnsName(cfg.netns);
+  assertNetnsPath(cfg.netnsPath);
+  assertIfaceName(cfg.ifname);
   assertIfaceName(cfg.hostIface);
   parseIpv4(cfg.ip);
   parseIpv4(cfg.gatewayIp);
 }
 
-/** Creates the named netns and wires it up; on failure removes whatever it had created. */
-export async function attachContainer(cfg: ContainerNetworkConfig): Promise<void> {
+function inNetns(netnsPath: string, argv: string[], input?: string): Promise<string> {
+  return run(['nsenter', `--net=${netnsPath}`, '--', ...argv], input);
+}
+
+/** Wires an existing netns; on failure removes whatever it had created. */
+export async function wireContainer(cfg: ContainerNetworkConfig): Promise<void> {
   validate(cfg);
-  await run(['ip', 'netns', 'add', cfg.netns]);
+  if (await isHostNetns(cfg.netnsPath)) throw new Error(`${cfg.netnsPath} is the host's own namespace`);
   try {
-    // Before eth0 exists, so it is born without IPv6: the overlay and the policies are IPv4 only.
-    await run([
-      'nsenter',
-      `--net=/run/netns/${cfg.netns}`,
-      '--',
+    // Before the interface exists, so it is born without IPv6: the overlay and the policies are IPv4 only.
+    await inNetns(cfg.netnsPath, [
       'sysctl',
       '-q',
       '-w',
       'net.ipv6.conf.all.disable_ipv6=1',
       'net.ipv6.conf.default.disable_ipv6=1',
     ]);
-    await run(['ip', '-batch', '-'], hostSideBatch(cfg).join('\n') + '\n');
-    await run(['ip', '-n', cfg.netns, '-batch', '-'], containerSideBatch(cfg).join('\n') + '\n');
   } catch (err) {
-    await detachContainer(cfg);
+    throw new Error(`cannot enter ${cfg.netnsPath}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  const [addPair, ...hostRest] = hostSideBatch(cfg);
+  // Its own step: a pair that exists already belongs to someone else's wiring, which a cleanup must not touch.
+  await run(['ip', '-batch', '-'], `${addPair}\n`);
+  try {
+    await run(['ip', '-batch', '-'], hostRest.join('\n') + '\n');
+    await inNetns(cfg.netnsPath, ['ip', '-batch', '-'], containerSideBatch(cfg).join('\n') + '\n');
+  } catch (err) {
+    await unwireContainer(cfg);
     throw err;
   }
 }
 
-/** Removes the veth pair (and with it the host route) and the netns; what is already gone is fine. */
-export async function detachContainer(
-  cfg: Pick<ContainerNetworkConfig, 'netns' | 'hostIface'>,
-): Promise<void> {
-  assertNetnsName(cfg.netns);
+/** A namespace file names the namespace by its inode: the host's is the one this process is in. */
+async function isHostNetns(netnsPath: string): Promise<boolean> {
+  const [target, own] = await Promise.all([stat(netnsPath), stat('/proc/self/ns/net')]);
+  return target.dev === own.dev && target.ino === own.ino;
+}
+
+/** Removes the veth pair, and with it the host route; what is already gone is fine. */
+export async function unwireContainer(cfg: Pick<ContainerNetworkConfig, 'hostIface'>): Promise<void> {
   assertIfaceName(cfg.hostIface);
   await ignoreMissing(run(['ip', 'link', 'del', 'dev', cfg.hostIface]));
-  await ignoreMissing(run(['ip', 'netns', 'del', cfg.netns]));
+}
+
+async function exists(p: string): Promise<boolean> {
+  return access(p).then(
+    () => true,
+    () => false,
+  );
+}
+
+interface IpAddr {
+  addr_info?: { family?: string; local?: string; prefixlen?: number }[];
+}
+interface IpRoute {
+  dst?: string;
+  gateway?: string;
+  dev?: string;
+}
+
+/** What differs from the wiring wireContainer made: empty when intact (CNI's CHECK). */
+export async function wiringDrift(cfg: ContainerNetworkConfig): Promise<string[]> {
+  validate(cfg);
+  if (!(await exists(cfg.netnsPath))) return [`network namespace ${cfg.netnsPath} is gone`];
+  const link = await run(['ip', '-j', 'link', 'show', 'dev', cfg.hostIface]).catch(() => null);
+  if (link === null) return [`host link ${cfg.hostIface} is gone`];
+  const drift: string[] = [];
+  if (!(await hasHostRoute(cfg))) drift.push(`host route to ${cfg.ip}/32 via ${cfg.hostIface} is missing`);
+  const addrs = await inNetns(cfg.netnsPath, ['ip', '-j', 'addr', 'show', 'dev', cfg.ifname]).catch(
+    () => null,
+  );
+  if (addrs === null) return [...drift, `interface ${cfg.ifname} is gone from the container`];
+  const held = (JSON.parse(addrs) as IpAddr[]).flatMap((a) => a.addr_info ?? []);
+  if (!held.some((a) => a.family === 'inet' && a.local === cfg.ip && a.prefixlen === 32))
+    drift.push(`${cfg.ifname} does not hold ${cfg.ip}/32`);
+  const routes = JSON.parse(
+    await inNetns(cfg.netnsPath, ['ip', '-j', 'route', 'show', 'default']),
+  ) as IpRoute[];
+  if (!routes.some((r) => r.gateway === CONTAINER_NEXT_HOP && r.dev === cfg.ifname))
+    drift.push(`the container's default route via ${CONTAINER_NEXT_HOP} is missing`);
+  return drift;
+}
+
+async function hasHostRoute(cfg: ContainerNetworkConfig): Promise<boolean> {
+  const out = await run(['ip', '-j', 'route', 'show', 'to', 'exact', `${cfg.ip}/32`]);
+  return (JSON.parse(out) as IpRoute[]).some((r) => r.dev === cfg.hostIface);
+}
+
+/** The MAC addresses of both ends, which a CNI result lists (runtimes refuse one without them). */
+export async function pairMacs(
+  cfg: Pick<ContainerNetworkConfig, 'netnsPath' | 'ifname' | 'hostIface'>,
+): Promise<{ host: string; container: string }> {
+  const mac = (out: string) => (JSON.parse(out) as { address?: string }[])[0]?.address ?? '';
+  const [host, container] = await Promise.all([
+    run(['ip', '-j', 'link', 'show', 'dev', cfg.hostIface]),
+    inNetns(cfg.netnsPath, ['ip', '-j', 'link', 'show', 'dev', cfg.ifname]),
+  ]);
+  return { host: mac(host), container: mac(container) };
 }
 
 export type HostSideState = 'intact' | 'repaired' | 'gone';
@@ -88,14 +160,10 @@ export type HostSideState = 'intact' | 'repaired' | 'gone';
  */
 export async function repairHostSide(cfg: ContainerNetworkConfig): Promise<HostSideState> {
   validate(cfg);
-  const netns = await run(['ip', 'netns', 'list']);
-  if (!netns.split('\n').some((line) => line.split(' ')[0] === cfg.netns)) return 'gone';
+  if (!(await exists(cfg.netnsPath))) return 'gone';
   const link = await run(['ip', '-j', 'link', 'show', 'dev', cfg.hostIface]).catch(() => null);
   if (link === null) return 'gone';
-  const routes = JSON.parse(await run(['ip', '-j', 'route', 'show', 'to', 'exact', `${cfg.ip}/32`])) as {
-    dev?: string;
-  }[];
-  if (routes.some((r) => r.dev === cfg.hostIface)) return 'intact';
+  if (await hasHostRoute(cfg)) return 'intact';
   await run(['ip', '-batch', '-'], hostRouteBatch(cfg).join('\n') + '\n');
   return 'repaired';
 }

@@ -12,3 +12,12 @@ export function assertNetnsName(name: string): void {
     throw new Error(`bad network namespace name ${JSON.stringify(name)}: 1..64 of A-Z a-z 0-9 _ . -`);
   }
 }
+
+/** An absolute path of plain segments: it goes into `ip -batch` lines, where a space would split it. */
+export function assertNetnsPath(p: string): void {
+  const segments = p.split('/').slice(1);
+  const plain = segments.every((s) => /^[A-Za-z0-9_.-]{1,255}$/.test(s) && s !== '.' && s !== '..');
+  if (!p.startsWith('/') || p.length > 4096 || !plain) {
+    throw new Error(`bad network namespace path ${JSON.stringify(p)}: an absolute path of A-Z a-z 0-9 _ . -`);
+  }
+}

@@ -28,7 +28,10 @@ export async function instanceOnCell(db: Db, cellId: string, guid: string): Prom
 /** Brings the app's instances to its desired count: indexes 0..n-1 while started, none while stopped. */
 export async function placeInstances(w: Writer, app: App): Promise<void> {
   const want = app.state === 'STARTED' ? app.instances : 0;
-  const have = (await listInstances(w.trx, { appGuid: app.guid })).sort((a, b) => a.index - b.index);
+  // Instances outside runtimes started come and go with their containers only.
+  const have = (await listInstances(w.trx, { appGuid: app.guid }))
+    .filter((i) => !i.external)
+    .sort((a, b) => a.index - b.index);
   for (const i of have.filter((i) => i.index >= want)) {
     await w.trx.deleteFrom('instances').where('guid', '=', i.guid).execute();
     await w.delete('instance', i.guid);

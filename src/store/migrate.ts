@@ -6,6 +6,7 @@ import * as ownership from './migrations/0002-ownership.js';
 import * as quotas from './migrations/0003-quotas.js';
 import * as policiesNameGuids from './migrations/0004-policies-name-guids.js';
 import * as packages from './migrations/0005-packages.js';
+import * as externalInstances from './migrations/0006-external-instances.js';
 
 export async function migrate(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
   const migrations: Record<string, Migration> = {
@@ -14,6 +15,7 @@ export async function migrate(db: Kysely<unknown>, dialect: Dialect): Promise<vo
     '0003-quotas': { up: (d) => quotas.up(d) },
     '0004-policies-name-guids': { up: (d) => policiesNameGuids.up(d, dialect) },
     '0005-packages': { up: (d) => packages.up(d, dialect) },
+    '0006-external-instances': { up: (d) => externalInstances.up(d) },
   };
   const migrator = new Migrator({ db, provider: { getMigrations: () => Promise.resolve(migrations) } });
   const { error, results } = await migrator.migrateToLatest();

@@ -67,6 +67,7 @@ export function instanceFromRow(r: Selectable<InstancesTable>): Instance {
     state: r.state as InstanceState,
     ip: r.ip,
     since: r.since,
+    ...(r.external ? { external: true as const } : {}),
   };
 }
 

@@ -64,6 +64,8 @@ export interface InstancesTable {
   state: string;
   ip: string | null;
   since: string;
+  /** 1 for an instance an outside runtime started (see migrations/0005). */
+  external: Generated<number>;
 }
 
 export interface CellsTable {

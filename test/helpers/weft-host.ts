@@ -146,6 +146,11 @@ export class WeftHost {
     return { ...process.env, WEFT_HOME: this.home, WEFT_CLI_CONFIG: this.cliConfig, NO_COLOR: '1' };
   }
 
+  /** This cell's weft-cni socket, for the plugin's WEFT_CNI_SOCKET. */
+  get cniSocket(): string {
+    return path.join(this.work, 'cni.sock');
+  }
+
   /** Where this run's output goes; printed when something fails. */
   get logFile(): string {
     return path.join(this.work, `weft-${this.launches}.log`);
@@ -155,7 +160,7 @@ export class WeftHost {
   async launch(cleanup: boolean): Promise<void> {
     this.launches += 1;
     const args = ['up', '--listen', `127.0.0.1:${this.port}`, '--overlay', this.overlay];
-    args.push('--table', this.table, '--iface-prefix', this.ifacePrefix);
+    args.push('--table', this.table, '--iface-prefix', this.ifacePrefix, '--cni-socket', this.cniSocket);
     if (cleanup) args.push('--cleanup');
     args.push(...this.upArgs);
     const log = fs.openSync(this.logFile, 'w');

@@ -5,6 +5,7 @@ import type { Endpoints } from './deps.js';
 import { actor, CELLS, requireCell, who } from '../auth.js';
 import { getApp } from '../../store/apps.js';
 import { listCells, registerCell } from '../../store/cells.js';
+import { joinExternalInstance, leaveExternalInstance } from '../../store/external-instances.js';
 import { instanceOnCell, reportInstance } from '../../store/instances.js';
 import { Cell, CellId, Closed, Guid, Instance, InstanceEnv, InstanceReport } from '../../contract/api.js';
 import { streamChanges } from '../stream.js';
@@ -46,6 +47,36 @@ export const cellEndpoints: Endpoints = (app, { store, questions }, done) => {
     async (req) => {
       requireCell(req, req.params.id);
       return store.write(actor(req), (w) => reportInstance(w, req.params.id, req.params.guid, req.body));
+    },
+  );
+
+  // A container an outside runtime started joins an app through this cell's weft-cni plugin.
+  app.post(
+    '/v1/cells/:id/external-instances',
+    {
+      config,
+      schema: {
+        params: Closed({ id: CellId }),
+        body: Closed({ appGuid: Guid }),
+        response: { 201: Instance },
+      },
+    },
+    async (req, reply) => {
+      requireCell(req, req.params.id);
+      const instance = await store.write(actor(req), (w) =>
+        joinExternalInstance(w, req.params.id, req.body.appGuid),
+      );
+      return reply.code(201).send(instance);
+    },
+  );
+
+  app.delete(
+    '/v1/cells/:id/external-instances/:guid',
+    { config, schema: { params: CellInstance } },
+    async (req, reply) => {
+      requireCell(req, req.params.id);
+      await store.write(actor(req), (w) => leaveExternalInstance(w, req.params.id, req.params.guid));
+      return reply.code(204).send();
     },
   );
 

@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { registerAdmin } from './admin.js';
 import { registerApps } from './apps.js';
+import { registerCni } from './cni.js';
 import { registerEnv } from './env.js';
 import { registerExplain } from './explain.js';
 import { registerFlows } from './flows.js';
@@ -24,4 +25,5 @@ export function registerUserCommands(program: Command): void {
   registerFlows(program);
   registerExplain(program);
   registerAdmin(program);
+  registerCni(program);
 }

@@ -10,13 +10,14 @@ import {
 } from '../../../src/network/cell-network.js';
 import { gatewayAddress, nthAddress } from '../../../src/network/cidr.js';
 import {
-  attachContainer,
-  detachContainer,
+  unwireContainer,
+  wireContainer,
   type ContainerNetworkConfig,
 } from '../../../src/network/container-network.js';
 import { deleteContainer, listContainers, type ContainerHost } from '../../../src/runtime/container.js';
 import { probeRuntime } from '../../../src/runtime/oci/runtime-choice.js';
 import { ensureStack, stacksDir } from '../../../src/runtime/stack/stack.js';
+import { addNamedNetns, deleteNamedNetns } from '../../../src/network/named-netns.js';
 
 export const pid = process.pid;
 
@@ -25,9 +26,14 @@ export function testCell(): CellNetworkConfig {
   return { subnet, overlay: subnet, gatewayIp: gatewayAddress(subnet), gatewayIface: `wg${pid}` };
 }
 
-export function testContainerNet(cell: CellNetworkConfig, n: number): ContainerNetworkConfig {
+/** A container's wiring in a named netns of the test's own. */
+export type TestContainerNet = ContainerNetworkConfig & { netns: string };
+
+export function testContainerNet(cell: CellNetworkConfig, n: number): TestContainerNet {
   return {
     netns: `weft-it-${pid}-${n}`,
+    netnsPath: `/run/netns/weft-it-${pid}-${n}`,
+    ifname: 'eth0',
     // Not "wc…": a weft cell running on the same machine filters its container links by that prefix.
     hostIface: `wt${pid}n${n}`,
     ip: nthAddress(cell.subnet, 10 + n),
@@ -47,11 +53,17 @@ export async function withContainerNet(
   after: (fn: () => Promise<void>) => void,
   cell: CellNetworkConfig,
   n: number,
-): Promise<ContainerNetworkConfig> {
+): Promise<TestContainerNet> {
   const net = testContainerNet(cell, n);
-  after(() => detachContainer(net));
-  await attachContainer(net);
+  after(() => detachTestNet(net));
+  await addNamedNetns(net.netns);
+  await wireContainer(net);
   return net;
+}
+
+export async function detachTestNet(net: TestContainerNet): Promise<void> {
+  await unwireContainer(net);
+  await deleteNamedNetns(net.netns);
 }
 
 /** A temp dir outside /tmp: the container's /tmp is private, so app dirs and mount targets cannot live there. */

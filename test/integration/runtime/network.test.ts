@@ -3,14 +3,15 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
 import { teardownCellNetwork } from '../../../src/network/cell-network.js';
-import { attachContainer, detachContainer } from '../../../src/network/container-network.js';
+import { unwireContainer, wireContainer } from '../../../src/network/container-network.js';
+import { addNamedNetns } from '../../../src/network/named-netns.js';
 import {
   checkOverlay,
   nameserversFromResolvConf,
   readHostFacts,
 } from '../../../src/network/overlay-choice.js';
 import { run } from '../../../src/host/run.js';
-import { capture, testCell, testContainerNet, withCell, withContainerNet } from './fixture.js';
+import { capture, detachTestNet, testCell, testContainerNet, withCell, withContainerNet } from './fixture.js';
 
 test('the cell network holds the gateway, forwards, and makes unassigned overlay addresses unreachable', async (t) => {
   const cell = await withCell((fn) => t.after(fn));
@@ -77,24 +78,38 @@ test('an attached container has its /32 on eth0, no IPv6, and reaches the gatewa
   assert.equal(got.stdout, 'hello from the gateway\n', got.stderr);
 });
 
-test('detaching removes the veth pair, the host route and the namespace', async (t) => {
+test('unwiring removes the veth pair and the host route and may be repeated', async (t) => {
   const cell = await withCell((fn) => t.after(fn));
   const net = await withContainerNet((fn) => t.after(fn), cell, 2);
-  await detachContainer(net);
-  await detachContainer(net);
-  assert.doesNotMatch(await run(['ip', 'netns', 'list']), new RegExp(`^${net.netns}\\b`, 'm'));
+  await unwireContainer(net);
+  await unwireContainer(net);
+  assert.notEqual((await capture('ip', ['-n', net.netns, 'link', 'show', 'dev', 'eth0'])).code, 0);
   assert.notEqual((await capture('ip', ['link', 'show', 'dev', net.hostIface])).code, 0);
   assert.equal((await run(['ip', 'route', 'show', `${net.ip}/32`])).trim(), '');
+  await detachTestNet(net);
 });
 
-test('a failed attach leaves no namespace behind', async (t) => {
+test('a failed wiring leaves no link behind', async (t) => {
   const cell = testCell();
   // No cell network: the host route's source address is not local, so the host side fails half-way.
   const net = testContainerNet(cell, 3);
-  t.after(() => detachContainer(net));
-  await assert.rejects(attachContainer(net), /prefsrc|src|Invalid/i);
-  assert.doesNotMatch(await run(['ip', 'netns', 'list']), new RegExp(`^${net.netns}\\b`, 'm'));
+  t.after(() => detachTestNet(net));
+  await addNamedNetns(net.netns);
+  await assert.rejects(wireContainer(net), /prefsrc|src|Invalid/i);
   assert.notEqual((await capture('ip', ['link', 'show', 'dev', net.hostIface])).code, 0);
+  assert.equal((await run(['ip', '-n', net.netns, '-o', 'link'])).split('\n').filter(Boolean).length, 1);
+});
+
+test("wiring refuses the host's own namespace and a pair that exists already", async (t) => {
+  const cell = await withCell((fn) => t.after(fn));
+  const net = await withContainerNet((fn) => t.after(fn), cell, 4);
+  await assert.rejects(
+    wireContainer({ ...net, hostIface: `${net.hostIface}x`, netnsPath: '/proc/self/ns/net' }),
+    /host's own namespace/,
+  );
+  await assert.rejects(wireContainer(net), /exists/);
+  // The refused second wiring did not take the first one down.
+  assert.equal((await capture('ip', ['link', 'show', 'dev', net.hostIface])).code, 0);
 });
 
 test("reads this host's resolvers and routes, so an overlay covering a resolver is refused", async () => {

@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { TestServer } from '../../helpers/control-plane.js';
 import { generateKeyAndCsr } from '../../../src/ca/index.js';
-import type { App, Cell } from '../../../src/model/types.js';
+import type { App, Cell, Instance } from '../../../src/model/types.js';
 import { addressIn, startPlatform, type OpenApiDocument, type Platform } from './platform.js';
 
 /** What a cell token may call; {own} is its cell, {mine} an instance placed on it. */
@@ -21,6 +21,8 @@ const CELL_MAY = new Set([
   'POST /v1/cells/{own}/flows',
   'POST /v1/cells/{own}/answers/{guid}',
   'GET /v1/cells/{own}/packages/{digest}',
+  'POST /v1/cells/{own}/external-instances',
+  'DELETE /v1/cells/{own}/external-instances/{guid}',
 ]);
 
 describe('cell tokens', () => {
@@ -112,6 +114,39 @@ describe('cell tokens', () => {
       404,
     );
     assert.equal((await server.api('GET', '/v1/watch?cell=c2', undefined, p.c1.token)).status, 403);
+  });
+
+  test('a cell joins outside containers to apps on its own cell only, and removes only those it joined', async () => {
+    const a1 = p.apps.a1;
+    assert.ok(a1);
+    const body = { appGuid: a1.guid };
+    assert.equal((await server.api('POST', '/v1/cells/c2/external-instances', body, p.c1.token)).status, 403);
+    const ghost = { appGuid: '11111111-2222-4333-8444-555555555555' };
+    assert.equal(
+      (await server.api('POST', '/v1/cells/c1/external-instances', ghost, p.c1.token)).status,
+      404,
+    );
+    const joined = await server.api<Instance>('POST', '/v1/cells/c1/external-instances', body, p.c1.token);
+    assert.equal(joined.status, 201);
+    assert.equal(joined.body.external, true);
+    assert.ok(joined.body.index >= 10_000, 'never an index placement may use');
+    const second = await server.api<Instance>('POST', '/v1/cells/c1/external-instances', body, p.c1.token);
+    assert.equal(second.body.index, joined.body.index + 1);
+
+    const placed = await p.instanceOf('a1');
+    const leavePlaced = await server.api(
+      'DELETE',
+      `/v1/cells/c1/external-instances/${placed.guid}`,
+      undefined,
+      p.c1.token,
+    );
+    assert.equal(leavePlaced.status, 400, 'a platform-placed instance cannot be removed this way');
+    const url = `/v1/cells/c1/external-instances/${joined.body.guid}`;
+    assert.equal((await server.api('DELETE', url, undefined, p.c2.token)).status, 403);
+    assert.equal((await server.api('DELETE', url, undefined, p.c1.token)).status, 204);
+    assert.equal((await server.api('DELETE', url, undefined, p.c1.token)).status, 404);
+    const left = `/v1/cells/c1/external-instances/${second.body.guid}`;
+    assert.equal((await server.api('DELETE', left, undefined, p.c1.token)).status, 204);
   });
 
   test('a cell reports only addresses of its own lease', async () => {

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { allocateLocal } from '../../../src/cell/allocation.js';
-import { planEnforcer, planInstances } from '../../../src/cell/plan.js';
+import { orphanedOutside, planEnforcer, planInstances } from '../../../src/cell/plan.js';
 import { PolicyIndex } from '../../../src/cell/policy-index.js';
 import { ALLOCATOR, CELL, IDENTITY, OTHER_CELL, app, instance, policy, world } from './world-fixture.js';
 
@@ -84,4 +84,44 @@ test('the kernel plan exempts the cell’s cgroup and takes VXLAN from every oth
   assert.deepEqual(desired.exemptCgroup, IDENTITY.exemptCgroup);
   assert.deepEqual(desired.peerHosts.sort(), ['192.0.2.2', '192.0.2.3']);
   assert.equal('cellId' in desired, false);
+});
+
+test('an outside runtime’s instance starts only while its CNI ADD waits, and is kept while its container runs', () => {
+  const w = world({
+    apps: [app('a', 1)],
+    instances: [instance('own', 'a'), instance('podman', 'a', { index: 10_000, external: true })],
+  });
+  const container = { containerId: 'c1', netnsPath: '/run/netns/cni-1', ifname: 'eth0' };
+  assert.deepEqual(
+    planInstances(w, CELL.id, ALLOCATOR, []).start.map((l) => l.guid),
+    ['own'],
+    'no process of weft’s own for an outside container',
+  );
+  const waiting = new Map([['podman', container]]);
+  const start = planInstances(w, CELL.id, ALLOCATOR, [], waiting).start;
+  assert.deepEqual(
+    start.map((l) => [l.guid, l.outside]),
+    [
+      ['own', undefined],
+      ['podman', container],
+    ],
+  );
+  assert.notEqual(start[0]?.ip, start[1]?.ip);
+  assert.deepEqual(planInstances(w, CELL.id, ALLOCATOR, start).stop, []);
+});
+
+test('outside instances the world has here that no longer run and no ADD waits for are orphans', () => {
+  const w = world({
+    apps: [app('a', 1)],
+    instances: [
+      instance('own', 'a'),
+      instance('running', 'a', { index: 10_000, external: true }),
+      instance('joining', 'a', { index: 10_001, external: true }),
+      instance('gone', 'a', { index: 10_002, external: true }),
+      instance('elsewhere', 'a', { index: 10_003, external: true, cellId: OTHER_CELL.id }),
+    ],
+  });
+  const running = allocateLocal(ALLOCATOR, instance('running', 'a'), app('a', 1), new Set());
+  const waiting = new Map([['joining', { containerId: 'c', netnsPath: '/run/netns/c', ifname: 'eth0' }]]);
+  assert.deepEqual(orphanedOutside(w, CELL.id, [running], waiting), ['gone']);
 });

@@ -41,6 +41,11 @@ function fakeParts(w: World) {
     dns: { setZone: () => log.push('dns') },
     instances: {
       locals: () => [...running.values()],
+      outsideWaiting: () => new Map(),
+      leave: (guid) => {
+        log.push(`leave ${guid}`);
+        return Promise.resolve();
+      },
       start: (l) => {
         log.push(`start ${l.guid}`);
         running.set(l.guid, l);

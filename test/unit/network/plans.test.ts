@@ -9,7 +9,13 @@ const cell = {
   subnet: '10.99.3.0/24',
   overlay: '10.99.0.0/16',
 };
-const container = { netns: 'weft-abc', hostIface: 's-abc', ip: '10.99.3.2', gatewayIp: '10.99.3.1' };
+const container = {
+  netnsPath: '/run/netns/weft-abc',
+  ifname: 'eth0',
+  hostIface: 's-abc',
+  ip: '10.99.3.2',
+  gatewayIp: '10.99.3.1',
+};
 
 test('the cell holds its gateway as a /32 and makes its subnet and the overlay unreachable', () => {
   assert.deepEqual(cellNetworkBatch(cell), [
@@ -28,7 +34,7 @@ test('a cell alone in a one-subnet overlay gets one unreachable route', () => {
 
 test('the host end holds 169.254.0.1 and routes the container /32 from the gateway address', () => {
   assert.deepEqual(hostSideBatch(container), [
-    'link add s-abc type veth peer name eth0 netns weft-abc',
+    'link add s-abc type veth peer name eth0 netns /run/netns/weft-abc',
     'link set dev s-abc alias weft:container',
     'addr add 169.254.0.1/32 dev s-abc scope link',
     'link set dev s-abc up',
