@@ -12,6 +12,7 @@ import { sh, sleep } from './lib/proc.js';
 import { fmt } from './lib/report.js';
 import type { Scenario } from './lib/scenario.js';
 import { summarize } from './lib/stats.js';
+import { ensureStack, stacksDir } from '../src/runtime/stack/stack.js';
 import { HTTP_APP, netnsOf, startWeft, wirePolicy } from './lib/weft-up.js';
 import type { InstanceInfo, WeftUp } from './lib/weft-up.js';
 
@@ -34,6 +35,59 @@ async function bareStart(scope: Scope): Promise<number> {
     return performance.now() - t0;
   } finally {
     child.kill('SIGTERM');
+    await exited;
+  }
+}
+
+/**
+ * `podman run` of the same app on the same stack (weft's root filesystem, an overlay over it), spawn →
+ * first 200 on loopback. Host networking: podman sets up no network, where weft wires a veth, routes,
+ * policy and 61443; podman's own CNI/netavark path would add to its time, not weft's.
+ */
+async function podmanStart(scope: Scope, rootfs: string, round: number): Promise<number> {
+  const port = await freePort();
+  const name = `weft-bench-podman-${process.pid}-${round}`;
+  const t0 = performance.now();
+  // runc and explicit limits: crun refuses hybrid cgroups, and this host refuses podman's default rlimits.
+  const child = spawn(
+    'podman',
+    [
+      '--runtime',
+      'runc',
+      'run',
+      '--rm',
+      '--name',
+      name,
+      '--network',
+      'host',
+      '--ulimit',
+      'nofile=1024:1024',
+      '--ulimit',
+      'nproc=4096:4096',
+      '--user',
+      '2000:2000',
+      '-e',
+      `PORT=${port}`,
+      '-v',
+      `${HTTP_APP}:/home/vcap/app:ro`,
+      '-w',
+      '/home/vcap/app',
+      '--rootfs',
+      `${rootfs}:O`,
+      'node',
+      'server.js',
+    ],
+    { stdio: 'ignore' },
+  );
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  scope.defer('remove the podman container', () =>
+    sh('podman', ['rm', '-f', '-t', '0', name]).catch(() => ''),
+  );
+  try {
+    await until('podman run', () => httpAnswers('127.0.0.1', port, 200), PACE);
+    return performance.now() - t0;
+  } finally {
+    await sh('podman', ['rm', '-f', '-t', '0', name]).catch(() => '');
     await exited;
   }
 }
@@ -96,11 +150,15 @@ const ms = (xs: number[]): string =>
 
 export const containerStart: Scenario = {
   id: '8',
-  title: 'Container start: push answered → instance answers on 8080 and 61443, minus a bare node start',
+  title:
+    'Container start: push answered → instance answers on 8080 and 61443, beside podman run and a bare node start',
   method: `
 A real \`weft up\` (as in 2b) running app-a, with a probe in app-a's network namespace. Per round, in turn:
 - bare: \`node server.js\` of examples/http-app spawned as a plain process on the host; the time from spawn
   to the first HTTP 200 on 127.0.0.1, polled every 2 ms;
+- podman: \`podman run\` (runc, host networking) of the same app on weft's own stack (an overlay over the
+  stack's root filesystem, the app bind-mounted read-only, a non-root user), spawn → the first HTTP 200 on
+  127.0.0.1; podman sets up no network here, where weft wires veth, routes, policy and 61443;
 - weft: POST /v1/apps (examples/http-app, 1 instance) and, as soon as it answers, POST tcp/8080 and
   tcp/61443 policies app-a → the new app (the host itself reaches no container); GET
   /v1/apps/:guid/instances every 10 ms until the instance has an IP; then from app-a's namespace HTTP GET to
@@ -121,8 +179,11 @@ start (staging aside) goes through the auctioneer, a cell's rep and Garden, and 
     const bare: number[] = [];
     const starts: WeftStart[] = [];
     const overhead: number[] = [];
+    const podman: number[] = [];
+    const stack = await ensureStack(stacksDir(), (line) => console.log(line));
     for (let i = 0; i < rounds; i++) {
       bare.push(await bareStart(scope));
+      podman.push(await podmanStart(scope, stack.rootfs, i));
       starts.push(await weftStart(weft, probe, { app: a, ip: ia.ip }, `start-${i}`));
       const s = starts.at(-1)!;
       overhead.push(Math.max(s.http, s.https) - bare.at(-1)!);
@@ -140,10 +201,13 @@ start (staging aside) goes through the auctioneer, a cell's rep and Garden, and 
           `${ms(starts.map((s) => s.https))}, → the instance has an IP ${ms(starts.map((s) => s.ip))}`,
       },
       {
-        metric: 'POST /v1/apps answered → answers on 8080 and 61443',
+        metric:
+          'instance start: push answered → answers on 8080 and 61443, beside `podman run` of the same stack and app',
         unit: 'ms',
         better: 'lower',
         weft: summarize(both),
+        peer: { name: 'podman run', value: summarize(podman) },
+        target: { text: '≤ 1.0× podman', met: summarize(both).median <= summarize(podman).median },
       },
       {
         metric: 'bare `node server.js`: spawn → answers on loopback (reference)',

@@ -178,12 +178,20 @@ export class LocalInstanceRunner {
     this.stopping = true;
     this.certificates.stop();
     await this.starting;
-    await this.container?.stop(STOP_GRACE_MS);
-    for (const p of this.local.proxyPorts)
-      await this.host.proxy.removeInstance(proxyGuid(this.local.guid, p.port));
-    if (this.local.outside) await this.leave();
-    else await detachInstance(this.host.cniSocket, this.local);
-    await this.host.files.removeInstance(this.local.guid);
+    // Each step runs whatever the one before did: a proxy that failed must not leave the container, its
+    // wiring or its files behind. The first failure is reported once all have run.
+    const steps: (() => Promise<unknown>)[] = [
+      () => this.container?.stop(STOP_GRACE_MS) ?? Promise.resolve(),
+      ...this.local.proxyPorts.map(
+        (p) => () => this.host.proxy.removeInstance(proxyGuid(this.local.guid, p.port)),
+      ),
+      () => (this.local.outside ? this.leave() : detachInstance(this.host.cniSocket, this.local)),
+      () => this.host.files.removeInstance(this.local.guid),
+    ];
+    const failures: unknown[] = [];
+    for (const step of steps) await step().catch((err: unknown) => failures.push(err));
+    if (failures.length > 0)
+      throw new AggregateError(failures, `stopping instance ${this.local.guid} failed`);
   }
 
   /** An outside container is ready: it runs already, so it is reported running, and its state is kept. */

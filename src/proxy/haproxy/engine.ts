@@ -67,9 +67,11 @@ export class HaproxyEngine {
     const config = await this.hooks.render();
     // -db: stay in the foreground, one process, so its exit is this child's exit. The parent-death signal
     // ends it with weft however weft ends (SIGKILL included): an orphan would keep the listeners bound and
-    // the next cell's HAProxy could not start.
+    // the next cell's HAProxy could not start. Its own process group: a Ctrl-C or systemd's stop signals
+    // weft's whole group, and HAProxy must keep serving until the cell has taken its instances off it.
     const child = spawn('setpriv', ['--pdeathsig', 'SIGKILL', 'haproxy', '-db', '-f', config], {
       stdio: ['ignore', 'ignore', 'pipe'],
+      detached: true,
     });
     this.child = child;
     let stderr = '';
