@@ -3,6 +3,7 @@
 // error the shim prints. Bounded: body size, time to send it, time to answer.
 import { chmod, mkdir, rm } from 'node:fs/promises';
 import http from 'node:http';
+import net from 'node:net';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { CniCode, CniError, errorResult, parseCniRequest, type CniRequest } from './protocol.js';
@@ -38,6 +39,12 @@ export class CniServer {
 
   async listen(): Promise<void> {
     await mkdir(path.dirname(this.socketPath), { recursive: true, mode: 0o700 });
+    // Another cell serving here would lose its containers' calls to this one, silently.
+    if (await answers(this.socketPath)) {
+      throw new Error(
+        `another cell serves the weft-cni plugin on ${this.socketPath}: give this one its own --cni-socket`,
+      );
+    }
     // A socket left by a cell that did not stop cleanly would make listen fail.
     await rm(this.socketPath, { force: true });
     await new Promise<void>((resolve, reject) => {
@@ -120,4 +127,16 @@ function withDeadline<T>(p: Promise<T>): Promise<T> {
     );
   });
   return Promise.race([p, late]).finally(() => clearTimeout(timer));
+}
+
+/** Whether a server accepts connections on the unix socket now. */
+function answers(socketPath: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = net.connect(socketPath);
+    probe.once('connect', () => {
+      probe.destroy();
+      resolve(true);
+    });
+    probe.once('error', () => resolve(false));
+  });
 }

@@ -21,11 +21,13 @@ const env = { ...process.env, WEFT_CLI_CONFIG: path.join(work, 'cli.json') };
 const api = `https://${subnet}.1:9090`;
 const daemons: ChildProcess[] = [];
 
-// `ip netns exec` mounts a fresh /sys without cgroups; the cell needs cgroup v2 there to tell its own sockets apart.
-const WITH_CGROUP = ['sh', '-c', 'mount -t cgroup2 cgroup2 /sys/fs/cgroup && exec "$0" "$@"'];
+// Each "host" is a network namespace entered with nsenter, not `ip netns exec`: that one mounts a fresh /sys
+// whose cgroups are not the machine's, and the cells' containers, their cgroups and the cell's own (its
+// sockets' exemption) live there.
+const onHost = (host: string): string[] => ['--net=/run/netns/' + host, '--'];
 
 function startIn(host: string, home: string, args: string[], ready: string): Promise<void> {
-  const child = spawn('ip', ['netns', 'exec', host, ...WITH_CGROUP, weft, ...args], {
+  const child = spawn('nsenter', [...onHost(host), weft, ...args], {
     env: { ...env, WEFT_HOME: home },
   });
   daemons.push(child);
@@ -44,7 +46,7 @@ function startIn(host: string, home: string, args: string[], ready: string): Pro
 /** The CLI, run on a host as an operator there would: ssh needs the home of the cell running the app. */
 async function cli(host: number, ...args: string[]): Promise<{ code: number; out: string }> {
   try {
-    const r = await run('ip', ['netns', 'exec', hosts[host]!, weft, ...args], {
+    const r = await run('nsenter', [...onHost(hosts[host]!), weft, ...args], {
       env: { ...env, WEFT_HOME: homes[host]! },
     });
     return { code: 0, out: r.stdout + r.stderr };
@@ -75,7 +77,19 @@ describe('two hosts sharing one control plane', () => {
     await startIn(
       hosts[0]!,
       homes[0]!,
-      ['up', '--cleanup', '--id', 'cell-1', '--listen', `${subnet}.1:9090`, '--overlay', '10.96.0.0/16'],
+      [
+        'up',
+        '--cleanup',
+        '--id',
+        'cell-1',
+        '--listen',
+        `${subnet}.1:9090`,
+        '--overlay',
+        '10.96.0.0/16',
+        // Both "hosts" share this machine's /run: each cell serves the CNI plugin on its own socket.
+        '--cni-socket',
+        path.join(homes[0]!, 'cni.sock'),
+      ],
       'weft is up',
     );
     const token = fs.readFileSync(path.join(homes[0]!, 'admin-token'), 'utf8').trim();
@@ -86,7 +100,20 @@ describe('two hosts sharing one control plane', () => {
     await startIn(
       hosts[1]!,
       homes[1]!,
-      ['cell', '--cleanup', '--id', 'cell-2', '--api', api, '--ca-cert', caCert, '--token-file', tokenFile],
+      [
+        'cell',
+        '--cleanup',
+        '--id',
+        'cell-2',
+        '--api',
+        api,
+        '--ca-cert',
+        caCert,
+        '--token-file',
+        tokenFile,
+        '--cni-socket',
+        path.join(homes[1]!, 'cni.sock'),
+      ],
       'running',
     );
     await ok(0, 'api', api, '--ca-cert', caCert);
