@@ -2,12 +2,20 @@
 // The control plane names both ends from its own records, and takes from a cell only flows that touch
 // that cell's own subnet, so a cell cannot put words in another's mouth.
 import type { Endpoints } from './deps.js';
-import { CELLS, DEVELOPERS, inScope, requireCell } from '../auth.js';
+import { CELLS, DEVELOPERS, inScope, requireApp, requireCell } from '../auth.js';
 import { CellId, Closed } from '../../contract/api.js';
-import { FlowPage, FlowQuery, FlowReceipt, FlowReport, type Flow } from '../../contract/flows.js';
+import {
+  FlowPage,
+  FlowQuery,
+  FlowReceipt,
+  FlowReport,
+  type Flow,
+  type FlowEndpoint,
+} from '../../contract/flows.js';
 import { FlowBuffer } from '../../flows/buffer.js';
 import { cidrContains } from '../../network/cidr.js';
 import { addressOwners, NO_OWNER } from '../../store/address-owners.js';
+import { getApp } from '../../store/apps.js';
 
 /** Records kept per cell: at the kernel's per-source budget, minutes of a busy cell's denials. */
 const FLOWS_PER_CELL = 10_000;
@@ -56,16 +64,19 @@ export const flowEndpoints: Endpoints = (app, { store }, done) => {
   app.get(
     '/v1/flows',
     { config: { allow: DEVELOPERS }, schema: { querystring: FlowQuery, response: { 200: FlowPage } } },
-    (req) => {
+    async (req) => {
       const { app: appGuid, since = 0, limit = DEFAULT_PAGE } = req.query;
+      if (appGuid !== undefined) await store.read(async (db) => requireApp(req, await getApp(db, appGuid)));
+      const mine = (end: FlowEndpoint): boolean => end.spaceGuid !== null && inScope(req, end.spaceGuid);
       // A developer sees a flow when either end is an app of one of their spaces.
-      const visible = (f: Flow): boolean =>
-        (f.src.spaceGuid !== null && inScope(req, f.src.spaceGuid)) ||
-        (f.dst.spaceGuid !== null && inScope(req, f.dst.spaceGuid)) ||
-        inScope(req, null);
+      const visible = (f: Flow): boolean => mine(f.src) || mine(f.dst) || inScope(req, null);
       const ofApp = (f: Flow): boolean =>
         appGuid === undefined || f.src.appGuid === appGuid || f.dst.appGuid === appGuid;
-      return buffer.after({ since, limit, keep: (f) => visible(f) && ofApp(f) });
+      const page = buffer.after({ since, limit, keep: (f) => visible(f) && ofApp(f) });
+      // The other end may be another space's app: its address is what the caller's app saw, its names are not.
+      const shown = (end: FlowEndpoint): FlowEndpoint =>
+        mine(end) || inScope(req, null) ? end : { ip: end.ip, port: end.port, ...NO_OWNER };
+      return { ...page, flows: page.flows.map((f) => ({ ...f, src: shown(f.src), dst: shown(f.dst) })) };
     },
   );
   done();
