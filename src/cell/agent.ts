@@ -14,7 +14,9 @@ import { pinnedFetch } from '../ca/pinned-fetch.js';
 import { CniServer } from '../network/cni/server.js';
 import { CellApiClient } from './api-client.js';
 import { answerQuestion } from './answers.js';
-import type { CellAnswer, CellQuestion } from '../contract/inspect.js';
+import type { CellAnswer, CellQuestion, ProbeResult } from '../contract/inspect.js';
+import { namedNetnsPath } from '../network/named-netns.js';
+import { Prober, type ProbeRequest } from './probe.js';
 import { cellCniHandler } from './cni-handler.js';
 import { Converger } from './converger.js';
 import type { CellContainers } from './containers.js';
@@ -93,6 +95,7 @@ export class CellAgent {
   private readonly follower: Follower;
   private readonly enforcer: Enforcer;
   private readonly proxy: TlsProxy;
+  private readonly prober: Prober;
   private readonly counts = new ReconcileCounts();
   private readonly kernelApply = kernelApplyHistogram();
   private flowLog: FlowLog | null = null;
@@ -117,6 +120,7 @@ export class CellAgent {
       onApplied: (kind, seconds) => this.kernelApply.observe({ kind }, seconds),
     });
     this.proxy = new TlsProxy({ logger, runDir: this.files.paths.proxyDir });
+    this.prober = new Prober(config.table, this.files.paths.trustBundle);
     this.follower = new Follower(
       config.api,
       fetch,
@@ -190,6 +194,7 @@ export class CellAgent {
     ];
     if (opts.cleanup && running) {
       steps.push(['removing the nft table', () => this.enforcer.remove()]);
+      steps.push(['removing a probe’s trace table', () => this.prober.removeLeftover()]);
       steps.push(['removing the links', () => tearDownHost(running.cell, running.host, this.links)]);
       steps.push(['removing the package cache', () => this.packages.removeAll()]);
     }
@@ -228,12 +233,30 @@ export class CellAgent {
       const live = await this.enforcer.listElements();
       const instances = this.running?.instances;
       answer = answerQuestion(live, question, (guid) => instances?.servedNames(guid) ?? null);
+      if (question.probe !== undefined) answer.probe = await this.probe(question.probe);
     } catch (err) {
       answer = { flows: [], certificates: [], error: String(err).slice(0, 1000) };
     }
     await this.client
       .answer(id, answer)
       .catch((err: unknown) => this.logger.warn({ err: String(err) }, 'could not answer the control plane'));
+  }
+
+  private async probe(req: ProbeRequest): Promise<ProbeResult> {
+    const local = this.running?.instances.find(req.instanceGuid);
+    if (local === undefined) {
+      return {
+        outcome: 'error',
+        detail: `instance ${req.instanceGuid} does not run on this cell`,
+        trace: [],
+      };
+    }
+    const source = {
+      ip: local.ip,
+      netnsPath: local.outside?.netnsPath ?? namedNetnsPath(local.netns),
+      credentialsDir: this.files.paths.credentialsDir(local.guid),
+    };
+    return this.prober.probe(source, req);
   }
 
   /** The packages of the apps this cell runs instances of: what the package cache keeps. */

@@ -112,6 +112,7 @@ export class ApiClient {
       protocol: query.protocol,
       port: query.port?.toString(),
       hostname: query.hostname,
+      probe: query.probe === true ? 'true' : undefined,
     });
 
   events = (limit: number) =>
