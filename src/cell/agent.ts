@@ -22,7 +22,7 @@ import { Converger } from './converger.js';
 import type { CellContainers } from './containers.js';
 import { CellFiles } from './files.js';
 import { Follower } from './follower.js';
-import { findUlogdPlugins, FlowLog } from '../flows/flow-log.js';
+import { findUlogdPlugins, FlowLog, type FlowLogScope } from '../flows/flow-log.js';
 import { setUpHost, tearDownHost, type HostSide } from './host-setup.js';
 import { InstanceSet } from './instance-set.js';
 import { cellLinks, type CellLinks } from './links.js';
@@ -69,6 +69,7 @@ export interface CellConfig {
   containers: CellContainers;
   /** Where the cell serves the weft-cni plugin (only root reaches it). */
   cniSocket: string;
+  flowLog: FlowLogScope;
 }
 
 /** What exists once the first world has set the host up. */
@@ -294,7 +295,7 @@ export class CellAgent {
       logger: this.logger,
     });
     const { dns } = host;
-    const identity = { ...host.identity, flowLog: await this.startFlowLog() };
+    const identity = { ...host.identity, flowLog: await this.startFlowLog(host.identity) };
     this.proxy.listenOn(proxyListeners(cell.subnet, identity.gatewayIp));
     let converger: Converger<ReconcilerName> | null = null;
     const applyKernel = () => converger?.kick('kernel') ?? Promise.resolve();
@@ -372,7 +373,7 @@ export class CellAgent {
    * Starts the denied-flow log when ulogd2 is installed; the kernel then logs to the cell's own NFLOG group,
    * derived from its table name so that cells sharing a host (tests, benchmarks) never share one.
    */
-  private async startFlowLog(): Promise<CellIdentity['flowLog']> {
+  private async startFlowLog(at: CellIdentity): Promise<CellIdentity['flowLog']> {
     const pluginDir = findUlogdPlugins();
     if (pluginDir === null) {
       this.logger.warn('ulogd2 (with ulogd2-json) is not installed: denied flows are not logged');
@@ -380,7 +381,11 @@ export class CellAgent {
     }
     const group = nflogGroup(this.config.table);
     const dir = path.join(this.config.root, 'flows');
-    this.flowLog = new FlowLog({ group, dir, pluginDir }, this.client, this.logger);
+    const connections =
+      this.config.flowLog === 'all'
+        ? { connections: { overlayCidr: at.overlayCidr, gatewayIp: at.gatewayIp } }
+        : {};
+    this.flowLog = new FlowLog({ group, dir, pluginDir, ...connections }, this.client, this.logger);
     await this.flowLog.start();
     return { group, perSourcePerSecond: DENIED_FLOWS_PER_SOURCE_PER_SECOND };
   }
