@@ -1,8 +1,8 @@
 // Why can (or can't) app A reach app B: every layer a new connection crosses, judged from facts the
 // control plane gathered (its records, and what each cell read back from its own kernel and proxy).
 // Pure: the endpoint gathers, this decides and words it.
-import type { CellAnswer, ProbeResult } from '../contract/inspect.js';
-import { probeStep } from './probe-step.js';
+import type { CellAnswer } from '../contract/inspect.js';
+import { probeStep, type ProbeFacts } from './probe-step.js';
 import type { Explanation, ExplainStep } from '../contract/explain.js';
 import { C2C_TLS_PORT } from '../model/ports.js';
 import type { App, Instance, Policy, Protocol } from '../model/types.js';
@@ -29,12 +29,6 @@ export interface ExplainFacts {
   answers: Map<string, CellAnswer | null>;
   /** Set when a probe was asked for: the pair probed and what the source's cell saw (null: no answer, or no pair). */
   probe?: ProbeFacts | null;
-}
-
-export interface ProbeFacts {
-  from: Instance;
-  to: Instance;
-  result: ProbeResult | null;
 }
 
 const at = (i: Instance, app: App) =>

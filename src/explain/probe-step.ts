@@ -1,10 +1,16 @@
 // The words for `weft explain --probe`: what one real connection did, and where nftables' trace of its
 // first packet says it stopped.
 import type { ExplainStep } from '../contract/explain.js';
-import type { TraceVerdict } from '../contract/inspect.js';
+import type { ProbeResult, TraceVerdict } from '../contract/inspect.js';
 import type { App, Instance } from '../model/types.js';
-import type { ProbeFacts } from './explain.js';
 import { finalVerdict } from './probe.js';
+
+/** The pair probed and what the source's cell saw (null: it did not answer). */
+export interface ProbeFacts {
+  from: Instance;
+  to: Instance;
+  result: ProbeResult | null;
+}
 
 export function probeStep(probe: ProbeFacts | null, src: App, dst: App, flow: string): ExplainStep {
   if (probe === null) {
