@@ -10,6 +10,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
+import { CrashBackoff, DEFAULT_CRASH_BACKOFF } from '../host/crash-backoff.js';
 import { MAX_FLOWS_PER_REPORT, type ObservedFlow } from '../contract/flows.js';
 import { MAX_LINE_BYTES, parseConntrackLine, parseUlogdLine, ulogdConfig } from './ulogd.js';
 
@@ -18,7 +19,6 @@ export const DENIED_PREFIX = 'weft-denied';
 const FLUSH_MS = 200;
 /** Records waiting for the control plane; beyond this the newest are counted and dropped. */
 const MAX_QUEUED = 5_000;
-const RESTART_MS = 1_000;
 /** How long a start waits for ulogd to connect. */
 const READY_MS = 3_000;
 
@@ -64,6 +64,7 @@ export class FlowLog {
   private timer: NodeJS.Timeout | null = null;
   private flushing: Promise<void> = Promise.resolve();
   private stopping = false;
+  private readonly backoff = new CrashBackoff({ ...DEFAULT_CRASH_BACKOFF, firstDelayMs: 1_000 });
 
   constructor(
     private readonly opts: FlowLogOptions,
@@ -140,12 +141,14 @@ export class FlowLog {
       });
     }
     child.once('error', (err) => this.logger.error({ err: String(err) }, 'ulogd could not start'));
+    const startedAt = performance.now();
     child.once('exit', (code, signal) => {
       if (this.stopping) return;
-      this.logger.warn({ code, signal }, 'ulogd exited; restarting it');
+      const delayMs = this.backoff.delayAfterCrash(performance.now() - startedAt);
+      this.logger.warn({ code, signal, delayMs }, 'ulogd exited; restarting it');
       setTimeout(() => {
         if (!this.stopping) this.spawnUlogd(config);
-      }, RESTART_MS).unref();
+      }, delayMs).unref();
     });
   }
 
