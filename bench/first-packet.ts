@@ -34,7 +34,7 @@ async function install(scope: Scope, c: BenchCell, config: Config): Promise<() =
 }
 
 /** Per-connection latencies (µs) of `count` sequential connects from a to b. */
-async function connectLoop(c: BenchCell, count: number): Promise<number[]> {
+export async function connectLoop(c: BenchCell, count: number): Promise<number[]> {
   await c.ensureForwarding();
   const out = await sh('ip', [
     'netns',

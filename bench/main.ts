@@ -8,6 +8,7 @@ import { bulk } from './bulk.js';
 import { propagation } from './propagation.js';
 import { propagationE2e } from './propagation-e2e.js';
 import { firstPacket } from './first-packet.js';
+import { flowLogCost } from './flow-log-cost.js';
 import { tlsProxy } from './tls-proxy.js';
 import { proxyMemory } from './proxy-memory.js';
 import { dns } from './dns.js';
@@ -25,6 +26,7 @@ const SCENARIOS: Scenario[] = [
   propagation,
   propagationE2e,
   firstPacket,
+  flowLogCost,
   tlsProxy,
   proxyMemory,
   dns,

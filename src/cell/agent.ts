@@ -14,13 +14,15 @@ import { pinnedFetch } from '../ca/pinned-fetch.js';
 import { CniServer } from '../network/cni/server.js';
 import { CellApiClient } from './api-client.js';
 import { answerQuestion } from './answers.js';
-import type { CellAnswer, CellQuestion } from '../contract/inspect.js';
+import type { CellAnswer, CellQuestion, ProbeResult } from '../contract/inspect.js';
+import { namedNetnsPath } from '../network/named-netns.js';
+import { Prober, type ProbeRequest } from './probe.js';
 import { cellCniHandler } from './cni-handler.js';
 import { Converger } from './converger.js';
 import type { CellContainers } from './containers.js';
 import { CellFiles } from './files.js';
 import { Follower } from './follower.js';
-import { findUlogdPlugins, FlowLog } from '../flows/flow-log.js';
+import { findUlogdPlugins, FlowLog, type FlowLogScope } from '../flows/flow-log.js';
 import { setUpHost, tearDownHost, type HostSide } from './host-setup.js';
 import { InstanceSet } from './instance-set.js';
 import { cellLinks, type CellLinks } from './links.js';
@@ -67,6 +69,7 @@ export interface CellConfig {
   containers: CellContainers;
   /** Where the cell serves the weft-cni plugin (only root reaches it). */
   cniSocket: string;
+  flowLog: FlowLogScope;
 }
 
 /** What exists once the first world has set the host up. */
@@ -93,6 +96,7 @@ export class CellAgent {
   private readonly follower: Follower;
   private readonly enforcer: Enforcer;
   private readonly proxy: TlsProxy;
+  private readonly prober: Prober;
   private readonly counts = new ReconcileCounts();
   private readonly kernelApply = kernelApplyHistogram();
   private flowLog: FlowLog | null = null;
@@ -117,6 +121,7 @@ export class CellAgent {
       onApplied: (kind, seconds) => this.kernelApply.observe({ kind }, seconds),
     });
     this.proxy = new TlsProxy({ logger, runDir: this.files.paths.proxyDir });
+    this.prober = new Prober(config.table, this.files.paths.trustBundle);
     this.follower = new Follower(
       config.api,
       fetch,
@@ -190,6 +195,7 @@ export class CellAgent {
     ];
     if (opts.cleanup && running) {
       steps.push(['removing the nft table', () => this.enforcer.remove()]);
+      steps.push(['removing a probe’s trace table', () => this.prober.removeLeftover()]);
       steps.push(['removing the links', () => tearDownHost(running.cell, running.host, this.links)]);
       steps.push(['removing the package cache', () => this.packages.removeAll()]);
     }
@@ -228,12 +234,30 @@ export class CellAgent {
       const live = await this.enforcer.listElements();
       const instances = this.running?.instances;
       answer = answerQuestion(live, question, (guid) => instances?.servedNames(guid) ?? null);
+      if (question.probe !== undefined) answer.probe = await this.probe(question.probe);
     } catch (err) {
       answer = { flows: [], certificates: [], error: String(err).slice(0, 1000) };
     }
     await this.client
       .answer(id, answer)
       .catch((err: unknown) => this.logger.warn({ err: String(err) }, 'could not answer the control plane'));
+  }
+
+  private async probe(req: ProbeRequest): Promise<ProbeResult> {
+    const local = this.running?.instances.find(req.instanceGuid);
+    if (local === undefined) {
+      return {
+        outcome: 'error',
+        detail: `instance ${req.instanceGuid} does not run on this cell`,
+        trace: [],
+      };
+    }
+    const source = {
+      ip: local.ip,
+      netnsPath: local.outside?.netnsPath ?? namedNetnsPath(local.netns),
+      credentialsDir: this.files.paths.credentialsDir(local.guid),
+    };
+    return this.prober.probe(source, req);
   }
 
   /** The packages of the apps this cell runs instances of: what the package cache keeps. */
@@ -271,7 +295,7 @@ export class CellAgent {
       logger: this.logger,
     });
     const { dns } = host;
-    const identity = { ...host.identity, flowLog: await this.startFlowLog() };
+    const identity = { ...host.identity, flowLog: await this.startFlowLog(host.identity) };
     this.proxy.listenOn(proxyListeners(cell.subnet, identity.gatewayIp));
     let converger: Converger<ReconcilerName> | null = null;
     const applyKernel = () => converger?.kick('kernel') ?? Promise.resolve();
@@ -349,7 +373,7 @@ export class CellAgent {
    * Starts the denied-flow log when ulogd2 is installed; the kernel then logs to the cell's own NFLOG group,
    * derived from its table name so that cells sharing a host (tests, benchmarks) never share one.
    */
-  private async startFlowLog(): Promise<CellIdentity['flowLog']> {
+  private async startFlowLog(at: CellIdentity): Promise<CellIdentity['flowLog']> {
     const pluginDir = findUlogdPlugins();
     if (pluginDir === null) {
       this.logger.warn('ulogd2 (with ulogd2-json) is not installed: denied flows are not logged');
@@ -357,7 +381,11 @@ export class CellAgent {
     }
     const group = nflogGroup(this.config.table);
     const dir = path.join(this.config.root, 'flows');
-    this.flowLog = new FlowLog({ group, dir, pluginDir }, this.client, this.logger);
+    const connections =
+      this.config.flowLog === 'all'
+        ? { connections: { overlayCidr: at.overlayCidr, gatewayIp: at.gatewayIp } }
+        : {};
+    this.flowLog = new FlowLog({ group, dir, pluginDir, ...connections }, this.client, this.logger);
     await this.flowLog.start();
     return { group, perSourcePerSecond: DENIED_FLOWS_PER_SOURCE_PER_SECOND };
   }

@@ -112,6 +112,11 @@ export function registerKernelMetrics(registry: Registry, sources: KernelMetricS
     () => sources.flows()?.logged ?? 0,
   );
   counter(
+    'weft_cell_connections_logged_total',
+    'connections started and ended within the overlay, from conntrack events (--flow-log all)',
+    () => sources.flows()?.connections ?? 0,
+  );
+  counter(
     'weft_cell_flow_records_dropped_total',
     'flow records lost on the way to the control plane (queue full, or it did not answer)',
     () => sources.flows()?.dropped ?? 0,

@@ -23,7 +23,7 @@ import {
   type Quota,
   type TokenCreate,
 } from '../contract/api.js';
-import { FlowPage } from '../contract/flows.js';
+import { FlowPage, type Verdict } from '../contract/flows.js';
 import { Explanation, type ExplainQuery } from '../contract/explain.js';
 import { checked } from '../contract/check.js';
 import { PolicyList, type WirePolicy } from '../contract/policies.js';
@@ -97,10 +97,10 @@ export class ApiClient {
   removePolicies = (policies: WirePolicy[]) =>
     this.request(Empty, 'POST', '/networking/v1/external/policies/delete', { policies });
 
-  flows = (query: { app?: string; denied?: boolean; since?: number; limit?: number } = {}) =>
+  flows = (query: { app?: string; verdict?: Verdict; since?: number; limit?: number } = {}) =>
     this.request(FlowPage, 'GET', '/v1/flows', undefined, {
       app: query.app,
-      verdict: query.denied === true ? 'DENIED' : undefined,
+      verdict: query.verdict,
       since: query.since?.toString(),
       limit: query.limit?.toString(),
     });
@@ -112,6 +112,7 @@ export class ApiClient {
       protocol: query.protocol,
       port: query.port?.toString(),
       hostname: query.hostname,
+      probe: query.probe === true ? 'true' : undefined,
     });
 
   events = (limit: number) =>

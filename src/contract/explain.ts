@@ -1,6 +1,7 @@
 // `weft explain`: the question (who reaches whom, how) and the answer, layer by layer, in words.
 import { Type, type Static } from '@sinclair/typebox';
 import { Closed, Guid } from './api.js';
+import { HostName } from './inspect.js';
 
 export const ExplainQuery = Closed({
   source: Guid,
@@ -8,7 +9,9 @@ export const ExplainQuery = Closed({
   protocol: Type.Optional(Type.Union([Type.Literal('tcp'), Type.Literal('udp')])),
   port: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535 })),
   /** The name the source dials, e.g. app-b.apps.internal. */
-  hostname: Type.Optional(Type.String({ minLength: 1, maxLength: 253 })),
+  hostname: Type.Optional(HostName),
+  /** Also send one real connection from a source instance and report where it stopped. */
+  probe: Type.Optional(Type.Boolean()),
 });
 export type ExplainQuery = Static<typeof ExplainQuery>;
 
@@ -27,6 +30,7 @@ export const ExplainStep = Type.Object({
     Type.Literal('kernel'),
     Type.Literal('certificate'),
     Type.Literal('mtls'),
+    Type.Literal('probe'),
   ]),
   status: StepStatus,
   text: Type.String(),

@@ -6,14 +6,18 @@ import { CellId, Closed, Guid } from './api.js';
 const Ip = Type.String({ format: 'ipv4' });
 const Port = Type.Integer({ minimum: 0, maximum: 65535 });
 const Protocol = Type.Union([Type.Literal('tcp'), Type.Literal('udp')]);
-const Verdict = Type.Literal('DENIED');
+/** DENIED: a new flow no policy allows (NFLOG); ALLOWED: a new flow let through; ENDED: its conntrack entry went. */
+const Verdict = Type.Union([Type.Literal('DENIED'), Type.Literal('ALLOWED'), Type.Literal('ENDED')]);
+export type Verdict = Static<typeof Verdict>;
 
 /** At most this many records in one report from a cell. */
 export const MAX_FLOWS_PER_REPORT = 500;
 
-/** A denied new flow as a cell's kernel logged it. */
+/** A flow as a cell's kernel logged it: denied by the policy check, or a connection's start and end. */
 export const ObservedFlow = Closed({
   time: Type.String({ format: 'date-time' }),
+  /** Absent: DENIED, as cells that log only denials send it. */
+  verdict: Type.Optional(Verdict),
   protocol: Protocol,
   srcIp: Ip,
   srcPort: Port,
@@ -54,6 +58,8 @@ export const Flow = Type.Object({
   protocol: Protocol,
   src: FlowEndpoint,
   dst: FlowEndpoint,
+  /** For ALLOWED and ENDED flows: the policy between the two apps that covers it, when one does. */
+  policy: Type.Optional(Nullable(Closed({ protocol: Protocol, startPort: Port, endPort: Port }))),
 });
 export type Flow = Static<typeof Flow>;
 

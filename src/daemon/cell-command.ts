@@ -18,6 +18,7 @@ import { readCellToken, TOKEN_ENV } from './cell-token.js';
 import type { RuntimeName } from '../runtime/oci/runtime-choice.js';
 import { DEFAULT_STACKS_DIR, STACK_DIR_ENV } from '../runtime/stack/stack.js';
 import { DEFAULT_CNI_SOCKET } from '../network/cni/client.js';
+import type { FlowLogScope } from '../flows/flow-log.js';
 
 interface CellFlags {
   id: string;
@@ -29,6 +30,7 @@ interface CellFlags {
   stackDir?: string;
   runtime?: RuntimeName;
   cniSocket: string;
+  flowLog: FlowLogScope;
 }
 
 function addCellFlags(cmd: Command): Command {
@@ -56,7 +58,18 @@ function addCellFlags(cmd: Command): Command {
       'the OCI runtime: runc or crun (default: crun on cgroup v2-only hosts, else runc)',
       runtimeName,
     )
-    .option('--cni-socket <path>', 'where the cell serves the weft-cni plugin', DEFAULT_CNI_SOCKET);
+    .option('--cni-socket <path>', 'where the cell serves the weft-cni plugin', DEFAULT_CNI_SOCKET)
+    .option(
+      '--flow-log <scope>',
+      'denied: log denied flows; all: also every connection’s start and end (conntrack events)',
+      flowLogScope,
+      'denied',
+    );
+}
+
+function flowLogScope(value: string): FlowLogScope {
+  if (value !== 'denied' && value !== 'all') throw new InvalidArgumentError('denied or all');
+  return value;
 }
 
 function runtimeName(value: string): RuntimeName {
@@ -101,6 +114,7 @@ async function runCell(access: ControlPlaneAccess, flags: CellFlags, logger: Log
     resyncMs: flags.resyncInterval * 1000,
     containers,
     cniSocket: path.resolve(flags.cniSocket),
+    flowLog: flags.flowLog,
   };
   // Loaded on demand: the cell's modules would slow down every other command.
   const { CellAgent } = await import('../cell/agent.js');

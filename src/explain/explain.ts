@@ -2,6 +2,7 @@
 // control plane gathered (its records, and what each cell read back from its own kernel and proxy).
 // Pure: the endpoint gathers, this decides and words it.
 import type { CellAnswer } from '../contract/inspect.js';
+import { probeStep, type ProbeFacts } from './probe-step.js';
 import type { Explanation, ExplainStep } from '../contract/explain.js';
 import { C2C_TLS_PORT } from '../model/ports.js';
 import type { App, Instance, Policy, Protocol } from '../model/types.js';
@@ -26,6 +27,8 @@ export interface ExplainFacts {
   policies: Policy[];
   /** Each cell's answer, by cell id; null when it did not answer. */
   answers: Map<string, CellAnswer | null>;
+  /** Set when a probe was asked for: the pair probed and what the source's cell saw (null: no answer, or no pair). */
+  probe?: ProbeFacts | null;
 }
 
 const at = (i: Instance, app: App) =>
@@ -95,6 +98,8 @@ export function explain(f: ExplainFacts): Explanation {
             },
     );
   }
+
+  if (f.probe !== undefined) steps.push(probeStep(f.probe, src, dst, flow));
 
   const failed = steps.find((s) => s.status === 'fail');
   const verdict = failed ? 'denied' : steps.some((s) => s.status === 'unknown') ? 'unknown' : 'allowed';

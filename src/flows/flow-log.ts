@@ -1,5 +1,6 @@
 // The cell's flow log: ulogd2 (a child the cell supervises) hands it the denied flows the kernel logged
-// to the cell's NFLOG group; they go to the control plane in small batches, which names their apps.
+// to the cell's NFLOG group and, with `--flow-log all`, every connection's start and end from conntrack's
+// events; they go to the control plane in small batches, which names their apps.
 // Bounded everywhere: the kernel's per-source budget, line length, the queue, the batch, the restarts.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
@@ -7,24 +8,41 @@ import fs from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
+import { CrashBackoff, DEFAULT_CRASH_BACKOFF } from '../host/crash-backoff.js';
 import { MAX_FLOWS_PER_REPORT, type ObservedFlow } from '../contract/flows.js';
-import { MAX_LINE_BYTES, parseUlogdLine, ulogdConfig } from './ulogd.js';
+import { MAX_LINE_BYTES, parseConntrackLine, parseUlogdLine, ulogdConfig } from './ulogd.js';
 
 /** The prefix the kernel rule gives logged packets (src/enforcer/plan.ts). */
 export const DENIED_PREFIX = 'weft-denied';
 const FLUSH_MS = 200;
 /** Records waiting for the control plane; beyond this the newest are counted and dropped. */
 const MAX_QUEUED = 5_000;
-const RESTART_MS = 1_000;
+/** How long a start waits for ulogd to connect. */
+const READY_MS = 3_000;
 
 export interface FlowSink {
   reportFlows(flows: ObservedFlow[]): Promise<void>;
 }
 
 export interface FlowLogCounts {
+  /** Denied flows the kernel logged. */
   logged: number;
+  /** Connections started and ended, from conntrack (`--flow-log all`). */
+  connections: number;
   dropped: number;
+}
+
+/** `--flow-log`: denied flows only, or every connection's start and end as well. */
+export type FlowLogScope = 'denied' | 'all';
+
+export interface FlowLogOptions {
+  group: number;
+  dir: string;
+  pluginDir: string;
+  /** Also log every connection's start and end within the overlay; the gateway's own (DNS, health checks) are left out. */
+  connections?: { overlayCidr: string; gatewayIp: string };
 }
 
 /** Where Debian keeps ulogd's plugins for this machine's architecture, if ulogd2 and its JSON output are installed. */
@@ -39,16 +57,17 @@ export function findUlogdPlugins(): string | null {
 }
 
 export class FlowLog {
-  readonly counts: FlowLogCounts = { logged: 0, dropped: 0 };
+  readonly counts: FlowLogCounts = { logged: 0, connections: 0, dropped: 0 };
   private queue: ObservedFlow[] = [];
   private server: net.Server | null = null;
   private child: ChildProcess | null = null;
   private timer: NodeJS.Timeout | null = null;
   private flushing: Promise<void> = Promise.resolve();
   private stopping = false;
+  private readonly backoff = new CrashBackoff({ ...DEFAULT_CRASH_BACKOFF, firstDelayMs: 1_000 });
 
   constructor(
-    private readonly opts: { group: number; dir: string; pluginDir: string },
+    private readonly opts: FlowLogOptions,
     private readonly sink: FlowSink,
     private readonly logger: Logger,
   ) {}
@@ -61,10 +80,22 @@ export class FlowLog {
     await fs.mkdir(this.opts.dir, { recursive: true, mode: 0o700 });
     await fs.rm(this.socket, { force: true });
     const config = path.join(this.opts.dir, 'ulogd.conf');
-    await fs.writeFile(config, ulogdConfig({ ...this.opts, socket: this.socket }), { mode: 0o600 });
-    this.server = net.createServer((conn) => this.read(conn));
-    // Only one ulogd talks to the cell at a time.
-    this.server.maxConnections = 1;
+    const { group, pluginDir, connections } = this.opts;
+    const conntrack =
+      connections === undefined ? {} : { conntrack: { overlayCidr: connections.overlayCidr } };
+    await fs.writeFile(config, ulogdConfig({ group, pluginDir, socket: this.socket, ...conntrack }), {
+      mode: 0o600,
+    });
+    // Only one ulogd talks to the cell at a time: one connection per output of its stacks.
+    const outputs = connections === undefined ? 1 : 2;
+    let connected = 0;
+    let ready: () => void = () => undefined;
+    const allConnected = new Promise<void>((resolve) => (ready = resolve));
+    this.server = net.createServer((conn) => {
+      if (++connected === outputs) ready();
+      this.read(conn);
+    });
+    this.server.maxConnections = outputs;
     await new Promise<void>((resolve, reject) => {
       this.server?.once('error', reject);
       this.server?.listen(this.socket, resolve);
@@ -73,6 +104,10 @@ export class FlowLog {
     this.timer = setInterval(() => this.flush(), FLUSH_MS);
     this.timer.unref();
     this.spawnUlogd(config);
+    // ulogd connects its outputs once its stacks are built: from then on what the kernel logs is read.
+    const waited = await Promise.race([allConnected.then(() => true), sleep(READY_MS).then(() => false)]);
+    if (!waited)
+      this.logger.warn({ waitedMs: READY_MS }, 'ulogd has not connected yet: early flows may be missed');
   }
 
   async stop(): Promise<void> {
@@ -106,12 +141,14 @@ export class FlowLog {
       });
     }
     child.once('error', (err) => this.logger.error({ err: String(err) }, 'ulogd could not start'));
+    const startedAt = performance.now();
     child.once('exit', (code, signal) => {
       if (this.stopping) return;
-      this.logger.warn({ code, signal }, 'ulogd exited; restarting it');
+      const delayMs = this.backoff.delayAfterCrash(performance.now() - startedAt);
+      this.logger.warn({ code, signal, delayMs }, 'ulogd exited; restarting it');
       setTimeout(() => {
         if (!this.stopping) this.spawnUlogd(config);
-      }, RESTART_MS).unref();
+      }, delayMs).unref();
     });
   }
 
@@ -132,9 +169,15 @@ export class FlowLog {
   }
 
   private take(line: string): void {
-    const flow = parseUlogdLine(line, DENIED_PREFIX);
+    const denied = parseUlogdLine(line, DENIED_PREFIX);
+    const flow = denied ?? (this.opts.connections ? parseConntrackLine(line) : null);
     if (flow === null) return;
-    this.counts.logged++;
+    if (denied !== null) this.counts.logged++;
+    else {
+      const gateway = this.opts.connections?.gatewayIp;
+      if (flow.srcIp === gateway || flow.dstIp === gateway) return;
+      this.counts.connections++;
+    }
     if (this.queue.length >= MAX_QUEUED) {
       this.counts.dropped++;
       return;

@@ -15,15 +15,16 @@ import { listPolicies } from '../../store/policies.js';
 import { listDomains, listRoutes } from '../../store/routes.js';
 import type { Db } from '../../store/writer.js';
 
-/** How long explain waits for a cell's reading of its host. */
+/** How long explain waits for a cell's reading of its host; a probe's connection takes up to 3 s more. */
 const CELL_ANSWER_MS = 3_000;
+const PROBE_ANSWER_MS = 8_000;
 
 export const explainEndpoints: Endpoints = (app, { store, questions }, done) => {
   app.get(
     '/v1/explain',
     { config: { allow: DEVELOPERS }, schema: { querystring: ExplainQuery, response: { 200: Explanation } } },
     async (req) => {
-      const { protocol = 'tcp', port = APP_HTTP_PORT, hostname } = req.query;
+      const { protocol = 'tcp', port = APP_HTTP_PORT, hostname, probe = false } = req.query;
       const facts = await store.read(async (db) => {
         const source = requireApp(req, await getApp(db, req.query.source));
         const destination = requireApp(req, await getApp(db, req.query.destination));
@@ -58,14 +59,29 @@ export const explainEndpoints: Endpoints = (app, { store, questions }, done) => 
       if (protocol === 'tcp' && port === C2C_TLS_PORT) {
         for (const d of up(facts.destinationInstances)) question(d.cellId).certificates.push(d.guid);
       }
+      const probed = probe
+        ? probePair(up(facts.sourceInstances), up(facts.destinationInstances), dialledIndex(facts))
+        : null;
+      if (probed !== null) {
+        question(probed.from.cellId).probe = {
+          instanceGuid: probed.from.guid,
+          dstIp: probed.to.ip,
+          protocol,
+          port,
+          ...(hostname !== undefined ? { hostname: hostname.replace(/\.$/, '') } : {}),
+        };
+      }
       const answers = new Map(
         await Promise.all(
-          [...perCell].map(
-            async ([cellId, q]) => [cellId, await questions.ask(cellId, cap(q), CELL_ANSWER_MS)] as const,
-          ),
+          [...perCell].map(async ([cellId, q]) => {
+            const wait = q.probe === undefined ? CELL_ANSWER_MS : PROBE_ANSWER_MS;
+            return [cellId, await questions.ask(cellId, cap(q), wait)] as const;
+          }),
         ),
       );
-      return explain({ ...facts, protocol, port, answers });
+      const probeFacts =
+        probed === null ? null : { ...probed, result: answers.get(probed.from.cellId)?.probe ?? null };
+      return explain({ ...facts, protocol, port, answers, probe: probe ? probeFacts : undefined });
     },
   );
   done();
@@ -73,7 +89,20 @@ export const explainEndpoints: Endpoints = (app, { store, questions }, done) => 
 
 /** A question carries at most 64 flows and certificates; explain asks about the first ones. */
 function cap(q: CellQuestion): CellQuestion {
-  return { flows: q.flows.slice(0, 64), certificates: q.certificates.slice(0, 64) };
+  return { ...q, flows: q.flows.slice(0, 64), certificates: q.certificates.slice(0, 64) };
+}
+
+type Placed = Instance & { ip: string };
+
+/** The probe runs from the first source instance to the destination instance the dialled name picks. */
+function probePair(
+  sources: Placed[],
+  destinations: Placed[],
+  index: number | null,
+): { from: Placed; to: Placed } | null {
+  const from = sources[0];
+  const to = destinations.find((d) => index === null || d.index === index);
+  return from === undefined || to === undefined ? null : { from, to };
 }
 
 /** What an internal name resolves to, as the cells' DNS serves it: HOST.DOMAIN or INDEX.HOST.DOMAIN. */
@@ -100,6 +129,14 @@ async function resolve(
       targets.push({ appGuid, appName: appNames.get(appGuid) ?? appGuid, index });
   }
   return targets;
+}
+
+/** The destination's instance index the dialled name names (INDEX.HOST.DOMAIN), if it names one. */
+function dialledIndex(facts: {
+  destination: { guid: string };
+  hostname: { targets: NameTarget[] } | null;
+}): number | null {
+  return facts.hostname?.targets.find((t) => t.appGuid === facts.destination.guid)?.index ?? null;
 }
 
 function indexOf(name: string, routeFull: string): number | null {

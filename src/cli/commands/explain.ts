@@ -1,4 +1,4 @@
-// `weft explain SRC DEST [--protocol tcp|udp] [--port N] [--hostname NAME]`: why SRC can or cannot reach
+// `weft explain SRC DEST [--protocol tcp|udp] [--port N] [--hostname NAME] [--probe]`: why SRC can or cannot reach
 // DEST, layer by layer (names, policy, each cell's live kernel, the 61443 certificate, mutual TLS).
 import type { Command } from 'commander';
 import type { ExplainStep } from '../../contract/explain.js';
@@ -10,6 +10,7 @@ interface ExplainFlags {
   protocol?: string;
   port?: string;
   hostname?: string;
+  probe?: boolean;
 }
 
 const MARK: Record<ExplainStep['status'], string> = { ok: '✓', fail: '✗', unknown: '?' };
@@ -22,6 +23,7 @@ export function registerExplain(program: Command): void {
     .option('--protocol <protocol>', 'tcp or udp (default: tcp)')
     .option('--port <port>', 'the destination port (default: 8080)')
     .option('--hostname <name>', 'the name the source dials, e.g. app-b.apps.internal')
+    .option('--probe', 'also send one real connection from a source instance and trace where it stops')
     .description('explain whether one app can reach another, and what stops it')
     .action(async (source: string, destination: string, flags: ExplainFlags) => {
       const s = openSession();
@@ -40,6 +42,7 @@ export function registerExplain(program: Command): void {
         ...(protocol !== undefined ? { protocol } : {}),
         ...(port !== undefined ? { port } : {}),
         ...(flags.hostname !== undefined ? { hostname: flags.hostname } : {}),
+        ...(flags.probe === true ? { probe: true } : {}),
       });
       for (const step of answer.steps) say(`${MARK[step.status]} ${step.layer.padEnd(11)} ${step.text}`);
       say();

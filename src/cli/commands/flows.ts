@@ -1,8 +1,8 @@
-// `weft flows [--app A] [--denied] [--follow]`: the flows the cells logged, one line each, oldest first,
+// `weft flows [--app A] [--denied | --verdict V] [--follow]`: the flows the cells logged, one line each, oldest first,
 // in the style of `hubble observe`.
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Flow, FlowEndpoint } from '../../contract/flows.js';
+import type { Flow, FlowEndpoint, Verdict } from '../../contract/flows.js';
 import { progress, say } from '../output.js';
 import { findApp, openSession, requireTarget } from './session.js';
 
@@ -12,6 +12,7 @@ const PAGE = 1000;
 interface FlowFlags {
   app?: string;
   denied: boolean;
+  verdict?: Verdict;
   follow: boolean;
   last: string;
 }
@@ -20,7 +21,12 @@ export function registerFlows(program: Command): void {
   program
     .command('flows')
     .option('--app <name>', 'only flows from or to this app of the targeted space')
-    .option('--denied', 'only denied flows (today the cells log only those)', false)
+    .option('--denied', 'only denied flows (the same as --verdict DENIED)', false)
+    .option(
+      '--verdict <verdict>',
+      'only DENIED, ALLOWED or ENDED flows (the last two when cells run with --flow-log all)',
+      verdictOf,
+    )
     .option('-f, --follow', 'keep printing flows as the cells report them', false)
     .option('--last <n>', 'how many of the latest flows to print first', '20')
     .description('show the flows between containers that the cells logged')
@@ -36,7 +42,10 @@ export function registerFlows(program: Command): void {
       }
       progress(`Getting flows${flags.app !== undefined ? ` of app ${flags.app}` : ''} as ${s.user}...`);
       say();
-      const query = { app, denied: flags.denied };
+      const verdict = flags.denied ? 'DENIED' : flags.verdict;
+      if (flags.denied && flags.verdict !== undefined && flags.verdict !== 'DENIED')
+        throw new Error('Incorrect Usage: --denied and --verdict disagree');
+      const query = { app, verdict };
       // Pages through everything kept, holding on to the latest `last` records only.
       const latest = (flows: Flow[]): Flow[] => (last === 0 ? [] : flows.slice(-last));
       let since = 0;
@@ -65,9 +74,23 @@ function endpoint(e: FlowEndpoint): string {
   return `${who} (${e.ip}:${e.port})`;
 }
 
-/** "Nov 27 20:50:00.539: org/space/app-a/0 (10.x:5300) -> org/space/app-b/0 (10.y:8080) tcp DENIED (no policy)". */
+/** "Nov 27 20:50:00.539: org/space/app-a/0 (10.x:5300) -> org/space/app-b/0 (10.y:8080) tcp DENIED (no policy allows it)". */
 export function formatFlow(f: Flow): string {
   const t = new Date(f.time);
   const stamp = `${t.toLocaleString('en-US', { month: 'short', timeZone: 'UTC' })} ${String(t.getUTCDate()).padStart(2, '0')} ${t.toISOString().slice(11, 23)}`;
-  return `${stamp}: ${endpoint(f.src)} -> ${endpoint(f.dst)} ${f.protocol} ${f.verdict} (no policy allows it)`;
+  return `${stamp}: ${endpoint(f.src)} -> ${endpoint(f.dst)} ${f.protocol} ${f.verdict} (${why(f)})`;
+}
+
+function why(f: Flow): string {
+  if (f.verdict === 'DENIED') return 'no policy allows it';
+  const p = f.policy ?? null;
+  if (p === null) return 'no policy between the apps covers it';
+  return `policy ${p.protocol}/${p.startPort === p.endPort ? p.startPort : `${p.startPort}-${p.endPort}`}`;
+}
+
+function verdictOf(value: string): Verdict {
+  const v = value.toUpperCase();
+  if (v !== 'DENIED' && v !== 'ALLOWED' && v !== 'ENDED')
+    throw new InvalidArgumentError('DENIED, ALLOWED or ENDED');
+  return v;
 }

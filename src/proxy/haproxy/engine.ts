@@ -2,6 +2,8 @@
 // whenever it exits without being asked to. Only the proxy's state is the truth; the process holds a copy.
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Logger } from 'pino';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { CrashBackoff } from '../../host/crash-backoff.js';
 import { runtimeCommand } from './runtime-api.js';
 
 export interface EngineHooks {
@@ -21,6 +23,7 @@ export class HaproxyEngine {
   private running: Promise<void> | null = null;
   /** Times a process exited on its own and was started again. */
   restarts = 0;
+  private readonly backoff = new CrashBackoff();
 
   constructor(
     private readonly socketPath: string,
@@ -76,6 +79,7 @@ export class HaproxyEngine {
     this.child = child;
     let stderr = '';
     let up = false;
+    const startedAt = performance.now();
     child.stderr?.setEncoding('utf8');
     child.stderr?.on('data', (chunk: string) => (stderr = (stderr + chunk).slice(-4096)));
     child.once('exit', (code, signal) => {
@@ -83,9 +87,15 @@ export class HaproxyEngine {
       this.running = null;
       // One that never came up fails its start; starting it again would only fail again.
       if (this.stopping || !up) return;
-      this.log.error({ code, signal, stderr: stderr.trim() }, 'haproxy exited; starting it again');
+      const delayMs = this.backoff.delayAfterCrash(performance.now() - startedAt);
+      this.log.error({ code, signal, stderr: stderr.trim(), delayMs }, 'haproxy exited; starting it again');
       this.restarts++;
-      void this.ready().catch((err: unknown) =>
+      // Commands meanwhile wait on the start to come.
+      this.running = sleep(delayMs).then(() => {
+        if (this.stopping) throw new Error('the proxy is stopping');
+        return this.launch();
+      });
+      void this.running.catch((err: unknown) =>
         this.log.error({ err: String(err) }, 'haproxy did not start'),
       );
     });

@@ -36,6 +36,17 @@ test('without a policy: denied, saying so and giving the command that would allo
   assert.match(out, /DENIED: ex-a cannot reach ex-b on tcp\/8080: policy/);
 });
 
+test('--probe before the policy: a real connection stops at the kernel’s drop in check_policy', async () => {
+  const { code, out } = await explain('--probe');
+  assert.equal(code, 1, out);
+  assert.match(
+    out,
+    new RegExp(
+      `✗ probe +a real connection ex-a/0 \\([\\d.]+\\) → ex-b/0 \\([\\d.]+\\) on tcp/8080 timed out: the kernel dropped it; the kernel's trace: drop in table ${host.table}, chain check_policy`,
+    ),
+  );
+});
+
 test('with the policy: allowed, naming it, and the live kernel holds it', async () => {
   await host.cliOk('add-network-policy', 'ex-a', 'ex-b', '--protocol', 'tcp', '--port', '8080');
   const { code, out } = await explain('--hostname', 'ex-b.apps.internal');
@@ -44,6 +55,16 @@ test('with the policy: allowed, naming it, and the live kernel holds it', async 
   assert.match(out, /✓ policy +allowed by the policy ex-a → ex-b tcp\/8080/);
   assert.match(out, /✓ kernel .*live nftables table admits ex-a\/0 → ex-b\/0 on tcp\/8080/);
   assert.match(out, /ALLOWED: ex-a can reach ex-b on tcp\/8080/);
+});
+
+test('--probe with the policy: the real connection is made, and the trace shows the accepting rule', async () => {
+  const { code, out } = await explain('--probe');
+  assert.equal(code, 0, out);
+  assert.match(
+    out,
+    /✓ probe +a real connection ex-a\/0 \([\d.]+\) → ex-b\/0 \([\d.]+\) on tcp\/8080 was made/,
+  );
+  assert.match(out, /accept in table \S+, chain check_policy/);
 });
 
 test('the policy’s element removed from the kernel behind weft’s back: the database says yes, the kernel no', async () => {
@@ -95,6 +116,18 @@ test('on 61443, a name the destination’s certificate does not carry is named a
     right.out,
     /✓ certificate ex-b\/0's certificate on 61443 names .*: ex-b\.apps\.internal among them/,
   );
+});
+
+test('--probe on 61443 verifies the dialled name against the certificate served', async () => {
+  const wrong = await explain('--port', '61443', '--hostname', 'ex-a.apps.internal', '--probe');
+  assert.equal(wrong.code, 1, wrong.out);
+  assert.match(
+    wrong.out,
+    /✗ probe .*on tcp\/61443: connected, but the certificate did not verify for the dialled name/,
+  );
+  const right = await explain('--port', '61443', '--hostname', 'ex-b.apps.internal', '--probe');
+  assert.equal(right.code, 0, right.out);
+  assert.match(right.out, /✓ probe +a real connection .* on tcp\/61443 was made/);
 });
 
 test('with mutual TLS on, a caller no 61443 policy admits is refused at the handshake', async () => {

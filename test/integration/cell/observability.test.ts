@@ -14,7 +14,8 @@ let b: InstanceInfo & { ip: string };
 const netnsOf = (i: InstanceInfo): string => `weft-${i.guid.replaceAll('-', '').slice(0, 8)}`;
 
 before(async () => {
-  host = await WeftHost.start();
+  // Every connection's start and end too, not only denials.
+  host = await WeftHost.start({ args: ['--flow-log', 'all'] });
   await host.push('flow-a', 'http-app', 1);
   await host.push('flow-b', 'http-app', 1);
   const only = (list: (InstanceInfo & { ip: string })[]) => {
@@ -73,9 +74,27 @@ test('an allowed connection is not logged as denied, while the protocol its poli
     ),
   );
   const bToA = (await flowLines('--app', 'flow-a', '--last', '1000')).filter(
-    (l) => fromB.test(l) && l.includes(' tcp '),
+    (l) => fromB.test(l) && l.includes(' tcp DENIED'),
   );
   assert.deepEqual(bToA, []);
+});
+
+test('with --flow-log all, the allowed connection shows up as ALLOWED, naming the policy that let it through', async () => {
+  const lines = await waitFor(
+    'the allowed flow in weft flows',
+    async () => {
+      const found = (await flowLines('--verdict', 'ALLOWED', '--app', 'flow-a', '--last', '1000')).filter(
+        (l) => l.includes(`flow-b/0 (${b.ip}:`) && l.includes(`flow-a/0 (${a.ip}:8080)`),
+      );
+      return found.length > 0 ? found : undefined;
+    },
+    10_000,
+  );
+  assert.match(lines[0] ?? '', / tcp ALLOWED \(policy tcp\/8080\)$/);
+  // A denied flow is never reported as a connection: conntrack never confirms what the kernel dropped.
+  const allowed = await flowLines('--verdict', 'ALLOWED', '--last', '1000');
+  assert.ok(!allowed.some((l) => l.includes(`flow-a/0 (${a.ip}:`) && l.includes(`(${b.ip}:8080)`)));
+  assert.match(await host.metrics(), /^weft_cell_connections_logged_total [1-9]/m);
 });
 
 test('a cell may report only flows that touch its own subnet', async () => {

@@ -160,3 +160,43 @@ test('a name that resolves to another app, or to nothing, fails at DNS', () => {
   const none = explain(facts({ hostname: { name: 'y.apps.internal', targets: [] } }));
   assert.match(none.steps.find((s) => s.layer === 'dns')?.text ?? '', /does not resolve/);
 });
+
+test('a probe that was asked for but not answered leaves the verdict unknown, never allowed', () => {
+  const allowedFacts = {
+    policies: [policy],
+    answers: new Map([
+      ['c1', answer(true)],
+      ['c2', answer(true)],
+    ]),
+  };
+  assert.equal(explain(facts(allowedFacts)).verdict, 'allowed');
+  const from = instance(A, '10.1.1.2', 'c1');
+  const to = instance(B, '10.1.2.2', 'c2');
+  const e = explain(facts({ ...allowedFacts, probe: { from, to, result: null } }));
+  assert.equal(e.verdict, 'unknown');
+  assert.match(e.steps.at(-1)?.text ?? '', /cell c1 did not run the probe a\/0 \(10\.1\.1\.2\) → b\/0/);
+});
+
+test('a probe the kernel dropped denies, even where the records say allowed', () => {
+  const trace = [{ table: 'weft', chain: 'check_policy', verdict: 'drop', rule: 'drop' }];
+  const e = explain(
+    facts({
+      policies: [policy],
+      answers: new Map([
+        ['c1', answer(true)],
+        ['c2', answer(true)],
+      ]),
+      probe: {
+        from: instance(A, '10.1.1.2', 'c1'),
+        to: instance(B, '10.1.2.2', 'c2'),
+        result: { outcome: 'timed-out', detail: '', trace },
+      },
+    }),
+  );
+  assert.equal(e.verdict, 'denied');
+  assert.match(e.summary, /: probe$/);
+  assert.match(
+    e.steps.at(-1)?.text ?? '',
+    /timed out: the kernel dropped it; .*drop in table weft, chain check_policy/,
+  );
+});

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseUlogdLine, ulogdConfig } from '../../../src/flows/ulogd.js';
+import { parseConntrackLine, parseUlogdLine, ulogdConfig } from '../../../src/flows/ulogd.js';
 
 // A line as ulogd 2.0.8's JSON output writes it for a logged TCP SYN (some fields left out).
 const SYN = JSON.stringify({
@@ -71,4 +71,77 @@ test('a group out of range or a path that could break out of its quotes is refus
   for (const socket of ['relative.sock', '/run/a"b', '/run/a\nplugin="/x.so"', '/run/a b']) {
     assert.throws(() => ulogdConfig({ ...ok, socket }));
   }
+});
+
+// A line as ulogd 2.0.8's NFCT input and JSON output write it for a new TCP connection (seen on this kernel).
+const NEW_CONNECTION = {
+  timestamp: '2026-11-28T00:01:52',
+  dvc: 'Netfilter',
+  'orig.ip.protocol': 6,
+  'orig.l4.sport': 48196,
+  'orig.l4.dport': 8080,
+  'reply.l4.sport': 8080,
+  'reply.l4.dport': 48196,
+  'ct.id': 2408328735,
+  'ct.event': 1,
+  'flow.start.sec': 1795824112,
+  'flow.start.usec': 213637,
+  'oob.family': 2,
+  src_ip: '10.77.1.2',
+  dest_ip: '10.77.1.3',
+  'reply.ip.saddr.str': '10.77.1.3',
+  'reply.ip.daddr.str': '10.77.1.2',
+};
+
+test('a conntrack event becomes a connection’s start or end, in its original direction', () => {
+  assert.deepEqual(parseConntrackLine(JSON.stringify(NEW_CONNECTION)), {
+    time: new Date(1795824112213).toISOString(),
+    verdict: 'ALLOWED',
+    protocol: 'tcp',
+    srcIp: '10.77.1.2',
+    srcPort: 48196,
+    dstIp: '10.77.1.3',
+    dstPort: 8080,
+  });
+  const ended = { ...NEW_CONNECTION, 'ct.event': 4, 'flow.end.sec': 1795824200, 'flow.end.usec': 0 };
+  assert.equal(parseConntrackLine(JSON.stringify(ended))?.verdict, 'ENDED');
+  assert.equal(parseConntrackLine(JSON.stringify(ended))?.time, new Date(1795824200000).toISOString());
+});
+
+test('conntrack lines of other events, protocols or shapes, and denied-packet lines, are not connections', () => {
+  const variants = [
+    { ...NEW_CONNECTION, 'ct.event': 2 },
+    { ...NEW_CONNECTION, 'orig.ip.protocol': 1 },
+    { ...NEW_CONNECTION, src_ip: 'fe80::1' },
+    { ...NEW_CONNECTION, 'orig.l4.dport': 70000 },
+    { ...NEW_CONNECTION, 'oob.prefix': 'weft-denied' },
+    { ...NEW_CONNECTION, 'flow.start.sec': 1e20 },
+  ];
+  for (const v of variants) assert.equal(parseConntrackLine(JSON.stringify(v)), null, JSON.stringify(v));
+  assert.equal(parseConntrackLine(SYN), null);
+  for (const junk of ['', '[]', 'null', '{"ct.event":1}']) assert.equal(parseConntrackLine(junk), null);
+});
+
+test('with connections on, ulogd also follows conntrack events within the overlay only', () => {
+  const conf = ulogdConfig({
+    group: 4242,
+    socket: '/run/f.sock',
+    pluginDir: '/usr/lib/ulogd',
+    conntrack: { overlayCidr: '10.77.0.0/16' },
+  });
+  // Stacks count only in [global], before the first section.
+  const global = conf.split(/^\[log1\]$/m)[0] ?? '';
+  assert.match(global, /^stack=ct1:NFCT,ip2str2:IP2STR,json2:JSON$/m);
+  assert.match(global, /^plugin=".*ulogd_inpflow_NFCT\.so"$/m);
+  assert.match(conf, /^event_mask=0x00000005$/m);
+  assert.match(conf, /^accept_src_filter=10\.77\.0\.0\/16$/m);
+  assert.match(conf, /^accept_dst_filter=10\.77\.0\.0\/16$/m);
+  assert.throws(() =>
+    ulogdConfig({
+      group: 1,
+      socket: '/run/f.sock',
+      pluginDir: '/usr/lib/ulogd',
+      conntrack: { overlayCidr: '10.0.0.0/8\nx=1' },
+    }),
+  );
 });
