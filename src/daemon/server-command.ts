@@ -4,11 +4,14 @@ import { DEFAULT_API_OPTIONS, DEFAULT_CONNECTION_LIMITS, type ConnectionLimits }
 import { weftHome } from '../home/paths.js';
 import { parseBytes } from '../cli/commands/flags.js';
 import { untilSignal } from './signals.js';
+import { readSealKeyFile } from '../ca/seal-key-file.js';
+import type { SealKey } from '../api/platform-ca.js';
 
 export interface ServerFlags {
   database?: string;
   listen: string;
   apiName: string[];
+  caSealKeyFile?: string;
   overlay?: string;
   maxPoliciesPerApp: string;
   maxPackageSize: string;
@@ -22,6 +25,15 @@ export interface ServerFlags {
 }
 
 const seconds = (ms: number) => String(ms / 1000);
+const SEAL_KEY_ENV = 'WEFT_CA_SEAL_KEY_FILE';
+
+function sealKey(flag: string | undefined): SealKey | null {
+  const fromEnv = process.env[SEAL_KEY_ENV];
+  const [file, source] =
+    flag !== undefined ? [flag, '--ca-seal-key-file'] : [fromEnv === '' ? undefined : fromEnv, SEAL_KEY_ENV];
+  if (file === undefined) return null;
+  return { key: readSealKeyFile(file, source), source: `${source} ${file}` };
+}
 
 export function addServerFlags(cmd: Command): Command {
   return cmd
@@ -35,6 +47,11 @@ export function addServerFlags(cmd: Command): Command {
       'a name or address clients use for the API, added to its certificate (repeatable)',
       (name: string, names: string[]) => [...names, name],
       [],
+    )
+    .option(
+      '--ca-seal-key-file <file>',
+      `keep the platform CA in the database, its key sealed with this key (32 bytes, hex or base64; ` +
+        `required with PostgreSQL; or $${SEAL_KEY_ENV})`,
     )
     .option(
       '--overlay <cidr>',
@@ -91,6 +108,7 @@ export function controlPlaneConfig(flags: ServerFlags) {
     host,
     port,
     apiNames: flags.apiName,
+    caSealKey: sealKey(flags.caSealKeyFile),
     overlayCidr: flags.overlay,
     api: {
       ...DEFAULT_API_OPTIONS,
