@@ -17,7 +17,7 @@ import { enforceQuotas } from '../guards/quota.js';
 import { buildApi, type Api } from './server.js';
 import { issueServerTls, renewServerTls } from './server-certificate.js';
 import type { ApiOptions } from './options.js';
-import { platformCa, type SealKey } from './platform-ca.js';
+import { platformCa, type SealKeys } from './platform-ca.js';
 
 export interface ControlPlaneConfig {
   home: string;
@@ -28,8 +28,8 @@ export interface ControlPlaneConfig {
   overlayCidr?: string;
   /** Extra names (or addresses) the API's certificate carries: --api-name. */
   apiNames: string[];
-  /** Keeps the CA in the database, sealed with this key; required with PostgreSQL. */
-  caSealKey: SealKey | null;
+  /** Keep the CA in the database, sealed with the current key (required with PostgreSQL). */
+  caSealKeys: SealKeys;
   api: ApiOptions;
 }
 
@@ -56,7 +56,7 @@ export async function startControlPlane(config: ControlPlaneConfig, logger: Logg
   const stopCleaning = cleanUpPoliciesRegularly(store, logger);
   const stopSweeping = sweepPackagesRegularly(store, logger);
 
-  const ca = await platformCa(store, config.home, config.caSealKey);
+  const ca = await platformCa(store, config.home, config.caSealKeys);
   const issueTls = () => issueServerTls(ca, config.host, config.apiNames);
   const api = await buildApi(store, ca, await issueTls(), logger, config.api);
   const stopRenewing = renewServerTls(issueTls, (tls) => api.app.server.setSecureContext(tls), logger);

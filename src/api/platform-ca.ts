@@ -7,7 +7,7 @@ import path from 'node:path';
 import { createCa, loadCa, loadOrCreateCa, type Ca, type CaMaterial } from '../ca/index.js';
 import { readCaFiles } from '../ca/files.js';
 import { seal, SealError, unseal } from '../ca/seal.js';
-import { readStoredCa, storeCaOnce } from '../store/certificate-authority.js';
+import { readStoredCa, resealCa, storeCaOnce, type StoredCa } from '../store/certificate-authority.js';
 import type { Store } from '../store/store.js';
 import { CA_CERT_FILE, CA_DIR } from '../home/paths.js';
 
@@ -19,7 +19,14 @@ export interface SealKey {
 
 const SEAL_FLAG = '--ca-seal-key-file (or WEFT_CA_SEAL_KEY_FILE)';
 
-export async function platformCa(store: Store, home: string, sealKey: SealKey | null): Promise<Ca> {
+export interface SealKeys {
+  current: SealKey | null;
+  /** The key the CA was sealed with until now: the CA is opened with it and sealed again with `current`. */
+  previous: SealKey | null;
+}
+
+export async function platformCa(store: Store, home: string, keys: SealKeys): Promise<Ca> {
+  const { current: sealKey, previous } = keys;
   const stored = await readStoredCa(store.db);
   if (sealKey === null) {
     if (stored !== null) {
@@ -36,16 +43,26 @@ export async function platformCa(store: Store, home: string, sealKey: SealKey | 
   const held = stored ?? (await storeCaOnce(store.db, sealed(await firstCa(home), sealKey.key)));
   let keyPem: string;
   try {
-    keyPem = unseal(held.sealedKey, sealKey.key, held.certPem);
+    keyPem = opened(held, sealKey);
   } catch (err) {
-    if (!(err instanceof SealError)) throw err;
-    throw new Error(
-      `the platform CA in the database does not open with the seal key ${sealKey.source}: ${err.message}`,
-    );
+    if (previous === null) throw err;
+    keyPem = opened(held, previous);
+    await resealCa(store.db, held.sealedKey, seal(keyPem, sealKey.key, held.certPem));
   }
   const ca = await loadCa(held.certPem, keyPem);
   writeCertificateFile(home, held.certPem);
   return ca;
+}
+
+function opened(held: StoredCa, key: SealKey): string {
+  try {
+    return unseal(held.sealedKey, key.key, held.certPem);
+  } catch (err) {
+    if (!(err instanceof SealError)) throw err;
+    throw new Error(
+      `the platform CA in the database does not open with the seal key ${key.source}: ${err.message}`,
+    );
+  }
 }
 
 /** A CA this home already has (a server from before the CA moved into the database), or a new one. */

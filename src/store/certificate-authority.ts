@@ -26,3 +26,13 @@ export async function storeCaOnce(db: Db, ca: StoredCa): Promise<StoredCa> {
   if (stored === null) throw new Error('the CA row vanished right after it was written');
   return stored;
 }
+
+/** Replaces the sealed key, unless another server already replaced it (with the same new seal key). */
+export async function resealCa(db: Db, from: string, to: string): Promise<void> {
+  await db
+    .updateTable('certificate_authority')
+    .set({ sealed_key: to })
+    .where('id', '=', 1)
+    .where('sealed_key', '=', from)
+    .execute();
+}

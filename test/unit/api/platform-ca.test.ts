@@ -27,6 +27,7 @@ async function fresh(): Promise<{ home: string; store: Store }> {
 }
 
 const sealKey = (): SealKey => ({ key: randomBytes(32), source: 'test key' });
+const only = (current: SealKey | null) => ({ current, previous: null });
 
 async function storedRow(store: Store) {
   return store.db.selectFrom('certificate_authority').selectAll().executeTakeFirstOrThrow();
@@ -38,8 +39,8 @@ test('servers with the same seal key open the one CA the first one stored', asyn
   const otherHome = fs.mkdtempSync(path.join(os.tmpdir(), 'weft-platform-ca-'));
   cleanups.push(() => Promise.resolve(fs.rmSync(otherHome, { recursive: true, force: true })));
   const [first, second] = await Promise.all([
-    platformCa(store, home, key),
-    platformCa(store, otherHome, key),
+    platformCa(store, home, only(key)),
+    platformCa(store, otherHome, only(key)),
   ]);
   assert.equal(first.certPem, second.certPem);
   assert.equal(fs.readFileSync(path.join(otherHome, 'ca', 'ca.crt'), 'utf8'), first.certPem);
@@ -48,7 +49,7 @@ test('servers with the same seal key open the one CA the first one stored', asyn
 
 test('the database holds no CA key in the clear, neither PEM nor DER', async () => {
   const { home, store } = await fresh();
-  await platformCa(store, home, sealKey());
+  await platformCa(store, home, only(sealKey()));
   const row = await storedRow(store);
   const file = fs.readFileSync(path.join(home, 'weft.db'));
   assert.ok(!row.sealed_key.includes('PRIVATE KEY'));
@@ -59,7 +60,7 @@ test('the database holds no CA key in the clear, neither PEM nor DER', async () 
   fs.mkdirSync(path.join(otherHome, 'ca'), { mode: 0o700 });
   fs.writeFileSync(path.join(otherHome, 'ca', 'ca.crt'), imported.certPem);
   fs.writeFileSync(path.join(otherHome, 'ca', 'ca.key'), imported.keyPem, { mode: 0o600 });
-  await platformCa(other, otherHome, sealKey());
+  await platformCa(other, otherHome, only(sealKey()));
   const der = createPrivateKey(imported.keyPem).export({ type: 'pkcs8', format: 'der' });
   const dump = fs.readFileSync(path.join(otherHome, 'weft.db'));
   assert.equal(dump.indexOf(der), -1);
@@ -69,9 +70,9 @@ test('the database holds no CA key in the clear, neither PEM nor DER', async () 
 
 test('a server with another seal key refuses to start, naming its key', async () => {
   const { home, store } = await fresh();
-  await platformCa(store, home, sealKey());
+  await platformCa(store, home, only(sealKey()));
   await assert.rejects(
-    platformCa(store, home, sealKey()),
+    platformCa(store, home, only(sealKey())),
     /does not open with the seal key test key.*authentication failed/,
   );
 });
@@ -79,22 +80,32 @@ test('a server with another seal key refuses to start, naming its key', async ()
 test('a CA certificate swapped in the database does not open with the sealed key', async () => {
   const { home, store } = await fresh();
   const key = sealKey();
-  await platformCa(store, home, key);
+  await platformCa(store, home, only(key));
   const attacker = await createCa({ commonName: 'attacker' });
   await store.db.updateTable('certificate_authority').set({ cert_pem: attacker.certPem }).execute();
-  await assert.rejects(platformCa(store, home, key), /authentication failed/);
+  await assert.rejects(platformCa(store, home, only(key)), /authentication failed/);
 });
 
 test('a database holding a sealed CA refuses a server without a seal key', async () => {
   const { home, store } = await fresh();
-  await platformCa(store, home, sealKey());
-  await assert.rejects(platformCa(store, home, null), /holds the platform CA, sealed/);
+  await platformCa(store, home, only(sealKey()));
+  await assert.rejects(platformCa(store, home, only(null)), /holds the platform CA, sealed/);
 });
 
 test('without a seal key SQLite keeps the CA in files, as before', async () => {
   const { home, store } = await fresh();
-  const ca = await platformCa(store, home, null);
+  const ca = await platformCa(store, home, only(null));
   assert.equal(fs.readFileSync(path.join(home, 'ca', 'ca.crt'), 'utf8'), ca.certPem);
   assert.ok(fs.existsSync(path.join(home, 'ca', 'ca.key')));
   assert.equal((await store.db.selectFrom('certificate_authority').selectAll().execute()).length, 0);
+});
+
+test('given the previous seal key too, a server seals the CA again under the new one', async () => {
+  const { home, store } = await fresh();
+  const [oldKey, newKey] = [sealKey(), sealKey()];
+  const ca = await platformCa(store, home, only(oldKey));
+  const rotated = await platformCa(store, home, { current: newKey, previous: oldKey });
+  assert.equal(rotated.certPem, ca.certPem);
+  assert.equal((await platformCa(store, home, only(newKey))).certPem, ca.certPem);
+  await assert.rejects(platformCa(store, home, only(oldKey)), /authentication failed/);
 });
