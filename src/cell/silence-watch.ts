@@ -4,11 +4,13 @@
 export class SilenceWatch {
   private lastHeard = Date.now();
   private lastCheck = Date.now();
+  private stopped = false;
   private readonly timer: NodeJS.Timeout;
 
   constructor(limitMs: number, onSilent: () => void) {
     const every = limitMs / 4;
     this.timer = setInterval(() => {
+      if (this.stopped) return;
       const now = Date.now();
       if (now - this.lastCheck > 2 * every) this.lastHeard = now;
       this.lastCheck = now;
@@ -24,6 +26,7 @@ export class SilenceWatch {
   }
 
   stop(): void {
+    this.stopped = true;
     clearInterval(this.timer);
   }
 }

@@ -17,6 +17,9 @@ const KERNEL_DEADLINE_MS = 30_000;
 const databases = testDatabases();
 const work = tempDir('weft-ha-');
 let database = '';
+let overlay = '';
+/** Whichever server won the race to create it: the helper's own admin token stays empty. */
+let adminToken = '';
 let sealKeyFile = '';
 let a: TestServer;
 let b: TestServer;
@@ -44,21 +47,20 @@ describe('two API servers on one PostgreSQL', () => {
   before(async () => {
     database = (await databases.fresh('postgres', 'ha')) ?? '';
     sealKeyFile = newSealKeyFile();
-    const overlay = await freeOverlay();
+    overlay = await freeOverlay();
     const flags = ['--overlay', overlay];
     // Started at once on an empty database: both race to create the CA and the admin token.
     const start = () => startServer({ database, sealKeyFile, flags, adminToken: '' });
     [a, b] = await Promise.all([start(), start()]);
-    const token = [a, b]
+    adminToken = [a, b]
       .map((s) => path.join(s.home, 'admin-token'))
       .filter((file) => fs.existsSync(file))
       .map((file) => fs.readFileSync(file, 'utf8').trim())
       .join('');
-    for (const s of [a, b]) Object.assign(s, { adminToken: token });
     // What an operator hands the cell host: the CA certificate, a token, the servers' URLs.
     const caFile = path.join(work, 'ca.crt');
     fs.writeFileSync(caFile, a.caPem);
-    host = await WeftHost.start({ control: { urls: [a.url, b.url], caFile, token, overlay } });
+    host = await WeftHost.start({ control: { urls: [a.url, b.url], caFile, token: adminToken, overlay } });
     await host.push('app-a', 'http-app', 1);
     await host.push('app-b', 'http-app', 1);
     appA = (await host.waitRunning('app-a', 1))[0]!;
@@ -89,17 +91,25 @@ describe('two API servers on one PostgreSQL', () => {
 
   test('a server with another seal key, or none, refuses to start', async () => {
     await assert.rejects(
-      startServer({ database, sealKeyFile: newSealKeyFile() }),
+      startServer({ database, sealKeyFile: newSealKeyFile(), flags: ['--overlay', overlay] }),
       /does not open with the seal key.*authentication failed/s,
     );
-    await assert.rejects(startServer({ database, sealKeyFile: '' }), /holds the platform CA, sealed/);
+    await assert.rejects(
+      startServer({ database, sealKeyFile: '', flags: ['--overlay', overlay] }),
+      /holds the platform CA, sealed/,
+    );
   });
 
   test('a token made through one server works on the other, and is refused there once revoked', async () => {
-    const made = await a.api<{ token: string }>('POST', '/v1/tokens', { name: 'ha-dev', role: 'admin' });
+    const made = await a.api<{ token: string }>(
+      'POST',
+      '/v1/tokens',
+      { name: 'ha-dev', role: 'admin' },
+      adminToken,
+    );
     assert.equal(made.status, 201, JSON.stringify(made.body));
     assert.equal((await b.api('GET', '/v1/info', undefined, made.body.token)).status, 200);
-    assert.equal((await a.api('DELETE', '/v1/tokens/ha-dev')).status, 204);
+    assert.equal((await a.api('DELETE', '/v1/tokens/ha-dev', undefined, adminToken)).status, 204);
     assert.equal((await b.api('GET', '/v1/info', undefined, made.body.token)).status, 401);
   });
 
@@ -114,7 +124,12 @@ describe('two API servers on one PostgreSQL', () => {
 
     // Acknowledged by the server about to die, maybe before the cell heard of it.
     const [srcGuid, dstGuid] = [await host!.appGuid('app-a'), await host!.appGuid('app-b')];
-    const acknowledged = await a.api('POST', POLICIES, { policies: [wirePolicy(srcGuid, dstGuid, 9999)] });
+    const acknowledged = await a.api(
+      'POST',
+      POLICIES,
+      { policies: [wirePolicy(srcGuid, dstGuid, 9999)] },
+      adminToken,
+    );
     assert.equal(acknowledged.status, 200);
     const killedAt = Date.now();
     await a.kill();
