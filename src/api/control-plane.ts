@@ -12,12 +12,12 @@ import { createDomain, DEFAULT_INTERNAL_DOMAIN, listDomains } from '../store/rou
 import { countTokens, createToken } from '../store/tokens.js';
 import { deleteStalePolicies } from '../store/policies.js';
 import { sweepPackages } from '../store/packages.js';
-import { ADMIN_TOKEN_FILE, CA_DIR, DATABASE_FILE } from '../home/paths.js';
-import { loadOrCreateCa } from '../ca/index.js';
+import { ADMIN_TOKEN_FILE, DATABASE_FILE } from '../home/paths.js';
 import { enforceQuotas } from '../guards/quota.js';
 import { buildApi, type Api } from './server.js';
 import { issueServerTls, renewServerTls } from './server-certificate.js';
 import type { ApiOptions } from './options.js';
+import { platformCa, type SealKeys } from './platform-ca.js';
 
 export interface ControlPlaneConfig {
   home: string;
@@ -28,6 +28,8 @@ export interface ControlPlaneConfig {
   overlayCidr?: string;
   /** Extra names (or addresses) the API's certificate carries: --api-name. */
   apiNames: string[];
+  /** Keep the CA in the database, sealed with the current key (required with PostgreSQL). */
+  caSealKeys: SealKeys;
   api: ApiOptions;
 }
 
@@ -54,7 +56,7 @@ export async function startControlPlane(config: ControlPlaneConfig, logger: Logg
   const stopCleaning = cleanUpPoliciesRegularly(store, logger);
   const stopSweeping = sweepPackagesRegularly(store, logger);
 
-  const ca = await loadOrCreateCa(path.join(config.home, CA_DIR));
+  const ca = await platformCa(store, config.home, config.caSealKeys);
   const issueTls = () => issueServerTls(ca, config.host, config.apiNames);
   const api = await buildApi(store, ca, await issueTls(), logger, config.api);
   const stopRenewing = renewServerTls(issueTls, (tls) => api.app.server.setSecureContext(tls), logger);

@@ -14,13 +14,14 @@ import { atTime } from './deadline.js';
 import { Outbox } from './outbox.js';
 import { SnapshotPieces } from './snapshot-pieces.js';
 
-const HEARTBEAT_MS = 10_000;
+// Often enough that a follower notices a dead server (three missed beats) and fails over within 2 s.
+const HEARTBEAT_MS = 500;
 /** Live changes held for a follower still catching up; past this it reads them from the log instead. */
 const EARLY_LIMIT = 10_000;
 
 const line = (m: StreamMessage) => `${JSON.stringify(m)}\n`;
 /** A follower's connection is quiet between heartbeats; the server's idle timeout may be shorter. */
-const FOLLOWER_IDLE_MS = 3 * HEARTBEAT_MS;
+const FOLLOWER_IDLE_MS = 20 * HEARTBEAT_MS;
 
 export function streamChanges(
   store: Store,

@@ -1,6 +1,6 @@
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createCa, loadCa, type Ca } from './authority.js';
+import { createCa, loadCa, type Ca, type CaMaterial } from './authority.js';
 
 /** Loads the platform CA from DIR/ca.crt and DIR/ca.key, creating both on first start. */
 export async function loadOrCreateCa(dir: string): Promise<Ca> {
@@ -18,10 +18,12 @@ export async function loadOrCreateCa(dir: string): Promise<Ca> {
   return loadCa(created.certPem, created.keyPem);
 }
 
-async function readPair(
-  certPath: string,
-  keyPath: string,
-): Promise<{ certPem: string; keyPem: string } | null> {
+/** The CA files in DIR, or null when there are none. */
+export function readCaFiles(dir: string): Promise<CaMaterial | null> {
+  return readPair(join(dir, 'ca.crt'), join(dir, 'ca.key'));
+}
+
+async function readPair(certPath: string, keyPath: string): Promise<CaMaterial | null> {
   const [certPem, keyPem] = await Promise.all([readIfPresent(certPath), readIfPresent(keyPath)]);
   if (certPem === null && keyPem === null) return null;
   if (certPem === null || keyPem === null) {

@@ -4,8 +4,9 @@ import { Agent, fetch } from 'undici';
 
 export type PinnedFetch = typeof fetch;
 
-export function pinnedFetch(caPem: string): PinnedFetch {
-  const dispatcher = new Agent({ connect: { ca: caPem } });
+/** With several servers to try, a server that does not accept a connection in time is passed over. */
+export function pinnedFetch(caPem: string, opts: { connectTimeoutMs?: number } = {}): PinnedFetch {
+  const dispatcher = new Agent({ connect: { ca: caPem, timeout: opts.connectTimeoutMs } });
   return (input, init) => fetch(input, { ...init, dispatcher });
 }
 
@@ -50,9 +51,11 @@ export function certificateFailure(err: unknown): string | undefined {
 export function fetchFailure(err: unknown, url: string): Error {
   const unverified = certificateFailure(err);
   if (unverified !== undefined) {
-    return new Error(`${url} presented a certificate the platform CA does not verify (${unverified})`);
+    return new Error(`${url} presented a certificate the platform CA does not verify (${unverified})`, {
+      cause: err,
+    });
   }
   const cause = (err as { cause?: { code?: string; message?: string } }).cause;
   const why = cause?.code ?? cause?.message ?? (err instanceof Error ? err.message : String(err));
-  return new Error(`cannot reach ${url} (${why})`);
+  return new Error(`cannot reach ${url} (${why})`, { cause: err });
 }

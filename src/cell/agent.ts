@@ -13,6 +13,7 @@ import { proxyListeners } from './allocation.js';
 import { pinnedFetch } from '../ca/pinned-fetch.js';
 import { CniServer } from '../network/cni/server.js';
 import { CellApiClient } from './api-client.js';
+import { ApiEndpoints, CONNECT_TIMEOUT_MS } from '../endpoints/failover.js';
 import { answerQuestion } from './answers.js';
 import type { CellAnswer, CellQuestion, ProbeResult } from '../contract/inspect.js';
 import { namedNetnsPath } from '../network/named-netns.js';
@@ -50,8 +51,8 @@ function nflogGroup(table: string): number {
 }
 
 export interface CellConfig {
-  /** The control plane's https:// URL. */
-  api: string;
+  /** The control plane's servers' https:// URLs, tried in order. */
+  api: readonly string[];
   /** The platform CA the control plane's certificate must chain to. */
   caPem: string;
   token: string;
@@ -106,8 +107,9 @@ export class CellAgent {
     private readonly logger: Logger,
   ) {
     this.links = cellLinks(config.linkPrefix);
-    const fetch = pinnedFetch(config.caPem);
-    this.client = new CellApiClient(config.api, fetch, config.token, config.cellId);
+    const fetch = pinnedFetch(config.caPem, { connectTimeoutMs: CONNECT_TIMEOUT_MS });
+    const api = new ApiEndpoints(config.api);
+    this.client = new CellApiClient(api, fetch, config.token, config.cellId);
     this.files = new CellFiles(new CellPaths(config.root));
     this.packages = new PackageCache(
       this.files.paths.packagesDir,
@@ -123,7 +125,7 @@ export class CellAgent {
     this.proxy = new TlsProxy({ logger, runDir: this.files.paths.proxyDir });
     this.prober = new Prober(config.table, this.files.paths.trustBundle);
     this.follower = new Follower(
-      config.api,
+      api,
       fetch,
       config.token,
       config.cellId,

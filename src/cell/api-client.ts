@@ -13,6 +13,8 @@ import {
   type InstanceReport,
 } from '../contract/api.js';
 import { checked } from '../contract/check.js';
+import { anotherServerMayTry } from '../endpoints/failure.js';
+import type { ApiEndpoints } from '../endpoints/failover.js';
 import { FlowReceipt, type ObservedFlow } from '../contract/flows.js';
 import { AnswerTaken, type CellAnswer } from '../contract/inspect.js';
 
@@ -23,7 +25,7 @@ const PACKAGE_FETCH_TIMEOUT_MS = 10 * 60 * 1000;
 
 export class CellApiClient {
   constructor(
-    readonly url: string,
+    private readonly api: ApiEndpoints,
     private readonly fetch: PinnedFetch,
     private readonly token: string,
     private readonly cellId: string,
@@ -72,12 +74,12 @@ export class CellApiClient {
   /** The package's bytes as they arrive; the caller checks them against the digest. */
   async fetchPackage(digest: string): Promise<Readable> {
     const path = `/v1/cells/${this.cellId}/packages/${digest}`;
-    const res = await this.fetch(`${this.url}${path}`, {
-      headers: { authorization: `Bearer ${this.token}` },
-      signal: AbortSignal.timeout(PACKAGE_FETCH_TIMEOUT_MS),
-    }).catch((err: unknown) => {
-      throw fetchFailure(err, this.url);
-    });
+    const res = await this.attempt('GET', path, (url) =>
+      this.fetch(`${url}${path}`, {
+        headers: { authorization: `Bearer ${this.token}` },
+        signal: AbortSignal.timeout(PACKAGE_FETCH_TIMEOUT_MS),
+      }),
+    );
     if (!res.ok || res.body === null) {
       const text = await res.text();
       throw new Error(`GET ${path}: ${res.status} ${errorMessage(text) ?? res.statusText}`);
@@ -110,21 +112,32 @@ export class CellApiClient {
   }
 
   private async send(method: string, path: string, body?: unknown): Promise<string> {
-    const res = await this.fetch(`${this.url}${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${this.token}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-      signal: AbortSignal.timeout(10_000),
-    }).catch((err: unknown) => {
-      throw fetchFailure(err, this.url);
-    });
+    const res = await this.attempt(method, path, (url) =>
+      this.fetch(`${url}${path}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${this.token}`,
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(10_000),
+      }),
+    );
     const text = await res.text();
     if (!res.ok) {
       throw new Error(`${method} ${path}: ${res.status} ${errorMessage(text) ?? res.statusText}`);
     }
     return text;
+  }
+
+  /** Sends the request to the control plane's servers in turn until one answers. */
+  private attempt(method: string, path: string, request: (url: string) => ReturnType<PinnedFetch>) {
+    return this.api.call(
+      (url) =>
+        request(url).catch((err: unknown) => {
+          throw fetchFailure(err, `${url}${path}`);
+        }),
+      (err) => anotherServerMayTry(err, method),
+    );
   }
 }

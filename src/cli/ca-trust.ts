@@ -17,8 +17,9 @@ export interface TrustFlags {
 
 const PROBE_TIMEOUT_MS = 10_000;
 
-/** The CA to pin for `api` (an https:// URL), and how it was chosen. */
-export async function chooseCa(api: string, flags: TrustFlags, config: CliConfig): Promise<string> {
+/** The CA to pin for `apis` (an https:// URL, or several as URL1,URL2: the first is asked). */
+export async function chooseCa(apis: string, flags: TrustFlags, config: CliConfig): Promise<string> {
+  const api = apis.split(',')[0] ?? apis;
   if (flags.caCert !== undefined) return readCaFile(flags.caCert, '--ca-cert');
   if (flags.caFingerprint !== undefined) {
     const served = await servedCa(api);
@@ -30,7 +31,7 @@ export async function chooseCa(api: string, flags: TrustFlags, config: CliConfig
     }
     return served;
   }
-  if (config.api === api && config.caCert !== undefined) return config.caCert;
+  if (config.api === apis && config.caCert !== undefined) return config.caCert;
   const local = localCa(api);
   if (local !== null) return local;
   if (process.stdin.isTTY !== true) {

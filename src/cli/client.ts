@@ -3,6 +3,9 @@
 import fs from 'node:fs';
 import type { Readable } from 'node:stream';
 import { certificateFailure, pinnedFetch, type PinnedFetch } from '../ca/pinned-fetch.js';
+import { parseApiUrls } from '../endpoints/api-urls.js';
+import { anotherServerMayTry } from '../endpoints/failure.js';
+import { ApiEndpoints, CONNECT_TIMEOUT_MS } from '../endpoints/failover.js';
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import {
   App,
@@ -37,13 +40,17 @@ type Query = Record<string, string | undefined>;
 
 export class ApiClient {
   private readonly fetch: PinnedFetch;
+  private readonly servers: ApiEndpoints;
 
+  /** `baseUrl` names one server, or several of one control plane as URL1,URL2: tried in order. */
   constructor(
     readonly baseUrl: string,
     caPem: string,
     private readonly token?: string,
   ) {
-    this.fetch = pinnedFetch(caPem);
+    this.servers = new ApiEndpoints(parseApiUrls(baseUrl, 'API endpoint'));
+    const several = this.servers.urls.length > 1;
+    this.fetch = pinnedFetch(caPem, { connectTimeoutMs: several ? CONNECT_TIMEOUT_MS : undefined });
   }
 
   info = () => this.request(Info, 'GET', '/v1/info');
@@ -130,32 +137,25 @@ export class ApiClient {
     query: Query = {},
     upload?: () => Readable,
   ): Promise<Static<T>> {
-    const url = new URL(path, this.baseUrl);
-    for (const [k, v] of Object.entries(query)) if (v !== undefined) url.searchParams.set(k, v);
     const headers: Record<string, string> = { accept: 'application/json' };
     if (this.token !== undefined) headers.authorization = `Bearer ${this.token}`;
     if (body !== undefined) headers['content-type'] = 'application/json';
     if (upload) headers['content-type'] = 'application/gzip';
-    let res: Awaited<ReturnType<PinnedFetch>>;
-    try {
-      res = await this.fetch(url, {
-        method,
-        headers,
-        body: upload ? upload() : body === undefined ? undefined : JSON.stringify(body),
-        ...(upload ? { duplex: 'half' as const } : {}),
-      });
-    } catch (err) {
-      const unverified = certificateFailure(err);
-      if (unverified !== undefined) {
-        throw new Error(
-          `the weft API at ${this.baseUrl} presented a certificate the pinned CA does not verify (${unverified}); ` +
-            `if its CA changed, pin the new one with 'weft api ${this.baseUrl} --ca-cert FILE'`,
-        );
+    const send = async (base: string) => {
+      const url = new URL(path, base);
+      for (const [k, v] of Object.entries(query)) if (v !== undefined) url.searchParams.set(k, v);
+      try {
+        return await this.fetch(url, {
+          method,
+          headers,
+          body: upload ? upload() : body === undefined ? undefined : JSON.stringify(body),
+          ...(upload ? { duplex: 'half' as const } : {}),
+        });
+      } catch (err) {
+        throw unreachable(err, base, this.baseUrl);
       }
-      throw new Error(
-        `cannot reach the weft API at ${this.baseUrl}; is \`weft up\` or \`weft server\` running? (${networkCause(err)})`,
-      );
-    }
+    };
+    const res = await this.servers.call(send, (err) => anotherServerMayTry(err, method));
     const text = await res.text();
     // An answer that is not a success fails the command with the server's own words.
     if (!res.ok) throw new Error(explain(res.status, errorMessage(text) ?? res.statusText));
@@ -165,6 +165,21 @@ export class ApiClient {
 
 function explain(status: number, message: string): string {
   return status === 401 ? `${message}; use 'weft login' with a valid token` : message;
+}
+
+function unreachable(err: unknown, base: string, configured: string): Error {
+  const unverified = certificateFailure(err);
+  if (unverified !== undefined) {
+    return new Error(
+      `the weft API at ${base} presented a certificate the pinned CA does not verify (${unverified}); ` +
+        `if its CA changed, pin the new one with 'weft api ${configured} --ca-cert FILE'`,
+      { cause: err },
+    );
+  }
+  return new Error(
+    `cannot reach the weft API at ${base}; is \`weft up\` or \`weft server\` running? (${networkCause(err)})`,
+    { cause: err },
+  );
 }
 
 function networkCause(err: unknown): string {

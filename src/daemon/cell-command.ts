@@ -12,7 +12,7 @@ import { untilSignal } from './signals.js';
 import { addServerFlags, controlPlaneConfig, splitHostPort, type ServerFlags } from './server-command.js';
 import fs from 'node:fs';
 import { ADMIN_TOKEN_FILE, CA_CERT_FILE } from '../home/paths.js';
-import { requireHttps } from '../ca/pinned-fetch.js';
+import { parseApiUrls } from '../endpoints/api-urls.js';
 import { readCaFile } from '../cli/ca-trust.js';
 import { readCellToken, TOKEN_ENV } from './cell-token.js';
 import type { RuntimeName } from '../runtime/oci/runtime-choice.js';
@@ -84,7 +84,7 @@ function positiveSeconds(value: string): number {
 }
 
 interface ControlPlaneAccess {
-  api: string;
+  api: string[];
   caPem: string;
   token: string;
 }
@@ -156,7 +156,7 @@ interface StandaloneFlags {
 }
 
 function standaloneAccess(flags: StandaloneFlags): ControlPlaneAccess {
-  const api = requireHttps(flags.api, '--api').href.replace(/\/+$/, '');
+  const api = parseApiUrls(flags.api, '--api');
   const caPem =
     flags.caCert !== undefined
       ? readCaFile(flags.caCert, '--ca-cert')
@@ -182,7 +182,10 @@ export function registerCellCommands(program: Command): void {
     program
       .command('cell')
       .description('run a cell: containers, kernel policy, DNS and TLS proxy for a control plane')
-      .requiredOption('--api <url>', 'the control plane’s https:// URL')
+      .requiredOption(
+        '--api <urls>',
+        'the control plane’s https:// URL; several servers as URL1,URL2, tried in order',
+      )
       .option('--ca-cert <file>', `the platform CA's certificate (default: WEFT_HOME/${CA_CERT_FILE})`)
       .option(
         '--token-file <file>',
@@ -210,7 +213,7 @@ export function registerCellCommands(program: Command): void {
     const { startControlPlane } = await import('../api/control-plane.js');
     const cp = await startControlPlane(controlPlaneConfig(flags), logger);
     const token = fs.readFileSync(path.join(weftHome(), ADMIN_TOKEN_FILE), 'utf8').trim();
-    const { agent, containers } = await runCell({ api: cp.url, caPem: cp.caPem, token }, flags, logger);
+    const { agent, containers } = await runCell({ api: [cp.url], caPem: cp.caPem, token }, flags, logger);
     agent.registerMetrics(cp.api.metrics);
     console.log(`weft is up: API ${cp.url}, overlay ${cp.overlayCidr}, containers: ${containers}`);
     await untilSignal(stillStopping(logger, flags.cleanup));

@@ -4,11 +4,15 @@ import { DEFAULT_API_OPTIONS, DEFAULT_CONNECTION_LIMITS, type ConnectionLimits }
 import { weftHome } from '../home/paths.js';
 import { parseBytes } from '../cli/commands/flags.js';
 import { untilSignal } from './signals.js';
+import { readSealKeyFile } from '../ca/seal-key-file.js';
+import type { SealKey, SealKeys } from '../api/platform-ca.js';
 
 export interface ServerFlags {
   database?: string;
   listen: string;
   apiName: string[];
+  caSealKeyFile?: string;
+  caPreviousSealKeyFile?: string;
   overlay?: string;
   maxPoliciesPerApp: string;
   maxPackageSize: string;
@@ -22,6 +26,27 @@ export interface ServerFlags {
 }
 
 const seconds = (ms: number) => String(ms / 1000);
+const SEAL_KEY_ENV = 'WEFT_CA_SEAL_KEY_FILE';
+
+function sealKeys(flags: ServerFlags): SealKeys {
+  const fromEnv = process.env[SEAL_KEY_ENV];
+  const current =
+    flags.caSealKeyFile !== undefined
+      ? sealKey(flags.caSealKeyFile, '--ca-seal-key-file')
+      : fromEnv !== undefined && fromEnv !== ''
+        ? sealKey(fromEnv, SEAL_KEY_ENV)
+        : null;
+  const previousFile = flags.caPreviousSealKeyFile;
+  const previous = previousFile !== undefined ? sealKey(previousFile, '--ca-previous-seal-key-file') : null;
+  if (previous !== null && current === null) {
+    throw new Error('--ca-previous-seal-key-file: give the new key as --ca-seal-key-file too');
+  }
+  return { current, previous };
+}
+
+function sealKey(file: string, source: string): SealKey {
+  return { key: readSealKeyFile(file, source), source: `${source} ${file}` };
+}
 
 export function addServerFlags(cmd: Command): Command {
   return cmd
@@ -35,6 +60,15 @@ export function addServerFlags(cmd: Command): Command {
       'a name or address clients use for the API, added to its certificate (repeatable)',
       (name: string, names: string[]) => [...names, name],
       [],
+    )
+    .option(
+      '--ca-seal-key-file <file>',
+      `keep the platform CA in the database, its key sealed with this key (32 bytes, hex or base64; ` +
+        `required with PostgreSQL; or $${SEAL_KEY_ENV})`,
+    )
+    .option(
+      '--ca-previous-seal-key-file <file>',
+      'the seal key the CA was sealed with until now: opened with it, the CA is sealed again with the new one',
     )
     .option(
       '--overlay <cidr>',
@@ -91,6 +125,7 @@ export function controlPlaneConfig(flags: ServerFlags) {
     host,
     port,
     apiNames: flags.apiName,
+    caSealKeys: sealKeys(flags),
     overlayCidr: flags.overlay,
     api: {
       ...DEFAULT_API_OPTIONS,

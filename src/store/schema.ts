@@ -142,6 +142,14 @@ export interface PackageChunksTable {
   data: Buffer;
 }
 
+export interface CertificateAuthorityTable {
+  id: number;
+  cert_pem: string;
+  /** The CA's private key, sealed with the operator's seal key. */
+  sealed_key: string;
+  created_at: string;
+}
+
 export interface Database {
   orgs: OrgsTable;
   spaces: SpacesTable;
@@ -161,4 +169,5 @@ export interface Database {
   packages: PackagesTable;
   package_uploads: PackageUploadsTable;
   package_chunks: PackageChunksTable;
+  certificate_authority: CertificateAuthorityTable;
 }

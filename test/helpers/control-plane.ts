@@ -1,5 +1,6 @@
 // Runs `weft server` as a child process with its own WEFT_HOME, for tests that talk to it over HTTPS.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -19,6 +20,8 @@ export interface ServerOptions {
   flags?: string[];
   /** The admin token of an earlier server on the same database: only the first start writes one. */
   adminToken?: string;
+  /** The CA seal key file; PostgreSQL servers of one test process share one unless told otherwise. */
+  sealKeyFile?: string;
 }
 
 export interface Reply<T> {
@@ -49,14 +52,31 @@ export function tempDir(prefix: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }
 
+/** A fresh seal key in a root-only file, removed when the test process exits. */
+export function newSealKeyFile(): string {
+  const dir = tempDir('weft-seal-');
+  const file = path.join(dir, 'ca-seal.key');
+  fs.writeFileSync(file, `${randomBytes(32).toString('base64')}\n`, { mode: 0o600 });
+  process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+  return file;
+}
+
+let shared: string | undefined;
+function sharedSealKeyFile(): string {
+  shared ??= newSealKeyFile();
+  return shared;
+}
+
 export async function startServer(options: ServerOptions = {}): Promise<TestServer> {
   const ownHome = options.home === undefined;
   const home = options.home ?? tempDir('weft-home-');
   const args = ['--import', 'tsx', CLI, 'server', '--listen', '127.0.0.1:0', '--overlay', TEST_OVERLAY];
   if (options.database !== undefined) args.push('--database', options.database);
   args.push(...(options.flags ?? []));
+  const sealKeyFile =
+    options.sealKeyFile ?? (options.database?.startsWith('postgres') === true ? sharedSealKeyFile() : '');
   const child = spawn(process.execPath, args, {
-    env: { ...process.env, WEFT_HOME: home, WEFT_LOG_LEVEL: 'warn' },
+    env: { ...process.env, WEFT_HOME: home, WEFT_LOG_LEVEL: 'warn', WEFT_CA_SEAL_KEY_FILE: sealKeyFile },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';

@@ -11,6 +11,7 @@ import { readCellRuntime } from '../../src/cell/containers.js';
 import { CellPaths } from '../../src/cell/paths.js';
 import { currentCgroup } from '../../src/runtime/cell-cgroup.js';
 import { deleteContainer, listContainers } from '../../src/runtime/container.js';
+import { pinnedFetch as pinnedToCa } from '../../src/ca/pinned-fetch.js';
 import { pinnedFetch } from './pinned-fetch.js';
 import { freePort } from './ports.js';
 
@@ -87,13 +88,23 @@ function pythonCommand(script: string, args: string[]): string {
 }
 
 /** A /16 in 10.0.0.0/8 that no route on this host touches; never 10.255 (this machine's resolver). */
-async function freeOverlay(): Promise<string> {
+export async function freeOverlay(): Promise<string> {
   const routes = (await run('ip', ['-4', 'route', 'show', 'table', 'all'])).stdout;
   const addrs = (await run('ip', ['-4', '-o', 'addr'])).stdout;
   for (;;) {
     const n = 100 + (randomBytes(1)[0]! % 150);
     if (!`${routes}\n${addrs}`.includes(`10.${n}.`)) return `10.${n}.0.0/16`;
   }
+}
+
+/** A control plane running elsewhere: the host then runs `weft cell` alone, following it. */
+export interface RemoteControlPlane {
+  /** Its servers, as `weft cell --api` and `weft api` take them. */
+  urls: string[];
+  caFile: string;
+  token: string;
+  /** The overlay the control plane was started with. */
+  overlay: string;
 }
 
 export class WeftHost {
@@ -115,6 +126,7 @@ export class WeftHost {
     readonly overlay: string,
     /** More flags for `weft up`. */
     private readonly upArgs: string[],
+    private readonly control: RemoteControlPlane | null = null,
   ) {
     const tag = `${process.pid}${randomBytes(2).toString('hex')}`;
     this.work = fs.mkdtempSync(path.join(os.tmpdir(), 'weft-cell-test-'));
@@ -126,12 +138,21 @@ export class WeftHost {
   }
 
   /** Starts `weft up`, then logs the CLI in and targets a fresh org and space. */
-  static async start(opts: { cleanup?: boolean; args?: string[] } = {}): Promise<WeftHost> {
-    const host = new WeftHost(await freePort(), await freeOverlay(), opts.args ?? []);
+  static async start(
+    opts: { cleanup?: boolean; args?: string[]; control?: RemoteControlPlane } = {},
+  ): Promise<WeftHost> {
+    const { control } = opts;
+    const overlay = control?.overlay ?? (await freeOverlay());
+    const host = new WeftHost(await freePort(), overlay, opts.args ?? [], control ?? null);
     try {
       await host.launch(opts.cleanup ?? true);
-      await host.cliOk('api', host.url);
-      await host.cliOk('login');
+      if (control) {
+        await host.cliOk('api', control.urls.join(','), '--ca-cert', control.caFile);
+        await host.cliOk('login', '--token', control.token);
+      } else {
+        await host.cliOk('api', host.url);
+        await host.cliOk('login');
+      }
       await host.cliOk('create-org', 'cells');
       await host.cliOk('create-space', 'dev', '-o', 'cells');
       await host.cliOk('target', '-o', 'cells', '-s', 'dev');
@@ -156,10 +177,13 @@ export class WeftHost {
     return path.join(this.work, `weft-${this.launches}.log`);
   }
 
-  /** Starts `weft up` on this host's home, port and kernel names (again, after stop()). */
+  /** Starts `weft up` (or `weft cell`) on this host's home, port and kernel names (again, after stop()). */
   async launch(cleanup: boolean): Promise<void> {
     this.launches += 1;
-    const args = ['up', '--listen', `127.0.0.1:${this.port}`, '--overlay', this.overlay];
+    const args = this.control
+      ? ['cell', '--api', this.control.urls.join(','), '--ca-cert', this.control.caFile]
+      : ['up', '--listen', `127.0.0.1:${this.port}`, '--overlay', this.overlay];
+    if (this.control) args.push('--token-file', this.tokenFile(this.control.token));
     args.push('--table', this.table, '--iface-prefix', this.ifacePrefix, '--cni-socket', this.cniSocket);
     if (cleanup) args.push('--cleanup');
     args.push(...this.upArgs);
@@ -180,7 +204,7 @@ export class WeftHost {
       );
       child.stdout?.on('data', (d: Buffer) => {
         out += d.toString();
-        if (out.includes('weft is up')) {
+        if (out.includes(this.control ? ' running (' : 'weft is up')) {
           clearTimeout(timer);
           resolve();
         }
@@ -190,9 +214,27 @@ export class WeftHost {
         reject(new Error(`weft up exited (${code}):\n${out}\n${this.logTail()}`));
       });
     });
+    if (this.control) {
+      this.url = this.control.urls[0] ?? '';
+      this.token = this.control.token;
+      this.fetch = pinnedToCa(fs.readFileSync(this.control.caFile, 'utf8'));
+      return;
+    }
     this.url = `https://127.0.0.1:${this.port}`;
     this.token = fs.readFileSync(path.join(this.home, 'admin-token'), 'utf8').trim();
     this.fetch = pinnedFetch(this.home);
+  }
+
+  /** Points the helper's own API calls at another server of the control plane. */
+  useServer(url: string): void {
+    this.url = url;
+  }
+
+  /** The cell's token, in a file only root reads, as an operator hands it to a cell host. */
+  private tokenFile(token: string): string {
+    const file = path.join(this.work, 'cell.token');
+    fs.writeFileSync(file, `${token}\n`, { mode: 0o600 });
+    return file;
   }
 
   /**

@@ -6,6 +6,7 @@ import { ADMIN_TOKEN_FILE, weftHome } from '../../home/paths.js';
 import { requireHttps } from '../../ca/pinned-fetch.js';
 import { chooseCa, fingerprint, isLoopback, type TrustFlags } from '../ca-trust.js';
 import { ApiClient } from '../client.js';
+import { parseApiUrls } from '../../endpoints/api-urls.js';
 import { DEFAULT_API_URL, loadConfig, saveConfig, type CliConfig } from '../config.js';
 import { ok, printFields, progress, say } from '../output.js';
 import { findOrg, findSpace, openSession, type Session } from './session.js';
@@ -13,7 +14,7 @@ import { findOrg, findSpace, openSession, type Session } from './session.js';
 export function registerLogin(program: Command): void {
   program
     .command('api')
-    .argument('[url]', 'the control plane, e.g. https://127.0.0.1:9080')
+    .argument('[url]', 'the control plane, e.g. https://127.0.0.1:9080; several servers as URL1,URL2')
     .description('show or set the API endpoint, and trust its CA (asked once, as ssh asks for a host key)')
     .option('--ca-cert <file>', "the platform CA's certificate (the control plane's WEFT_HOME/ca/ca.crt)")
     .option(
@@ -30,7 +31,8 @@ export function registerLogin(program: Command): void {
       const api = normalizeApiUrl(url);
       const caPem = await trustCa(api, flags, config);
       progress(`Setting API endpoint to ${api}`);
-      await new ApiClient(api, caPem).healthy();
+      // Every server must answer under the one CA pinned: failing over must never mean trusting anew.
+      for (const server of api.split(',')) await new ApiClient(server, caPem).healthy();
       ok();
       const next: CliConfig = api === config.api && caPem === config.caCert ? config : { api, caCert: caPem };
       saveConfig(next);
@@ -118,10 +120,13 @@ async function targetTheOnlyChoice(s: Session): Promise<void> {
     s.config.space = { name: spaces[0].name, guid: spaces[0].guid };
 }
 
+/** One URL, or several servers of one control plane as URL1,URL2, each given a scheme if it lacks one. */
 function normalizeApiUrl(text: string): string {
-  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(text) ? text : `https://${text}`;
-  const url = requireHttps(withScheme, 'API endpoint');
-  return url.origin + url.pathname.replace(/\/+$/, '');
+  return parseApiUrls(text, 'API endpoint', (one, what) => {
+    const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(one) ? one : `https://${one}`;
+    const url = requireHttps(withScheme, what);
+    return url.origin + url.pathname.replace(/\/+$/, '');
+  }).join(',');
 }
 
 /** Chooses the CA and says which, so a person can compare the fingerprint with the control plane's. */
@@ -135,7 +140,9 @@ async function trustCa(api: string, flags: TrustFlags, config: CliConfig): Promi
 function localAdminToken(api: string): string {
   const file = path.join(weftHome(), ADMIN_TOKEN_FILE);
   const hint = `pass --token TOKEN (an admin makes one with 'weft create-token')`;
-  if (!isLoopback(new URL(api).hostname)) throw new Error(`No token given: ${hint}`);
+  if (!api.split(',').every((url) => isLoopback(new URL(url).hostname))) {
+    throw new Error(`No token given: ${hint}`);
+  }
   try {
     const token = fs.readFileSync(file, 'utf8').trim();
     if (token !== '') return token;

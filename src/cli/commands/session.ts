@@ -1,6 +1,6 @@
 // What most commands start from: the logged-in client and the targeted org and space.
 import type { App, Domain } from '../../model/types.js';
-import { requireHttps } from '../../ca/pinned-fetch.js';
+import { parseApiUrls } from '../../endpoints/api-urls.js';
 import { ApiClient } from '../client.js';
 import { loadConfig, type CliConfig, type Named } from '../config.js';
 
@@ -20,7 +20,7 @@ export function openSession(): Session {
   const config = loadConfig();
   if (config.api === undefined)
     throw new Error("No API endpoint set. Use 'weft api URL' or 'weft login -a URL'");
-  requireHttps(config.api, 'API endpoint');
+  parseApiUrls(config.api, 'API endpoint');
   if (config.caCert === undefined)
     throw new Error(`No CA trusted for ${config.api}. Use 'weft api ${config.api}' to trust it`);
   if (config.token === undefined) throw new Error("Not logged in. Use 'weft login' to log in");
