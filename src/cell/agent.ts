@@ -17,7 +17,7 @@ import { answerQuestion } from './answers.js';
 import type { CellAnswer, CellQuestion } from '../contract/inspect.js';
 import { cellCniHandler } from './cni-handler.js';
 import { Converger } from './converger.js';
-import type { CellContainers } from './containers.js';
+import { stackLabel, type CellContainers } from './containers.js';
 import { CellFiles } from './files.js';
 import { Follower } from './follower.js';
 import { findUlogdPlugins, FlowLog } from '../flows/flow-log.js';
@@ -37,6 +37,7 @@ import { PolicyIndex } from './policy-index.js';
 import { cellReconcilers, FOLLOWS, type ReconcilerName } from './reconcilers.js';
 import type { FollowedMessage } from './stream-reader.js';
 import { World } from './world.js';
+import { removeContainersCgroupParent } from '../runtime/container.js';
 
 /** Logged denials per source address and second (burst twice that): Cloud Foundry rate-limits its denied-packet logs the same way. */
 const DENIED_FLOWS_PER_SOURCE_PER_SECOND = 20;
@@ -192,6 +193,7 @@ export class CellAgent {
       steps.push(['removing the nft table', () => this.enforcer.remove()]);
       steps.push(['removing the links', () => tearDownHost(running.cell, running.host, this.links)]);
       steps.push(['removing the package cache', () => this.packages.removeAll()]);
+      steps.push(["removing the containers' cgroup parent", () => removeContainersCgroupParent()]);
     }
     for (const [what, step] of steps) {
       await Promise.resolve()
@@ -289,6 +291,7 @@ export class CellAgent {
         applyKernel,
         packages: this.packages,
         containers: this.config.containers.host,
+        stack: stackLabel(this.config.containers.stack),
       },
       this.logger,
       () => void converger?.kick('instances'),

@@ -37,9 +37,14 @@ export async function prepareContainers(
   return { host: { runtime, bundles: paths.bundles, stackRootfs: stack.rootfs }, stack };
 }
 
+/** How instances report their stack and `weft app` shows it: e.g. "weftlinux-bookworm 2026.11.27-1a2b3c4d". */
+export function stackLabel(stack: Pick<Stack, 'name' | 'version'>): string {
+  return `${stack.name} ${stack.version}`;
+}
+
 /** For the start line: e.g. "runc version 1.1.5, stack weftlinux-bookworm 2026.11.27-1a2b3c4d". */
 export function describeContainers(c: CellContainers): string {
-  return `${c.host.runtime.version}, stack ${c.stack.name} ${c.stack.version}`;
+  return `${c.host.runtime.version}, stack ${stackLabel(c.stack)}`;
 }
 
 /** The runtime the cell on this host uses, as `weft ssh` needs it; null if no cell ran here. */

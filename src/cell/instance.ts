@@ -45,6 +45,8 @@ export interface InstanceHost {
   packages: PackageCache;
   /** The OCI runtime and the stack the containers run on. */
   containers: ContainerHost;
+  /** The stack's name and version, reported with each instance's state. */
+  stack: string;
 }
 
 const MAX_BACKOFF_MS = 30_000;
@@ -331,7 +333,7 @@ export class LocalInstanceRunner {
 
   private async report(state: 'STARTING' | 'RUNNING' | 'CRASHED'): Promise<void> {
     try {
-      await this.host.api.report(this.local.guid, state, this.local.ip);
+      await this.host.api.report(this.local.guid, state, this.local.ip, this.host.stack);
     } catch (err) {
       this.log.warn({ err: String(err) }, 'could not report to the control plane');
     }

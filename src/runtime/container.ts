@@ -7,6 +7,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { CommandError, run } from '../host/run.js';
+import { removeEmptyCgroup } from './cgroup.js';
 import { assertContainerId, validateSpec, type ContainerSpec } from './container-spec.js';
 import { watchLogSize } from './log-rotation.js';
 import { bundleConfig, STATUS_DIR_IN_CONTAINER } from './oci/bundle.js';
@@ -56,9 +57,17 @@ export async function listContainers(runtime: RuntimeRef): Promise<string[]> {
   return out.split('\n').filter((id) => id !== '');
 }
 
+/** The parent of the containers' cgroups in each hierarchy, shared by the cells of a host. */
+const CONTAINERS_CGROUP = '/weft';
+
 /** Where the container's cgroup goes in each hierarchy: never inside the cell's own (cell-cgroup.ts). */
 export function containerCgroup(id: string): string {
-  return `/weft/${id}`;
+  return `${CONTAINERS_CGROUP}/${id}`;
+}
+
+/** The runtime leaves the containers' parent in each hierarchy; it goes once no cell's container is in it. */
+export function removeContainersCgroupParent(): Promise<void> {
+  return removeEmptyCgroup(CONTAINERS_CGROUP);
 }
 
 /**
@@ -165,6 +174,8 @@ export async function deleteContainer(
 ): Promise<void> {
   assertContainerId(id);
   if ((await state(host, id)) !== null) await run(runtimeArgv(host.runtime, 'delete', '--force', id));
+  // A start the runtime failed part way (crun on a host it refuses) leaves the container's cgroups behind.
+  await removeEmptyCgroup(containerCgroup(id));
   await removeRootfs(bundleDir(host, id));
 }
 

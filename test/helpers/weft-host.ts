@@ -32,6 +32,7 @@ export interface InstanceInfo {
   state: string;
   ip: string | null;
   since: string;
+  stack?: string;
 }
 
 export interface StopOutcome {
