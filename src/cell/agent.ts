@@ -292,6 +292,7 @@ export class CellAgent {
         packages: this.packages,
         containers: this.config.containers.host,
         stack: stackLabel(this.config.containers.stack),
+        userns: this.config.containers.userns.enabled,
       },
       this.logger,
       () => void converger?.kick('instances'),

@@ -15,7 +15,9 @@ import {
 import { namedNetnsPath } from '../network/named-netns.js';
 import type { TlsProxy } from '../proxy/index.js';
 import { startContainer, STOP_GRACE_MS, type Container, type ContainerHost } from '../runtime/container.js';
-import { DEFAULT_PIDS } from '../runtime/container-spec.js';
+import { DEFAULT_PIDS, hostId, type UserNamespace } from '../runtime/container-spec.js';
+import { slotUserns } from '../runtime/userns.js';
+import { FIRST_UID } from './allocation.js';
 import type { CellApiClient } from './api-client.js';
 import { APP_HTTP_PORT, C2C_TLS_PORT } from '../model/ports.js';
 import { InstanceCertificates, type Credentials, type IssuedC2c } from './certificates.js';
@@ -47,6 +49,8 @@ export interface InstanceHost {
   containers: ContainerHost;
   /** The stack's name and version, reported with each instance's state. */
   stack: string;
+  /** Whether each container gets a user namespace of its own (see runtime/userns.ts). */
+  userns: boolean;
 }
 
 const MAX_BACKOFF_MS = 30_000;
@@ -69,6 +73,8 @@ export class LocalInstanceRunner {
   private readonly log: Logger;
   private readonly logFile: string;
   private readonly certificates: InstanceCertificates;
+  /** The container's own user namespace, if the host allows them. */
+  private readonly userns: UserNamespace | null;
 
   constructor(
     readonly local: LocalInstance,
@@ -76,8 +82,14 @@ export class LocalInstanceRunner {
   ) {
     this.log = host.logger.child({ instance: local.guid, index: local.index });
     this.logFile = host.files.paths.logFile(local.appGuid, local.index);
-    this.certificates = new InstanceCertificates(local, host.api, host.files.paths, this.log, (id, c2c) =>
-      this.serveRenewed(id, c2c),
+    this.userns = host.userns && !local.outside ? slotUserns(local.uid - FIRST_UID) : null;
+    this.certificates = new InstanceCertificates(
+      local,
+      host.api,
+      host.files.paths,
+      this.log,
+      (id, c2c) => this.serveRenewed(id, c2c),
+      hostId(this.userns, local.uid),
     );
   }
 
@@ -321,6 +333,7 @@ export class LocalInstanceRunner {
           pids: DEFAULT_PIDS,
           hostname: this.local.guid.slice(0, 8),
           mounts: containerMounts(this.host.files.paths, appDir, this.local.guid),
+          userns: this.userns,
         },
         this.logFile,
       );

@@ -28,6 +28,7 @@ interface CellFlags {
   resyncInterval: number;
   stackDir?: string;
   runtime?: RuntimeName;
+  userNamespace: boolean;
   cniSocket: string;
 }
 
@@ -55,6 +56,11 @@ function addCellFlags(cmd: Command): Command {
       '--runtime <name>',
       'the OCI runtime: runc or crun (default: crun on cgroup v2-only hosts, else runc)',
       runtimeName,
+    )
+    .option(
+      '--user-namespace',
+      'run each container in a user namespace of its own where the host allows it (weft ssh then needs runc ≥ 1.2 or crun; see docs/security.md)',
+      false,
     )
     .option('--cni-socket <path>', 'where the cell serves the weft-cni plugin', DEFAULT_CNI_SOCKET);
 }
@@ -88,7 +94,7 @@ async function runCell(access: ControlPlaneAccess, flags: CellFlags, logger: Log
   const { CellPaths } = await import('../cell/paths.js');
   const containers = await prepareContainers(
     new CellPaths(root),
-    { stackDir: flags.stackDir, runtime: flags.runtime },
+    { stackDir: flags.stackDir, runtime: flags.runtime, userNamespace: flags.userNamespace },
     (line) => console.log(line),
   );
   const config: CellConfig = {

@@ -2,18 +2,18 @@
 // started detached by runc or crun, so no weft or runtime process stays beside it and it outlives a cell
 // that stops without cleaning up; a later cell takes it back by the runtime's state (adoptContainer).
 import { spawn } from 'node:child_process';
-import { constants, mkdir, open, readFile, writeFile } from 'node:fs/promises';
+import { constants, mkdir, open, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { CommandError, run } from '../host/run.js';
 import { removeEmptyCgroup } from './cgroup.js';
-import { assertContainerId, validateSpec, type ContainerSpec } from './container-spec.js';
+import { assertContainerId, hostId, validateSpec, type ContainerSpec } from './container-spec.js';
 import { watchLogSize } from './log-rotation.js';
-import { bundleConfig, STATUS_DIR_IN_CONTAINER } from './oci/bundle.js';
+import { bundleConfig, INIT_IN_CONTAINER, STATUS_DIR_IN_CONTAINER } from './oci/bundle.js';
 import { runtimeArgv, type OciRuntime, type RuntimeRef } from './oci/runtime-choice.js';
 import { defaultSeccomp } from './oci/seccomp.js';
-import { mountRootfs, removeRootfs, rootfsLayout } from './rootfs.js';
+import { bindInto, mountRootfs, removeRootfs, rootfsLayout, usernsRootfs, type HostBind } from './rootfs.js';
 
 export type { BindMount, ContainerSpec } from './container-spec.js';
 
@@ -84,14 +84,19 @@ export async function startContainer(
   await deleteContainer(host, spec.id);
   await mkdir(host.bundles, { recursive: true, mode: 0o700 });
   try {
-    const { rootfs } = await mountRootfs(bundle, host.stackRootfs, spec.diskMb, {
-      uid: spec.uid,
-      gid: spec.gid,
+    const ownUserns = spec.userns !== null;
+    const owner = {
+      uid: hostId(spec.userns, spec.uid),
+      gid: hostId(spec.userns, spec.gid),
       ownDirs: [HOME_IN_CONTAINER, STATUS_DIR_IN_CONTAINER],
-    });
+    };
+    const at = ownUserns ? usernsRootfs(spec.id) : undefined;
+    const { rootfs } = await mountRootfs(bundle, host.stackRootfs, spec.diskMb, owner, at);
+    const binds = await hostBinds(spec);
+    if (ownUserns) await bindInto(rootfs, binds);
     const config = bundleConfig(spec, {
       rootfs,
-      init: INIT_SCRIPT,
+      binds: ownUserns ? [] : binds,
       seccomp: await defaultSeccomp(),
       cgroupsPath: containerCgroup(spec.id),
     });
@@ -104,6 +109,12 @@ export async function startContainer(
     await deleteContainer(host, spec.id).catch(() => undefined);
     throw err;
   }
+}
+
+/** The host files a container sees: the init, and the spec's mounts (files or directories). */
+async function hostBinds(spec: ContainerSpec): Promise<HostBind[]> {
+  const binds = [{ source: INIT_SCRIPT, target: INIT_IN_CONTAINER, readOnly: true }, ...spec.mounts];
+  return Promise.all(binds.map(async (m) => ({ ...m, directory: (await stat(m.source)).isDirectory() })));
 }
 
 /**
@@ -176,7 +187,7 @@ export async function deleteContainer(
   if ((await state(host, id)) !== null) await run(runtimeArgv(host.runtime, 'delete', '--force', id));
   // A start the runtime failed part way (crun on a host it refuses) leaves the container's cgroups behind.
   await removeEmptyCgroup(containerCgroup(id));
-  await removeRootfs(bundleDir(host, id));
+  await removeRootfs(bundleDir(host, id), id);
 }
 
 /** The status the init left in the writable layer; read without following links the app may have planted. */
