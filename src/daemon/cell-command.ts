@@ -59,7 +59,7 @@ function addCellFlags(cmd: Command): Command {
     )
     .option(
       '--user-namespace',
-      'run each container in a user namespace of its own where the host allows it (weft ssh then needs runc ≥ 1.2 or crun; see docs/security.md)',
+      'run each container in a user namespace of its own where the host allows it (runc 1.1 cannot then exec into them: no weft ssh; see docs/security.md)',
       false,
     )
     .option('--cni-socket <path>', 'where the cell serves the weft-cni plugin', DEFAULT_CNI_SOCKET);
