@@ -324,6 +324,7 @@ export class CellAgent {
         gatewayIp: identity.gatewayIp,
         links: this.links,
         ownInstance: (guid) => instances.find(guid),
+        isReady: () => this.running !== null,
         outside: {
           gatewayIp: identity.gatewayIp,
           joinExternal: (appGuid) => this.client.joinExternal(appGuid),
