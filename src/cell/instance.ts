@@ -72,6 +72,9 @@ export class LocalInstanceRunner {
   private ready: Promise<void> = Promise.resolve();
   private readonly log: Logger;
   private readonly logFile: string;
+  /** How long each step of the first start took (ms), logged once it runs: where a start's time goes. */
+  private readonly phases: Record<string, number> = {};
+  private startedAt = 0;
   private readonly certificates: InstanceCertificates;
   /** The container's own user namespace, if the host allows them. */
   private readonly userns: UserNamespace | null;
@@ -102,12 +105,13 @@ export class LocalInstanceRunner {
   /** Sets the instance up and starts its app, or takes over `adopted`, left running by an earlier cell. */
   async start(adopted: Container | null = null): Promise<void> {
     const { local, host } = this;
+    this.startedAt = performance.now();
     await fs.mkdir(path.dirname(this.logFile), { recursive: true, mode: 0o700 });
     // Independent of each other: the network, the identity the app reads as it starts, the 61443 certificate.
     const [, identity, c2c] = await Promise.all([
-      adopted ? undefined : this.attach(),
-      this.certificates.issueIdentity(),
-      this.certificates.issueC2c(),
+      adopted ? undefined : this.timed('network', this.attach()),
+      this.timed('identity', this.certificates.issueIdentity()),
+      this.timed('c2c certificate', this.certificates.issueC2c()),
     ]);
     this.served = c2c.names.join(',');
     // The app starts while the proxy and kernel are set up: until the kernel holds its tag every flow to it
@@ -132,7 +136,7 @@ export class LocalInstanceRunner {
       this.serving = true;
       // Routes mapped while the instance was being set up are picked up here.
       await this.refresh();
-      await host.applyKernel();
+      await this.timed('kernel', host.applyKernel());
     } catch (err) {
       // The cell undoes this instance (stop()); the app must not be reported running meanwhile.
       this.stopping = true;
@@ -266,7 +270,7 @@ export class LocalInstanceRunner {
       const app = this.app;
       const started = Date.now();
       // An adopted container keeps the env it was started with; a new one gets the app's env now.
-      const env = running ? await this.savedEnv() : await this.freshEnv(app);
+      const env = running ? await this.savedEnv() : await this.timed('env', this.freshEnv(app));
       this.container = running ?? (env ? await this.startApp(app, env) : null);
       running = null;
       // stop() came while the container started: it stops the container once the start is done.
@@ -275,11 +279,15 @@ export class LocalInstanceRunner {
       if (this.container) {
         const exited = this.container.exited;
         const healthy = await Promise.race([
-          this.waitHealthy(app).then(() => true),
+          this.timed('health check', this.waitHealthy(app)).then(() => true),
           exited.then(() => false),
         ]);
         if (healthy) await this.ready;
         if (healthy && !this.stopping) await this.report('RUNNING');
+        if (healthy && this.restarts === 0) {
+          const total = Math.round(performance.now() - this.startedAt);
+          this.log.info({ ms: { ...this.phases, total } }, 'instance running');
+        }
         const exit = await exited;
         if (this.stopping) return;
         this.note(`instance exited (${exit.code ?? exit.signal ?? 'status unknown'}); restarting`);
@@ -314,28 +322,31 @@ export class LocalInstanceRunner {
   }
 
   private async launch(app: StreamApp, env: Record<string, string>): Promise<Container | null> {
-    await this.report('STARTING');
+    await this.timed('report starting', this.report('STARTING'));
     try {
       if (app.packageDigest === null) throw new Error('the app has no package yet: push its bits');
-      const appDir = await this.host.packages.ensure(app.packageDigest);
-      return await startContainer(
-        this.host.containers,
-        {
-          id: this.local.guid,
-          netnsPath: `/run/netns/${this.local.netns}`,
-          command: app.command,
-          cwd: APP_DIR,
-          env,
-          uid: this.local.uid,
-          gid: this.local.uid,
-          memoryMb: app.memoryMb,
-          diskMb: DISK_MB,
-          pids: DEFAULT_PIDS,
-          hostname: this.local.guid.slice(0, 8),
-          mounts: containerMounts(this.host.files.paths, appDir, this.local.guid),
-          userns: this.userns,
-        },
-        this.logFile,
+      const appDir = await this.timed('package', this.host.packages.ensure(app.packageDigest));
+      return await this.timed(
+        'container',
+        startContainer(
+          this.host.containers,
+          {
+            id: this.local.guid,
+            netnsPath: `/run/netns/${this.local.netns}`,
+            command: app.command,
+            cwd: APP_DIR,
+            env,
+            uid: this.local.uid,
+            gid: this.local.uid,
+            memoryMb: app.memoryMb,
+            diskMb: DISK_MB,
+            pids: DEFAULT_PIDS,
+            hostname: this.local.guid.slice(0, 8),
+            mounts: containerMounts(this.host.files.paths, appDir, this.local.guid),
+            userns: this.userns,
+          },
+          this.logFile,
+        ),
       );
     } catch (err) {
       this.log.error({ err: String(err) }, 'instance failed to start');
@@ -350,6 +361,14 @@ export class LocalInstanceRunner {
     } catch (err) {
       this.log.warn({ err: String(err) }, 'could not report to the control plane');
     }
+  }
+
+  /** `p`, its duration noted under `phase` (the first start's only). */
+  private async timed<T>(phase: string, p: Promise<T>): Promise<T> {
+    const t0 = performance.now();
+    const value = await p;
+    this.phases[phase] ??= Math.round(performance.now() - t0);
+    return value;
   }
 
   /** A line of the cell's own in the instance's log, as Cloud Foundry's [CELL] lines. */
