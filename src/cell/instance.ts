@@ -56,7 +56,8 @@ export interface InstanceHost {
 const MAX_BACKOFF_MS = 30_000;
 /** The writable layer of an instance (Cloud Foundry's default disk quota). */
 const DISK_MB = 1024;
-const HEALTH_POLL_MS = 50;
+/** A refused connection costs next to nothing: poll often, the app is up sooner than a coarse poll sees. */
+const HEALTH_POLL_MS = 10;
 
 export class LocalInstanceRunner {
   private container: Container | null = null;
@@ -75,6 +76,10 @@ export class LocalInstanceRunner {
   /** How long each step of the first start took (ms), logged once it runs: where a start's time goes. */
   private readonly phases: Record<string, number> = {};
   private startedAt = 0;
+  /** The env for the first start, asked for while the network and identity are set up. */
+  private firstEnv: Promise<Record<string, string> | null> | null = null;
+  /** Reports go out in order, without holding up the start (see report()). */
+  private reports: Promise<void> = Promise.resolve();
   private readonly certificates: InstanceCertificates;
   /** The container's own user namespace, if the host allows them. */
   private readonly userns: UserNamespace | null;
@@ -107,19 +112,23 @@ export class LocalInstanceRunner {
     const { local, host } = this;
     this.startedAt = performance.now();
     await fs.mkdir(path.dirname(this.logFile), { recursive: true, mode: 0o700 });
-    // Independent of each other: the network, the identity the app reads as it starts, the 61443 certificate.
-    const [, identity, c2c] = await Promise.all([
+    // Independent of each other: the network, the identity the app reads as it starts, its env, and the 61443
+    // certificate, which only the proxy needs: the container starts once the first three are there.
+    const c2cIssued = this.timed('c2c certificate', this.certificates.issueC2c());
+    c2cIssued.catch(() => undefined);
+    if (!adopted && !local.outside) this.firstEnv = this.timed('env', this.freshEnv(this.app));
+    const [, identity] = await Promise.all([
       adopted ? undefined : this.timed('network', this.attach()),
       this.timed('identity', this.certificates.issueIdentity()),
-      this.timed('c2c certificate', this.certificates.issueC2c()),
     ]);
-    this.served = c2c.names.join(',');
     // The app starts while the proxy and kernel are set up: until the kernel holds its tag every flow to it
     // is denied, and it is reported running only once both are ready.
     let ready = () => {};
     this.ready = new Promise<void>((resolve) => (ready = resolve));
     if (!local.outside) void this.run(adopted);
     try {
+      const c2c = await c2cIssued;
+      this.served = c2c.names.join(',');
       const app = this.app;
       await Promise.all(
         local.proxyPorts.map((p) => {
@@ -270,7 +279,7 @@ export class LocalInstanceRunner {
       const app = this.app;
       const started = Date.now();
       // An adopted container keeps the env it was started with; a new one gets the app's env now.
-      const env = running ? await this.savedEnv() : await this.timed('env', this.freshEnv(app));
+      const env = running ? await this.savedEnv() : await this.takeEnv(app);
       this.container = running ?? (env ? await this.startApp(app, env) : null);
       running = null;
       // stop() came while the container started: it stops the container once the start is done.
@@ -310,6 +319,13 @@ export class LocalInstanceRunner {
     }
   }
 
+  /** The env fetched as the instance was set up, for its first start; a fresh one for each restart. */
+  private takeEnv(app: StreamApp): Promise<Record<string, string> | null> {
+    const env = this.firstEnv ?? this.freshEnv(app);
+    this.firstEnv = null;
+    return env;
+  }
+
   private async savedEnv(): Promise<Record<string, string>> {
     return (await this.host.files.readInstance(this.local.guid))?.env ?? {};
   }
@@ -322,7 +338,7 @@ export class LocalInstanceRunner {
   }
 
   private async launch(app: StreamApp, env: Record<string, string>): Promise<Container | null> {
-    await this.timed('report starting', this.report('STARTING'));
+    void this.report('STARTING');
     try {
       if (app.packageDigest === null) throw new Error('the app has no package yet: push its bits');
       const appDir = await this.timed('package', this.host.packages.ensure(app.packageDigest));
@@ -355,12 +371,16 @@ export class LocalInstanceRunner {
     }
   }
 
-  private async report(state: 'STARTING' | 'RUNNING' | 'CRASHED'): Promise<void> {
-    try {
-      await this.host.api.report(this.local.guid, state, this.local.ip, this.host.stack);
-    } catch (err) {
-      this.log.warn({ err: String(err) }, 'could not report to the control plane');
-    }
+  /** Sent after every earlier report, so the control plane never sees them out of order; never rejects. */
+  private report(state: 'STARTING' | 'RUNNING' | 'CRASHED'): Promise<void> {
+    this.reports = this.reports.then(async () => {
+      try {
+        await this.host.api.report(this.local.guid, state, this.local.ip, this.host.stack);
+      } catch (err) {
+        this.log.warn({ err: String(err) }, 'could not report to the control plane');
+      }
+    });
+    return this.reports;
   }
 
   /** `p`, its duration noted under `phase` (the first start's only). */

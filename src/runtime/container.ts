@@ -2,6 +2,7 @@
 // started detached by runc or crun, so no weft or runtime process stays beside it and it outlives a cell
 // that stops without cleaning up; a later cell takes it back by the runtime's state (adoptContainer).
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { constants, mkdir, open, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -165,6 +166,8 @@ interface RuntimeState {
 }
 
 async function state(host: { runtime: RuntimeRef }, id: string): Promise<RuntimeState | null> {
+  // runc and crun keep each container's state in a directory of its id: none, no container (and no spawn).
+  if (!existsSync(path.join(host.runtime.root, id))) return null;
   try {
     return JSON.parse(await run(runtimeArgv(host.runtime, 'state', id))) as RuntimeState;
   } catch (err) {
