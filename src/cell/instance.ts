@@ -27,7 +27,7 @@ import type { PackageCache } from './packages.js';
 import type { PolicyIndex } from './policy-index.js';
 import type { World } from './world.js';
 import { APP_DIR, containerEnv, containerMounts } from './container-view.js';
-import { attachInstance, CONTAINER_IFNAME, detachInstance } from './instance-network.js';
+import { addInstanceNetns, CONTAINER_IFNAME, detachInstance, wireInstance } from './instance-network.js';
 
 export interface InstanceHost {
   api: CellApiClient;
@@ -112,21 +112,26 @@ export class LocalInstanceRunner {
     const { local, host } = this;
     this.startedAt = performance.now();
     await fs.mkdir(path.dirname(this.logFile), { recursive: true, mode: 0o700 });
-    // Independent of each other: the network, the identity the app reads as it starts, its env, and the 61443
-    // certificate, which only the proxy needs: the container starts once the first three are there.
+    // Independent of each other: the wiring, the identity the app reads as it starts, its env, and the 61443
+    // certificate, which only the proxy needs. The container is created in the namespace while the plugin
+    // wires it, and its app starts once the wiring is done (as runtimes do: create, CNI ADD, start).
     const c2cIssued = this.timed('c2c certificate', this.certificates.issueC2c());
     c2cIssued.catch(() => undefined);
     if (!adopted && !local.outside) this.firstEnv = this.timed('env', this.freshEnv(this.app));
-    const [, identity] = await Promise.all([
-      adopted ? undefined : this.timed('network', this.attach()),
-      this.timed('identity', this.certificates.issueIdentity()),
-    ]);
+    const own = !adopted && !local.outside;
+    const identityIssued = this.timed('identity', this.certificates.issueIdentity());
+    identityIssued.catch(() => undefined);
+    if (own) await addInstanceNetns(local);
+    const wired = adopted ? Promise.resolve() : this.timed('network', this.attach());
+    wired.catch(() => undefined);
+    const identity = await identityIssued;
     // The app starts while the proxy and kernel are set up: until the kernel holds its tag every flow to it
     // is denied, and it is reported running only once both are ready.
     let ready = () => {};
     this.ready = new Promise<void>((resolve) => (ready = resolve));
-    if (!local.outside) void this.run(adopted);
+    if (!local.outside) void this.run(adopted, wired);
     try {
+      await wired;
       const c2c = await c2cIssued;
       this.served = c2c.names.join(',');
       const app = this.app;
@@ -158,7 +163,7 @@ export class LocalInstanceRunner {
   /** Weft's own instances join through the weft-cni plugin; an outside container is in its ADD already. */
   private attach(): Promise<void> {
     const { local, host } = this;
-    if (!local.outside) return attachInstance(host.cniSocket, local);
+    if (!local.outside) return wireInstance(host.cniSocket, local);
     const { netnsPath, ifname } = local.outside;
     return wireContainer({
       netnsPath,
@@ -273,14 +278,14 @@ export class LocalInstanceRunner {
   }
 
   /** Runs the app until it is stopped, restarting it with backoff when it exits on its own. */
-  private async run(adopted: Container | null): Promise<void> {
+  private async run(adopted: Container | null, wired: Promise<void>): Promise<void> {
     let running = adopted;
     while (!this.stopping) {
       const app = this.app;
       const started = Date.now();
       // An adopted container keeps the env it was started with; a new one gets the app's env now.
       const env = running ? await this.savedEnv() : await this.takeEnv(app);
-      this.container = running ?? (env ? await this.startApp(app, env) : null);
+      this.container = running ?? (env ? await this.startApp(app, env, wired) : null);
       running = null;
       // stop() came while the container started: it stops the container once the start is done.
       if (this.stopping) return;
@@ -331,13 +336,21 @@ export class LocalInstanceRunner {
   }
 
   /** Sets `container` before it resolves, so a stop() waiting on `starting` finds the container to stop. */
-  private startApp(app: StreamApp, env: Record<string, string>): Promise<Container | null> {
-    const starting = this.launch(app, env).then((c) => (this.container = c));
+  private startApp(
+    app: StreamApp,
+    env: Record<string, string>,
+    wired: Promise<void>,
+  ): Promise<Container | null> {
+    const starting = this.launch(app, env, wired).then((c) => (this.container = c));
     this.starting = starting.then(() => undefined);
     return starting;
   }
 
-  private async launch(app: StreamApp, env: Record<string, string>): Promise<Container | null> {
+  private async launch(
+    app: StreamApp,
+    env: Record<string, string>,
+    wired: Promise<void>,
+  ): Promise<Container | null> {
     void this.report('STARTING');
     try {
       if (app.packageDigest === null) throw new Error('the app has no package yet: push its bits');
@@ -362,6 +375,7 @@ export class LocalInstanceRunner {
             userns: this.userns,
           },
           this.logFile,
+          wired,
         ),
       );
     } catch (err) {

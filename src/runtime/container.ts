@@ -73,12 +73,14 @@ export function removeContainersCgroupParent(): Promise<void> {
 
 /**
  * Starts the container with the app writing to `logFile` (O_APPEND, capped and rotated by the cell);
- * resolves once the app's process runs.
+ * resolves once the app's process runs. The container is created at once and its app started once `gate`
+ * resolves (e.g. its network is wired); if `gate` rejects, the container is removed.
  */
 export async function startContainer(
   host: ContainerHost,
   spec: ContainerSpec,
   logFile: string,
+  gate: Promise<void> = Promise.resolve(),
 ): Promise<Container> {
   validateSpec(spec);
   const bundle = bundleDir(host, spec.id);
@@ -104,7 +106,9 @@ export async function startContainer(
     // It holds the app's environment: root's alone.
     await writeFile(path.join(bundle, 'config.json'), JSON.stringify(config), { mode: 0o600 });
     // The pid file, not the runtime's state: an app that exits at once is gone before a state query.
-    const pid = await runDetached(host, spec.id, bundle, logFile);
+    const pid = await createContainer(host, spec.id, bundle, logFile);
+    await gate;
+    await run(runtimeArgv(host.runtime, 'start', spec.id));
     return watchContainer(host, spec.id, pid, logFile);
   } catch (err) {
     await deleteContainer(host, spec.id).catch(() => undefined);
@@ -119,10 +123,11 @@ async function hostBinds(spec: ContainerSpec): Promise<HostBind[]> {
 }
 
 /**
- * `runtime run --detach` with the app's stdout and stderr on the log file (the runtime chowns them to the
+ * `runtime create` with the app's stdout and stderr on the log file (the runtime chowns them to the
  * app's user); the runtime's own messages go to a file of the bundle, read for the error if it fails.
+ * The container's init then waits for `runtime start`.
  */
-async function runDetached(
+async function createContainer(
   host: ContainerHost,
   id: string,
   bundle: string,
@@ -136,8 +141,7 @@ async function runDetached(
     '--root',
     host.runtime.root,
     `--log=${runtimeLog}`,
-    'run',
-    '--detach',
+    'create',
     '--pid-file',
     pidFile,
     '--bundle',
