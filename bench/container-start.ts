@@ -1,6 +1,10 @@
 // 8. Container start: POST /v1/apps answered → the new instance answers on 8080 and on 61443, minus what a
 // bare `node server.js` takes from spawn to answering; the rest is weft's own cost per instance.
 import { spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { containerCgroup } from '../src/runtime/container.js';
+import { cgroupMountsFromMountinfo } from '../src/runtime/cgroup.js';
 import { freePort } from '../test/helpers/ports.js';
 import { httpAnswers, until } from './lib/attempts.js';
 import type { Pace } from './lib/attempts.js';
@@ -96,6 +100,22 @@ interface WeftStart {
   ip: number;
   http: number;
   https: number;
+  /** The container's cgroup memory (the app, its writable layer, kernel memory) once it answers, MiB. */
+  memoryMib: number | null;
+}
+
+/** The memory the container's cgroup holds now: v1's memory hierarchy, else v2's; null if neither has it. */
+async function containerMemoryMib(guid: string): Promise<number | null> {
+  const mounts = cgroupMountsFromMountinfo(await readFile('/proc/self/mountinfo', 'utf8'));
+  const files = [
+    ...(mounts.v1Memory ? [path.join(mounts.v1Memory, containerCgroup(guid), 'memory.usage_in_bytes')] : []),
+    ...mounts.v2.map((m) => path.join(m, containerCgroup(guid), 'memory.current')),
+  ];
+  for (const f of files) {
+    const text = await readFile(f, 'utf8').catch(() => null);
+    if (text !== null) return Number(text.trim()) / 2 ** 20;
+  }
+  return null;
 }
 
 /** POST answered → IP known, → 8080 and 61443 answer app-a (after policies posted at once). */
@@ -128,7 +148,12 @@ async function weftStart(
   const https = probe
     .request({ op: 'https', host: ip, port: 61443, servername: guid })
     .then((ms) => asked - answered + ms);
-  const result = { ip: ipKnown, http: await http, https: await https };
+  const result = {
+    ip: ipKnown,
+    http: await http,
+    https: await https,
+    memoryMib: await containerMemoryMib(guid),
+  };
   await policy;
   await weft.api('DELETE', `/v1/apps/${app.guid}`);
   await untilGone(netnsOf(guid));
@@ -143,6 +168,20 @@ async function untilGone(netns: string): Promise<void> {
     if (performance.now() > end) throw new Error(`${netns} still there 30 s after its app was deleted`);
     await sleep(50);
   }
+}
+
+/** The container's own memory; the cell's share per instance (proxy slot, state) is in scenario 12. */
+function memoryFigure(starts: WeftStart[]) {
+  const mib = starts.flatMap((s) => (s.memoryMib === null ? [] : [s.memoryMib]));
+  if (mib.length === 0) return [];
+  return [
+    {
+      metric: "memory an instance adds: its container's cgroup (app, writable layer) once it answers",
+      unit: 'MiB',
+      better: 'lower' as const,
+      weft: summarize(mib),
+    },
+  ];
 }
 
 const ms = (xs: number[]): string =>
@@ -165,6 +204,8 @@ A real \`weft up\` (as in 2b) running app-a, with a probe in app-a's network nam
   INSTANCE_IP:8080 every 2 ms and HTTPS GET to INSTANCE_IP:61443 (verified against the platform CA, SNI =
   the instance GUID, which the certificate always carries) every 5 ms, until both answer 200. The app is deleted after each round; the next one starts once its namespace
   is gone and the cell's conntrack sweep of app-a's flows to it is done (see 2b).
+Once both answer, the container's cgroup memory (v1 memory.usage_in_bytes, or v2 memory.current) is read:
+what the instance itself adds to the host (the cell's share of its proxy slot is in 12).
 The weft time counts from the POST's answer to the later of the two answers; weft's overhead per instance is
 that minus the same round's bare start: namespaces, veth and routes, two key pairs and certificates from the
 control plane, the proxy's listeners, the kernel rules and the container itself. No peer: a Cloud Foundry
@@ -209,6 +250,7 @@ start (staging aside) goes through the auctioneer, a cell's rep and Garden, and 
         peer: { name: 'podman run', value: summarize(podman) },
         target: { text: '≤ 1.0× podman', met: summarize(both).median <= summarize(podman).median },
       },
+      ...memoryFigure(starts),
       {
         metric: 'bare `node server.js`: spawn → answers on loopback (reference)',
         unit: 'ms',

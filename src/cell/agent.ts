@@ -20,7 +20,7 @@ import { namedNetnsPath } from '../network/named-netns.js';
 import { Prober, type ProbeRequest } from './probe.js';
 import { cellCniHandler } from './cni-handler.js';
 import { Converger } from './converger.js';
-import type { CellContainers } from './containers.js';
+import { stackLabel, type CellContainers } from './containers.js';
 import { CellFiles } from './files.js';
 import { Follower } from './follower.js';
 import { findUlogdPlugins, FlowLog, type FlowLogScope } from '../flows/flow-log.js';
@@ -40,6 +40,7 @@ import { PolicyIndex } from './policy-index.js';
 import { cellReconcilers, FOLLOWS, type ReconcilerName } from './reconcilers.js';
 import type { FollowedMessage } from './stream-reader.js';
 import { World } from './world.js';
+import { removeContainersCgroupParent } from '../runtime/container.js';
 
 /** Logged denials per source address and second (burst twice that): Cloud Foundry rate-limits its denied-packet logs the same way. */
 const DENIED_FLOWS_PER_SOURCE_PER_SECOND = 20;
@@ -200,6 +201,7 @@ export class CellAgent {
       steps.push(['removing a probe’s trace table', () => this.prober.removeLeftover()]);
       steps.push(['removing the links', () => tearDownHost(running.cell, running.host, this.links)]);
       steps.push(['removing the package cache', () => this.packages.removeAll()]);
+      steps.push(["removing the containers' cgroup parent", () => removeContainersCgroupParent()]);
     }
     for (const [what, step] of steps) {
       await Promise.resolve()
@@ -315,6 +317,8 @@ export class CellAgent {
         applyKernel,
         packages: this.packages,
         containers: this.config.containers.host,
+        stack: stackLabel(this.config.containers.stack),
+        userns: this.config.containers.userns.enabled,
       },
       this.logger,
       () => void converger?.kick('instances'),
@@ -346,6 +350,7 @@ export class CellAgent {
         gatewayIp: identity.gatewayIp,
         links: this.links,
         ownInstance: (guid) => instances.find(guid),
+        isReady: () => this.running !== null,
         outside: {
           gatewayIp: identity.gatewayIp,
           joinExternal: (appGuid) => this.client.joinExternal(appGuid),

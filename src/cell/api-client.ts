@@ -35,8 +35,13 @@ export class CellApiClient {
     return this.call(Cell, 'PUT', `/v1/cells/${this.cellId}`, { hostIp });
   }
 
-  async report(instanceGuid: string, state: InstanceReport['state'], ip: string | null): Promise<void> {
-    const report: InstanceReport = { state, ip };
+  async report(
+    instanceGuid: string,
+    state: InstanceReport['state'],
+    ip: string | null,
+    stack?: string,
+  ): Promise<void> {
+    const report: InstanceReport = { state, ip, ...(stack !== undefined ? { stack } : {}) };
     await this.call(Instance, 'PUT', `/v1/cells/${this.cellId}/instances/${instanceGuid}`, report);
   }
 

@@ -43,6 +43,8 @@ export class InstanceCertificates {
     private readonly log: Logger,
     /** Called with both renewed certificates, for the proxy to serve from then on. */
     private readonly onRenewed: (identity: Credentials, c2c: IssuedC2c) => void,
+    /** The app's uid on the host (in the container's user namespace, its mapped one), who reads the key. */
+    private readonly hostUid: number,
   ) {}
 
   /** Issues the app's identity and writes it where only the app (and root) can read it. */
@@ -54,10 +56,10 @@ export class InstanceCertificates {
     await fs.mkdir(dir, { recursive: true, mode: 0o700 });
     await fs.writeFile(`${dir}/instance.crt`, certPem, { mode: 0o444 });
     await fs.writeFile(`${dir}/instance.key`, keyPem, { mode: 0o400 });
-    await fs.chown(`${dir}/instance.key`, this.local.uid, this.local.uid);
-    // The app reads this directory through its bind mount; on the host, the 0700 instance directory
-    // around it keeps every other container out.
-    await fs.chown(dir, this.local.uid, this.local.uid);
+    await fs.chown(`${dir}/instance.key`, this.hostUid, this.hostUid);
+    // The app reads this directory through its bind mount; no other container sees the host's files, and
+    // on the host only root and this uid may read it.
+    await fs.chown(dir, this.hostUid, this.hostUid);
     await fs.chmod(dir, 0o500);
     return { certPem, keyPem };
   }

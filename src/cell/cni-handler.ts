@@ -7,7 +7,7 @@ import { addResult, CniCode, CniError, INSTANCE_ARG, type CniRequest } from '../
 import type { CniHandler } from '../network/cni/server.js';
 import type { CellLinks } from './links.js';
 import type { LocalInstance } from './local.js';
-import { addOutside, checkOutside, delOutside, type OutsideSide } from './cni-outside.js';
+import { addOutside, checkOutside, delOutside, gcOutside, type OutsideSide } from './cni-outside.js';
 
 export interface CniCellSide {
   gatewayIp: string;
@@ -15,6 +15,8 @@ export interface CniCellSide {
   links: CellLinks;
   /** The instance of weft's own with this GUID that this cell runs or is starting. */
   ownInstance(guid: string): LocalInstance | undefined;
+  /** Whether the cell has its network and the control plane's state, so an ADD can be served. */
+  isReady(): boolean;
 }
 
 export function cellCniHandler(cell: CniCellSide): CniHandler {
@@ -63,6 +65,14 @@ export function cellCniHandler(cell: CniCellSide): CniHandler {
       if (req.config.app !== undefined) return checkOutside(cell.outside, req);
       const drift = await wiringDrift(wiring(req));
       if (drift.length > 0) throw new CniError(CniCode.drifted, 'the wiring drifted', drift.join('; '));
+    },
+    status() {
+      if (!cell.isReady())
+        throw new CniError(CniCode.pluginNotAvailable, 'the cell is starting: no network or state yet');
+    },
+    async gc(config, valid) {
+      // weft's own instances are the cell's to remove, with their containers; outside ones are the runtime's.
+      if (config.app !== undefined) await gcOutside(cell.outside, config.app, valid);
     },
   };
 }

@@ -3,7 +3,7 @@
 // like any other (address, certificates, proxy, kernel), and answers once the kernel holds it; DEL removes
 // it everywhere. Whoever can run CNI plugins as root on this host is trusted as this cell.
 import { CONTAINER_NEXT_HOP, pairMacs, wiringDrift } from '../network/container-network.js';
-import { addResult, CniCode, CniError, type CniRequest } from '../network/cni/protocol.js';
+import { addResult, CniCode, CniError, type Attachment, type CniRequest } from '../network/cni/protocol.js';
 import type { Instance } from '../model/types.js';
 import type { LocalInstance, OutsideContainer } from './local.js';
 
@@ -19,6 +19,7 @@ export interface OutsideSide {
   instances: {
     find(guid: string): LocalInstance | undefined;
     findOutside(containerId: string, ifname: string): LocalInstance | undefined;
+    locals(): LocalInstance[];
     hasOutside(containerId: string, ifname: string): boolean;
     expectOutside(guid: string, container: OutsideContainer): Promise<void>;
     abandonOutside(guid: string): Promise<void>;
@@ -81,6 +82,16 @@ export async function addOutside(side: OutsideSide, req: CniRequest, appGuid: st
 export async function delOutside(side: OutsideSide, req: CniRequest): Promise<void> {
   const local = side.instances.findOutside(req.containerId, req.ifname);
   if (local) await side.instances.stop(local.guid);
+}
+
+/** GC: the app's outside containers on this cell that the runtime no longer lists leave, as on DEL. */
+export async function gcOutside(side: OutsideSide, appGuid: string, valid: Attachment[]): Promise<void> {
+  const keep = new Set(valid.map((a) => JSON.stringify([a.containerId, a.ifname])));
+  const stale = side.instances
+    .locals()
+    .filter((l) => l.appGuid === appGuid && l.outside !== undefined)
+    .filter((l) => !keep.has(JSON.stringify([l.outside?.containerId, l.outside?.ifname])));
+  for (const l of stale) await side.instances.stop(l.guid);
 }
 
 export async function checkOutside(side: OutsideSide, req: CniRequest): Promise<void> {

@@ -3,6 +3,8 @@
 import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import type { ContainerHost } from '../runtime/container.js';
+import { USERNS_ROOTFS_DIR } from '../runtime/rootfs.js';
+import { probeUserns, type UsernsSupport } from '../runtime/userns.js';
 import {
   probeRuntime,
   type OciRuntime,
@@ -15,6 +17,8 @@ import type { CellPaths } from './paths.js';
 export interface CellContainers {
   host: ContainerHost;
   stack: Stack;
+  /** Whether each container gets a user namespace (a block of host uids) of its own. */
+  userns: UsernsSupport;
 }
 
 export interface ContainerChoices {
@@ -22,6 +26,8 @@ export interface ContainerChoices {
   stackDir?: string;
   /** --runtime; else probed. */
   runtime?: RuntimeName;
+  /** --user-namespace: a user namespace for each container, where the host allows it. */
+  userNamespace?: boolean;
 }
 
 export async function prepareContainers(
@@ -34,12 +40,22 @@ export async function prepareContainers(
   await writeFile(paths.runtimeFile, JSON.stringify({ name: runtime.name, root: runtime.root }), {
     mode: 0o600,
   });
-  return { host: { runtime, bundles: paths.bundles, stackRootfs: stack.rootfs }, stack };
+  // Opt-in: runc 1.1 cannot `exec` (weft ssh) into such a container; see docs/security.md.
+  const userns: UsernsSupport = choices.userNamespace
+    ? await probeUserns([USERNS_ROOTFS_DIR])
+    : { enabled: false, reason: 'not asked for (--user-namespace)' };
+  return { host: { runtime, bundles: paths.bundles, stackRootfs: stack.rootfs }, stack, userns };
 }
 
-/** For the start line: e.g. "runc version 1.1.5, stack weftlinux-bookworm 2026.11.27-1a2b3c4d". */
+/** How instances report their stack and `weft app` shows it: e.g. "weftlinux-bookworm 2026.11.27-1a2b3c4d". */
+export function stackLabel(stack: Pick<Stack, 'name' | 'version'>): string {
+  return `${stack.name} ${stack.version}`;
+}
+
+/** For the start line: e.g. "runc version 1.1.5, stack weftlinux-bookworm 2026.11.27-1a2b3c4d, a user namespace each". */
 export function describeContainers(c: CellContainers): string {
-  return `${c.host.runtime.version}, stack ${c.stack.name} ${c.stack.version}`;
+  const userns = c.userns.enabled ? 'a user namespace each' : `no user namespace: ${c.userns.reason}`;
+  return `${c.host.runtime.version}, stack ${stackLabel(c.stack)}, ${userns}`;
 }
 
 /** The runtime the cell on this host uses, as `weft ssh` needs it; null if no cell ran here. */

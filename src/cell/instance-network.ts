@@ -15,15 +15,14 @@ function call(local: Pick<LocalInstance, 'guid' | 'netns'>) {
   };
 }
 
-/** Creates the instance's namespace and wires it (CNI ADD); on failure nothing is left. */
-export async function attachInstance(cniSocket: string, local: LocalInstance): Promise<void> {
+/** The instance's namespace, empty: its container is created in it while the plugin wires it. */
+export async function addInstanceNetns(local: Pick<LocalInstance, 'netns'>): Promise<void> {
   await addNamedNetns(local.netns);
-  try {
-    await invokeCni(cniSocket, 'ADD', call(local));
-  } catch (err) {
-    await deleteNamedNetns(local.netns);
-    throw err;
-  }
+}
+
+/** CNI ADD; a failure leaves the namespace for the instance's stop (detachInstance) to remove. */
+export async function wireInstance(cniSocket: string, local: LocalInstance): Promise<void> {
+  await invokeCni(cniSocket, 'ADD', call(local));
 }
 
 /** CNI DEL, then the namespace goes; both may be repeated. */

@@ -15,7 +15,9 @@ import {
 import { namedNetnsPath } from '../network/named-netns.js';
 import type { TlsProxy } from '../proxy/index.js';
 import { startContainer, STOP_GRACE_MS, type Container, type ContainerHost } from '../runtime/container.js';
-import { DEFAULT_PIDS } from '../runtime/container-spec.js';
+import { DEFAULT_PIDS, hostId, type UserNamespace } from '../runtime/container-spec.js';
+import { slotUserns } from '../runtime/userns.js';
+import { FIRST_UID } from './allocation.js';
 import type { CellApiClient } from './api-client.js';
 import { APP_HTTP_PORT, C2C_TLS_PORT } from '../model/ports.js';
 import { InstanceCertificates, type Credentials, type IssuedC2c } from './certificates.js';
@@ -25,7 +27,7 @@ import type { PackageCache } from './packages.js';
 import type { PolicyIndex } from './policy-index.js';
 import type { World } from './world.js';
 import { APP_DIR, containerEnv, containerMounts } from './container-view.js';
-import { attachInstance, CONTAINER_IFNAME, detachInstance } from './instance-network.js';
+import { addInstanceNetns, CONTAINER_IFNAME, detachInstance, wireInstance } from './instance-network.js';
 
 export interface InstanceHost {
   api: CellApiClient;
@@ -45,12 +47,17 @@ export interface InstanceHost {
   packages: PackageCache;
   /** The OCI runtime and the stack the containers run on. */
   containers: ContainerHost;
+  /** The stack's name and version, reported with each instance's state. */
+  stack: string;
+  /** Whether each container gets a user namespace of its own (see runtime/userns.ts). */
+  userns: boolean;
 }
 
 const MAX_BACKOFF_MS = 30_000;
 /** The writable layer of an instance (Cloud Foundry's default disk quota). */
 const DISK_MB = 1024;
-const HEALTH_POLL_MS = 50;
+/** A refused connection costs next to nothing: poll often, the app is up sooner than a coarse poll sees. */
+const HEALTH_POLL_MS = 10;
 
 export class LocalInstanceRunner {
   private container: Container | null = null;
@@ -66,7 +73,16 @@ export class LocalInstanceRunner {
   private ready: Promise<void> = Promise.resolve();
   private readonly log: Logger;
   private readonly logFile: string;
+  /** How long each step of the first start took (ms), logged once it runs: where a start's time goes. */
+  private readonly phases: Record<string, number> = {};
+  private startedAt = 0;
+  /** The env for the first start, asked for while the network and identity are set up. */
+  private firstEnv: Promise<Record<string, string> | null> | null = null;
+  /** Reports go out in order, without holding up the start (see report()). */
+  private reports: Promise<void> = Promise.resolve();
   private readonly certificates: InstanceCertificates;
+  /** The container's own user namespace, if the host allows them. */
+  private readonly userns: UserNamespace | null;
 
   constructor(
     readonly local: LocalInstance,
@@ -74,8 +90,14 @@ export class LocalInstanceRunner {
   ) {
     this.log = host.logger.child({ instance: local.guid, index: local.index });
     this.logFile = host.files.paths.logFile(local.appGuid, local.index);
-    this.certificates = new InstanceCertificates(local, host.api, host.files.paths, this.log, (id, c2c) =>
-      this.serveRenewed(id, c2c),
+    this.userns = host.userns && !local.outside ? slotUserns(local.uid - FIRST_UID) : null;
+    this.certificates = new InstanceCertificates(
+      local,
+      host.api,
+      host.files.paths,
+      this.log,
+      (id, c2c) => this.serveRenewed(id, c2c),
+      hostId(this.userns, local.uid),
     );
   }
 
@@ -88,20 +110,30 @@ export class LocalInstanceRunner {
   /** Sets the instance up and starts its app, or takes over `adopted`, left running by an earlier cell. */
   async start(adopted: Container | null = null): Promise<void> {
     const { local, host } = this;
+    this.startedAt = performance.now();
     await fs.mkdir(path.dirname(this.logFile), { recursive: true, mode: 0o700 });
-    // Independent of each other: the network, the identity the app reads as it starts, the 61443 certificate.
-    const [, identity, c2c] = await Promise.all([
-      adopted ? undefined : this.attach(),
-      this.certificates.issueIdentity(),
-      this.certificates.issueC2c(),
-    ]);
-    this.served = c2c.names.join(',');
+    // Independent of each other: the wiring, the identity the app reads as it starts, its env, and the 61443
+    // certificate, which only the proxy needs. The container is created in the namespace while the plugin
+    // wires it, and its app starts once the wiring is done (as runtimes do: create, CNI ADD, start).
+    const c2cIssued = this.timed('c2c certificate', this.certificates.issueC2c());
+    c2cIssued.catch(() => undefined);
+    if (!adopted && !local.outside) this.firstEnv = this.timed('env', this.freshEnv(this.app));
+    const own = !adopted && !local.outside;
+    const identityIssued = this.timed('identity', this.certificates.issueIdentity());
+    identityIssued.catch(() => undefined);
+    if (own) await addInstanceNetns(local);
+    const wired = adopted ? Promise.resolve() : this.timed('network', this.attach());
+    wired.catch(() => undefined);
+    const identity = await identityIssued;
     // The app starts while the proxy and kernel are set up: until the kernel holds its tag every flow to it
     // is denied, and it is reported running only once both are ready.
     let ready = () => {};
     this.ready = new Promise<void>((resolve) => (ready = resolve));
-    if (!local.outside) void this.run(adopted);
+    if (!local.outside) void this.run(adopted, wired);
     try {
+      await wired;
+      const c2c = await c2cIssued;
+      this.served = c2c.names.join(',');
       const app = this.app;
       await Promise.all(
         local.proxyPorts.map((p) => {
@@ -118,7 +150,7 @@ export class LocalInstanceRunner {
       this.serving = true;
       // Routes mapped while the instance was being set up are picked up here.
       await this.refresh();
-      await host.applyKernel();
+      await this.timed('kernel', host.applyKernel());
     } catch (err) {
       // The cell undoes this instance (stop()); the app must not be reported running meanwhile.
       this.stopping = true;
@@ -131,7 +163,7 @@ export class LocalInstanceRunner {
   /** Weft's own instances join through the weft-cni plugin; an outside container is in its ADD already. */
   private attach(): Promise<void> {
     const { local, host } = this;
-    if (!local.outside) return attachInstance(host.cniSocket, local);
+    if (!local.outside) return wireInstance(host.cniSocket, local);
     const { netnsPath, ifname } = local.outside;
     return wireContainer({
       netnsPath,
@@ -246,14 +278,14 @@ export class LocalInstanceRunner {
   }
 
   /** Runs the app until it is stopped, restarting it with backoff when it exits on its own. */
-  private async run(adopted: Container | null): Promise<void> {
+  private async run(adopted: Container | null, wired: Promise<void>): Promise<void> {
     let running = adopted;
     while (!this.stopping) {
       const app = this.app;
       const started = Date.now();
       // An adopted container keeps the env it was started with; a new one gets the app's env now.
-      const env = running ? await this.savedEnv() : await this.freshEnv(app);
-      this.container = running ?? (env ? await this.startApp(app, env) : null);
+      const env = running ? await this.savedEnv() : await this.takeEnv(app);
+      this.container = running ?? (env ? await this.startApp(app, env, wired) : null);
       running = null;
       // stop() came while the container started: it stops the container once the start is done.
       if (this.stopping) return;
@@ -261,11 +293,15 @@ export class LocalInstanceRunner {
       if (this.container) {
         const exited = this.container.exited;
         const healthy = await Promise.race([
-          this.waitHealthy(app).then(() => true),
+          this.timed('health check', this.waitHealthy(app)).then(() => true),
           exited.then(() => false),
         ]);
         if (healthy) await this.ready;
         if (healthy && !this.stopping) await this.report('RUNNING');
+        if (healthy && this.restarts === 0) {
+          const total = Math.round(performance.now() - this.startedAt);
+          this.log.info({ ms: { ...this.phases, total } }, 'instance running');
+        }
         const exit = await exited;
         if (this.stopping) return;
         this.note(`instance exited (${exit.code ?? exit.signal ?? 'status unknown'}); restarting`);
@@ -288,39 +324,59 @@ export class LocalInstanceRunner {
     }
   }
 
+  /** The env fetched as the instance was set up, for its first start; a fresh one for each restart. */
+  private takeEnv(app: StreamApp): Promise<Record<string, string> | null> {
+    const env = this.firstEnv ?? this.freshEnv(app);
+    this.firstEnv = null;
+    return env;
+  }
+
   private async savedEnv(): Promise<Record<string, string>> {
     return (await this.host.files.readInstance(this.local.guid))?.env ?? {};
   }
 
   /** Sets `container` before it resolves, so a stop() waiting on `starting` finds the container to stop. */
-  private startApp(app: StreamApp, env: Record<string, string>): Promise<Container | null> {
-    const starting = this.launch(app, env).then((c) => (this.container = c));
+  private startApp(
+    app: StreamApp,
+    env: Record<string, string>,
+    wired: Promise<void>,
+  ): Promise<Container | null> {
+    const starting = this.launch(app, env, wired).then((c) => (this.container = c));
     this.starting = starting.then(() => undefined);
     return starting;
   }
 
-  private async launch(app: StreamApp, env: Record<string, string>): Promise<Container | null> {
-    await this.report('STARTING');
+  private async launch(
+    app: StreamApp,
+    env: Record<string, string>,
+    wired: Promise<void>,
+  ): Promise<Container | null> {
+    void this.report('STARTING');
     try {
       if (app.packageDigest === null) throw new Error('the app has no package yet: push its bits');
-      const appDir = await this.host.packages.ensure(app.packageDigest);
-      return await startContainer(
-        this.host.containers,
-        {
-          id: this.local.guid,
-          netnsPath: `/run/netns/${this.local.netns}`,
-          command: app.command,
-          cwd: APP_DIR,
-          env,
-          uid: this.local.uid,
-          gid: this.local.uid,
-          memoryMb: app.memoryMb,
-          diskMb: DISK_MB,
-          pids: DEFAULT_PIDS,
-          hostname: this.local.guid.slice(0, 8),
-          mounts: containerMounts(this.host.files.paths, appDir, this.local.guid),
-        },
-        this.logFile,
+      const appDir = await this.timed('package', this.host.packages.ensure(app.packageDigest));
+      return await this.timed(
+        'container',
+        startContainer(
+          this.host.containers,
+          {
+            id: this.local.guid,
+            netnsPath: `/run/netns/${this.local.netns}`,
+            command: app.command,
+            cwd: APP_DIR,
+            env,
+            uid: this.local.uid,
+            gid: this.local.uid,
+            memoryMb: app.memoryMb,
+            diskMb: DISK_MB,
+            pids: DEFAULT_PIDS,
+            hostname: this.local.guid.slice(0, 8),
+            mounts: containerMounts(this.host.files.paths, appDir, this.local.guid),
+            userns: this.userns,
+          },
+          this.logFile,
+          wired,
+        ),
       );
     } catch (err) {
       this.log.error({ err: String(err) }, 'instance failed to start');
@@ -329,12 +385,24 @@ export class LocalInstanceRunner {
     }
   }
 
-  private async report(state: 'STARTING' | 'RUNNING' | 'CRASHED'): Promise<void> {
-    try {
-      await this.host.api.report(this.local.guid, state, this.local.ip);
-    } catch (err) {
-      this.log.warn({ err: String(err) }, 'could not report to the control plane');
-    }
+  /** Sent after every earlier report, so the control plane never sees them out of order; never rejects. */
+  private report(state: 'STARTING' | 'RUNNING' | 'CRASHED'): Promise<void> {
+    this.reports = this.reports.then(async () => {
+      try {
+        await this.host.api.report(this.local.guid, state, this.local.ip, this.host.stack);
+      } catch (err) {
+        this.log.warn({ err: String(err) }, 'could not report to the control plane');
+      }
+    });
+    return this.reports;
+  }
+
+  /** `p`, its duration noted under `phase` (the first start's only). */
+  private async timed<T>(phase: string, p: Promise<T>): Promise<T> {
+    const t0 = performance.now();
+    const value = await p;
+    this.phases[phase] ??= Math.round(performance.now() - t0);
+    return value;
   }
 
   /** A line of the cell's own in the instance's log, as Cloud Foundry's [CELL] lines. */

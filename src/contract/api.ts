@@ -2,7 +2,7 @@
 // Every request shape is closed: a field it does not list is refused, never stored nor silently dropped.
 import { Type, type Static, type TProperties } from '@sinclair/typebox';
 import { checked } from './check.js';
-import { Env as AnyEnv } from './resources.js';
+import { Env as AnyEnv, StackLabel } from './resources.js';
 import { MAX_APP_PORTS } from '../model/ports.js';
 
 export { App, Cell, Domain, Instance, Org, Route, Space } from './resources.js';
@@ -162,6 +162,8 @@ export type SpaceView = Static<typeof SpaceView>;
 export const InstanceReport = Closed({
   state: Type.Union([Type.Literal('STARTING'), Type.Literal('RUNNING'), Type.Literal('CRASHED')]),
   ip: Type.Union([Type.String({ format: 'ipv4' }), Type.Null()]),
+  /** The stack the cell runs the instance's container on; absent leaves what was reported before. */
+  stack: Type.Optional(StackLabel),
 });
 export type InstanceReport = Static<typeof InstanceReport>;
 

@@ -74,6 +74,12 @@ export const Policy = Type.Object({
 export type Policy = Static<typeof Policy>;
 
 /** One running copy of an app: placed on a cell by the control plane, reported on by that cell. */
+/** A stack's name and version, e.g. "weftlinux-bookworm 2026.11.27-dbed97a4". */
+export const StackLabel = Type.String({
+  pattern: '^[a-z0-9][a-z0-9.-]{0,62} [0-9A-Za-z][0-9A-Za-z.+-]{0,62}$',
+  maxLength: 127,
+});
+
 export const Instance = Type.Object({
   guid: Guid,
   appGuid: Guid,
@@ -84,6 +90,8 @@ export const Instance = Type.Object({
   since: Type.String(),
   /** Started by an outside runtime through the weft-cni plugin; placement leaves it alone. */
   external: Type.Optional(Type.Literal(true)),
+  /** The root filesystem stack its container runs on, once its cell has said. */
+  stack: Type.Optional(StackLabel),
 });
 export type Instance = Static<typeof Instance>;
 

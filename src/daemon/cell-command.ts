@@ -29,6 +29,7 @@ interface CellFlags {
   resyncInterval: number;
   stackDir?: string;
   runtime?: RuntimeName;
+  userNamespace: boolean;
   cniSocket: string;
   flowLog: FlowLogScope;
 }
@@ -57,6 +58,11 @@ function addCellFlags(cmd: Command): Command {
       '--runtime <name>',
       'the OCI runtime: runc or crun (default: crun on cgroup v2-only hosts, else runc)',
       runtimeName,
+    )
+    .option(
+      '--user-namespace',
+      'run each container in a user namespace of its own where the host allows it (runc 1.1 cannot then exec into them: no weft ssh; see docs/security.md)',
+      false,
     )
     .option('--cni-socket <path>', 'where the cell serves the weft-cni plugin', DEFAULT_CNI_SOCKET)
     .option(
@@ -101,7 +107,7 @@ async function runCell(access: ControlPlaneAccess, flags: CellFlags, logger: Log
   const { CellPaths } = await import('../cell/paths.js');
   const containers = await prepareContainers(
     new CellPaths(root),
-    { stackDir: flags.stackDir, runtime: flags.runtime },
+    { stackDir: flags.stackDir, runtime: flags.runtime, userNamespace: flags.userNamespace },
     (line) => console.log(line),
   );
   const config: CellConfig = {

@@ -29,6 +29,19 @@ export interface ContainerSpec {
   hostname: string;
   /** Host files and directories bound into the container, e.g. the app's directory at /home/vcap/app. */
   mounts: BindMount[];
+  /** The container's own user namespace, or null where the host allows none (uids then map 1:1). */
+  userns: UserNamespace | null;
+}
+
+/** Container uids and gids 0..size-1 are host ids hostBase..hostBase+size-1. */
+export interface UserNamespace {
+  hostBase: number;
+  size: number;
+}
+
+/** The host uid (or gid) of container id `id` in `userns`; the same id without one. */
+export function hostId(userns: UserNamespace | null, id: number): number {
+  return userns === null ? id : userns.hostBase + id;
 }
 
 /** The default limit on processes and threads in one container. */
@@ -67,6 +80,12 @@ export function validateSpec(spec: ContainerSpec): void {
     ['pids', spec.pids],
   ] as const) {
     if (!Number.isInteger(n) || n <= 0) throw new Error(`${what} must be a positive integer, got ${n}`);
+  }
+  if (spec.userns !== null) {
+    const { hostBase, size } = spec.userns;
+    if (!Number.isInteger(hostBase) || hostBase <= 0 || !Number.isInteger(size) || size <= spec.uid)
+      throw new Error(`bad user namespace ${JSON.stringify(spec.userns)} for uid ${spec.uid}`);
+    if (hostBase + size > 0xffffffff) throw new Error('the user namespace runs past the last uid');
   }
   if (spec.command.trim() === '') throw new Error('command is empty');
   if (!path.isAbsolute(spec.netnsPath)) throw new Error(`netnsPath must be absolute, got ${spec.netnsPath}`);

@@ -2,17 +2,19 @@
 // started detached by runc or crun, so no weft or runtime process stays beside it and it outlives a cell
 // that stops without cleaning up; a later cell takes it back by the runtime's state (adoptContainer).
 import { spawn } from 'node:child_process';
-import { constants, mkdir, open, readFile, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { constants, mkdir, open, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { CommandError, run } from '../host/run.js';
-import { assertContainerId, validateSpec, type ContainerSpec } from './container-spec.js';
+import { removeEmptyCgroup } from './cgroup.js';
+import { assertContainerId, hostId, validateSpec, type ContainerSpec } from './container-spec.js';
 import { watchLogSize } from './log-rotation.js';
-import { bundleConfig, STATUS_DIR_IN_CONTAINER } from './oci/bundle.js';
+import { bundleConfig, INIT_IN_CONTAINER, STATUS_DIR_IN_CONTAINER } from './oci/bundle.js';
 import { runtimeArgv, type OciRuntime, type RuntimeRef } from './oci/runtime-choice.js';
 import { defaultSeccomp } from './oci/seccomp.js';
-import { mountRootfs, removeRootfs, rootfsLayout } from './rootfs.js';
+import { bindInto, mountRootfs, removeRootfs, rootfsLayout, usernsRootfs, type HostBind } from './rootfs.js';
 
 export type { BindMount, ContainerSpec } from './container-spec.js';
 
@@ -56,40 +58,57 @@ export async function listContainers(runtime: RuntimeRef): Promise<string[]> {
   return out.split('\n').filter((id) => id !== '');
 }
 
+/** The parent of the containers' cgroups in each hierarchy, shared by the cells of a host. */
+const CONTAINERS_CGROUP = '/weft';
+
 /** Where the container's cgroup goes in each hierarchy: never inside the cell's own (cell-cgroup.ts). */
 export function containerCgroup(id: string): string {
-  return `/weft/${id}`;
+  return `${CONTAINERS_CGROUP}/${id}`;
+}
+
+/** The runtime leaves the containers' parent in each hierarchy; it goes once no cell's container is in it. */
+export function removeContainersCgroupParent(): Promise<void> {
+  return removeEmptyCgroup(CONTAINERS_CGROUP);
 }
 
 /**
  * Starts the container with the app writing to `logFile` (O_APPEND, capped and rotated by the cell);
- * resolves once the app's process runs.
+ * resolves once the app's process runs. The container is created at once and its app started once `gate`
+ * resolves (e.g. its network is wired); if `gate` rejects, the container is removed.
  */
 export async function startContainer(
   host: ContainerHost,
   spec: ContainerSpec,
   logFile: string,
+  gate: Promise<void> = Promise.resolve(),
 ): Promise<Container> {
   validateSpec(spec);
   const bundle = bundleDir(host, spec.id);
   await deleteContainer(host, spec.id);
   await mkdir(host.bundles, { recursive: true, mode: 0o700 });
   try {
-    const { rootfs } = await mountRootfs(bundle, host.stackRootfs, spec.diskMb, {
-      uid: spec.uid,
-      gid: spec.gid,
+    const ownUserns = spec.userns !== null;
+    const owner = {
+      uid: hostId(spec.userns, spec.uid),
+      gid: hostId(spec.userns, spec.gid),
       ownDirs: [HOME_IN_CONTAINER, STATUS_DIR_IN_CONTAINER],
-    });
+    };
+    const at = ownUserns ? usernsRootfs(spec.id) : undefined;
+    const { rootfs } = await mountRootfs(bundle, host.stackRootfs, spec.diskMb, owner, at);
+    const binds = await hostBinds(spec);
+    if (ownUserns) await bindInto(rootfs, binds);
     const config = bundleConfig(spec, {
       rootfs,
-      init: INIT_SCRIPT,
+      binds: ownUserns ? [] : binds,
       seccomp: await defaultSeccomp(),
       cgroupsPath: containerCgroup(spec.id),
     });
     // It holds the app's environment: root's alone.
     await writeFile(path.join(bundle, 'config.json'), JSON.stringify(config), { mode: 0o600 });
     // The pid file, not the runtime's state: an app that exits at once is gone before a state query.
-    const pid = await runDetached(host, spec.id, bundle, logFile);
+    const pid = await createContainer(host, spec.id, bundle, logFile);
+    await gate;
+    await run(runtimeArgv(host.runtime, 'start', spec.id));
     return watchContainer(host, spec.id, pid, logFile);
   } catch (err) {
     await deleteContainer(host, spec.id).catch(() => undefined);
@@ -97,11 +116,18 @@ export async function startContainer(
   }
 }
 
+/** The host files a container sees: the init, and the spec's mounts (files or directories). */
+async function hostBinds(spec: ContainerSpec): Promise<HostBind[]> {
+  const binds = [{ source: INIT_SCRIPT, target: INIT_IN_CONTAINER, readOnly: true }, ...spec.mounts];
+  return Promise.all(binds.map(async (m) => ({ ...m, directory: (await stat(m.source)).isDirectory() })));
+}
+
 /**
- * `runtime run --detach` with the app's stdout and stderr on the log file (the runtime chowns them to the
+ * `runtime create` with the app's stdout and stderr on the log file (the runtime chowns them to the
  * app's user); the runtime's own messages go to a file of the bundle, read for the error if it fails.
+ * The container's init then waits for `runtime start`.
  */
-async function runDetached(
+async function createContainer(
   host: ContainerHost,
   id: string,
   bundle: string,
@@ -115,8 +141,7 @@ async function runDetached(
     '--root',
     host.runtime.root,
     `--log=${runtimeLog}`,
-    'run',
-    '--detach',
+    'create',
     '--pid-file',
     pidFile,
     '--bundle',
@@ -145,6 +170,8 @@ interface RuntimeState {
 }
 
 async function state(host: { runtime: RuntimeRef }, id: string): Promise<RuntimeState | null> {
+  // runc and crun keep each container's state in a directory of its id: none, no container (and no spawn).
+  if (!existsSync(path.join(host.runtime.root, id))) return null;
   try {
     return JSON.parse(await run(runtimeArgv(host.runtime, 'state', id))) as RuntimeState;
   } catch (err) {
@@ -165,7 +192,9 @@ export async function deleteContainer(
 ): Promise<void> {
   assertContainerId(id);
   if ((await state(host, id)) !== null) await run(runtimeArgv(host.runtime, 'delete', '--force', id));
-  await removeRootfs(bundleDir(host, id));
+  // A start the runtime failed part way (crun on a host it refuses) leaves the container's cgroups behind.
+  await removeEmptyCgroup(containerCgroup(id));
+  await removeRootfs(bundleDir(host, id), id);
 }
 
 /** The status the init left in the writable layer; read without following links the app may have planted. */

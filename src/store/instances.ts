@@ -105,7 +105,7 @@ async function leastLoadedCell(w: Writer): Promise<string> {
 const REPORTABLE: InstanceState[] = ['STARTING', 'RUNNING', 'CRASHED'];
 
 /**
- * A cell's word on how an instance placed on it is doing. The address must be a container address of
+ * A cell's word on how an instance placed on it is doing, and on the stack its container runs on. The address must be a container address of
  * that cell's own lease (not its network, gateway or broadcast address): a report can never put an
  * address into another cell's plan. Unchanged reports write nothing.
  */
@@ -113,7 +113,7 @@ export async function reportInstance(
   w: Writer,
   cellId: string,
   guid: string,
-  report: { state: InstanceState; ip: string | null },
+  report: { state: InstanceState; ip: string | null; stack?: string },
 ): Promise<Instance> {
   if (!REPORTABLE.includes(report.state)) throw invalid(`state: must be one of ${REPORTABLE.join(', ')}`);
   const before = await instanceOnCell(w.trx, cellId, guid);
@@ -125,11 +125,20 @@ export async function reportInstance(
       );
     }
   }
-  if (before.state === report.state && before.ip === report.ip) return before;
-  const after: Instance = { ...before, state: report.state, ip: report.ip, since: new Date().toISOString() };
+  const stack = report.stack ?? before.stack;
+  if (before.state === report.state && before.ip === report.ip && before.stack === stack) return before;
+  const moved = before.state !== report.state || before.ip !== report.ip;
+  const since = moved ? new Date().toISOString() : before.since;
+  const after: Instance = {
+    ...before,
+    state: report.state,
+    ip: report.ip,
+    since,
+    ...(stack !== undefined ? { stack } : {}),
+  };
   await w.trx
     .updateTable('instances')
-    .set({ state: after.state, ip: after.ip, since: after.since })
+    .set({ state: after.state, ip: after.ip, since: after.since, stack: stack ?? null })
     .where('guid', '=', guid)
     .execute();
   await w.put('instance', guid, after);

@@ -7,6 +7,7 @@ import * as quotas from './migrations/0003-quotas.js';
 import * as policiesNameGuids from './migrations/0004-policies-name-guids.js';
 import * as packages from './migrations/0005-packages.js';
 import * as externalInstances from './migrations/0006-external-instances.js';
+import * as instanceStack from './migrations/0007-instance-stack.js';
 import * as certificateAuthority from './migrations/0008-certificate-authority.js';
 
 export async function migrate(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
@@ -17,6 +18,7 @@ export async function migrate(db: Kysely<unknown>, dialect: Dialect): Promise<vo
     '0004-policies-name-guids': { up: (d) => policiesNameGuids.up(d, dialect) },
     '0005-packages': { up: (d) => packages.up(d, dialect) },
     '0006-external-instances': { up: (d) => externalInstances.up(d) },
+    '0007-instance-stack': { up: (d) => instanceStack.up(d) },
     '0008-certificate-authority': { up: (d) => certificateAuthority.up(d) },
   };
   const migrator = new Migrator({ db, provider: { getMigrations: () => Promise.resolve(migrations) } });

@@ -68,6 +68,7 @@ export function instanceFromRow(r: Selectable<InstancesTable>): Instance {
     ip: r.ip,
     since: r.since,
     ...(r.external ? { external: true as const } : {}),
+    ...(r.stack !== null ? { stack: r.stack } : {}),
   };
 }
 

@@ -66,6 +66,8 @@ export interface InstancesTable {
   since: string;
   /** 1 for an instance an outside runtime started (see migrations/0005). */
   external: Generated<number>;
+  /** The stack the container runs on, "name version", as the cell reported it (migrations/0007). */
+  stack: Generated<string | null>;
 }
 
 export interface CellsTable {

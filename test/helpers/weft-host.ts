@@ -33,6 +33,7 @@ export interface InstanceInfo {
   state: string;
   ip: string | null;
   since: string;
+  stack?: string;
 }
 
 export interface StopOutcome {

@@ -22,6 +22,12 @@ export function packageSummary(app: App): string {
   return `sha256:${app.packageDigest} (${formatSize(app.packageSize ?? 0)})`;
 }
 
+/** The stacks the app's instances run on, as cf's `stack:` line; cells of different versions show each. */
+export function stackSummary(instances: Instance[]): string {
+  const stacks = [...new Set(instances.flatMap((i) => (i.stack !== undefined ? [i.stack] : [])))];
+  return stacks.length === 0 ? 'none reported' : stacks.sort().join(', ');
+}
+
 export async function printAppSummary(s: Session, app: App): Promise<void> {
   const [instances, routes, domains] = await Promise.all([
     s.client.instances(app.guid),
@@ -37,6 +43,7 @@ export async function printAppSummary(s: Session, app: App): Promise<void> {
     ['c2c mtls', app.mtls ? 'on' : 'off'],
     ['command', app.command],
     ['package', packageSummary(app)],
+    ['stack', stackSummary(instances)],
     ['ports', app.ports.join(', ')],
   ]);
   say();

@@ -1,10 +1,12 @@
-// The CNI 1.0.0 contract as weft's plugin speaks it, pure: a call (the runtime's CNI_* environment and the
+// The CNI 1.0.0 and 1.1.0 contract as weft's plugin speaks it, pure: a call (the runtime's CNI_* environment and the
 // network configuration it wrote to the plugin's stdin, handed on by the weft-cni shim) parsed and checked
 // against a closed schema, and the results and errors the runtime reads back. Every field is untrusted.
 import { assertIfaceName, assertNetnsPath } from '../names.js';
 
+/** What weft writes in its own configurations and results: podman 4.3's CNI library knows no later one. */
 export const CNI_VERSION = '1.0.0';
-export const SUPPORTED_VERSIONS = [CNI_VERSION];
+/** 1.1.0 adds STATUS and GC. */
+export const SUPPORTED_VERSIONS = [CNI_VERSION, '1.1.0'];
 
 /** The spec's well-known error codes (CNI SPEC.md, "Error"). */
 export const CniCode = {
@@ -16,6 +18,8 @@ export const CniCode = {
   decode: 6,
   invalidConfig: 7,
   tryAgainLater: 11,
+  /** STATUS: the plugin cannot take ADDs now (CNI 1.1). */
+  pluginNotAvailable: 50,
   /** Plugin-specific (100+): CHECK found the wiring no longer as ADD made it. */
   drifted: 100,
 } as const;
@@ -32,6 +36,8 @@ export class CniError extends Error {
 
 export type CniCommand = 'ADD' | 'DEL' | 'CHECK';
 const COMMANDS: readonly string[] = ['ADD', 'DEL', 'CHECK'];
+/** CNI 1.1's calls about the plugin as a whole rather than one attachment. */
+const PLUGIN_COMMANDS: readonly string[] = ['STATUS', 'GC'];
 
 export interface NetConf {
   cniVersion: string;
@@ -40,6 +46,16 @@ export interface NetConf {
   /** Set in a per-app conflist (`weft cni network APP`): the container joins that app. */
   app?: string;
 }
+
+/** A container's attachment to a network, as GC's `cni.dev/valid-attachments` lists them. */
+export interface Attachment {
+  containerId: string;
+  ifname: string;
+}
+
+/** STATUS (is the plugin ready for ADDs?) or GC (remove every attachment of the network but `valid`). */
+export type CniPluginRequest =
+  { command: 'STATUS'; config: NetConf } | { command: 'GC'; config: NetConf; valid: Attachment[] };
 
 export interface CniRequest {
   command: CniCommand;
@@ -55,6 +71,8 @@ export interface CniRequest {
 const QUERY_KEYS = ['command', 'containerid', 'netns', 'ifname', 'args'] as const;
 /** Keys of a network configuration weft reads or that runtimes add; any other is refused (code 2). */
 const CONFIG_KEYS = new Set(['cniVersion', 'name', 'type', 'app', 'prevResult', 'runtimeConfig', 'args']);
+const VALID_ATTACHMENTS = 'cni.dev/valid-attachments';
+const MAX_ATTACHMENTS = 100_000;
 /** CNI_ARGS keys weft reads; others are refused unless IgnoreUnknown is set, as CNI's convention says. */
 export const INSTANCE_ARG = 'WEFT_INSTANCE';
 const KNOWN_ARGS = new Set([INSTANCE_ARG, 'IgnoreUnknown']);
@@ -88,7 +106,7 @@ export function parseCniArgs(raw: string): Map<string, string> {
   return args;
 }
 
-function parseConfig(body: string): NetConf {
+function parseJsonObject(body: string): Record<string, unknown> {
   let raw: unknown;
   try {
     raw = JSON.parse(body);
@@ -97,9 +115,12 @@ function parseConfig(body: string): NetConf {
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
     throw new CniError(CniCode.decode, 'the network configuration is not a JSON object');
-  const c = raw as Record<string, unknown>;
+  return raw as Record<string, unknown>;
+}
+
+function parseConfig(c: Record<string, unknown>, extraKeys: readonly string[] = []): NetConf {
   for (const [key, value] of Object.entries(c)) {
-    if (!CONFIG_KEYS.has(key))
+    if (!CONFIG_KEYS.has(key) && !extraKeys.includes(key))
       throw new CniError(CniCode.unsupportedField, `unsupported field ${key}: ${JSON.stringify(value)}`);
   }
   if (typeof c.cniVersion !== 'string' || !SUPPORTED_VERSIONS.includes(c.cniVersion))
@@ -116,14 +137,35 @@ function parseConfig(body: string): NetConf {
   return { cniVersion: c.cniVersion, name: c.name, type: c.type, ...(c.app ? { app: c.app } : {}) };
 }
 
+function parseAttachments(raw: unknown): Attachment[] {
+  if (!Array.isArray(raw) || raw.length > MAX_ATTACHMENTS)
+    throw new CniError(CniCode.invalidConfig, `${VALID_ATTACHMENTS} must be a list of attachments`);
+  return raw.map((a: unknown) => {
+    const { containerID, ifname } = (typeof a === 'object' && a !== null ? a : {}) as Record<string, unknown>;
+    if (typeof containerID !== 'string' || !CONTAINER_ID.test(containerID) || typeof ifname !== 'string')
+      throw new CniError(CniCode.invalidConfig, `${VALID_ATTACHMENTS}: bad attachment ${JSON.stringify(a)}`);
+    return { containerId: containerID, ifname };
+  });
+}
+
+/** STATUS or GC: no container is named; GC's configuration carries the attachments to keep. */
+function parsePluginRequest(command: string, body: string): CniPluginRequest {
+  const raw = parseJsonObject(body);
+  if (command === 'STATUS') return { command, config: parseConfig(raw) };
+  const config = parseConfig(raw, [VALID_ATTACHMENTS]);
+  return { command: 'GC', config, valid: parseAttachments(raw[VALID_ATTACHMENTS] ?? []) };
+}
+
 /** One call, from the shim's query string (the CNI_* variables) and body (the configuration). */
-export function parseCniRequest(query: URLSearchParams, body: string): CniRequest {
+export function parseCniRequest(query: URLSearchParams, body: string): CniRequest | CniPluginRequest {
   for (const key of query.keys()) {
     if (!(QUERY_KEYS as readonly string[]).includes(key)) throw invalidEnv(`unexpected parameter ${key}`);
     if (query.getAll(key).length > 1) throw invalidEnv(`parameter ${key} given twice`);
   }
   const command = query.get('command') ?? '';
-  if (!COMMANDS.includes(command)) throw invalidEnv('CNI_COMMAND must be ADD, DEL, CHECK or VERSION');
+  if (PLUGIN_COMMANDS.includes(command)) return parsePluginRequest(command, body);
+  if (!COMMANDS.includes(command))
+    throw invalidEnv('CNI_COMMAND must be ADD, DEL, CHECK, STATUS, GC or VERSION');
   const containerId = query.get('containerid') ?? '';
   if (!CONTAINER_ID.test(containerId))
     throw invalidEnv('CNI_CONTAINERID must be 1-255 of A-Z a-z 0-9 _ . - (not starting with _ . -)');
@@ -138,7 +180,8 @@ export function parseCniRequest(query: URLSearchParams, body: string): CniReques
     throw invalidEnv(err instanceof Error ? err.message : String(err));
   }
   const args = parseCniArgs(query.get('args') ?? '');
-  return { command: command as CniCommand, containerId, netns, ifname, args, config: parseConfig(body) };
+  const config = parseConfig(parseJsonObject(body));
+  return { command: command as CniCommand, containerId, netns, ifname, args, config };
 }
 
 export interface Wired {

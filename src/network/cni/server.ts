@@ -6,7 +6,16 @@ import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import { CniCode, CniError, errorResult, parseCniRequest, type CniRequest } from './protocol.js';
+import {
+  CniCode,
+  CniError,
+  errorResult,
+  parseCniRequest,
+  type Attachment,
+  type CniPluginRequest,
+  type CniRequest,
+  type NetConf,
+} from './protocol.js';
 
 const MAX_BODY_BYTES = 64 * 1024;
 const RECEIVE_MS = 5_000;
@@ -20,6 +29,10 @@ export interface CniHandler {
   del(req: CniRequest): Promise<void>;
   /** Throws a CniError when the wiring drifted. */
   check(req: CniRequest): Promise<void>;
+  /** CNI 1.1 STATUS: throws a CniError (code 50) while the cell cannot take ADDs. */
+  status(): void;
+  /** CNI 1.1 GC: removes the network's attachments other than `valid`. */
+  gc(config: NetConf, valid: Attachment[]): Promise<void>;
 }
 
 export class CniServer {
@@ -62,7 +75,7 @@ export class CniServer {
 
   private async serve(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const started = Date.now();
-    let request: CniRequest | null = null;
+    let request: CniRequest | CniPluginRequest | null = null;
     try {
       const url = new URL(req.url ?? '/', 'http://weft');
       if (req.method !== 'POST' || url.pathname !== '/cni')
@@ -71,13 +84,13 @@ export class CniServer {
       const result = await withDeadline(this.dispatch(request));
       res.writeHead(200, { 'content-type': 'application/json' }).end(result ? JSON.stringify(result) : '');
       this.logger.info(
-        { cni: request.command, container: request.containerId, ms: Date.now() - started },
+        { cni: request.command, container: containerOf(request), ms: Date.now() - started },
         'CNI call done',
       );
     } catch (err) {
       const body = errorResult(err);
       this.logger.warn(
-        { cni: request?.command, container: request?.containerId, ...body },
+        { cni: request?.command, container: request ? containerOf(request) : undefined, ...body },
         'CNI call failed',
       );
       if (!res.headersSent) res.writeHead(400, { 'content-type': 'application/json' });
@@ -85,8 +98,14 @@ export class CniServer {
     }
   }
 
-  private async dispatch(req: CniRequest): Promise<object | null> {
+  private async dispatch(req: CniRequest | CniPluginRequest): Promise<object | null> {
     switch (req.command) {
+      case 'STATUS':
+        this.handler.status();
+        return null;
+      case 'GC':
+        await this.handler.gc(req.config, req.valid);
+        return null;
       case 'ADD':
         return this.handler.add(req);
       case 'DEL':
@@ -97,6 +116,10 @@ export class CniServer {
         return null;
     }
   }
+}
+
+function containerOf(req: CniRequest | CniPluginRequest): string | undefined {
+  return 'containerId' in req ? req.containerId : undefined;
 }
 
 function readBody(req: http.IncomingMessage): Promise<string> {

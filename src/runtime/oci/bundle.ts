@@ -1,7 +1,8 @@
 // An instance's OCI runtime-spec config.json, planned from its spec alone: runc or crun build the container
-// from it. Everything the container sees of the host is listed here; nothing else is mounted.
+// from it. Everything the container sees of the host is listed here, or (in a user namespace of its own)
+// bound into its root by weft beforehand (rootfs.ts bindInto); nothing else is mounted.
 import { envList } from '../app-env.js';
-import type { ContainerSpec } from '../container-spec.js';
+import type { ContainerSpec, UserNamespace } from '../container-spec.js';
 import type { OciSeccomp } from './seccomp.js';
 
 /** Where the init (container-init.sh, bound read-only from weft's install) sits inside the container. */
@@ -14,8 +15,8 @@ const NOFILE = 16384;
 export interface BundleInputs {
   /** The container's root: the overlay of the stack and its writable layer, already mounted. */
   rootfs: string;
-  /** The init script on the host. */
-  init: string;
+  /** Host files the runtime binds in: the init and the spec's mounts; none where weft bound them already. */
+  binds: { source: string; target: string; readOnly: boolean }[];
   seccomp: OciSeccomp;
   /** The container's cgroup, relative to each hierarchy's root. */
   cgroupsPath: string;
@@ -51,7 +52,28 @@ export function cpuShares(memoryMb: number): number {
   return Math.min(262_144, Math.max(2, memoryMb));
 }
 
-function systemMounts(): OciMount[] {
+/**
+ * sysfs can only be mounted by the user namespace owning the network namespace, and the container's was
+ * made by the CNI plugin outside it: a container with its own user namespace gets an empty /sys instead
+ * (no host devices or links shown), with its cgroups below as usual; it is made read-only once they are.
+ */
+function sysMount(ownUserns: boolean): OciMount {
+  if (!ownUserns)
+    return {
+      destination: '/sys',
+      type: 'sysfs',
+      source: 'sysfs',
+      options: ['nosuid', 'noexec', 'nodev', 'ro'],
+    };
+  return {
+    destination: '/sys',
+    type: 'tmpfs',
+    source: 'tmpfs',
+    options: ['nosuid', 'noexec', 'nodev', 'mode=755', 'size=64k'],
+  };
+}
+
+function systemMounts(ownUserns: boolean): OciMount[] {
   return [
     { destination: '/proc', type: 'proc', source: 'proc', options: ['nosuid', 'noexec', 'nodev'] },
     {
@@ -73,7 +95,7 @@ function systemMounts(): OciMount[] {
       options: ['nosuid', 'noexec', 'nodev', 'mode=1777', `size=${SHM_MB}m`],
     },
     { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
-    { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] },
+    sysMount(ownUserns),
     {
       destination: '/sys/fs/cgroup',
       type: 'cgroup',
@@ -90,6 +112,11 @@ function bindMount(source: string, destination: string, readOnly: boolean): OciM
     source,
     options: ['rbind', 'rprivate', 'nosuid', 'nodev', ...(readOnly ? ['ro'] : ['rw'])],
   };
+}
+
+function idMappings({ hostBase, size }: UserNamespace) {
+  const mapping = [{ containerID: 0, hostID: hostBase, size }];
+  return { uidMappings: mapping, gidMappings: mapping };
 }
 
 export function bundleConfig(spec: ContainerSpec, inputs: BundleInputs): object {
@@ -112,9 +139,8 @@ export function bundleConfig(spec: ContainerSpec, inputs: BundleInputs): object 
     root: { path: inputs.rootfs, readonly: false },
     hostname: spec.hostname,
     mounts: [
-      ...systemMounts(),
-      bindMount(inputs.init, INIT_IN_CONTAINER, true),
-      ...spec.mounts.map((m) => bindMount(m.source, m.target, m.readOnly)),
+      ...systemMounts(spec.userns !== null),
+      ...inputs.binds.map((m) => bindMount(m.source, m.target, m.readOnly)),
     ],
     linux: {
       namespaces: [
@@ -124,7 +150,9 @@ export function bundleConfig(spec: ContainerSpec, inputs: BundleInputs): object 
         { type: 'mount' },
         { type: 'cgroup' },
         { type: 'network', path: spec.netnsPath },
+        ...(spec.userns ? [{ type: 'user' }] : []),
       ],
+      ...(spec.userns ? idMappings(spec.userns) : {}),
       cgroupsPath: inputs.cgroupsPath,
       resources: {
         devices: [{ allow: false, access: 'rwm' }],
@@ -135,7 +163,7 @@ export function bundleConfig(spec: ContainerSpec, inputs: BundleInputs): object 
       },
       seccomp: inputs.seccomp,
       maskedPaths: MASKED_PATHS,
-      readonlyPaths: READONLY_PATHS,
+      readonlyPaths: spec.userns ? [...READONLY_PATHS, '/sys'] : READONLY_PATHS,
     },
   };
 }

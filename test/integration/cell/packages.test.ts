@@ -50,6 +50,13 @@ describe('app packages on a cell', () => {
     assert.equal(fs.statSync(path.join(cached, 'server.js')).uid, 0);
   });
 
+  test('weft app shows the stack the cell runs the instance on, as its cell reported it', async () => {
+    const [instance] = await host.waitRunning('bits', 1);
+    assert.match(instance?.stack ?? '', /^weftlinux-bookworm \d{4}\.\d{2}\.\d{2}-[0-9a-f]{8}$/);
+    const shown = await host.cliOk('app', 'bits');
+    assert.match(shown, new RegExp(`^stack:\\s+${instance?.stack ?? 'missing'}$`, 'm'));
+  });
+
   test('pushing the same bits again keeps the instance; new bits replace it', async () => {
     fs.rmSync(path.join(appDir, 'late.txt'));
     const [first] = await host.waitRunning('bits', 1);

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { cgroupMountsFromMountinfo } from '../../../src/runtime/cgroup.js';
+import { allCgroupMounts } from '../../../src/runtime/cgroup.js';
 import { run, waitFor, WeftHost } from '../../helpers/weft-host.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../../..');
@@ -98,10 +98,18 @@ function processesIn(netnsLinks: Set<string>): number[] {
   return found;
 }
 
+const cgroupRoots = () => allCgroupMounts(fs.readFileSync('/proc/self/mountinfo', 'utf8'));
+
 function cgroupDirs(guids: string[]): string[] {
-  const mounts = cgroupMountsFromMountinfo(fs.readFileSync('/proc/self/mountinfo', 'utf8'));
-  const roots = [...mounts.v2, ...(mounts.v1Memory === undefined ? [] : [mounts.v1Memory])];
-  return roots.flatMap((r) => guids.map((g) => path.join(r, 'weft', g)));
+  return cgroupRoots().flatMap((r) => guids.map((g) => path.join(r, 'weft', g)));
+}
+
+/** The containers' parent cgroups left in any hierarchy with no container of any cell's under them. */
+function emptyCgroupParents(): string[] {
+  return cgroupRoots()
+    .map((r) => path.join(r, 'weft'))
+    .filter((d) => fs.existsSync(d))
+    .filter((d) => !fs.readdirSync(d, { withFileTypes: true }).some((e) => e.isDirectory()));
 }
 
 /** Everything of this host's that is still there: processes, namespaces, links, routes, table, cgroups. */
@@ -124,6 +132,7 @@ async function leftovers(host: WeftHost, traces: ContainerTrace[]): Promise<stri
   if ((await run('nft', ['list', 'table', 'inet', host.table])).code === 0) left.push(`table ${host.table}`);
   const cgroups = cgroupDirs(traces.map((t) => t.guid)).filter((d) => fs.existsSync(d));
   left.push(...cgroups.map((d) => `cgroup ${d}`));
+  left.push(...emptyCgroupParents().map((d) => `empty cgroup parent ${d}`));
   const mounts = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n');
   left.push(...mounts.filter((m) => traces.some((t) => m.includes(t.guid))).map((m) => `mount ${m}`));
   return left;

@@ -58,12 +58,14 @@ async function withPlugin(t: { after: (fn: () => Promise<void>) => void }) {
     proxyPorts: [],
   };
   const socket = path.join(dir, 'cni.sock');
+  let ready = false;
   const server = new CniServer(
     socket,
     cellCniHandler({
       gatewayIp: cell.gatewayIp,
       links,
       ownInstance: (g) => (g === GUID ? local : undefined),
+      isReady: () => ready,
       outside: {
         gatewayIp: cell.gatewayIp,
         joinExternal: (app) =>
@@ -73,6 +75,7 @@ async function withPlugin(t: { after: (fn: () => Promise<void>) => void }) {
         instances: {
           find: () => undefined,
           findOutside: () => undefined,
+          locals: () => [],
           hasOutside: () => false,
           expectOutside: () => Promise.reject(new Error('unexpected')),
           abandonOutside: () => Promise.resolve(),
@@ -99,7 +102,7 @@ async function withPlugin(t: { after: (fn: () => Promise<void>) => void }) {
     WEFT_CNI_SOCKET: socket,
     ...over,
   });
-  return { cell, local, socket, netns, env };
+  return { cell, local, socket, netns, env, setReady: (r: boolean) => (ready = r) };
 }
 
 function errorCode(o: Outcome): number {
@@ -180,7 +183,10 @@ test('only root reaches the socket; an unreachable agent is "try again later" (c
   assert.equal(errorCode(down), 11);
   const version = await shim({ CNI_COMMAND: 'VERSION', WEFT_CNI_SOCKET: '/nonexistent/cni.sock' });
   assert.equal(version.code, 0);
-  assert.deepEqual(JSON.parse(version.stdout), { cniVersion: '1.0.0', supportedVersions: ['1.0.0'] });
+  assert.deepEqual(JSON.parse(version.stdout), {
+    cniVersion: '1.0.0',
+    supportedVersions: ['1.0.0', '1.1.0'],
+  });
   const nobody = await new Promise<Outcome>((resolve) => {
     const child = spawn('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', CNI_SHIM], {
       env: { PATH: process.env.PATH ?? '', ...p.env() },
@@ -193,4 +199,39 @@ test('only root reaches the socket; an unreachable agent is "try again later" (c
   });
   assert.equal(errorCode(nobody), 11);
   assert.equal(await run(['ip', '-j', 'link', 'show', 'dev', p.local.hostIface]).catch(() => null), null);
+});
+
+test('STATUS (CNI 1.1) answers whether the cell takes ADDs: code 50 while it starts or when its agent is down', async (t) => {
+  const p = await withPlugin(t);
+  const config = JSON.stringify({ cniVersion: '1.1.0', name: 'weft', type: 'weft-cni' });
+  const status = (over: Record<string, string> = {}) =>
+    shim(
+      { CNI_COMMAND: 'STATUS', CNI_PATH: path.dirname(CNI_SHIM), WEFT_CNI_SOCKET: p.socket, ...over },
+      config,
+    );
+  assert.equal(errorCode(await status()), 50);
+  p.setReady(true);
+  const ok = await status();
+  assert.equal(ok.code, 0, ok.stdout);
+  assert.equal(ok.stdout, '');
+  assert.equal(errorCode(await status({ WEFT_CNI_SOCKET: '/nonexistent/cni.sock' })), 50);
+});
+
+test('GC (CNI 1.1) keeps the listed attachments and refuses a malformed list', async (t) => {
+  const p = await withPlugin(t);
+  p.setReady(true);
+  const gc = (valid: unknown) =>
+    shim(
+      { CNI_COMMAND: 'GC', CNI_PATH: path.dirname(CNI_SHIM), WEFT_CNI_SOCKET: p.socket },
+      JSON.stringify({
+        cniVersion: '1.1.0',
+        name: 'weft',
+        type: 'weft-cni',
+        'cni.dev/valid-attachments': valid,
+      }),
+    );
+  const fine = await gc([{ containerID: 'c0ffee', ifname: 'eth0' }]);
+  assert.equal(fine.code, 0, fine.stdout);
+  assert.equal(errorCode(await gc([{ containerID: '../x', ifname: 'eth0' }])), 7);
+  assert.equal(errorCode(await gc('all')), 7);
 });

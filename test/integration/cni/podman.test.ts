@@ -57,17 +57,23 @@ describe('podman containers join weft apps through weft-cni', () => {
     makeRootfs();
     host = await WeftHost.start();
     cniDir = path.join(host.work, 'cni');
+    // The plugin is where `weft cni network --install` puts it, nowhere else podman looks.
+    const pluginDir = path.join(host.work, 'cni-bin');
     const conf = path.join(host.work, 'containers.conf');
     fs.writeFileSync(
       conf,
-      `[network]\nnetwork_backend = "cni"\ncni_plugin_dirs = ["${path.dirname(CNI_SHIM)}"]\nnetwork_config_dir = "${cniDir}"\n`,
+      `[network]\nnetwork_backend = "cni"\ncni_plugin_dirs = ["${pluginDir}"]\nnetwork_config_dir = "${cniDir}"\n`,
     );
     podmanEnv = { ...process.env, CONTAINERS_CONF: conf, WEFT_CNI_SOCKET: host.cniSocket };
     await host.push('p-web', 'http-app', 1);
     await host.push('p-side', 'http-app', 1);
     for (const a of ['p-web', 'p-side']) await host.cliOk('map-route', a, 'apps.internal', '--hostname', a);
     await Promise.all(['p-web', 'p-side'].map((a) => host.waitRunning(a, 1)));
-    await host.cliOk('cni', 'network', 'p-side', '--install', cniDir);
+    await host.cliOk('cni', 'network', 'p-side', '--install', cniDir, '--plugin-dir', pluginDir);
+    assert.equal(
+      fs.readFileSync(path.join(pluginDir, 'weft-cni'), 'utf8'),
+      fs.readFileSync(CNI_SHIM, 'utf8'),
+    );
     const [cell] = await host.api<{ subnet: string }[]>('GET', '/v1/cells');
     gateway = gatewayAddress(cell!.subnet);
   });

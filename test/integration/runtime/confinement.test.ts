@@ -32,6 +32,7 @@ function spec(
     pids: 32,
     hostname: 'attacker',
     mounts,
+    userns: null,
   };
 }
 

@@ -63,6 +63,7 @@ function baseSpec(id: string, netnsPath: string, command: string): ContainerSpec
     pids: 64,
     hostname: 'instance',
     mounts: [],
+    userns: null,
   };
 }
 

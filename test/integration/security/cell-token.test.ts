@@ -178,6 +178,24 @@ describe('cell tokens', () => {
     assert.equal((await p.instanceOf('a1')).ip, good);
   });
 
+  test('a cell reports a stack only as a name and version, and nothing beyond the report fields', async () => {
+    const mine = await p.instanceOf('a1');
+    const ip = addressIn(p.c1.subnet, 7);
+    const url = `/v1/cells/c1/instances/${mine.guid}`;
+    for (const stack of ['', 'weftlinux', 'a b c', '<script> 1', `x ${'9'.repeat(200)}`, 'x 1\n']) {
+      const r = await server.api('PUT', url, { state: 'RUNNING', ip, stack }, p.c1.token);
+      assert.equal(r.status, 400, JSON.stringify(stack));
+    }
+    const extra = { state: 'RUNNING', ip, stack: 'weftlinux-bookworm 1', cellId: 'c2' };
+    assert.equal((await server.api('PUT', url, extra, p.c1.token)).status, 400);
+    const stack = 'weftlinux-bookworm 2026.11.27-dbed97a4';
+    assert.equal((await server.api('PUT', url, { state: 'RUNNING', ip, stack }, p.c1.token)).status, 200);
+    assert.equal((await p.instanceOf('a1')).stack, stack);
+    // A report without one keeps what the cell said before.
+    assert.equal((await server.api('PUT', url, { state: 'RUNNING', ip }, p.c1.token)).status, 200);
+    assert.equal((await p.instanceOf('a1')).stack, stack);
+  });
+
   test('a cell gets certificates and env only for instances placed on it', async () => {
     const { csrPem } = await generateKeyAndCsr('instance');
     const mine = await p.instanceOf('a1');

@@ -22,6 +22,7 @@ const spec: ContainerSpec = {
   pids: 1024,
   hostname: 'six',
   mounts: [{ source: '/var/weft/app', target: '/home/vcap/app', readOnly: true }],
+  userns: null,
 };
 const seccomp = { defaultAction: 'SCMP_ACT_ERRNO', architectures: ['SCMP_ARCH_X86_64'], syscalls: [] };
 
@@ -50,7 +51,10 @@ interface Config {
 
 const config = bundleConfig(spec, {
   rootfs: '/var/weft/cell/containers/6f1c-guid/rootfs',
-  init: '/opt/weft/src/runtime/container-init.sh',
+  binds: [
+    { source: '/opt/weft/src/runtime/container-init.sh', target: INIT_IN_CONTAINER, readOnly: true },
+    ...spec.mounts,
+  ],
   seccomp,
   cgroupsPath: '/weft/6f1c-guid',
 }) as Config;
@@ -114,4 +118,27 @@ test('/proc, a tmpfs /dev with pts, a limited /dev/shm and a read-only /sys', ()
   assert.ok(byPath.get('/dev/shm')?.options.some((o) => /^size=\d+m$/.test(o)));
   assert.ok(byPath.get('/sys')?.options.includes('ro'));
   assert.ok(byPath.get('/sys/fs/cgroup')?.options.includes('ro'));
+});
+
+test('in a user namespace of its own: its ids map to a block of host ids, and /sys is an empty read-only tmpfs', () => {
+  const userns = { hostBase: 2 ** 30, size: 65_536 };
+  const own = bundleConfig(
+    { ...spec, userns },
+    {
+      rootfs: '/r',
+      binds: [],
+      seccomp,
+      cgroupsPath: '/weft/x',
+    },
+  ) as Config & { linux: { uidMappings: unknown; gidMappings: unknown } };
+  assert.ok(own.linux.namespaces.some((n) => n.type === 'user' && n.path === undefined));
+  const mapping = [{ containerID: 0, hostID: 2 ** 30, size: 65_536 }];
+  assert.deepEqual(own.linux.uidMappings, mapping);
+  assert.deepEqual(own.linux.gidMappings, mapping);
+  const sys = own.mounts.find((m) => m.destination === '/sys');
+  assert.equal(sys?.type, 'tmpfs');
+  assert.ok(own.linux.readonlyPaths.includes('/sys'));
+  // The process's ids are the container's; the runtime maps them.
+  assert.deepEqual(own.process.user, { uid: 2000, gid: 2001, additionalGids: [] });
+  assert.ok(!config.linux.namespaces.some((n) => n.type === 'user'), 'none without one');
 });

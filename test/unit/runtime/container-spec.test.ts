@@ -18,6 +18,7 @@ const spec: ContainerSpec = {
     { source: '/var/weft/6f1c/creds', target: '/etc/cf-instance-credentials', readOnly: true },
     { source: '/var/weft/app', target: '/home/vcap/app', readOnly: true },
   ],
+  userns: null,
 };
 
 test('accepts a well-formed spec', () => {

@@ -47,7 +47,9 @@ test('a well-formed ADD parses into its parts', () => {
 });
 
 test('DEL may come without a namespace; ADD and CHECK may not', () => {
-  assert.equal(parseCniRequest(query({ command: 'DEL', netns: null }), CONFIG).netns, null);
+  const del = parseCniRequest(query({ command: 'DEL', netns: null }), CONFIG);
+  assert.ok('netns' in del);
+  assert.equal(del.netns, null);
   assert.equal(
     codeOf(() => parseCniRequest(query({ netns: null }), CONFIG)),
     CniCode.invalidEnvironment,
