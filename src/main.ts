@@ -8,6 +8,7 @@ import { registerInstanceAccess } from './cli/commands/instance-access.js';
 import { cfUsageError, failAndExit } from './cli/output.js';
 import { registerUserCommands } from './cli/commands/index.js';
 import { registerVersion } from './version/command.js';
+import { registerServiceCommands } from './service/command.js';
 
 const program = new Command('weft')
   .description('weft: secure container-to-container networking')
@@ -20,6 +21,7 @@ registerVersion(program);
 registerServer(program);
 registerCellCommands(program);
 registerStackCommands(program);
+registerServiceCommands(program);
 registerInstanceAccess(program);
 registerUserCommands(program);
 
