@@ -48,7 +48,7 @@ export function textLine(json: string): string {
   const name = typeof record.name === 'string' ? `${record.name}: ` : '';
   const fields = Object.entries(record)
     .filter(([k]) => !FRAMED.has(k))
-    .map(([k, v]) => `${k}=${typeof v === 'string' ? quoted(v) : JSON.stringify(v)}`);
+    .map(([k, v]) => `${escaped(k)}=${typeof v === 'string' ? quoted(v) : JSON.stringify(v)}`);
   const head = [
     `${time} ${level.padEnd(5)} ${name}${escaped(typeof record.msg === 'string' ? record.msg : JSON.stringify(record.msg ?? ''))}`,
     ...fields,

@@ -67,7 +67,7 @@ test('a line that is not JSON passes through whole', () => {
 
 test('a message or value cannot end the line or send the terminal control sequences', () => {
   const line = textLine(
-    JSON.stringify({ level: 30, time: 0, msg: 'm\nforged \u001b[2J', app: '\u001b[31mred' }),
+    JSON.stringify({ level: 30, time: 0, msg: 'm\nforged \u001b[2J', app: '\u001b[31mred', 'k\n\u001b': 1 }),
   );
   assert.equal(line.split('\n').length, 2);
   assert.ok(!line.includes('\u001b'), line);
