@@ -15,6 +15,7 @@ import { dns } from './dns.js';
 import { certUpdate } from './cert-update.js';
 import { containerStart } from './container-start.js';
 import { controlPlane } from './control-plane.js';
+import { daemonStart } from './daemon-start.js';
 import { installSignalCleanup, withScope } from './lib/cleanup.js';
 import { machineFacts, versions } from './lib/machine.js';
 import { markdown, printScenario } from './lib/report.js';
@@ -33,6 +34,7 @@ const SCENARIOS: Scenario[] = [
   certUpdate,
   containerStart,
   controlPlane,
+  daemonStart,
 ];
 function parseArgs(argv: string[]): { quick: boolean; only: Set<string> | null } {
   const quick = argv.includes('--quick');

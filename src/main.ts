@@ -7,6 +7,8 @@ import { registerStackCommands } from './daemon/stack-command.js';
 import { registerInstanceAccess } from './cli/commands/instance-access.js';
 import { cfUsageError, failAndExit } from './cli/output.js';
 import { registerUserCommands } from './cli/commands/index.js';
+import { registerVersion } from './version/command.js';
+import { registerServiceCommands } from './service/command.js';
 
 const program = new Command('weft')
   .description('weft: secure container-to-container networking')
@@ -15,9 +17,11 @@ const program = new Command('weft')
   .showHelpAfterError()
   .exitOverride();
 
+registerVersion(program);
 registerServer(program);
 registerCellCommands(program);
 registerStackCommands(program);
+registerServiceCommands(program);
 registerInstanceAccess(program);
 registerUserCommands(program);
 

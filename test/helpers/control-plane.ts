@@ -7,8 +7,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { caFileOf, pinnedFetch } from './pinned-fetch.js';
 
-// Node itself runs the CLI (not npx, not a wrapper), so a SIGKILL hits the process that owns the database.
-const CLI = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
+// bin/weft execs node (the compiled code once `npm run build` is current), so a SIGKILL hits the process
+// that owns the database, not a wrapper.
+const WEFT = fileURLToPath(new URL('../../bin/weft', import.meta.url));
 const START_TIMEOUT_MS = 60_000;
 export const TEST_OVERLAY = '10.99.0.0/16';
 
@@ -70,12 +71,12 @@ function sharedSealKeyFile(): string {
 export async function startServer(options: ServerOptions = {}): Promise<TestServer> {
   const ownHome = options.home === undefined;
   const home = options.home ?? tempDir('weft-home-');
-  const args = ['--import', 'tsx', CLI, 'server', '--listen', '127.0.0.1:0', '--overlay', TEST_OVERLAY];
+  const args = ['server', '--listen', '127.0.0.1:0', '--overlay', TEST_OVERLAY];
   if (options.database !== undefined) args.push('--database', options.database);
   args.push(...(options.flags ?? []));
   const sealKeyFile =
     options.sealKeyFile ?? (options.database?.startsWith('postgres') === true ? sharedSealKeyFile() : '');
-  const child = spawn(process.execPath, args, {
+  const child = spawn(WEFT, args, {
     env: { ...process.env, WEFT_HOME: home, WEFT_LOG_LEVEL: 'warn', WEFT_CA_SEAL_KEY_FILE: sealKeyFile },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

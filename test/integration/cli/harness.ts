@@ -6,8 +6,8 @@ import os from 'node:os';
 import path from 'node:path';
 
 const ROOT = path.resolve(import.meta.dirname, '../../..');
-const TSX = path.join(ROOT, 'node_modules/.bin/tsx');
-const MAIN = path.join(ROOT, 'src/main.ts');
+// The launcher users run: the compiled code once `npm run build` is current, the sources otherwise.
+const WEFT = path.join(ROOT, 'bin/weft');
 
 export interface Server {
   url: string;
@@ -29,7 +29,7 @@ export function tempDir(prefix: string): string {
 
 export async function startServer(): Promise<Server> {
   const home = tempDir('weft-cli-home-');
-  const child = spawn(TSX, [MAIN, 'server', '--listen', '127.0.0.1:0', '--overlay', '10.99.0.0/16'], {
+  const child = spawn(WEFT, ['server', '--listen', '127.0.0.1:0', '--overlay', '10.99.0.0/16'], {
     cwd: ROOT,
     env: { ...process.env, WEFT_HOME: home },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -63,7 +63,7 @@ function listeningUrl(child: ChildProcess): Promise<string> {
   });
 }
 
-/** The server runs as tsx and its node child: end the whole process group it leads. */
+/** Ends the whole process group the server leads. */
 async function killGroup(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
   const exited = new Promise((resolve) => child.once('exit', resolve));
@@ -73,7 +73,7 @@ async function killGroup(child: ChildProcess): Promise<void> {
 
 export function weft(args: string[], env: { config: string; home?: string }): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(TSX, [MAIN, ...args], {
+    const child = spawn(WEFT, args, {
       cwd: ROOT,
       env: { ...process.env, WEFT_CLI_CONFIG: env.config, WEFT_HOME: env.home ?? '', NO_COLOR: '1' },
       stdio: ['ignore', 'pipe', 'pipe'],
