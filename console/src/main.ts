@@ -48,12 +48,12 @@ async function open(token: string): Promise<void> {
     if (session !== null) void explain(session.token, source, destination, session.names, byId('explain'));
   });
   const shown = graph;
-  let deniedKey = '';
+  let drawnEdges: string | null = null;
   const draw = (denied: Flow[]) => {
     const { nodes, edges } = graphOf(model, denied);
     const key = edges.map((e) => e.id).join('\n');
-    if (key === deniedKey) return;
-    deniedKey = key;
+    if (key === drawnEdges) return;
+    drawnEdges = key;
     shown.show(nodes, edges);
   };
   draw([]);
