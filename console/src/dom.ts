@@ -4,12 +4,13 @@ type Child = Node | string | null | undefined | false;
 
 export function el<K extends keyof HTMLElementTagNameMap>(
   tag: K,
-  props: { class?: string; title?: string; data?: Record<string, string> } = {},
+  props: { class?: string; title?: string; open?: boolean; data?: Record<string, string> } = {},
   ...children: Child[]
 ): HTMLElementTagNameMap[K] {
   const node = document.createElement(tag);
   if (props.class !== undefined) node.className = props.class;
   if (props.title !== undefined) node.title = props.title;
+  if (props.open === true) node.setAttribute('open', '');
   for (const [key, value] of Object.entries(props.data ?? {})) node.dataset[key] = value;
   for (const child of children) {
     if (child === null || child === undefined || child === false) continue;

@@ -55,6 +55,8 @@ const STYLE: cytoscape.StylesheetJson = [
   },
 ];
 
+const PADDING = 30;
+
 export class PolicyGraph {
   private readonly cy: cytoscape.Core;
   private picked: string[] = [];
@@ -67,6 +69,12 @@ export class PolicyGraph {
     this.cy = cytoscape({ container, style: STYLE, wheelSensitivity: 0.3, minZoom: 0.3, maxZoom: 3 });
     this.cy.on('tap', 'node.app, node.foreign', (e) => this.pick((e.target as cytoscape.NodeSingular).id()));
     this.cy.on('viewport layoutstop', () => this.placeListItems());
+    // cytoscape sizes its canvas to the container only on window resizes; the panels below it change
+    // the container's height too (an explain answer, the lists), so follow the container itself.
+    new ResizeObserver(() => {
+      this.cy.resize();
+      this.cy.fit(undefined, PADDING);
+    }).observe(container);
     this.list = el('div', { class: 'graph-list' });
     container.after(this.list);
   }
@@ -83,7 +91,9 @@ export class PolicyGraph {
       this.cy.elements().remove();
       this.cy.add(elements);
     });
-    this.cy.layout({ name: 'cose', animate: false, padding: 30, nodeDimensionsIncludeLabels: true }).run();
+    this.cy
+      .layout({ name: 'cose', animate: false, padding: PADDING, nodeDimensionsIncludeLabels: true })
+      .run();
     this.mark();
     this.renderList(nodes, edges);
   }

@@ -13,14 +13,14 @@ export function renderInventory(model: Model, now: number): Node[] {
   return model.orgs.map((org) =>
     el(
       'details',
-      { class: 'org', data: { org: org.name } },
+      { class: 'org', open: true, data: { org: org.name } },
       el('summary', {}, `org ${org.name}`),
       ...model.spaces
         .filter((s) => s.orgGuid === org.guid)
         .map((space) =>
           el(
             'details',
-            { class: 'space', data: { space: space.name } },
+            { class: 'space', open: true, data: { space: space.name } },
             el('summary', {}, `space ${space.name}`),
             ...model.apps.filter((a) => a.spaceGuid === space.guid).map((a) => appView(model, a, now)),
           ),
@@ -35,7 +35,7 @@ function appView(model: Model, app: App, now: number): HTMLElement {
   const routes = routeNamesOf(model, app.guid);
   return el(
     'details',
-    { class: 'app', data: { app: app.name } },
+    { class: 'app', open: true, data: { app: app.name } },
     el('summary', {}, app.name, el('span', { class: 'meta' }, ` ${app.state}, ${app.instances} instance(s)`)),
     el('div', { class: 'meta' }, `ports ${app.ports.join(', ')}`),
     table(

@@ -44,8 +44,9 @@ async function graphEdges(page: Page): Promise<string[]> {
   return (await page.locator('.graph-edges li').allTextContents()).sort();
 }
 
-/** Clicks the graph's canvas where an app's node is drawn. */
+/** Clicks the graph's canvas where an app's node is drawn, once pending resizes and fits have run. */
 async function clickNode(page: Page, name: string): Promise<void> {
+  await page.evaluate(() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done))));
   const button = page.locator('.graph-nodes button', { hasText: name });
   const x = Number(await button.getAttribute('data-x'));
   const y = Number(await button.getAttribute('data-y'));
@@ -105,6 +106,9 @@ test('two clicks on the graph, source then destination, show the explain answer'
     (await page.locator('#explain li[data-layer="policy"]').getAttribute('class')) ?? '',
     /step-fail/,
   );
+  // The README's picture of the console (docs/console.png) is taken here, when asked for.
+  if (process.env.WEFT_CONSOLE_SCREENSHOT)
+    await page.screenshot({ path: process.env.WEFT_CONSOLE_SCREENSHOT });
   await page.close();
 });
 
