@@ -205,3 +205,23 @@ test('no path outside the built console is served: dots, encoded dots, absolute 
     assert.doesNotMatch(r.body, /root:|"name": "weft"|weft_|import /, path);
   }
 });
+
+test('an app’s certificates are read like the app: its space’s developer sees them, another gets a 404', async () => {
+  const path = `/v1/apps/${s.apps['app-b'].guid}/certificates`;
+  const own = await server.api<{ kind: string; names: string[]; notAfter: string }[]>(
+    'GET',
+    path,
+    undefined,
+    s.developerX,
+  );
+  assert.equal(own.status, 200);
+  assert.deepEqual(
+    own.body.map((c) => c.kind),
+    ['c2c'],
+  );
+  assert.ok(own.body[0]?.names.includes('DNS:app-b.apps.internal'));
+  assert.ok(Date.parse(own.body[0]?.notAfter ?? '') > Date.now());
+  const other = await server.api<{ error: string }>('GET', path, undefined, s.developerY);
+  assert.equal(other.status, 404);
+  assert.equal((await server.api('GET', path, undefined, null)).status, 401);
+});
