@@ -133,6 +133,15 @@ test('a developer of another space sees none of space-x: no apps, policies or fl
   await own.close();
 });
 
+test('a denied flow reported while the console is open appears on the graph and in the list', async () => {
+  const page = await logIn(s.developerX);
+  await page.locator('.graph-edges li.denied').waitFor();
+  await s.report('app-a', 'app-b', 9090);
+  await page.locator('.graph-edges li.denied', { hasText: 'app-a → app-b: denied tcp 9090' }).waitFor();
+  await page.locator('#flow-list li', { hasText: /app-a\/0 .* → app-b\/0 .*:9090 denied/ }).waitFor();
+  await page.close();
+});
+
 test('a bad token is refused and nothing is shown', async () => {
   const page = await logIn(`${server.adminToken}x`);
   await page.locator('#login-error', { hasText: 'not valid' }).waitFor();

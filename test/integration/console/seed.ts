@@ -16,6 +16,8 @@ export interface Seed {
   ips: Record<string, string>;
   developerX: string;
   developerY: string;
+  /** Reports denied flows as cell-1 does: `report('app-a', 'app-b', 9090)`. */
+  report(src: string, dst: string, port: number): Promise<void>;
 }
 
 export async function seed(server: TestServer): Promise<Seed> {
@@ -72,16 +74,20 @@ export async function seed(server: TestServer): Promise<Seed> {
       }
     }
   }
-  const flow = { time: new Date().toISOString(), protocol: 'tcp', srcPort: 40000, dstPort: 8080 };
-  await created(
-    server.api(
-      'POST',
-      `/v1/cells/${CELL}/flows`,
-      { flows: [{ ...flow, srcIp: ips['app-b'], dstIp: ips['app-a'] }] },
-      cellToken,
-    ),
-  );
+  const report = async (src: string, dst: string, port: number) => {
+    const flow = { time: new Date().toISOString(), protocol: 'tcp', srcPort: 40000, dstPort: port };
+    await created(
+      server.api(
+        'POST',
+        `/v1/cells/${CELL}/flows`,
+        { flows: [{ ...flow, srcIp: ips[src], dstIp: ips[dst] }] },
+        cellToken,
+      ),
+    );
+  };
+  await report('app-b', 'app-a', 8080);
   return {
+    report,
     apps,
     ips,
     developerX: await token({ name: 'dev-x', role: 'space_developer', spaceGuids: [x.guid] }),
