@@ -142,6 +142,23 @@ test('a denied flow reported while the console is open appears on the graph and 
   await page.close();
 });
 
+test('a name with markup is shown as text, never run', async () => {
+  // Token names are free text (app, space and route names are not): the one string a tenant's admin
+  // could shape into HTML that the console shows.
+  const name = '<img src=x onerror="document.title=`pwned`">';
+  const made = await server.api<{ token: string }>('POST', '/v1/tokens', {
+    name,
+    role: 'space_developer',
+    spaceGuids: [s.apps['app-c'].spaceGuid],
+  });
+  assert.equal(made.status, 201);
+  const page = await logIn(made.body.token);
+  await page.locator('#who', { hasText: name }).waitFor();
+  assert.equal(await page.locator('header img').count(), 0);
+  assert.equal(await page.title(), 'weft console');
+  await page.close();
+});
+
 test('a bad token is refused and nothing is shown', async () => {
   const page = await logIn(`${server.adminToken}x`);
   await page.locator('#login-error', { hasText: 'not valid' }).waitFor();
