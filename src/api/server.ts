@@ -28,6 +28,9 @@ import { CellQuestions } from './cell-questions.js';
 import { tenancyEndpoints } from './endpoints/tenancy.js';
 import { spaceEndpoints } from './endpoints/spaces.js';
 import type { ServerTls } from './server-certificate.js';
+import { CertificateLedger } from './certificate-ledger.js';
+import { appCertificateEndpoints } from './endpoints/app-certificates.js';
+import { consoleRoutes } from '../console/routes.js';
 
 function createApp(logger: FastifyBaseLogger, bodyLimit: number, limits: ConnectionLimits, tls: ServerTls) {
   return Fastify({
@@ -61,6 +64,9 @@ const SECURITY_HEADERS = {
   'content-security-policy': "frame-ancestors 'none'",
   'strict-transport-security': 'max-age=31536000',
 };
+
+/** Instances' certificates remembered for the console: two each for far more instances than a server runs. */
+const CERTIFICATES_REMEMBERED = 100_000;
 
 export interface Api {
   app: ApiApp;
@@ -108,7 +114,8 @@ export async function buildApi(
   collectDefaultMetrics({ register: metrics });
   registerControlPlaneMetrics(metrics, store);
   installAuth(app, store);
-  const deps = { store, options, metrics, ca, questions: new CellQuestions() };
+  const certificates = new CertificateLedger(CERTIFICATES_REMEMBERED);
+  const deps = { store, options, metrics, ca, questions: new CellQuestions(), certificates };
   await app.register(tenancyEndpoints, deps);
   await app.register(spaceEndpoints, deps);
   await app.register(appEndpoints, deps);
@@ -122,6 +129,8 @@ export async function buildApi(
   await app.register(platformEndpoints, deps);
   await app.register(tokenEndpoints, deps);
   await app.register(certificateEndpoints, deps);
+  await app.register(appCertificateEndpoints, deps);
+  consoleRoutes(app);
   app.get('/v1/openapi.json', { config: { allow: DEVELOPERS }, schema: { hide: true } }, () => app.swagger());
   return { app, store, options, metrics, ca };
 }

@@ -15,7 +15,7 @@ import {
   IssuedCertificate,
 } from '../../contract/api.js';
 
-export const certificateEndpoints: Endpoints = (app, { store, ca, options }, done) => {
+export const certificateEndpoints: Endpoints = (app, { store, ca, options, certificates }, done) => {
   app.get('/v1/ca', { config: { allow: EVERYONE }, schema: { response: { 200: CaCertificate } } }, () => ({
     certificate: ca.certPem,
   }));
@@ -50,6 +50,7 @@ export const certificateEndpoints: Endpoints = (app, { store, ca, options }, don
           req.body.kind === 'c2c'
             ? await ca.issueC2c({ ...identity, dnsNames: facts.names })
             : await ca.issueIdentity({ ...identity, ip: req.body.ip });
+        certificates.record(guid, req.body.kind, certificate);
         return { certificate, ca: ca.certPem, names: facts.names };
       } catch (err) {
         if (err instanceof CertificateRequestError) throw invalid(`csr: ${err.message}`);
