@@ -1,7 +1,8 @@
 // 6. DNS: queries/s (dnsperf) and latency (a fixed-in-flight node client) for app-b.apps.internal, weft's
-// DnsServer against dnsmasq serving the same names from a hosts file; both on loopback.
+// DNS (the cell's unbound, fed by CellDns) against dnsmasq serving the same names from a hosts file, and a
+// bare Node responder; all on loopback. Also: zone update → visible to the next query, unbound's memory.
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { dnsLatencies } from './lib/dns-load.js';
@@ -15,6 +16,7 @@ const ENTRY = fileURLToPath(new URL('./child/dns-server.ts', import.meta.url));
 const FLOOR = fileURLToPath(new URL('./child/node-udp-floor.ts', import.meta.url));
 const NAME = 'app-b.apps.internal';
 const IN_FLIGHT = 4;
+const UPDATES_TEXT = '200';
 
 const median = (xs: number[]): number => summarize(xs).median;
 const kernelOf = (s: Samples): number[] => s.cpuPerQuery.map((c, i) => c - (s.userPerQuery[i] ?? 0));
@@ -55,17 +57,23 @@ async function dnsperf(
   return { qps: Number(/Queries per second:\s+([\d.]+)/.exec(out)?.[1]), completed };
 }
 
+/** Resident memory of a process, in MiB. */
+function rssMiB(pid: number): number {
+  const kib = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
+  return kib / 1024;
+}
+
 async function measure(
   port: number,
-  child: ChildProcess,
+  pid: number,
   queries: string,
   seconds: number,
   total: number,
   into: Samples,
 ): Promise<void> {
-  const c0 = cpuSplitMicros(child.pid ?? 0);
+  const c0 = cpuSplitMicros(pid);
   const run = await dnsperf(port, queries, seconds);
-  const c1 = cpuSplitMicros(child.pid ?? 0);
+  const c1 = cpuSplitMicros(pid);
   into.qps.push(run.qps);
   into.cpuPerQuery.push((c1.user + c1.kernel - c0.user - c0.kernel) / run.completed);
   into.userPerQuery.push((c1.user - c0.user) / run.completed);
@@ -78,8 +86,9 @@ export const dns: Scenario = {
   id: '6',
   title: 'DNS: queries/s and latency for app-b.apps.internal',
   method: `
-weft's DnsServer in its own node process (bench/child/dns-server.ts) with a zone holding apps.internal
-(app-a with one instance, app-b with two); dnsmasq 2.90 with the same names in an \`--addn-hosts\` file,
+weft's DNS: the cell's unbound 1.17 (one thread, as a cell runs it) started and fed by CellDns in its own
+node process (bench/child/dns-server.ts), with a zone holding apps.internal (app-a with one instance,
+app-b with two), per-source rate limit off; CPU and memory are unbound's own process; dnsmasq 2.90 with the same names in an \`--addn-hosts\` file,
 \`--local=/apps.internal/\`, \`--no-resolv\`, cache 10,000; and a bare Node responder
 (bench/child/node-udp-floor.ts: one dgram socket answering every query with one canned answer, none of weft's
 code), the floor of any DNS server on Node's dgram. All on 127.0.0.1, UDP.
@@ -88,6 +97,9 @@ code), the floor of any DNS server on Node's dgram. All on 127.0.0.1, UDP.
   notes.
 - latency: a node client (bench/lib/dns-load.ts) keeping ${IN_FLIGHT} queries in flight, 20–50k queries; p50/p99
   per round. The client's own overhead is in both servers' figures alike.
+- zone update: ${UPDATES_TEXT} updates, each swapping app-b's second address over the control socket
+  (local_datas_remove + local_datas); the time until CellDns.setZone resolves, then one query for app-b,
+  which must see the new address.
 Servers run in turn within each round; medians over rounds.`,
 
   async run(mode, scope, figures) {
@@ -98,7 +110,11 @@ Servers run in turn within each round; medians over rounds.`,
     const queries = path.join(dir, 'queries');
     writeFileSync(queries, `${NAME} A\n`);
     const weftChild = daemon(scope, process.execPath, ['--import', 'tsx', ENTRY]);
-    const weftPort = Number((await waitForLine(weftChild, /ready (\d+)\n/))[1]);
+    const started = await waitForLine(
+      weftChild,
+      /updates ([\d.]+) ([\d.]+) ([\d.]+) (\d+) (\d+)\nready (\d+) (\d+)\n/,
+    );
+    const [startMs, updateP50, updateP99, seen, updates, weftPort, unboundPid] = started.slice(1).map(Number);
     const peer = await dnsmasq(
       scope,
       dir,
@@ -112,9 +128,9 @@ Servers run in turn within each round; medians over rounds.`,
     const masq = empty();
     const floor = empty();
     for (let r = 0; r < rounds; r++) {
-      await measure(weftPort, weftChild, queries, seconds, total, weft);
-      await measure(peer.port, peer.child, queries, seconds, total, masq);
-      await measure(floorPort, floorChild, queries, seconds, total, floor);
+      await measure(weftPort ?? 0, unboundPid ?? 0, queries, seconds, total, weft);
+      await measure(peer.port, peer.child.pid ?? 0, queries, seconds, total, masq);
+      await measure(floorPort, floorChild.pid ?? 0, queries, seconds, total, floor);
     }
     for (const [peerName, other] of [
       ['dnsmasq', masq],
@@ -150,5 +166,23 @@ Servers run in turn within each round; medians over rounds.`,
         });
       }
     }
+    figures.push(
+      {
+        metric: 'zone update → visible to the next query (p50 / p99)',
+        unit: 'ms',
+        better: 'lower',
+        weft: summarize([updateP99 ?? NaN]),
+        note: `p50 ${fmt(updateP50)} ms; the next query saw ${seen} of ${updates} updates`,
+        target: { text: 'the next query sees it', met: seen === updates },
+      },
+      {
+        metric: 'resident memory after the runs',
+        unit: 'MiB',
+        better: 'lower',
+        weft: summarize([rssMiB(unboundPid ?? 0)]),
+        peer: { name: 'dnsmasq', value: summarize([rssMiB(peer.child.pid ?? 0)]) },
+        note: `unbound starts and answers its control socket ${fmt(startMs)} ms after it is spawned`,
+      },
+    );
   },
 };

@@ -1,8 +1,8 @@
 // The cell's host side, made once the first world names the overlay and torn down on a stop with cleanup:
-// the gateway and its routes, the VXLAN link, the files every container mounts, and the DNS server.
+// the gateway and its routes, the VXLAN link, the files every container mounts, and the cell's unbound.
 import { readFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
-import { DnsServer } from '../dns/server.js';
+import { CellDns } from '../dns/unbound/cell-dns.js';
 import { readHostResolvers } from '../dns/upstream.js';
 import type { Cell } from '../model/types.js';
 import { gatewayAddress } from '../network/cidr.js';
@@ -47,7 +47,7 @@ async function checkHost(setup: HostSetup): Promise<void> {
 
 export interface HostSide {
   identity: CellIdentity;
-  dns: DnsServer;
+  dns: CellDns;
   cgroup: CellCgroup;
 }
 
@@ -65,10 +65,12 @@ export async function setUpHost(setup: HostSetup): Promise<HostSide> {
   });
   await setupVxlan({ iface: links.vxlan, hostIp: setup.hostIp, gatewayIp, overlay: overlayCidr });
   await writeTrust(setup.paths, setup.caPem, gatewayIp);
-  const dns = new DnsServer({
-    host: gatewayIp,
+  const dns = new CellDns({
+    dir: setup.paths.dnsDir,
+    listen: [gatewayIp],
     // resolv.conf cannot name a port: containers ask the gateway on 53.
     port: DNS_PORT,
+    clients: [cell.subnet],
     upstream: await readHostResolvers(),
     logger: setup.logger,
   });

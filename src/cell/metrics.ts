@@ -2,7 +2,7 @@
 // and the expiry of the certificates it serves, DNS queries by what became of them, and whether the cell
 // follows the control plane.
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import type { DnsServer, DnsStats } from '../dns/server.js';
+import type { DnsStats } from '../dns/unbound/stats.js';
 import type { FlowLogCounts } from '../flows/flow-log.js';
 import type { InstanceCounters, ProxyStats, TlsProxy } from '../proxy/index.js';
 
@@ -23,7 +23,8 @@ export class ReconcileCounts {
 export interface CellMetricSources {
   reconciles: ReconcileCounts;
   proxy: TlsProxy;
-  dns: () => DnsServer | null;
+  /** The cell's DNS, whose counters unbound keeps; null before the cell has set it up. */
+  dns: () => { stats(): Promise<DnsStats> } | null;
   connected: () => boolean;
   revision: () => number;
 }
@@ -188,31 +189,33 @@ export function registerCellMetrics(registry: Registry, sources: CellMetricSourc
     ['listener'],
   );
 
-  const dns = <K extends keyof DnsStats>(key: K): number => sources.dns()?.stats[key] ?? 0;
+  // One question to unbound serves every DNS metric of a scrape.
+  let askingDns: Promise<DnsStats | null> | null = null;
+  const dnsStats = (): Promise<DnsStats | null> => {
+    // Between a crash and the restart unbound cannot be asked: the scrape shows zeros rather than failing.
+    askingDns ??= Promise.resolve(sources.dns()?.stats() ?? null)
+      .catch(() => null)
+      .finally(() => setImmediate(() => (askingDns = null)));
+    return askingDns;
+  };
+  const dns = async <K extends keyof DnsStats>(key: K): Promise<number> => (await dnsStats())?.[key] ?? 0;
   counterBy(
     'weft_dns_queries_total',
     'DNS queries the cell received, by what became of them',
     'result',
-    () => ({
-      answered: dns('answered'),
-      forwarded: dns('forwarded'),
-      rate_limited: dns('rateLimited'),
-      malformed: dns('malformed'),
+    async () => ({
+      answered: await dns('answered'),
+      forwarded: await dns('forwarded'),
+      rate_limited: await dns('rateLimited'),
+      refused: await dns('refused'),
     }),
   );
   counter(
     'weft_dns_upstream_failures_total',
-    'forwarded DNS queries no upstream resolver answered in time',
+    'DNS queries answered SERVFAIL: no upstream resolver gave an answer',
     () => dns('upstreamFailures'),
   );
-  counterBy(
-    'weft_dns_tcp_connections_refused_total',
-    'DNS TCP connections the cell refused or cut off, by reason',
-    'reason',
-    () => ({
-      per_source_limit: dns('tcpRefusedPerSource'),
-      global_limit: dns('tcpRefusedGlobal'),
-      idle_timeout: dns('tcpIdleTimeouts'),
-    }),
+  gauge('weft_dns_tcp_connections_open', 'DNS TCP connections the cell holds open now', async (g) =>
+    g.set(await dns('tcpConnectionsOpen')),
   );
 }

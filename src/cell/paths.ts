@@ -63,6 +63,11 @@ export class CellPaths {
     return path.join(this.root, 'proxy');
   }
 
+  /** unbound's configuration and control socket. Emptied when the cell's DNS starts. */
+  get dnsDir(): string {
+    return path.join(this.root, 'dns');
+  }
+
   get resolvConf(): string {
     return path.join(this.root, 'resolv.conf');
   }

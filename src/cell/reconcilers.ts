@@ -38,7 +38,7 @@ export interface CellParts {
     repair(): Promise<boolean>;
   };
   overlay: { sync(remotes: RemoteCell[]): Promise<void> };
-  dns: { setZone(zone: Zone): void };
+  dns: { setZone(zone: Zone): Promise<void> | void };
   instances: {
     locals(): LocalInstance[];
     start(local: LocalInstance): Promise<void>;

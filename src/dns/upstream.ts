@@ -1,6 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { resolvConfNameservers } from '../network/resolv-conf.js';
-import type { Upstream } from './forwarder.js';
+
+/** A resolver DNS forwards to. */
+export interface Upstream {
+  host: string;
+  port: number;
+}
 
 /** The host's resolvers, as DNS forwards to them: each `nameserver` of a resolv.conf on port 53. */
 export function hostResolvers(resolvConfText: string): Upstream[] {

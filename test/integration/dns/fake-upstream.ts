@@ -1,7 +1,7 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
 import dnsPacket from 'dns-packet';
-import { FrameReader, frame } from '../../../src/dns/framing.js';
+import { FrameReader, frame } from '../../helpers/dns-framing.js';
 
 /**
  * A stand-in for the host's resolver on 127.0.0.1: answers `NAME` with the address `answers` maps it to,

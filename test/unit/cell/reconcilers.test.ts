@@ -38,7 +38,7 @@ function fakeParts(w: World) {
         return Promise.resolve();
       },
     },
-    dns: { setZone: () => log.push('dns') },
+    dns: { setZone: () => void log.push('dns') },
     instances: {
       locals: () => [...running.values()],
       outsideWaiting: () => new Map(),

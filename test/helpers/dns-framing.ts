@@ -1,9 +1,6 @@
-/** DNS over TCP: each message is preceded by its length as two bytes, big-endian (RFC 1035 §4.2.2). */
-
-export const MAX_MESSAGE_BYTES = 0xffff;
+/** DNS over TCP for test clients: each message is preceded by its length as two bytes (RFC 1035 §4.2.2). */
 
 export function frame(message: Buffer): Buffer {
-  if (message.length > MAX_MESSAGE_BYTES) throw new RangeError(`DNS message of ${message.length} bytes`);
   const framed = Buffer.allocUnsafe(message.length + 2);
   framed.writeUInt16BE(message.length, 0);
   message.copy(framed, 2);
@@ -14,7 +11,6 @@ export function frame(message: Buffer): Buffer {
 export class FrameReader {
   private buffered: Buffer = Buffer.alloc(0);
 
-  /** The messages completed by this chunk, in order. Buffers at most one partial message. */
   push(chunk: Buffer): Buffer[] {
     const data = this.buffered.length === 0 ? chunk : Buffer.concat([this.buffered, chunk]);
     const messages: Buffer[] = [];
