@@ -2,7 +2,9 @@
 // whenever it exits without being asked to. Only the cell's zone is the truth; the process holds a copy.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
+import { CrashBackoff } from '../../host/crash-backoff.js';
 import { controlCommand } from './control-socket.js';
 
 export interface UnboundHooks {
@@ -19,6 +21,7 @@ export class UnboundEngine {
   private running: Promise<void> | null = null;
   /** Times the process exited on its own and was started again. */
   restarts = 0;
+  private readonly backoff = new CrashBackoff();
 
   constructor(
     private readonly socketPath: string,
@@ -73,6 +76,7 @@ export class UnboundEngine {
     this.child = child;
     let lastLines: string[] = [];
     let up = false;
+    const startedAt = performance.now();
     if (child.stderr) {
       createInterface({ input: child.stderr }).on('line', (line) => {
         lastLines = [...lastLines.slice(-9), line];
@@ -84,9 +88,15 @@ export class UnboundEngine {
       this.running = null;
       // One that never came up fails its start; starting it again would only fail again.
       if (this.stopping || !up) return;
-      this.log.error({ code, signal }, 'unbound exited; starting it again');
+      const delayMs = this.backoff.delayAfterCrash(performance.now() - startedAt);
+      this.log.error({ code, signal, delayMs }, 'unbound exited; starting it again');
       this.restarts++;
-      void this.ready().catch((err: unknown) =>
+      // Commands meanwhile wait on the start to come.
+      this.running = sleep(delayMs).then(() => {
+        if (this.stopping) throw new Error('DNS is stopping');
+        return this.launch();
+      });
+      void this.running.catch((err: unknown) =>
         this.log.error({ err: String(err) }, 'unbound did not start'),
       );
     });
