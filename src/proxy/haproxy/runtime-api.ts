@@ -1,4 +1,4 @@
-import { connect } from 'node:net';
+import { unixRequest } from '../../host/unix-request.js';
 
 /** HAProxy's answers that mean a command did nothing; the API itself always answers, even on failure. */
 // Case-sensitive and at a line's start: data such as `show info`'s `PoolFailed: 0` must not match.
@@ -6,19 +6,10 @@ const FAILURE =
   /^(Unknown command|Can't|No such|Unable|Require|unknown|entry not found|Error|.*\bfailed[.!:])/m;
 
 /** Sends one command over HAProxy's stats socket and resolves with its answer; rejects if it failed. */
-export function runtimeCommand(socketPath: string, command: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(socketPath);
-    let answer = '';
-    socket.setEncoding('utf8');
-    socket.on('data', (chunk: string) => (answer += chunk));
-    socket.on('error', reject);
-    socket.on('end', () => {
-      if (FAILURE.test(answer)) reject(new Error(`haproxy: ${firstLine(command)}: ${answer.trim()}`));
-      else resolve(answer);
-    });
-    socket.end(`${command}\n`);
-  });
+export async function runtimeCommand(socketPath: string, command: string): Promise<string> {
+  const answer = await unixRequest(socketPath, `${command}\n`, true);
+  if (FAILURE.test(answer)) throw new Error(`haproxy: ${firstLine(command)}: ${answer.trim()}`);
+  return answer;
 }
 
 /** A command carrying a multi-line payload, as `set ssl cert` takes a PEM. */
