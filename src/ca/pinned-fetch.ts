@@ -28,7 +28,7 @@ export function requireHttps(url: string, what: string): URL {
 }
 
 // What Node's TLS calls a server whose certificate chain or name the trusted CA does not vouch for.
-const VERIFICATION_CODES = new Set([
+export const VERIFICATION_CODES: ReadonlySet<string> = new Set([
   'SELF_SIGNED_CERT_IN_CHAIN',
   'DEPTH_ZERO_SELF_SIGNED_CERT',
   'UNABLE_TO_VERIFY_LEAF_SIGNATURE',

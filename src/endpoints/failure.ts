@@ -2,6 +2,8 @@
 // the server (refused, unreachable, or a server the CA does not vouch for, before any byte was sent)
 // may go anywhere; one whose answer was lost may have been applied, so only a call that is safe to
 // repeat is sent again.
+import { VERIFICATION_CODES } from '../ca/pinned-fetch.js';
+
 const NOT_SENT = new Set([
   'ECONNREFUSED',
   'EHOSTUNREACH',
@@ -10,15 +12,7 @@ const NOT_SENT = new Set([
   'ENOTFOUND',
   'EAI_AGAIN',
   'UND_ERR_CONNECT_TIMEOUT',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'CERT_SIGNATURE_FAILURE',
-  'CERT_HAS_EXPIRED',
-  'CERT_NOT_YET_VALID',
-  'ERR_TLS_CERT_ALTNAME_INVALID',
+  ...VERIFICATION_CODES,
 ]);
 const ANSWER_LOST = new Set([
   'ECONNRESET',
