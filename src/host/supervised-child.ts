@@ -42,6 +42,7 @@ export class SupervisedChild {
     return this.running;
   }
 
+  /** The process's pid, for tests that kill it. */
   get pid(): number | undefined {
     return this.child?.pid;
   }

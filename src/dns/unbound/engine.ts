@@ -9,15 +9,13 @@ export interface UnboundHooks {
   render(): Promise<string>;
 }
 
-export class UnboundEngine {
-  private readonly child: SupervisedChild;
-
+export class UnboundEngine extends SupervisedChild {
   constructor(
     private readonly socketPath: string,
     hooks: UnboundHooks,
     log: Logger,
   ) {
-    this.child = new SupervisedChild(
+    super(
       {
         name: 'unbound',
         // -d: stay in the foreground, one process, so its exit is this child's exit. unbound keeps root: a
@@ -31,32 +29,9 @@ export class UnboundEngine {
     );
   }
 
-  /** Resolves once a process answers on its control socket; starts one if none runs. */
-  ready(): Promise<void> {
-    return this.child.ready();
-  }
-
-  /** The process's pid, for tests that kill it. */
-  get pid(): number | undefined {
-    return this.child.pid;
-  }
-
-  /** Times the process exited on its own and was started again. */
-  get restarts(): number {
-    return this.child.restarts;
-  }
-
-  get stopped(): boolean {
-    return this.child.stopped;
-  }
-
   /** Runs a control command on the process running now (started first if none is). */
   async command(command: string, lines?: readonly string[]): Promise<string> {
     await this.ready();
     return controlCommand(this.socketPath, command, lines);
-  }
-
-  stop(): Promise<void> {
-    return this.child.stop();
   }
 }

@@ -16,15 +16,13 @@ export interface EngineHooks {
 const COMMAND_RETRY_MS = 10;
 const COMMAND_ATTEMPTS = 100;
 
-export class HaproxyEngine {
-  private readonly child: SupervisedChild;
-
+export class HaproxyEngine extends SupervisedChild {
   constructor(
     private readonly socketPath: string,
     hooks: EngineHooks,
     log: Logger,
   ) {
-    this.child = new SupervisedChild(
+    super(
       {
         name: 'haproxy',
         // -db: stay in the foreground, one process, so its exit is this child's exit.
@@ -36,21 +34,6 @@ export class HaproxyEngine {
     );
   }
 
-  /** Resolves once a process answers on its runtime API; starts one if none runs. */
-  ready(): Promise<void> {
-    return this.child.ready();
-  }
-
-  /** The process's pid, for tests that kill it. */
-  get pid(): number | undefined {
-    return this.child.pid;
-  }
-
-  /** Times a process exited on its own and was started again. */
-  get restarts(): number {
-    return this.child.restarts;
-  }
-
   /** Runs a command; one cut off by the process dying runs again on the process started in its place. */
   async command(command: string): Promise<string> {
     for (let attempt = 1; ; attempt++) {
@@ -59,13 +42,9 @@ export class HaproxyEngine {
         return await runtimeCommand(this.socketPath, command);
       } catch (err) {
         const socketError = (err as NodeJS.ErrnoException).code !== undefined;
-        if (!socketError || attempt >= COMMAND_ATTEMPTS || this.child.stopped) throw err;
+        if (!socketError || attempt >= COMMAND_ATTEMPTS || this.stopped) throw err;
         await sleep(COMMAND_RETRY_MS);
       }
     }
-  }
-
-  stop(): Promise<void> {
-    return this.child.stop();
   }
 }
