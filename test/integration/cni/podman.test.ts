@@ -200,7 +200,11 @@ describe('podman containers join weft apps through weft-cni', () => {
       'the outside instance to leave',
       async () => ((await outsideInstance()) ? undefined : true),
       30_000,
-    );
+    ).catch(async (err: unknown) => {
+      // What podman said of its network teardown, and what the cell logged, to tell which side lost the DEL.
+      const log = (await fs.promises.readFile(host.logFile, 'utf8')).split('\n').slice(-40).join('\n');
+      throw new Error(`${String(err)}\npodman rm said: ${removed.stderr}\nthe weft log ends:\n${log}`);
+    });
     const links = await run('ip', ['-o', 'link']);
     assert.doesNotMatch(
       links.stdout,
