@@ -234,11 +234,15 @@ export class LocalInstanceRunner {
 
   /** An outside container's wiring goes, and its instance leaves the app; its container is not ours to stop. */
   private async leave(): Promise<void> {
-    await unwireContainer({ hostIface: this.local.hostIface });
-    await this.host.api.leaveExternal(this.local.guid).catch((err: unknown) => {
-      // Already gone is fine; otherwise the resync's orphan sweep tries again.
-      this.log.warn({ err: String(err) }, 'could not remove the outside instance from the control plane');
-    });
+    try {
+      await unwireContainer({ hostIface: this.local.hostIface });
+    } finally {
+      // Whatever became of the wiring, the instance leaves the app.
+      await this.host.api.leaveExternal(this.local.guid).catch((err: unknown) => {
+        // Already gone is fine; otherwise the resync's orphan sweep tries again.
+        this.log.warn({ err: String(err) }, 'could not remove the outside instance from the control plane');
+      });
+    }
   }
 
   /** The cell is stopping without cleaning up: the app keeps running for the next cell to adopt. */
