@@ -14,7 +14,12 @@ import {
   wireContainer,
   type ContainerNetworkConfig,
 } from '../../../src/network/container-network.js';
-import { deleteContainer, listContainers, type ContainerHost } from '../../../src/runtime/container.js';
+import {
+  deleteContainer,
+  listContainers,
+  removeContainersCgroupParent,
+  type ContainerHost,
+} from '../../../src/runtime/container.js';
 import { probeRuntime } from '../../../src/runtime/oci/runtime-choice.js';
 import { ensureStack, stacksDir } from '../../../src/runtime/stack/stack.js';
 import { addNamedNetns, deleteNamedNetns } from '../../../src/network/named-netns.js';
@@ -99,6 +104,8 @@ export async function withContainerHost(after: (fn: () => Promise<void>) => void
     for (const id of await listContainers(runtime)) await deleteContainer({ runtime, bundles }, id);
     for (const id of await readdir(bundles).catch(() => [])) await deleteContainer({ runtime, bundles }, id);
     await rm(dir, { recursive: true, force: true });
+    // As a cell's stop with --cleanup does: the containers' parent cgroup goes once it is empty.
+    await removeContainersCgroupParent();
   });
   const stack = await ensureStack(stacksDir(), (line) => console.log(line));
   return { runtime, bundles, stackRootfs: stack.rootfs };
