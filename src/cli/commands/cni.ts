@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { CNI_SHIM } from '../../network/cni/client.js';
+import { CNI_SHIM, DEFAULT_CNI_SOCKET } from '../../network/cni/client.js';
 import { appConfList, appNetworkName } from '../../network/cni/conflist.js';
 import { ok, progress, say } from '../output.js';
 import { findApp, inTarget, openSession, requireTarget } from './session.js';
@@ -12,15 +12,22 @@ import { findApp, inTarget, openSession, requireTarget } from './session.js';
 /** Where Debian's containernetworking-plugins live, and podman looks first. */
 const DEFAULT_PLUGIN_DIR = '/usr/lib/cni';
 
-/** Puts this weft's shim in `dir` as weft-cni, replaced whole: a runtime never runs a half-written one. */
-function installPlugin(dir: string): void {
+/**
+ * Puts this weft's shim in `dir` as weft-cni, replaced whole: a runtime never runs a half-written one. A
+ * cell on another socket than the default is named in weft-cni.socket beside it, where the shim looks.
+ */
+function installPlugin(dir: string, socket: string | undefined): void {
   const target = path.join(dir, 'weft-cni');
-  if (path.resolve(target) === CNI_SHIM) return;
   fs.mkdirSync(dir, { recursive: true });
-  const temp = `${target}.${process.pid}.tmp`;
-  fs.copyFileSync(CNI_SHIM, temp);
-  fs.chmodSync(temp, 0o755);
-  fs.renameSync(temp, target);
+  if (path.resolve(target) !== CNI_SHIM) {
+    const temp = `${target}.${process.pid}.tmp`;
+    fs.copyFileSync(CNI_SHIM, temp);
+    fs.chmodSync(temp, 0o755);
+    fs.renameSync(temp, target);
+  }
+  const named = `${target}.socket`;
+  if (socket === undefined || path.resolve(socket) === DEFAULT_CNI_SOCKET) fs.rmSync(named, { force: true });
+  else fs.writeFileSync(named, `${path.resolve(socket)}\n`, { mode: 0o644 });
 }
 
 export function registerCni(program: Command): void {
@@ -37,10 +44,14 @@ export function registerCni(program: Command): void {
       'with --install: where the runtime looks for CNI plugins',
       DEFAULT_PLUGIN_DIR,
     )
+    .option(
+      '--cni-socket <path>',
+      `with --install: the socket of the cell the plugin calls, where it is not ${DEFAULT_CNI_SOCKET}`,
+    )
     .description(
       'print (or install) the CNI network configuration a runtime uses to join containers to an app',
     )
-    .action(async (name: string, flags: { install?: string; pluginDir: string }) => {
+    .action(async (name: string, flags: { install?: string; pluginDir: string; cniSocket?: string }) => {
       const s = openSession();
       const t = requireTarget(s);
       const app = await findApp(s, t.space, name);
@@ -51,7 +62,7 @@ export function registerCni(program: Command): void {
       }
       const file = path.join(flags.install, `${appNetworkName(app.name)}.conflist`);
       progress(`Installing CNI network ${appNetworkName(app.name)} for app ${name} ${inTarget(t)}`);
-      installPlugin(flags.pluginDir);
+      installPlugin(flags.pluginDir, flags.cniSocket);
       fs.mkdirSync(flags.install, { recursive: true });
       fs.writeFileSync(file, text, { mode: 0o644 });
       ok();

@@ -64,12 +64,24 @@ describe('podman containers join weft apps through weft-cni', () => {
       conf,
       `[network]\nnetwork_backend = "cni"\ncni_plugin_dirs = ["${pluginDir}"]\nnetwork_config_dir = "${cniDir}"\n`,
     );
-    podmanEnv = { ...process.env, CONTAINERS_CONF: conf, WEFT_CNI_SOCKET: host.cniSocket };
+    podmanEnv = { ...process.env, CONTAINERS_CONF: conf };
     await host.push('p-web', 'http-app', 1);
     await host.push('p-side', 'http-app', 1);
     for (const a of ['p-web', 'p-side']) await host.cliOk('map-route', a, 'apps.internal', '--hostname', a);
     await Promise.all(['p-web', 'p-side'].map((a) => host.waitRunning(a, 1)));
-    await host.cliOk('cni', 'network', 'p-side', '--install', cniDir, '--plugin-dir', pluginDir);
+    // The cell's socket is named beside the plugin: podman's cleanup after `rm` runs from conmon, without
+    // this test's environment, and must still reach this cell.
+    await host.cliOk(
+      'cni',
+      'network',
+      'p-side',
+      '--install',
+      cniDir,
+      '--plugin-dir',
+      pluginDir,
+      '--cni-socket',
+      host.cniSocket,
+    );
     assert.equal(
       fs.readFileSync(path.join(pluginDir, 'weft-cni'), 'utf8'),
       fs.readFileSync(CNI_SHIM, 'utf8'),
