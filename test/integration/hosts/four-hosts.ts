@@ -42,7 +42,7 @@ export class FourHosts {
     this.env = {
       ...process.env,
       WEFT_CLI_CONFIG: path.join(work, 'cli.json'),
-      WEFT_LOG_LEVEL: process.env.W4_LOG ?? 'warn',
+      WEFT_LOG_LEVEL: 'warn',
     };
     this.cells = Array.from({ length: HOSTS }, (_, i) => ({
       id: `cell-${i + 1}`,
