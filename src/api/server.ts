@@ -28,7 +28,6 @@ import { CellQuestions } from './cell-questions.js';
 import { tenancyEndpoints } from './endpoints/tenancy.js';
 import { spaceEndpoints } from './endpoints/spaces.js';
 import type { ServerTls } from './server-certificate.js';
-import { CertificateLedger } from './certificate-ledger.js';
 import { appCertificateEndpoints } from './endpoints/app-certificates.js';
 import { consoleRoutes } from '../console/routes.js';
 
@@ -64,9 +63,6 @@ const SECURITY_HEADERS = {
   'content-security-policy': "frame-ancestors 'none'",
   'strict-transport-security': 'max-age=31536000',
 };
-
-/** Instances' certificates remembered for the console: two each for far more instances than a server runs. */
-const CERTIFICATES_REMEMBERED = 100_000;
 
 export interface Api {
   app: ApiApp;
@@ -114,8 +110,7 @@ export async function buildApi(
   collectDefaultMetrics({ register: metrics });
   registerControlPlaneMetrics(metrics, store);
   installAuth(app, store);
-  const certificates = new CertificateLedger(CERTIFICATES_REMEMBERED);
-  const deps = { store, options, metrics, ca, questions: new CellQuestions(), certificates };
+  const deps = { store, options, metrics, ca, questions: new CellQuestions() };
   await app.register(tenancyEndpoints, deps);
   await app.register(spaceEndpoints, deps);
   await app.register(appEndpoints, deps);

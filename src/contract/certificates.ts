@@ -1,4 +1,4 @@
-// GET /v1/apps/:guid/certificates: the certificates this server last issued to the app's instances.
+// GET /v1/apps/:guid/certificates: the certificates last issued to the app's instances.
 import { Type, type Static } from '@sinclair/typebox';
 import { Closed, Guid } from './api.js';
 

@@ -152,6 +152,17 @@ export interface CertificateAuthorityTable {
   created_at: string;
 }
 
+export interface IssuedCertificatesTable {
+  instance_guid: string;
+  /** c2c (served on 61443) or identity (presented as a client). */
+  kind: string;
+  /** JSON array of the subject alternative names. */
+  names: string;
+  serial: string;
+  not_before: string;
+  not_after: string;
+}
+
 export interface Database {
   orgs: OrgsTable;
   spaces: SpacesTable;
@@ -172,4 +183,5 @@ export interface Database {
   package_uploads: PackageUploadsTable;
   package_chunks: PackageChunksTable;
   certificate_authority: CertificateAuthorityTable;
+  issued_certificates: IssuedCertificatesTable;
 }

@@ -5,23 +5,25 @@ import type { Endpoints } from './deps.js';
 import { DEVELOPERS, requireApp } from '../auth.js';
 import { getApp } from '../../store/apps.js';
 import { listInstances } from '../../store/instances.js';
+import { issuedTo } from '../../store/issued-certificates.js';
 import { GuidParams } from '../../contract/api.js';
 import { IssuedCertificateInfo } from '../../contract/certificates.js';
 
-export const appCertificateEndpoints: Endpoints = (app, { store, certificates }, done) => {
+export const appCertificateEndpoints: Endpoints = (app, { store }, done) => {
   app.get(
     '/v1/apps/:guid/certificates',
     {
       config: { allow: DEVELOPERS },
       schema: { params: GuidParams, response: { 200: Type.Array(IssuedCertificateInfo) } },
     },
-    async (req) => {
-      const instances = await store.read(async (db) => {
+    (req) =>
+      store.read(async (db) => {
         requireApp(req, await getApp(db, req.params.guid));
-        return listInstances(db, { appGuid: req.params.guid });
-      });
-      return instances.flatMap((i) => certificates.of(i.guid).map((c) => ({ ...c, index: i.index })));
-    },
+        const instances = await listInstances(db, { appGuid: req.params.guid });
+        const index = new Map(instances.map((i) => [i.guid, i.index]));
+        const issued = await issuedTo(db, [...index.keys()]);
+        return issued.map((c) => ({ ...c, index: index.get(c.instanceGuid) ?? 0 }));
+      }),
   );
   done();
 };

@@ -4,6 +4,7 @@ import type { Endpoints } from './deps.js';
 import { CELLS, EVERYONE, requireCell } from '../auth.js';
 import { invalid } from '../../model/errors.js';
 import { certificateFacts } from '../../store/certificate-facts.js';
+import { describeIssued, recordIssued } from '../../store/issued-certificates.js';
 import { CertificateRequestError } from '../../ca/index.js';
 import { isContainerAddress } from '../../network/cidr.js';
 import {
@@ -15,7 +16,7 @@ import {
   IssuedCertificate,
 } from '../../contract/api.js';
 
-export const certificateEndpoints: Endpoints = (app, { store, ca, options, certificates }, done) => {
+export const certificateEndpoints: Endpoints = (app, { store, ca, options }, done) => {
   app.get('/v1/ca', { config: { allow: EVERYONE }, schema: { response: { 200: CaCertificate } } }, () => ({
     certificate: ca.certPem,
   }));
@@ -50,7 +51,7 @@ export const certificateEndpoints: Endpoints = (app, { store, ca, options, certi
           req.body.kind === 'c2c'
             ? await ca.issueC2c({ ...identity, dnsNames: facts.names })
             : await ca.issueIdentity({ ...identity, ip: req.body.ip });
-        certificates.record(guid, req.body.kind, certificate);
+        await recordIssued(store.db, describeIssued(guid, req.body.kind, certificate));
         return { certificate, ca: ca.certPem, names: facts.names };
       } catch (err) {
         if (err instanceof CertificateRequestError) throw invalid(`csr: ${err.message}`);

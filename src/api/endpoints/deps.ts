@@ -3,7 +3,6 @@ import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebo
 import type { Registry } from 'prom-client';
 import type { Ca } from '../../ca/index.js';
 import type { CellQuestions } from '../cell-questions.js';
-import type { CertificateLedger } from '../certificate-ledger.js';
 import type { Store } from '../../store/store.js';
 import type { ApiOptions } from '../options.js';
 
@@ -14,8 +13,6 @@ export interface EndpointDeps {
   ca: Ca;
   /** Questions to the cells following this server, answered from their hosts (weft explain). */
   questions: CellQuestions;
-  /** What this server last issued to each instance (the console shows names and expiry). */
-  certificates: CertificateLedger;
 }
 
 export type Endpoints = FastifyPluginCallbackTypebox<EndpointDeps>;

@@ -113,6 +113,19 @@ describe('two API servers on one PostgreSQL', () => {
     assert.equal((await b.api('GET', '/v1/info', undefined, made.body.token)).status, 401);
   });
 
+  test('each server lists the certificates issued to an app, whichever server issued them', async () => {
+    const guid = await host!.appGuid('app-b');
+    type Issued = { index: number; kind: string; names: string[]; serial: string }[];
+    const [viaA, viaB] = await Promise.all(
+      [a, b].map((s) => s.api<Issued>('GET', `/v1/apps/${guid}/certificates`, undefined, adminToken)),
+    );
+    assert.equal(viaA?.status, 200);
+    assert.deepEqual(viaA?.body, viaB?.body);
+    const identity = viaB?.body.find((c) => c.kind === 'identity');
+    assert.ok(identity?.names.includes(`IP Address:${appB.ip}`), JSON.stringify(viaB?.body));
+    assert.deepEqual(viaB?.body.map((c) => c.kind).sort(), ['c2c', 'identity']);
+  });
+
   test('with one server killed, the CLI and the cell carry on through the other', async (t) => {
     const policy = (src: string, dst: string) => [src, dst, '--protocol', 'tcp', '--port', '8080'];
     let started = Date.now();
