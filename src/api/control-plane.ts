@@ -1,12 +1,12 @@
 // Starts the control plane: database and migrations, first-start defaults, the HTTPS API on its port.
 import fs from 'node:fs';
 import path from 'node:path';
-import pg from 'pg';
 import type { Logger } from 'pino';
 import { invalid } from '../model/errors.js';
 import { chooseOverlay, readHostFacts } from '../network/overlay-choice.js';
 import { openDatabase } from '../store/open.js';
-import { Store } from '../store/store.js';
+import { COMMIT_CHANNEL, Store } from '../store/store.js';
+import { CommitListener } from '../store/commit-listener.js';
 import { getSetting, setSetting } from '../store/settings.js';
 import { createDomain, DEFAULT_INTERNAL_DOMAIN, listDomains } from '../store/routes.js';
 import { countTokens, createToken } from '../store/tokens.js';
@@ -51,7 +51,10 @@ export async function startControlPlane(config: ControlPlaneConfig, logger: Logg
   const overlayCidr = await firstStartDefaults(store, config, logger);
   await store.hub.start();
   const listener =
-    opened.postgresUrl !== null ? await listenForOtherServers(opened.postgresUrl, store, logger) : null;
+    opened.postgresUrl !== null
+      ? new CommitListener(opened.postgresUrl, COMMIT_CHANNEL, () => void store.hub.poke(), logger)
+      : null;
+  await listener?.start();
   const stopPruning = store.pruneChangeLog((err) => logger.warn({ err }, 'pruning the change log failed'));
   const stopCleaning = cleanUpPoliciesRegularly(store, logger);
   const stopSweeping = sweepPackagesRegularly(store, logger);
@@ -77,7 +80,7 @@ export async function startControlPlane(config: ControlPlaneConfig, logger: Logg
       stopSweeping();
       stopRenewing();
       await api.app.close();
-      await listener?.end();
+      await listener?.stop();
       await store.close();
     },
   };
@@ -149,14 +152,4 @@ function sweepPackagesRegularly(store: Store, logger: Logger): () => void {
   }, PACKAGE_SWEEP_EVERY_MS);
   timer.unref();
   return () => clearInterval(timer);
-}
-
-/** With PostgreSQL several servers may share the database: each hears the others' commits. */
-async function listenForOtherServers(url: string, store: Store, logger: Logger): Promise<pg.Client> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  client.on('notification', () => void store.hub.poke());
-  client.on('error', (err) => logger.error({ err }, 'lost the PostgreSQL change listener'));
-  await client.query('listen weft_changes');
-  return client;
 }

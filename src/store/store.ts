@@ -15,6 +15,8 @@ export type Guard = (w: Writer) => Promise<void>;
 
 // Any constant works: it only has to be the same in every weft server sharing the database.
 const WRITE_LOCK = 0x77656674;
+/** The PostgreSQL channel a commit is announced on, for the other servers sharing the database. */
+export const COMMIT_CHANNEL = 'weft_changes';
 const PRUNE_EVERY_MS = 60_000;
 
 export class Store {
@@ -39,7 +41,7 @@ export class Store {
       const value = await fn(w);
       for (const guard of this.guards) await guard(w);
       if (this.dialect === 'postgres' && w.changes.length > 0) {
-        await sql`select pg_notify('weft_changes', '')`.execute(trx);
+        await sql`select pg_notify(${COMMIT_CHANNEL}, '')`.execute(trx);
       }
       return value;
     });

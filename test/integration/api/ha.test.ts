@@ -126,6 +126,31 @@ describe('two API servers on one PostgreSQL', () => {
     assert.deepEqual(viaB?.body.map((c) => c.kind).sort(), ['c2c', 'identity']);
   });
 
+  test('a server whose PostgreSQL listener is cut hears the other server’s commits again', async () => {
+    const [srcGuid, dstGuid] = [await host!.appGuid('app-a'), await host!.appGuid('app-b')];
+    const client = new pg.Client({ connectionString: database });
+    await client.connect();
+    try {
+      const cut = await client.query(
+        "select pg_terminate_backend(pid) from pg_stat_activity where query = 'listen weft_changes'",
+      );
+      assert.equal(cut.rowCount, 2, 'both servers listen');
+    } finally {
+      await client.end();
+    }
+    // The cell follows one of the two; a write through each must reach it.
+    for (const [server, port] of [
+      [a, 7001],
+      [b, 7002],
+    ] as const) {
+      const body = { policies: [wirePolicy(srcGuid, dstGuid, port)] };
+      assert.equal((await server.api('POST', POLICIES, body, adminToken)).status, 200);
+      await untilKernel(`a policy written through ${server.url}`, port, true);
+      assert.equal((await server.api('POST', `${POLICIES}/delete`, body, adminToken)).status, 200);
+      await untilKernel(`its removal through ${server.url}`, port, false);
+    }
+  });
+
   test('with one server killed, the CLI and the cell carry on through the other', async (t) => {
     const policy = (src: string, dst: string) => [src, dst, '--protocol', 'tcp', '--port', '8080'];
     let started = Date.now();
