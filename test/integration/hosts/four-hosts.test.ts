@@ -1,12 +1,14 @@
 // Four hosts (network namespaces on one bridge), each with its own `weft cell`, follow two `weft server`s
 // on one PostgreSQL. The seed scenario runs across hosts with the exact reachability matrix before and
 // after policy changes; then one API server is killed (the CLI and the cells carry on through the other,
-// nothing acknowledged is lost, nothing fails open).
+// nothing acknowledged is lost, nothing fails open); then one host dies (its instances start on the
+// others) and comes back (its cell cleans up and rejoins).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { newSealKeyFile, startServer, tempDir, type TestServer } from '../../helpers/control-plane.js';
 import { testDatabases } from '../../helpers/databases.js';
+import { waitFor } from '../../helpers/weft-host.js';
 import { FourHosts, type Reach } from './four-hosts.js';
 
 const databases = testDatabases();
@@ -75,7 +77,13 @@ describe('four hosts, two API servers, one PostgreSQL', () => {
     const sealKeyFile = newSealKeyFile();
     // One address of the bridge each: what the cells on the other hosts dial.
     const serve = (address: string, adminToken?: string) =>
-      startServer({ database, sealKeyFile, adminToken, flags: ['--listen', `${address}:9090`] });
+      startServer({
+        database,
+        sealKeyFile,
+        adminToken,
+        // Short, so the test sees a lost cell soon; the cells heart-beat every 500 ms.
+        flags: ['--listen', `${address}:9090`, '--cell-lost-after', '3s'],
+      });
     a = await serve(hosts.serverAddress(0));
     b = await serve(hosts.serverAddress(1), a.adminToken);
     await hosts.start([a, b]);
@@ -121,5 +129,42 @@ describe('four hosts, two API servers, one PostgreSQL', () => {
     assert.match(listed, /app-a\s+app-b\s+tcp\s+8080/);
     assert.doesNotMatch(listed, /61443/);
     console.log(`# a CLI call with server A dead: ${cliMs} ms, failover included`);
+  });
+
+  test('a host that dies: its instances start on the others, reachable as policies say', async () => {
+    const victim = (await hosts.instances('app-b')).find((i) => i.index === 1);
+    const n = hosts.cells.findIndex((c) => c.id === victim?.cellId);
+    assert.ok(n >= 0, 'app-b/1 runs on one of the hosts');
+    const killedAt = Date.now();
+    await hosts.killHost(n);
+    const moved = await hosts.running('app-b', 2, 60_000, victim?.cellId);
+    const movedMs = Date.now() - killedAt;
+    assert.deepEqual(
+      moved.map((i) => i.index),
+      [0, 1],
+    );
+    await expectMatrix(open8080);
+    const reachableMs = Date.now() - killedAt;
+    console.log(
+      `# host killed → app-b running elsewhere: ${movedMs} ms; reachable as before: ${reachableMs} ms`,
+    );
+    assert.match(await hosts.cli('cells'), new RegExp(`${victim?.cellId ?? ''}\\s.*lost`));
+
+    await hosts.restartHost(n);
+    const cells = await waitFor(
+      'the restarted cell to be alive again',
+      async () => {
+        const out = await hosts.cli('cells');
+        return new RegExp(`${victim?.cellId ?? ''}\\s.*alive`).test(out) ? out : undefined;
+      },
+      30_000,
+    );
+    assert.match(cells, new RegExp(`${victim?.cellId ?? ''}\\s`));
+    assert.deepEqual(await hosts.containersOn(n), [], 'the restarted cell removed its old containers');
+    assert.ok(
+      (await hosts.instances('app-b')).every((i) => i.cellId !== victim?.cellId),
+      'nothing moved back to it',
+    );
+    await expectMatrix(open8080);
   });
 });

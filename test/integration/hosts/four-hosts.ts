@@ -82,19 +82,25 @@ export class FourHosts {
     if (!first) throw new Error('no API server');
     await this.cli('api', servers.map((s) => s.url).join(','), '--ca-cert', first.caFile);
     await this.cli('login', '--token', first.adminToken);
-    await Promise.all(this.cells.map((cell) => this.startCell(cell, first.caFile)));
+    await Promise.all(this.cells.map((cell) => this.startCell(cell)));
   }
 
-  private async startCell(cell: Cell, caFile: string): Promise<void> {
+  private async startCell(cell: Cell): Promise<void> {
     fs.mkdirSync(cell.home, { recursive: true });
     const made = await this.cli('create-token', cell.id, '--role', 'cell', '--cell', cell.id);
     const token = /^token:\s+(\S+)$/m.exec(made)?.[1];
     if (!token) throw new Error(`no token in: ${made}`);
     const tokenFile = path.join(cell.home, 'cell.token');
     fs.writeFileSync(tokenFile, `${token}\n`, { mode: 0o600 });
+    await this.launchCell(cell);
+  }
+
+  private async launchCell(cell: Cell): Promise<void> {
+    const tokenFile = path.join(cell.home, 'cell.token');
+    const [caFile] = this.servers.map((s) => s.caFile);
     const args = [
       ...['cell', '--cleanup', '--id', cell.id, '--api', this.servers.map((s) => s.url).join(',')],
-      ...['--ca-cert', caFile, '--token-file', tokenFile],
+      ...['--ca-cert', caFile ?? '', '--token-file', tokenFile, '--heartbeat-interval', '500ms'],
       // The hosts share this machine's /run: each cell serves the CNI plugin on its own socket.
       ...['--cni-socket', path.join(cell.home, 'cni.sock')],
     ];
@@ -106,7 +112,7 @@ export class FourHosts {
     cell.process = child;
     let out = '';
     let err = '';
-    const log = fs.createWriteStream(path.join(cell.home, 'cell.log'));
+    const log = fs.createWriteStream(path.join(cell.home, 'cell.log'), { flags: 'a' });
     child.stderr.setEncoding('utf8').on('data', (d: string) => {
       err = (err + d).slice(-4000);
       log.write(d);
@@ -127,6 +133,39 @@ export class FourHosts {
     });
   }
 
+  /**
+   * The host dies: its cell and every container on it are killed at once, and it drops off the LAN. Its
+   * kernel state (namespaces, links, tables) stays, as a host that comes back from a crash finds none of
+   * its processes but may find its disks.
+   */
+  async killHost(n: number): Promise<void> {
+    const cell = this.cells[n];
+    if (!cell) throw new Error(`no host ${n}`);
+    cell.process?.kill('SIGKILL');
+    await stopProcess(cell.process);
+    const runtime = path.join(cell.home, 'cell', 'runtime');
+    for (const id of (await run('runc', ['--root', runtime, 'list', '-q'])).stdout.split('\n')) {
+      if (id.trim() !== '') await run('runc', ['--root', runtime, 'kill', id.trim(), 'KILL']);
+    }
+    await must('ip', ['-n', cell.netns, 'link', 'set', `w4${this.tag}v${n + 1}`, 'down']);
+  }
+
+  /** The host is back on the LAN and its cell starts again, from the same home and token. */
+  async restartHost(n: number): Promise<void> {
+    const cell = this.cells[n];
+    if (!cell) throw new Error(`no host ${n}`);
+    await must('ip', ['-n', cell.netns, 'link', 'set', `w4${this.tag}v${n + 1}`, 'up']);
+    await this.launchCell(cell);
+  }
+
+  /** The containers the OCI runtime still holds on a host. */
+  async containersOn(n: number): Promise<string[]> {
+    const cell = this.cells[n];
+    if (!cell) throw new Error(`no host ${n}`);
+    const listed = await run('runc', ['--root', path.join(cell.home, 'cell', 'runtime'), 'list', '-q']);
+    return listed.stdout.split('\n').filter((l) => l.trim() !== '');
+  }
+
   /** The seed scenario's tenancy and apps: app-a with one instance, app-b with two, each with its route. */
   async seed(): Promise<void> {
     await this.cli('create-org', 'o');
@@ -144,12 +183,15 @@ export class FourHosts {
     await this.running('app-b', 2);
   }
 
-  /** Waits until the app has `count` running instances, each with an address, and returns them. */
-  running(app: string, count: number, timeoutMs = START_MS): Promise<Instance[]> {
+  /**
+   * Waits until the app has `count` running instances, each with an address (and none on the cell
+   * `away`), and returns them.
+   */
+  running(app: string, count: number, timeoutMs = START_MS, away?: string): Promise<Instance[]> {
     return waitFor(
       `${app} to run ${count} instances`,
       async () => {
-        const all = await this.instances(app);
+        const all = (await this.instances(app)).filter((i) => i.cellId !== away);
         const up = all.filter((i) => i.state === 'RUNNING' && i.ip !== null);
         return up.length === count && all.length === count ? up : undefined;
       },
