@@ -38,7 +38,11 @@ export class FourHosts {
   readonly cells: Cell[];
   private servers: TestServer[] = [];
 
+  /** The platform CA's certificate as an operator hands it to each host: a copy of its own. */
+  private readonly caFile: string;
+
   constructor(work: string) {
+    this.caFile = path.join(work, 'ca.crt');
     this.env = {
       ...process.env,
       WEFT_CLI_CONFIG: path.join(work, 'cli.json'),
@@ -80,7 +84,8 @@ export class FourHosts {
     this.servers = servers;
     const [first] = servers;
     if (!first) throw new Error('no API server');
-    await this.cli('api', servers.map((s) => s.url).join(','), '--ca-cert', first.caFile);
+    fs.copyFileSync(first.caFile, this.caFile);
+    await this.cli('api', servers.map((s) => s.url).join(','), '--ca-cert', this.caFile);
     await this.cli('login', '--token', first.adminToken);
     await Promise.all(this.cells.map((cell) => this.startCell(cell)));
   }
@@ -97,10 +102,9 @@ export class FourHosts {
 
   private async launchCell(cell: Cell): Promise<void> {
     const tokenFile = path.join(cell.home, 'cell.token');
-    const [caFile] = this.servers.map((s) => s.caFile);
     const args = [
       ...['cell', '--cleanup', '--id', cell.id, '--api', this.servers.map((s) => s.url).join(',')],
-      ...['--ca-cert', caFile ?? '', '--token-file', tokenFile, '--heartbeat-interval', '500ms'],
+      ...['--ca-cert', this.caFile, '--token-file', tokenFile, '--heartbeat-interval', '500ms'],
       // The hosts share this machine's /run: each cell serves the CNI plugin on its own socket.
       ...['--cni-socket', path.join(cell.home, 'cni.sock')],
     ];
