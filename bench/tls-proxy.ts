@@ -84,7 +84,7 @@ server's default TLS 1.3 suite and group. The client is wrk (one thread) on the 
   are TLS 1.3 resumptions (PSK with ECDHE: no certificate, no signature; over 99% in nginx's and HAProxy's
   logs), alike for every server (all issue session tickets by default). Client, proxy and backend share the
   2 cores, so rates are lower than on separate machines; the per-CPU figures are the fair comparison.
-Targets run in turn within each round; the figures are medians over rounds.`,
+Targets run in turn within each round, in reverse every other round; the figures are medians over rounds.`,
 
   async run(mode, scope, figures) {
     const rounds = mode.quick ? 1 : 3;
@@ -111,7 +111,9 @@ Targets run in turn within each round; the figures are medians over rounds.`,
       node: empty(),
     };
     for (let r = 0; r < rounds; r++) {
-      for (const name of ['direct', ...PROXIES] as const) {
+      // Every other round runs the targets in reverse, so none is always measured first or last in a round.
+      const order = r % 2 === 0 ? PROXIES : [...PROXIES].reverse();
+      for (const name of ['direct', ...order] as const) {
         await measure(targets[name].url, targets[name].child, seconds, samples[name]);
       }
     }
