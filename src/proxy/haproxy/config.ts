@@ -72,6 +72,10 @@ export function renderConfig(inputs: ConfigInputs): string {
     `  ssl-default-bind-ciphersuites ${tls13.join(':')}`,
     `  ssl-default-bind-options ssl-min-ver ${settings.minVersion} ssl-max-ver ${settings.maxVersion}`,
     `  ssl-default-bind-curves ${settings.ecdhCurve}`,
+    // Sessions resume from tickets alone, TLS 1.2 and 1.3. HAProxy's session cache serves only TLS 1.2
+    // clients that resume by session ID, yet copies every ticket's session into it: about 1% of each
+    // handshake's CPU and 5 MiB of memory.
+    '  tune.ssl.cachesize 0',
     'defaults',
     '  mode tcp',
     '  log global',

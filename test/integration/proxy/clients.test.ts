@@ -166,3 +166,13 @@ test('a resumed session skips the full handshake', async () => {
   assert.equal(second.reused, true);
   assert.match(second.response, /backend says hi/);
 });
+
+test('a TLS 1.2 session resumes from its ticket', async () => {
+  const caPem = await readFile(caFile, 'utf8');
+  const tls12 = { port, servername: ROUTE, caPem, maxVersion: 'TLSv1.2' } as const;
+  const first = await requestOnNewConnection(tls12);
+  assert.equal(first.reused, false);
+  const second = await requestOnNewConnection({ ...tls12, session: first.session });
+  assert.equal(second.reused, true);
+  assert.match(second.response, /backend says hi/);
+});

@@ -4,7 +4,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { request as httpsRequest, type Agent } from 'node:https';
 import { createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
-import { connect as tlsConnect } from 'node:tls';
+import { connect as tlsConnect, type SecureVersion } from 'node:tls';
 import { join } from 'node:path';
 import { createCa, generateKeyAndCsr, loadCa, type Ca } from '../../../src/ca/index.js';
 import type { Credentials } from '../../../src/proxy/index.js';
@@ -173,6 +173,7 @@ export function requestOnNewConnection(opts: {
   servername: string;
   caPem: string;
   session?: Buffer;
+  maxVersion?: SecureVersion;
 }): Promise<RawExchange> {
   return new Promise((resolve, reject) => {
     let session = opts.session;
@@ -182,6 +183,7 @@ export function requestOnNewConnection(opts: {
       servername: opts.servername,
       ca: opts.caPem,
       session,
+      ...(opts.maxVersion && { maxVersion: opts.maxVersion }),
     });
     socket.on('session', (ticket: Buffer) => (session = ticket));
     socket.on('secureConnect', () => socket.write(`GET / HTTP/1.1\r\nHost: ${opts.servername}\r\n\r\n`));

@@ -71,3 +71,8 @@ test("a cell's listeners are two per slot of its subnet: 61443's port alone, the
   assert.deepEqual(groups[1]?.ports, [20001, 20002, 20003, 20004, 20005, 20006, 20007, 20008, 20009, 20010]);
   assert.deepEqual(groups[2], { host: '10.255.8.1', ports: [20011] });
 });
+
+test('sessions resume from tickets without a session cache', () => {
+  assert.match(render(), /\n {2}tune\.ssl\.cachesize 0\n/);
+  assert.doesNotMatch(render(), /no-tls-tickets/);
+});
