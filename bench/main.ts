@@ -15,6 +15,7 @@ import { dns } from './dns.js';
 import { certUpdate } from './cert-update.js';
 import { containerStart } from './container-start.js';
 import { controlPlane } from './control-plane.js';
+import { fanout } from './fanout.js';
 import { daemonStart } from './daemon-start.js';
 import { installSignalCleanup, withScope } from './lib/cleanup.js';
 import { machineFacts, versions } from './lib/machine.js';
@@ -34,6 +35,7 @@ const SCENARIOS: Scenario[] = [
   certUpdate,
   containerStart,
   controlPlane,
+  fanout,
   daemonStart,
 ];
 function parseArgs(argv: string[]): { quick: boolean; only: Set<string> | null } {
