@@ -7,6 +7,7 @@ import { format, resolveConfig } from 'prettier';
 import { bulk } from './bulk.js';
 import { propagation } from './propagation.js';
 import { propagationE2e } from './propagation-e2e.js';
+import { propagationCrossHost } from './propagation-cross-host.js';
 import { firstPacket } from './first-packet.js';
 import { flowLogCost } from './flow-log-cost.js';
 import { tlsProxy } from './tls-proxy.js';
@@ -27,6 +28,7 @@ const SCENARIOS: Scenario[] = [
   bulk,
   propagation,
   propagationE2e,
+  propagationCrossHost,
   firstPacket,
   flowLogCost,
   tlsProxy,
