@@ -7,6 +7,7 @@ import { format, resolveConfig } from 'prettier';
 import { bulk } from './bulk.js';
 import { propagation } from './propagation.js';
 import { propagationE2e } from './propagation-e2e.js';
+import { propagationCrossHost } from './propagation-cross-host.js';
 import { firstPacket } from './first-packet.js';
 import { flowLogCost } from './flow-log-cost.js';
 import { tlsProxy } from './tls-proxy.js';
@@ -15,6 +16,7 @@ import { dns } from './dns.js';
 import { certUpdate } from './cert-update.js';
 import { containerStart } from './container-start.js';
 import { controlPlane } from './control-plane.js';
+import { fanout } from './fanout.js';
 import { daemonStart } from './daemon-start.js';
 import { installSignalCleanup, withScope } from './lib/cleanup.js';
 import { machineFacts, versions } from './lib/machine.js';
@@ -26,6 +28,7 @@ const SCENARIOS: Scenario[] = [
   bulk,
   propagation,
   propagationE2e,
+  propagationCrossHost,
   firstPacket,
   flowLogCost,
   tlsProxy,
@@ -34,6 +37,7 @@ const SCENARIOS: Scenario[] = [
   certUpdate,
   containerStart,
   controlPlane,
+  fanout,
   daemonStart,
 ];
 function parseArgs(argv: string[]): { quick: boolean; only: Set<string> | null } {

@@ -26,7 +26,7 @@ interface Samples {
 }
 
 /** 100 apps without instances and `count` policies among them (tcp/8080), written in batches of 1,000. */
-async function fillPolicies(weft: WeftUp, count: number): Promise<void> {
+export async function fillPolicies(weft: WeftUp, count: number): Promise<void> {
   const guids: string[] = [];
   for (let i = 0; i < FILLER_APPS; i++) guids.push(await weft.push(`filler-${i}`, 0));
   const all = guids.flatMap((src, i) =>
@@ -38,12 +38,14 @@ async function fillPolicies(weft: WeftUp, count: number): Promise<void> {
     await weft.api('POST', POLICIES, { policies: all.slice(i, i + 1000) });
 }
 
-async function measure(
+/** Rounds of policy create → first connect, delete → closed; `flowsGone` waits out the cell's sweep. */
+export async function measure(
   weft: WeftUp,
   probe: NetnsProbe,
   pair: [string, string],
-  [srcIp, ip]: [string, string],
+  ip: string,
   rounds: number,
+  flowsGone: () => Promise<void>,
 ) {
   const body = { policies: [wirePolicy(...pair, 8080)] };
   const out: Samples = { total: [], post: [], sweep: [] };
@@ -59,7 +61,7 @@ async function measure(
     await weft.api('POST', `${POLICIES}/delete`, body);
     const deleted = performance.now();
     await probe.request({ op: 'closed', host: ip, port: 8080 });
-    await untilNoFlows(srcIp, ip);
+    await flowsGone();
     out.sweep.push(performance.now() - deleted);
   }
   return out;
@@ -94,7 +96,7 @@ Peer: not measured. CF's vxlan-policy-agent polls the policy server every 5 s, s
     await probe.request({ op: 'closed', host: ib.ip, port: 8080 });
     for (const size of mode.quick ? [0] : [0, 10_000]) {
       if (size > 0) await fillPolicies(weft, size);
-      const s = await measure(weft, probe, [a, b], [ia.ip, ib.ip], rounds);
+      const s = await measure(weft, probe, [a, b], ib.ip, rounds, () => untilNoFlows(ia.ip, ib.ip));
       const label = size === 0 ? '0' : `${size / 1000}k`;
       const fig = (q: number): Figure => ({
         metric: `propagation p${q}, API answered → first connect, ${label} other policies`,

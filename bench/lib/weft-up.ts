@@ -2,6 +2,7 @@
 // loopback port and WEFT_HOME, started with --cleanup and stopped with SIGTERM; a sweep afterwards removes
 // whatever a crashed or hung weft left behind. Plus the few API calls the scenarios need.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { packApp } from '../../src/package/pack.js';
@@ -59,7 +60,7 @@ export function wirePolicy(src: string, dst: string, port: number) {
 }
 
 /** A /16 in 10.90–10.98 that no address or route of this host touches (10.255 is the resolver's). */
-async function freeOverlay(): Promise<string> {
+export async function freeOverlay(): Promise<string> {
   const used =
     (await sh('ip', ['-4', 'route', 'show', 'table', 'all'])) + (await sh('ip', ['-4', '-o', 'addr']));
   for (let k = 0; k < 9; k++) {
@@ -97,6 +98,21 @@ export async function startWeft(scope: Scope, tag: string): Promise<WeftUp> {
   // Outside /tmp: containers get a private /tmp and could not see their app or credentials there.
   const home = mkdtempSync('/var/tmp/weft-bench-');
   scope.defer(`rm ${home}`, () => rmSync(home, { recursive: true, force: true }));
+  deferSweep(scope, overlay, prefix, table, home);
+  const port = await freePort();
+  const args = ['up', '--cleanup', '--listen', `127.0.0.1:${port}`, '--overlay', overlay];
+  args.push('--table', table, '--iface-prefix', prefix);
+  const child = daemon(scope, process.execPath, ['--import', 'tsx', CLI, ...args], {
+    cwd: ROOT,
+    env: { ...process.env, WEFT_HOME: home },
+  });
+  deferStop(scope, child, 'weft up');
+  await waitForLine(child, /weft is up/, 90_000);
+  return weftApi(scope, `https://127.0.0.1:${port}`, home, child);
+}
+
+/** Undoes, after the daemons stopped, whatever a weft that did not clean up left behind. */
+export function deferSweep(scope: Scope, overlay: string, prefix: string, table: string, home: string): void {
   scope.defer(`sweep ${overlay}`, async () => {
     await sweep(overlay, prefix, table);
     const cellPaths = new CellPaths(path.join(home, 'cell'));
@@ -106,26 +122,24 @@ export async function startWeft(scope: Scope, tag: string): Promise<WeftUp> {
         await deleteContainer({ runtime, bundles: cellPaths.bundles }, id);
     }
   });
-  const port = await freePort();
-  const args = ['up', '--cleanup', '--listen', `127.0.0.1:${port}`, '--overlay', overlay];
-  args.push('--table', table, '--iface-prefix', prefix);
-  const child = daemon(scope, process.execPath, ['--import', 'tsx', CLI, ...args], {
-    cwd: ROOT,
-    env: { ...process.env, WEFT_HOME: home },
-  });
-  // SIGTERM and a generous wait: weft removes its containers, rules and links before it exits.
-  scope.defer('stop weft up', async () => {
+}
+
+/** SIGTERM and a generous wait: weft removes its containers, rules and links before it exits. */
+export function deferStop(scope: Scope, child: ChildProcess, what: string): void {
+  scope.defer(`stop ${what}`, async () => {
     if (child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise((resolve) => child.once('exit', resolve));
     child.kill('SIGTERM');
     if ((await Promise.race([exited, sleep(STOP_DEADLINE_MS).then(() => 'late')])) === 'late') {
-      console.error(`weft up did not stop within ${STOP_DEADLINE_MS} ms; killing it`);
+      console.error(`${what} did not stop within ${STOP_DEADLINE_MS} ms; killing it`);
       child.kill('SIGKILL');
       await exited;
     }
   });
-  await waitForLine(child, /weft is up/, 90_000);
-  const url = `https://127.0.0.1:${port}`;
+}
+
+/** The API calls the scenarios need, against the control plane at `url` whose WEFT_HOME is `home`. */
+export async function weftApi(scope: Scope, url: string, home: string, child: ChildProcess): Promise<WeftUp> {
   const token = readFileSync(path.join(home, 'admin-token'), 'utf8').trim();
   const fetch = pinnedFetch(home);
 

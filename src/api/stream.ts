@@ -33,8 +33,11 @@ export function streamChanges(
 ): void {
   const identity = who(req);
   reply.hijack();
-  req.socket.setTimeout(FOLLOWER_IDLE_MS);
   const res = reply.raw;
+  // A client that hung up while its request waited (on its token's check) is gone, its 'close' already
+  // past: the cleanup below would never run, and its timer and hub follower would live on.
+  if (res.destroyed) return;
+  req.socket.setTimeout(FOLLOWER_IDLE_MS);
   res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' });
   // Send the headers now: a follower with nothing to catch up on would otherwise hear nothing
   // until the first change or heartbeat, and could not tell it is connected.
