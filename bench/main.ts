@@ -16,6 +16,7 @@ import { certUpdate } from './cert-update.js';
 import { containerStart } from './container-start.js';
 import { controlPlane } from './control-plane.js';
 import { daemonStart } from './daemon-start.js';
+import { reschedule } from './reschedule.js';
 import { installSignalCleanup, withScope } from './lib/cleanup.js';
 import { machineFacts, versions } from './lib/machine.js';
 import { markdown, printScenario } from './lib/report.js';
@@ -35,6 +36,7 @@ const SCENARIOS: Scenario[] = [
   containerStart,
   controlPlane,
   daemonStart,
+  reschedule,
 ];
 function parseArgs(argv: string[]): { quick: boolean; only: Set<string> | null } {
   const quick = argv.includes('--quick');
