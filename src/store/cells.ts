@@ -34,6 +34,8 @@ export async function registerCell(w: Writer, id: string, hostIp: string): Promi
         { state: 'lost', lostAt: known.lost_at },
         { state: 'alive' },
       );
+      // Instances that found no alive cell when this one was lost waited for one: it is one again.
+      await placeWaitingInstances(w);
     }
     if (known.host_ip === hostIp) return cellFromRow(known);
     await w.trx.updateTable('cells').set({ host_ip: hostIp }).where('id', '=', id).execute();

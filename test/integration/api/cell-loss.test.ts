@@ -155,9 +155,21 @@ for (const kind of DATABASE_KINDS) {
       assert.equal((await events('cell.return')).length, 1);
     });
 
-    test('after the grace a lost cell’s lease is released and leased again; the cell comes back on a new one', async () => {
-      startBeating(c2);
+    test('instances that waited for want of an alive cell go to the first that comes back', async () => {
+      stopBeating(c1);
       stopBeating(c2);
+      await waitFor(
+        'every cell lost',
+        async () => ((await cells()).every((c) => c.state === 'lost') ? true : undefined),
+        DEADLINE_MS,
+      );
+      assert.ok((await instances()).every((i) => i.cellId === ''));
+      await created(api.api('PUT', '/v1/cells/c1', { hostIp: '192.0.2.1' }, c1.token));
+      startBeating(c1);
+      assert.ok((await instances()).every((i) => i.cellId === 'c1'));
+    });
+
+    test('after the grace a lost cell’s lease is released and leased again; the cell comes back on a new one', async () => {
       await waitFor(
         'c2 released',
         async () => ((await cells()).some((c) => c.id === 'c2') ? undefined : true),
