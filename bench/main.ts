@@ -18,6 +18,7 @@ import { containerStart } from './container-start.js';
 import { controlPlane } from './control-plane.js';
 import { fanout } from './fanout.js';
 import { daemonStart } from './daemon-start.js';
+import { reschedule } from './reschedule.js';
 import { installSignalCleanup, withScope } from './lib/cleanup.js';
 import { machineFacts, versions } from './lib/machine.js';
 import { markdown, printScenario } from './lib/report.js';
@@ -39,6 +40,7 @@ const SCENARIOS: Scenario[] = [
   controlPlane,
   fanout,
   daemonStart,
+  reschedule,
 ];
 function parseArgs(argv: string[]): { quick: boolean; only: Set<string> | null } {
   const quick = argv.includes('--quick');

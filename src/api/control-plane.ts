@@ -18,6 +18,8 @@ import { buildApi, type Api } from './server.js';
 import { issueServerTls, renewServerTls } from './server-certificate.js';
 import type { ApiOptions } from './options.js';
 import { platformCa, type SealKeys } from './platform-ca.js';
+import { sweepCellsRegularly } from './cell-sweeper.js';
+import type { LossTimings } from '../cells/loss-plan.js';
 
 export interface ControlPlaneConfig {
   home: string;
@@ -31,6 +33,8 @@ export interface ControlPlaneConfig {
   /** Keep the CA in the database, sealed with the current key (required with PostgreSQL). */
   caSealKeys: SealKeys;
   api: ApiOptions;
+  /** When a silent cell is declared lost, and its lease released. */
+  cellLoss: LossTimings;
 }
 
 export interface ControlPlane {
@@ -58,6 +62,7 @@ export async function startControlPlane(config: ControlPlaneConfig, logger: Logg
   const stopPruning = store.pruneChangeLog((err) => logger.warn({ err }, 'pruning the change log failed'));
   const stopCleaning = cleanUpPoliciesRegularly(store, logger);
   const stopSweeping = sweepPackagesRegularly(store, logger);
+  const stopCellSweep = sweepCellsRegularly(store, config.cellLoss, logger);
 
   const ca = await platformCa(store, config.home, config.caSealKeys);
   const issueTls = () => issueServerTls(ca, config.host, config.apiNames);
@@ -78,6 +83,7 @@ export async function startControlPlane(config: ControlPlaneConfig, logger: Logg
       stopPruning();
       stopCleaning();
       stopSweeping();
+      stopCellSweep();
       stopRenewing();
       await api.app.close();
       await listener?.stop();

@@ -37,6 +37,7 @@ import { CellPaths } from './paths.js';
 import { PackageCache } from './packages.js';
 import { isPlacedHere, type CellIdentity } from './plan.js';
 import { PolicyIndex } from './policy-index.js';
+import { Presence } from './presence.js';
 import { cellReconcilers, FOLLOWS, type ReconcilerName } from './reconcilers.js';
 import type { FollowedMessage } from './stream-reader.js';
 import { World } from './world.js';
@@ -72,6 +73,8 @@ export interface CellConfig {
   /** Where the cell serves the weft-cni plugin (only root reaches it). */
   cniSocket: string;
   flowLog: FlowLogScope;
+  /** How often the cell tells the control plane it is alive. */
+  heartbeatMs: number;
 }
 
 /** What exists once the first world has set the host up. */
@@ -102,6 +105,9 @@ export class CellAgent {
   private readonly counts = new ReconcileCounts();
   private readonly kernelApply = kernelApplyHistogram();
   private flowLog: FlowLog | null = null;
+  private readonly presence: Presence;
+  /** Declared lost, its lease went to another cell: its network here is of no use any more. */
+  private leaseGone = false;
 
   constructor(
     private readonly config: CellConfig,
@@ -142,6 +148,14 @@ export class CellAgent {
       },
       logger,
     );
+    this.presence = new Presence(
+      {
+        beat: () => this.client.presence(this.running?.instances.locals().length ?? 0),
+        rejoin: () => this.rejoin(),
+      },
+      config.heartbeatMs,
+      logger,
+    );
   }
 
   /**
@@ -162,6 +176,7 @@ export class CellAgent {
       this.world = new World(saved.snapshot);
       this.bringUp();
     }
+    this.presence.start();
     void this.follower.run();
     await firstWorld;
   }
@@ -183,9 +198,11 @@ export class CellAgent {
   }
 
   /** Without cleanup, apps keep running and the kernel keeps enforcing; the next cell adopts them. */
-  async stop(opts: { cleanup: boolean }): Promise<void> {
+  async stop(requested: { cleanup: boolean }): Promise<void> {
+    const opts = { cleanup: requested.cleanup || this.leaseGone };
     this.logger.info({ cleanup: opts.cleanup }, 'stopping the cell');
     this.follower.stop();
+    this.presence.stop();
     const running = this.running;
     running?.converger.stop();
     // Each step runs whatever the one before did: a failed step must not leave the rest behind.
@@ -208,6 +225,25 @@ export class CellAgent {
         .then(step)
         .catch((err: unknown) => this.logger.error({ err: String(err) }, `${what} failed`));
     }
+  }
+
+  /**
+   * Registers again after being declared lost. With its lease still held the cell carries on: the stream
+   * moves its instances away and the reconciler stops them. A released lease means a new subnet, which
+   * this process cannot rebuild around: it cleans up and exits for its supervisor to start it afresh.
+   */
+  private async rejoin(): Promise<void> {
+    const cell = await this.client.register(this.config.hostIp);
+    const held = this.cell?.subnet;
+    if (held === undefined || cell.subnet === held) {
+      this.logger.warn({ subnet: cell.subnet }, 'registered again with the same lease');
+      return;
+    }
+    this.leaseGone = true;
+    this.fatal(
+      new Error(`declared lost, this cell's lease ${held} was released (it now holds ${cell.subnet})`),
+      'cleaning up and exiting, to be started afresh on the new lease',
+    );
   }
 
   private requireWorld(): World {
@@ -397,9 +433,9 @@ export class CellAgent {
     return { group, perSourcePerSecond: DENIED_FLOWS_PER_SOURCE_PER_SECOND };
   }
 
-  /** A cell that failed to come up must not look as if it serves: stop, and say why. */
-  private fatal(err: unknown): void {
-    this.logger.fatal({ err: String(err) }, 'the cell cannot start');
+  /** A cell that failed to come up (or lost its lease) must not look as if it serves: stop, and say why. */
+  private fatal(err: unknown, what = 'the cell cannot start'): void {
+    this.logger.fatal({ err: String(err) }, what);
     process.exitCode = 1;
     process.kill(process.pid, 'SIGTERM');
   }

@@ -35,6 +35,23 @@ export class CellApiClient {
     return this.call(Cell, 'PUT', `/v1/cells/${this.cellId}`, { hostIp });
   }
 
+  /** A heartbeat; 'unknown' when the control plane declared this cell lost or no longer has it. */
+  async presence(running: number): Promise<'known' | 'unknown'> {
+    const path = `/v1/cells/${this.cellId}/presence`;
+    const res = await this.attempt('PUT', path, (url) =>
+      this.fetch(`${url}${path}`, {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${this.token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ running }),
+        signal: AbortSignal.timeout(10_000),
+      }),
+    );
+    const text = await res.text();
+    if (res.status === 409 || res.status === 404) return 'unknown';
+    if (!res.ok) throw new Error(`PUT ${path}: ${res.status} ${errorMessage(text) ?? res.statusText}`);
+    return 'known';
+  }
+
   async report(
     instanceGuid: string,
     state: InstanceReport['state'],

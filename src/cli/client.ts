@@ -10,6 +10,7 @@ import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import {
   App,
   AuditEvent,
+  CellStatus,
   CreatedToken,
   Domain,
   errorMessage,
@@ -126,6 +127,7 @@ export class ApiClient {
     this.request(Type.Array(AuditEvent), 'GET', '/v1/events', undefined, { limit: String(limit) });
   createToken = (spec: TokenCreate) => this.request(CreatedToken, 'POST', '/v1/tokens', spec);
   tokens = () => this.request(Type.Array(TokenInfo), 'GET', '/v1/tokens');
+  cells = () => this.request(Type.Array(CellStatus), 'GET', '/v1/cells');
   revokeToken = (name: string) => this.request(Nothing, 'DELETE', `/v1/tokens/${encodeURIComponent(name)}`);
 
   /** Calls the API and checks its answer against `schema`: a server that answers otherwise is refused. */

@@ -167,6 +167,26 @@ export const InstanceReport = Closed({
 });
 export type InstanceReport = Static<typeof InstanceReport>;
 
+/** A cell's heartbeat, with its load: the instances it runs now. */
+export const CellPresence = Closed({ running: Type.Integer({ minimum: 0, maximum: 1_000_000 }) });
+export type CellPresence = Static<typeof CellPresence>;
+
+/** A cell as operators see it (`weft cells`): its lease, presence and load. */
+export const CellStatus = Closed({
+  id: Type.String(),
+  hostIp: Type.String({ format: 'ipv4' }),
+  subnet: Type.String(),
+  state: Type.Union([Type.Literal('alive'), Type.Literal('lost')]),
+  /** When its last heartbeat arrived; null before the first. */
+  lastSeen: Type.Union([Type.String(), Type.Null()]),
+  lostAt: Type.Union([Type.String(), Type.Null()]),
+  /** Instances placed on it. */
+  instances: Type.Integer(),
+  /** Instances it said it runs, in its last heartbeat. */
+  running: Type.Union([Type.Integer(), Type.Null()]),
+});
+export type CellStatus = Static<typeof CellStatus>;
+
 export const CertificateRequest = Closed({
   kind: Type.Union([Type.Literal('c2c'), Type.Literal('identity')]),
   csr: Type.String({ minLength: 1, maxLength: 16384 }),

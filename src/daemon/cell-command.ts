@@ -19,6 +19,7 @@ import type { RuntimeName } from '../runtime/oci/runtime-choice.js';
 import { DEFAULT_STACKS_DIR, STACK_DIR_ENV } from '../runtime/stack/stack.js';
 import { DEFAULT_CNI_SOCKET } from '../network/cni/client.js';
 import type { FlowLogScope } from '../flows/flow-log.js';
+import { parseDuration } from '../cells/duration.js';
 
 interface CellFlags {
   id: string;
@@ -32,6 +33,7 @@ interface CellFlags {
   userNamespace: boolean;
   cniSocket: string;
   flowLog: FlowLogScope;
+  heartbeatInterval: number;
 }
 
 function addCellFlags(cmd: Command): Command {
@@ -70,7 +72,21 @@ function addCellFlags(cmd: Command): Command {
       'denied: log denied flows; all: also every connection’s start and end (conntrack events)',
       flowLogScope,
       'denied',
+    )
+    .option(
+      '--heartbeat-interval <duration>',
+      'how often the cell tells the control plane it is alive (keep it well under --cell-lost-after)',
+      heartbeatInterval,
+      2_000,
     );
+}
+
+function heartbeatInterval(value: string): number {
+  try {
+    return parseDuration('--heartbeat-interval', value);
+  } catch (err) {
+    throw new InvalidArgumentError(err instanceof Error ? err.message : String(err));
+  }
 }
 
 function flowLogScope(value: string): FlowLogScope {
@@ -121,6 +137,7 @@ async function runCell(access: ControlPlaneAccess, flags: CellFlags, logger: Log
     containers,
     cniSocket: path.resolve(flags.cniSocket),
     flowLog: flags.flowLog,
+    heartbeatMs: flags.heartbeatInterval,
   };
   // Loaded on demand: the cell's modules would slow down every other command.
   const { CellAgent } = await import('../cell/agent.js');

@@ -6,6 +6,8 @@ import { parseBytes } from '../cli/commands/flags.js';
 import { untilSignal } from './signals.js';
 import { readSealKeyFile } from '../ca/seal-key-file.js';
 import type { SealKey, SealKeys } from '../api/platform-ca.js';
+import { formatDuration, parseDuration } from '../cells/duration.js';
+import { DEFAULT_CELL_LOSS } from '../cells/loss-plan.js';
 
 export interface ServerFlags {
   database?: string;
@@ -23,6 +25,8 @@ export interface ServerFlags {
   keepAliveTimeout: string;
   idleTimeout: string;
   maxConnections: string;
+  cellLostAfter: string;
+  leaseGrace: string;
 }
 
 const seconds = (ms: number) => String(ms / 1000);
@@ -114,6 +118,16 @@ export function addServerFlags(cmd: Command): Command {
       '--max-connections <n>',
       'open connections the API accepts; more are closed as they arrive',
       String(DEFAULT_CONNECTION_LIMITS.maxConnections),
+    )
+    .option(
+      '--cell-lost-after <duration>',
+      'a cell silent this long is declared lost and its instances start on other cells (e.g. 10s)',
+      formatDuration(DEFAULT_CELL_LOSS.lostAfterMs),
+    )
+    .option(
+      '--lease-grace <duration>',
+      'a lost cell keeps its subnet lease this long, to come back with it (e.g. 5m)',
+      formatDuration(DEFAULT_CELL_LOSS.leaseGraceMs),
     );
 }
 
@@ -134,6 +148,10 @@ export function controlPlaneConfig(flags: ServerFlags) {
       unproxiedPortMappings: flags.unproxiedPortMappings,
       certificateValidityHours: positive('--certificate-validity-hours', flags.certificateValidityHours),
       connections: connectionLimits(flags),
+    },
+    cellLoss: {
+      lostAfterMs: parseDuration('--cell-lost-after', flags.cellLostAfter),
+      leaseGraceMs: parseDuration('--lease-grace', flags.leaseGrace),
     },
   };
 }

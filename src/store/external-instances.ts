@@ -2,8 +2,9 @@
 // a cell. The cell registers and removes them; placement (instances.ts) never stops or replaces them.
 import { randomUUID } from 'node:crypto';
 import type { Instance } from '../model/types.js';
-import { invalid, notFound } from '../model/errors.js';
+import { invalid } from '../model/errors.js';
 import { getApp } from './apps.js';
+import { requireAliveCell } from './cell-state.js';
 import { instanceOnCell } from './instances.js';
 import type { Writer } from './writer.js';
 
@@ -18,8 +19,7 @@ export async function joinExternalInstance(w: Writer, cellId: string, appGuid: s
   const app = await getApp(w.trx, appGuid);
   if (app.state !== 'STARTED')
     throw invalid(`app ${app.name} is stopped: start it before containers join it`);
-  const cell = await w.trx.selectFrom('cells').select('id').where('id', '=', cellId).executeTakeFirst();
-  if (!cell) throw notFound(`cell ${cellId} is not registered`);
+  await requireAliveCell(w.trx, cellId);
   const top = await w.trx
     .selectFrom('instances')
     .select((eb) => eb.fn.max('idx').as('idx'))

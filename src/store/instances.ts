@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { App, Instance, InstanceState } from '../model/types.js';
 import { invalid, notFound } from '../model/errors.js';
 import { isContainerAddress } from '../network/cidr.js';
+import { requireAliveCell } from './cell-state.js';
 import { instanceFromRow } from './rows.js';
 import type { Db, Writer } from './writer.js';
 
@@ -94,6 +95,8 @@ async function leastLoadedCell(w: Writer): Promise<string> {
     .selectFrom('cells')
     .leftJoin('instances', 'instances.cell_id', 'cells.id')
     .select(['cells.id', (eb) => eb.fn.count('instances.guid').as('n')])
+    // A lost cell is never chosen: its instances were just moved away from it.
+    .where('cells.state', '=', 'alive')
     .groupBy('cells.id')
     .orderBy('n')
     .orderBy('cells.id')
@@ -116,6 +119,8 @@ export async function reportInstance(
   report: { state: InstanceState; ip: string | null; stack?: string },
 ): Promise<Instance> {
   if (!REPORTABLE.includes(report.state)) throw invalid(`state: must be one of ${REPORTABLE.join(', ')}`);
+  // A lost cell's instances have moved: its word must never overwrite their new placement or address.
+  await requireAliveCell(w.trx, cellId);
   const before = await instanceOnCell(w.trx, cellId, guid);
   if (report.ip !== null) {
     const cell = await w.trx.selectFrom('cells').select('subnet').where('id', '=', cellId).executeTakeFirst();

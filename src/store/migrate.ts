@@ -9,6 +9,7 @@ import * as packages from './migrations/0005-packages.js';
 import * as externalInstances from './migrations/0006-external-instances.js';
 import * as instanceStack from './migrations/0007-instance-stack.js';
 import * as certificateAuthority from './migrations/0008-certificate-authority.js';
+import * as cellPresence from './migrations/0009-cell-presence.js';
 import * as issuedCertificates from './migrations/0010-issued-certificates.js';
 
 export async function migrate(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
@@ -21,6 +22,7 @@ export async function migrate(db: Kysely<unknown>, dialect: Dialect): Promise<vo
     '0006-external-instances': { up: (d) => externalInstances.up(d) },
     '0007-instance-stack': { up: (d) => instanceStack.up(d) },
     '0008-certificate-authority': { up: (d) => certificateAuthority.up(d) },
+    '0009-cell-presence': { up: (d) => cellPresence.up(d) },
     '0010-issued-certificates': { up: (d) => issuedCertificates.up(d) },
   };
   const migrator = new Migrator({ db, provider: { getMigrations: () => Promise.resolve(migrations) } });

@@ -74,6 +74,12 @@ export interface CellsTable {
   id: string;
   host_ip: string;
   subnet: string;
+  state: Generated<'alive' | 'lost'>;
+  /** ISO time of the last heartbeat, as the server that took it saw it; null before the first. */
+  last_seen: string | null;
+  lost_at: string | null;
+  /** The instances the cell said it runs, in its last heartbeat. */
+  running: number | null;
 }
 
 export interface TokensTable {

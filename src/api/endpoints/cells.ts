@@ -4,10 +4,20 @@ import { Type } from '@sinclair/typebox';
 import type { Endpoints } from './deps.js';
 import { actor, CELLS, requireCell, who } from '../auth.js';
 import { getApp } from '../../store/apps.js';
-import { listCells, registerCell } from '../../store/cells.js';
+import { listCellStatus, recordPresence, registerCell } from '../../store/cells.js';
 import { joinExternalInstance, leaveExternalInstance } from '../../store/external-instances.js';
 import { instanceOnCell, reportInstance } from '../../store/instances.js';
-import { Cell, CellId, Closed, Guid, Instance, InstanceEnv, InstanceReport } from '../../contract/api.js';
+import {
+  Cell,
+  CellId,
+  CellPresence,
+  CellStatus,
+  Closed,
+  Guid,
+  Instance,
+  InstanceEnv,
+  InstanceReport,
+} from '../../contract/api.js';
 import { streamChanges } from '../stream.js';
 import { AnswerTaken, CellAnswer } from '../../contract/inspect.js';
 import { notFound } from '../../model/errors.js';
@@ -16,7 +26,20 @@ const config = { allow: CELLS };
 const CellInstance = Closed({ id: CellId, guid: Guid });
 
 export const cellEndpoints: Endpoints = (app, { store, questions }, done) => {
-  app.get('/v1/cells', { schema: { response: { 200: Type.Array(Cell) } } }, () => listCells(store.db));
+  app.get('/v1/cells', { schema: { response: { 200: Type.Array(CellStatus) } } }, () =>
+    listCellStatus(store.db),
+  );
+
+  // Presence is not part of the world cells follow: heartbeats write no change and no audit event.
+  app.put(
+    '/v1/cells/:id/presence',
+    { config, schema: { params: Closed({ id: CellId }), body: CellPresence } },
+    async (req, reply) => {
+      requireCell(req, req.params.id);
+      await recordPresence(store.db, req.params.id, req.body.running);
+      return reply.code(204).send();
+    },
+  );
 
   app.put(
     '/v1/cells/:id',

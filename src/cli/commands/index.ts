@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { registerAdmin } from './admin.js';
 import { registerApps } from './apps.js';
+import { registerCells } from './cells.js';
 import { registerCni } from './cni.js';
 import { registerEnv } from './env.js';
 import { registerExplain } from './explain.js';
@@ -25,5 +26,6 @@ export function registerUserCommands(program: Command): void {
   registerFlows(program);
   registerExplain(program);
   registerAdmin(program);
+  registerCells(program);
   registerCni(program);
 }

@@ -15,6 +15,7 @@ const CELL_MAY = new Set([
   'GET /v1/ca',
   'GET /v1/watch',
   'PUT /v1/cells/{own}',
+  'PUT /v1/cells/{own}/presence',
   'PUT /v1/cells/{own}/instances/{mine}',
   'POST /v1/cells/{own}/instances/{mine}/certificates',
   'GET /v1/cells/{own}/instances/{mine}/env',
