@@ -150,7 +150,8 @@ export class CellAgent {
     );
     this.presence = new Presence(
       {
-        beat: () => this.client.presence(this.running?.instances.locals().length ?? 0),
+        beat: () =>
+          this.client.presence(this.running?.instances.locals().length ?? 0, this.world?.revision ?? 0),
         rejoin: () => this.rejoin(),
       },
       config.heartbeatMs,

@@ -36,13 +36,13 @@ export class CellApiClient {
   }
 
   /** A heartbeat; 'unknown' when the control plane declared this cell lost or no longer has it. */
-  async presence(running: number): Promise<'known' | 'unknown'> {
+  async presence(running: number, revision: number): Promise<'known' | 'unknown'> {
     const path = `/v1/cells/${this.cellId}/presence`;
     const res = await this.attempt('PUT', path, (url) =>
       this.fetch(`${url}${path}`, {
         method: 'PUT',
         headers: { authorization: `Bearer ${this.token}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ running }),
+        body: JSON.stringify({ running, revision }),
         signal: AbortSignal.timeout(10_000),
       }),
     );

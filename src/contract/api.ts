@@ -168,7 +168,11 @@ export const InstanceReport = Closed({
 export type InstanceReport = Static<typeof InstanceReport>;
 
 /** A cell's heartbeat, with its load: the instances it runs now. */
-export const CellPresence = Closed({ running: Type.Integer({ minimum: 0, maximum: 1_000_000 }) });
+export const CellPresence = Closed({
+  running: Type.Integer({ minimum: 0, maximum: 1_000_000 }),
+  /** The change-stream revision the cell has applied; optional, so cells of an older build still beat. */
+  revision: Type.Optional(Type.Integer({ minimum: 0 })),
+});
 export type CellPresence = Static<typeof CellPresence>;
 
 /** A cell as operators see it (`weft cells`): its lease, presence and load. */
@@ -184,6 +188,8 @@ export const CellStatus = Closed({
   instances: Type.Integer(),
   /** Instances it said it runs, in its last heartbeat. */
   running: Type.Union([Type.Integer(), Type.Null()]),
+  /** How many revisions the cell's last heartbeat was behind this server's stream; null before one said. */
+  behind: Type.Union([Type.Integer({ minimum: 0 }), Type.Null()]),
 });
 export type CellStatus = Static<typeof CellStatus>;
 

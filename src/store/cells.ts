@@ -68,17 +68,19 @@ export interface CellStatus extends Cell {
   instances: number;
   /** Instances the cell said it runs in its last heartbeat. */
   running: number | null;
+  /** Revisions its last heartbeat was behind the change stream. */
+  behind: number | null;
 }
 
 /** Every cell with its presence and load, for operators (`weft cells`). */
-export async function listCellStatus(db: Db): Promise<CellStatus[]> {
+export async function listCellStatus(db: Db, revision: number): Promise<CellStatus[]> {
   const rows = await db
     .selectFrom('cells')
     .leftJoin('instances', 'instances.cell_id', 'cells.id')
     .selectAll('cells')
     .select((eb) => eb.fn.count('instances.guid').as('placed'))
     .groupBy(['cells.id', 'cells.host_ip', 'cells.subnet', 'cells.state'])
-    .groupBy(['cells.last_seen', 'cells.lost_at', 'cells.running'])
+    .groupBy(['cells.last_seen', 'cells.lost_at', 'cells.running', 'cells.revision'])
     .orderBy('cells.id')
     .execute();
   return rows.map((r) => ({
@@ -88,6 +90,7 @@ export async function listCellStatus(db: Db): Promise<CellStatus[]> {
     lostAt: r.lost_at,
     instances: Number(r.placed),
     running: r.running,
+    behind: r.revision === null ? null : Math.max(0, revision - r.revision),
   }));
 }
 
@@ -95,10 +98,18 @@ export async function listCellStatus(db: Db): Promise<CellStatus[]> {
  * Notes a cell's heartbeat. Only an alive cell's counts: a cell declared lost must register again
  * (409), one whose lease was released or that never registered is unknown (404).
  */
-export async function recordPresence(db: Db, id: string, running: number): Promise<void> {
+export async function recordPresence(
+  db: Db,
+  id: string,
+  presence: { running: number; revision?: number },
+): Promise<void> {
   const updated = await db
     .updateTable('cells')
-    .set({ last_seen: new Date().toISOString(), running })
+    .set({
+      last_seen: new Date().toISOString(),
+      running: presence.running,
+      revision: presence.revision ?? null,
+    })
     .where('id', '=', id)
     .where('state', '=', 'alive')
     .executeTakeFirst();

@@ -80,6 +80,8 @@ export interface CellsTable {
   lost_at: string | null;
   /** The instances the cell said it runs, in its last heartbeat. */
   running: number | null;
+  /** The change-stream revision it had applied, in its last heartbeat. */
+  revision: number | null;
 }
 
 export interface TokensTable {

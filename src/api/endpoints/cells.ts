@@ -27,7 +27,7 @@ const CellInstance = Closed({ id: CellId, guid: Guid });
 
 export const cellEndpoints: Endpoints = (app, { store, questions }, done) => {
   app.get('/v1/cells', { schema: { response: { 200: Type.Array(CellStatus) } } }, () =>
-    listCellStatus(store.db),
+    listCellStatus(store.db, store.hub.revision),
   );
 
   // Presence is not part of the world cells follow: heartbeats write no change and no audit event.
@@ -36,7 +36,7 @@ export const cellEndpoints: Endpoints = (app, { store, questions }, done) => {
     { config, schema: { params: Closed({ id: CellId }), body: CellPresence } },
     async (req, reply) => {
       requireCell(req, req.params.id);
-      await recordPresence(store.db, req.params.id, req.body.running);
+      await recordPresence(store.db, req.params.id, req.body);
       return reply.code(204).send();
     },
   );

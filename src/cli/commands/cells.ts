@@ -7,14 +7,14 @@ import { openSession } from './session.js';
 export function registerCells(program: Command): void {
   program
     .command('cells')
-    .description('list the cells: host, subnet lease, state, last heartbeat and instances')
+    .description('list the cells: host, subnet lease, state, last heartbeat, instances and change-stream lag')
     .action(async () => {
       const s = openSession();
       progress(`Getting cells as ${s.user}`);
       say();
       const now = Date.now();
       printTable(
-        ['cell', 'host', 'lease', 'state', 'last heartbeat', 'instances'],
+        ['cell', 'host', 'lease', 'state', 'last heartbeat', 'instances', 'change stream'],
         (await s.client.cells()).map((c) => cellRow(c, now)),
       );
     });
@@ -25,7 +25,9 @@ export function cellRow(c: CellStatus, nowMs: number): string[] {
   const seen = c.lastSeen === null ? 'never' : age(c.lastSeen, nowMs);
   // Placed, and what the cell itself last said it runs.
   const load = c.running === null ? `${c.instances}` : `${c.instances} (${c.running} running)`;
-  return [c.id, c.hostIp, c.subnet, state, seen, load];
+  // As of its last heartbeat: a write in the moment since shows as a revision or two behind.
+  const stream = c.behind === null ? 'unknown' : c.behind === 0 ? 'caught up' : `${c.behind} behind`;
+  return [c.id, c.hostIp, c.subnet, state, seen, load, stream];
 }
 
 /** "3s ago", "4m ago", "2h ago": how long ago `iso` was. */

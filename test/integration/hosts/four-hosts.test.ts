@@ -114,6 +114,12 @@ describe('four hosts, two API servers, one PostgreSQL', () => {
     await hosts.cli('add-network-policy', ...policy(61443));
     await hosts.cli('remove-network-policy', ...policy(8080));
     await expectMatrix(open61443);
+    // Each cell's heartbeat says the revision it applied: all four have caught up with the stream.
+    await waitFor(
+      'every cell to report it caught up',
+      async () => ((await hosts.cli('cells')).match(/alive .* caught up/g)?.length === 4 ? true : undefined),
+      10_000,
+    );
   });
 
   test('with one API server killed, the CLI and every cell carry on through the other', async () => {

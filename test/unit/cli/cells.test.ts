@@ -12,6 +12,7 @@ const cell = {
   lostAt: null,
   instances: 3,
   running: 2,
+  behind: 0,
 };
 
 test('a cell shows its lease, how long ago it was heard and its load', () => {
@@ -22,11 +23,20 @@ test('a cell shows its lease, how long ago it was heard and its load', () => {
     'alive',
     '2s ago',
     '3 (2 running)',
+    'caught up',
   ]);
+});
+
+test('a cell behind the change stream says by how many revisions', () => {
+  assert.equal(cellRow({ ...cell, behind: 12 }, NOW)[6], '12 behind');
 });
 
 test('a lost cell says since when; a cell never heard says so', () => {
   const lost = { ...cell, state: 'lost' as const, lostAt: '2026-01-01T11:55:00.000Z', instances: 0 };
   assert.equal(cellRow(lost, NOW)[3], 'lost 5m ago');
-  assert.deepEqual(cellRow({ ...cell, lastSeen: null, running: null }, NOW).slice(4), ['never', '3']);
+  assert.deepEqual(cellRow({ ...cell, lastSeen: null, running: null, behind: null }, NOW).slice(4), [
+    'never',
+    '3',
+    'unknown',
+  ]);
 });
