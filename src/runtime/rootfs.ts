@@ -4,6 +4,7 @@
 import { chmod, chown, mkdir, open, rm, rmdir } from 'node:fs/promises';
 import path from 'node:path';
 import { CommandError, run } from '../host/run.js';
+import { currentMountPoints, mountedAtOrUnder } from './mountinfo.js';
 
 export interface RootfsLayout {
   /** The tmpfs holding the overlay's upper and work directories. */
@@ -130,11 +131,15 @@ async function unmount(dir: string): Promise<void> {
 /** Unmounts the overlay (wherever it went) and its layer and removes the bundle; safe on a half-built one. */
 export async function removeRootfs(bundle: string, id: string): Promise<void> {
   const l = rootfsLayout(bundle);
-  await unmount(l.rootfs);
-  await unmount(usernsRootfs(id));
+  const mounted = await currentMountPoints();
+  const unmountIfMounted = async (dir: string) => {
+    if (mountedAtOrUnder(mounted, dir)) await unmount(dir);
+  };
+  await unmountIfMounted(l.rootfs);
+  await unmountIfMounted(usernsRootfs(id));
   await rmdir(usernsRootfs(id)).catch((err: NodeJS.ErrnoException) => {
     if (err.code !== 'ENOENT') throw err;
   });
-  await unmount(l.layer);
+  await unmountIfMounted(l.layer);
   await rm(bundle, { recursive: true, force: true });
 }
