@@ -64,6 +64,14 @@ export interface InstanceHost {
   startSteps: Histogram<'step'>;
 }
 
+/** What a container's start waits for: its namespace and log directory to create it, the rest to start it. */
+interface StartGates {
+  create: Promise<unknown>;
+  /** The network wired and the identity written. */
+  start: Promise<unknown>;
+}
+
+const LOG_DIRECTORY = { recursive: true, mode: 0o700 } as const;
 const MAX_BACKOFF_MS = 30_000;
 /** The writable layer of an instance (Cloud Foundry's default disk quota). */
 const DISK_MB = 1024;
@@ -122,7 +130,7 @@ export class LocalInstanceRunner {
   async start(adopted: Container | null = null): Promise<void> {
     const { local, host } = this;
     const time = this.time;
-    await time('log directory', fs.mkdir(path.dirname(this.logFile), { recursive: true, mode: 0o700 }));
+    const logDirectory = time('log directory', fs.mkdir(path.dirname(this.logFile), LOG_DIRECTORY));
     // Independent of each other: the wiring, the identity the app reads as it starts, its env, and the 61443
     // certificate, which only the proxy needs. The container is created in the namespace while the plugin
     // wires it and the identity is issued, and its app starts once both are done (as runtimes do: create,
@@ -133,15 +141,20 @@ export class LocalInstanceRunner {
     const own = !adopted && !local.outside;
     const identityIssued = time('identity', this.certificates.issueIdentity());
     identityIssued.catch(() => undefined);
-    if (own) await time('netns', addInstanceNetns(local));
-    const wired = adopted ? Promise.resolve() : time('network', this.attach());
+    const netns = own ? time('netns', addInstanceNetns(local)) : Promise.resolve();
+    const wired = adopted ? Promise.resolve() : netns.then(() => time('network', this.attach()));
     wired.catch(() => undefined);
     // The app starts while the proxy and kernel are set up: until the kernel holds its tag every flow to it
     // is denied, and it is reported running only once both are ready.
     let ready = () => {};
     this.ready = new Promise<void>((resolve) => (ready = resolve));
-    if (!local.outside) void this.run(adopted, Promise.all([wired, identityIssued]));
+    const gates = { create: Promise.all([logDirectory, netns]), start: Promise.all([wired, identityIssued]) };
+    // Awaited only once the container gets that far; a failure before then is start()'s to report.
+    gates.create.catch(() => undefined);
+    gates.start.catch(() => undefined);
+    if (!local.outside) void this.run(adopted, gates);
     try {
+      await logDirectory;
       const identity = await identityIssued;
       await wired;
       const c2c = await c2cIssued;
@@ -297,14 +310,14 @@ export class LocalInstanceRunner {
   }
 
   /** Runs the app until it is stopped, restarting it with backoff when it exits on its own. */
-  private async run(adopted: Container | null, gate: Promise<unknown>): Promise<void> {
+  private async run(adopted: Container | null, gates: StartGates): Promise<void> {
     let running = adopted;
     while (!this.stopping) {
       const app = this.app;
       const started = Date.now();
       // An adopted container keeps the env it was started with; a new one gets the app's env now.
       const envAsked = running ? this.savedEnv() : this.takeEnv(app);
-      this.container = running ?? (await this.startApp(app, envAsked, gate));
+      this.container = running ?? (await this.startApp(app, envAsked, gates));
       const env = await envAsked;
       running = null;
       // stop() came while the container started: it stops the container once the start is done.
@@ -357,9 +370,9 @@ export class LocalInstanceRunner {
   private startApp(
     app: StreamApp,
     env: Promise<Record<string, string> | null>,
-    gate: Promise<unknown>,
+    gates: StartGates,
   ): Promise<Container | null> {
-    const starting = this.launch(app, env, gate).then((c) => (this.container = c));
+    const starting = this.launch(app, env, gates).then((c) => (this.container = c));
     this.starting = starting.then(() => undefined);
     return starting;
   }
@@ -368,7 +381,7 @@ export class LocalInstanceRunner {
   private async launch(
     app: StreamApp,
     envAsked: Promise<Record<string, string> | null>,
-    gate: Promise<unknown>,
+    gates: StartGates,
   ): Promise<Container | null> {
     void this.report('STARTING');
     const { containers, files } = this.host;
@@ -387,6 +400,7 @@ export class LocalInstanceRunner {
         envAsked,
         // The credentials are bind-mounted as a directory: it is there at create, filled before the start.
         this.time('credentials directory', this.certificates.credentialsDirectory()),
+        gates.create,
       ]);
       if (env === null) {
         await this.discard(rootfs);
@@ -409,7 +423,7 @@ export class LocalInstanceRunner {
       };
       return await this.time(
         'container',
-        startContainer(containers, spec, this.logFile, { gate, rootfs, time: this.time }),
+        startContainer(containers, spec, this.logFile, { gate: gates.start, rootfs, time: this.time }),
       );
     } catch (err) {
       await this.discard(rootfs);
