@@ -9,7 +9,7 @@ export type StepSpan = readonly [from: number, to: number];
 export function instanceStartStepHistogram(): Histogram<'step'> {
   return new Histogram({
     name: 'weft_cell_instance_start_step_seconds',
-    help: 'how long each step of an instance start took (they overlap); step="total": placement to answering',
+    help: 'each step of an instance start (they overlap); step="total": the cell taking it on to its app answering',
     labelNames: ['step'],
     buckets: [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [],
