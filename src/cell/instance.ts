@@ -96,6 +96,8 @@ export class LocalInstanceRunner {
   private readonly trace: StartTrace;
   /** The env for the first start, asked for while the network and identity are set up. */
   private firstEnv: Promise<Record<string, string> | null> | null = null;
+  /** The root filesystem for the first start, mounted first thing: the longest step before the create. */
+  private firstRootfs: Promise<string> | null = null;
   /** Reports go out in order, without holding up the start (see report()). */
   private reports: Promise<void> = Promise.resolve();
   private readonly certificates: InstanceCertificates;
@@ -130,15 +132,18 @@ export class LocalInstanceRunner {
   async start(adopted: Container | null = null): Promise<void> {
     const { local, host } = this;
     const time = this.time;
+    const own = !adopted && !local.outside;
+    if (own) {
+      this.firstEnv = time('env', this.freshEnv(this.app));
+      this.firstRootfs = this.rootfs();
+    }
     const logDirectory = time('log directory', fs.mkdir(path.dirname(this.logFile), LOG_DIRECTORY));
-    // Independent of each other: the wiring, the identity the app reads as it starts, its env, and the 61443
-    // certificate, which only the proxy needs. The container is created in the namespace while the plugin
+    // Independent of each other: the root filesystem, the wiring, the identity the app reads as it starts,
+    // its env, and the 61443 certificate, which only the proxy needs. The container is created in the namespace while the plugin
     // wires it and the identity is issued, and its app starts once both are done (as runtimes do: create,
     // CNI ADD, start).
     const c2cIssued = time('c2c certificate', this.certificates.issueC2c());
     c2cIssued.catch(() => undefined);
-    if (!adopted && !local.outside) this.firstEnv = time('env', this.freshEnv(this.app));
-    const own = !adopted && !local.outside;
     const identityIssued = time('identity', this.certificates.issueIdentity());
     identityIssued.catch(() => undefined);
     const netns = own ? time('netns', addInstanceNetns(local)) : Promise.resolve();
@@ -386,13 +391,8 @@ export class LocalInstanceRunner {
     void this.report('STARTING');
     const { containers, files } = this.host;
     const { guid, uid } = this.local;
-    // The root filesystem needs neither the env nor the app's files: it is mounted while they come.
-    const rootfs = prepareRootfs(
-      containers,
-      { id: guid, uid, gid: uid, diskMb: DISK_MB, userns: this.userns },
-      this.time,
-    );
-    rootfs.catch(() => undefined);
+    const rootfs = this.firstRootfs ?? this.rootfs();
+    this.firstRootfs = null;
     try {
       if (app.packageDigest === null) throw new Error('the app has no package yet: push its bits');
       const [appDir, env] = await Promise.all([
@@ -431,6 +431,15 @@ export class LocalInstanceRunner {
       this.note(`failed to start: ${String(err)}`);
       return null;
     }
+  }
+
+  /** The root filesystem needs neither the env nor the app's files: it is mounted while they come. */
+  private rootfs(): Promise<string> {
+    const { guid, uid } = this.local;
+    const spec = { id: guid, uid, gid: uid, diskMb: DISK_MB, userns: this.userns };
+    const mounted = prepareRootfs(this.host.containers, spec, this.time);
+    mounted.catch(() => undefined);
+    return mounted;
   }
 
   /** A start given up before its container runs: the root filesystem mounted for it goes. */
