@@ -34,11 +34,9 @@ export class Spawner {
 
   private constructor(private readonly child: ChildProcess) {
     child.on('message', (m: Answer) => this.settle(m));
-    child.once('exit', () => {
-      this.gone = true;
-      for (const p of this.pending.values()) p.reject(new Error('the spawner exited'));
-      this.pending.clear();
-    });
+    // Its channel closes as it dies: what it was running for weft is lost, and weft forks its own again.
+    child.once('disconnect', () => this.lost());
+    child.once('exit', () => this.lost());
     this.idle();
   }
 
@@ -64,10 +62,20 @@ export class Spawner {
   run(request: SpawnRequest): Promise<SpawnResult> {
     const id = this.nextId++;
     const answered = new Promise<SpawnResult>((resolve, reject) => this.pending.set(id, { resolve, reject }));
-    // While a command runs, the channel keeps weft's event loop alive (e.g. a cleanup's last commands).
+    // While a command runs, the helper keeps weft's event loop alive (e.g. a cleanup's last commands).
+    this.child.ref();
     this.child.channel?.ref();
-    this.child.send({ id, ...request });
+    this.child.send({ id, ...request }, (err) => {
+      if (err) this.settle({ id, error: `could not reach the spawner: ${err.message}` });
+    });
     return answered;
+  }
+
+  private lost(): void {
+    this.gone = true;
+    for (const p of this.pending.values()) p.reject(new Error('the spawner exited'));
+    this.pending.clear();
+    this.idle();
   }
 
   private settle(answer: Answer): void {

@@ -51,3 +51,18 @@ test('runToFile appends stdout and stderr to the file, created for root alone', 
 test('a program that does not exist rejects', async () => {
   await assert.rejects(run(['/nonexistent/weft-no-such-program']));
 });
+
+// Last: it ends this process's spawner.
+test('once the spawner is gone, commands fork from this process again', async () => {
+  const spawnerPid = Number((await run(['/bin/sh', '-c', 'ps -o ppid= -p $$'])).trim());
+  process.kill(spawnerPid, 'SIGKILL');
+  let parent = spawnerPid;
+  // Commands sent before its exit is noticed may fail; one after it runs here.
+  while (parent !== process.pid) {
+    parent = await run(['/bin/sh', '-c', 'ps -o ppid= -p $$']).then(
+      (out) => Number(out.trim()),
+      () => spawnerPid,
+    );
+  }
+  assert.equal(await run(['echo', 'here']), 'here\n');
+});
