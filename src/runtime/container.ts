@@ -96,7 +96,8 @@ export async function prepareRootfs(
   time: StepTimer = untimed,
 ): Promise<string> {
   if (leftBehind(host, spec.id)) await time('runtime leftovers', deleteContainer(host, spec.id));
-  await mkdir(host.bundles, { recursive: true, mode: 0o700 });
+  // Checked in place: a call through the thread pool waits behind whatever else a busy cell has queued there.
+  if (!existsSync(host.bundles)) await mkdir(host.bundles, { recursive: true, mode: 0o700 });
   const owner = {
     uid: hostId(spec.userns, spec.uid),
     gid: hostId(spec.userns, spec.gid),
