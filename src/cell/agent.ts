@@ -27,6 +27,7 @@ import { findUlogdPlugins, FlowLog, type FlowLogScope } from '../flows/flow-log.
 import { setUpHost, tearDownHost, type HostSide } from './host-setup.js';
 import { InstanceSet } from './instance-set.js';
 import { cellLinks, type CellLinks } from './links.js';
+import { instanceStartStepHistogram } from './start-trace.js';
 import {
   kernelApplyHistogram,
   registerCellMetrics,
@@ -104,6 +105,7 @@ export class CellAgent {
   private readonly prober: Prober;
   private readonly counts = new ReconcileCounts();
   private readonly kernelApply = kernelApplyHistogram();
+  private readonly startSteps = instanceStartStepHistogram();
   private flowLog: FlowLog | null = null;
   private readonly presence: Presence;
   /** Declared lost, its lease went to another cell: its network here is of no use any more. */
@@ -196,6 +198,7 @@ export class CellAgent {
       kernelApply: this.kernelApply,
       flows: () => this.flowLog?.counts ?? null,
     });
+    registry.registerMetric(this.startSteps);
   }
 
   /** Without cleanup, apps keep running and the kernel keeps enforcing; the next cell adopts them. */
@@ -356,6 +359,7 @@ export class CellAgent {
         containers: this.config.containers.host,
         stack: stackLabel(this.config.containers.stack),
         userns: this.config.containers.userns.enabled,
+        startSteps: this.startSteps,
       },
       this.logger,
       () => void converger?.kick('instances'),

@@ -47,13 +47,19 @@ export class InstanceCertificates {
     private readonly hostUid: number,
   ) {}
 
+  /** The directory the identity goes to, made now (root's alone until it holds the identity). */
+  async credentialsDirectory(): Promise<string> {
+    const dir = this.paths.credentialsDir(this.local.guid);
+    await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+    return dir;
+  }
+
   /** Issues the app's identity and writes it where only the app (and root) can read it. */
   async issueIdentity(): Promise<Credentials> {
     const { keyPem, csrPem } = await generateKeyAndCsr(this.local.guid);
     const issued = await this.api.certificate(this.local.guid, 'identity', csrPem, this.local.ip);
     const certPem = pemChain(issued.certificate, issued.ca);
-    const dir = this.paths.credentialsDir(this.local.guid);
-    await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+    const dir = await this.credentialsDirectory();
     await fs.writeFile(`${dir}/instance.crt`, certPem, { mode: 0o444 });
     await fs.writeFile(`${dir}/instance.key`, keyPem, { mode: 0o400 });
     await fs.chown(`${dir}/instance.key`, this.hostUid, this.hostUid);

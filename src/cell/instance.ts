@@ -14,7 +14,15 @@ import {
 } from '../network/container-network.js';
 import { namedNetnsPath } from '../network/named-netns.js';
 import type { TlsProxy } from '../proxy/index.js';
-import { startContainer, STOP_GRACE_MS, type Container, type ContainerHost } from '../runtime/container.js';
+import type { Histogram } from 'prom-client';
+import {
+  deleteContainer,
+  prepareRootfs,
+  startContainer,
+  STOP_GRACE_MS,
+  type Container,
+  type ContainerHost,
+} from '../runtime/container.js';
 import { DEFAULT_PIDS, hostId, type UserNamespace } from '../runtime/container-spec.js';
 import { slotUserns } from '../runtime/userns.js';
 import { FIRST_UID } from './allocation.js';
@@ -28,6 +36,7 @@ import type { PolicyIndex } from './policy-index.js';
 import type { World } from './world.js';
 import { APP_DIR, containerEnv, containerMounts } from './container-view.js';
 import { addInstanceNetns, CONTAINER_IFNAME, detachInstance, wireInstance } from './instance-network.js';
+import { StartTrace } from './start-trace.js';
 
 export interface InstanceHost {
   api: CellApiClient;
@@ -51,8 +60,18 @@ export interface InstanceHost {
   stack: string;
   /** Whether each container gets a user namespace of its own (see runtime/userns.ts). */
   userns: boolean;
+  /** weft_cell_instance_start_step_seconds: each first start's steps (start-trace.ts). */
+  startSteps: Histogram<'step'>;
 }
 
+/** What a container's start waits for: its namespace and log directory to create it, the rest to start it. */
+interface StartGates {
+  create: Promise<unknown>;
+  /** The network wired and the identity written. */
+  start: Promise<unknown>;
+}
+
+const LOG_DIRECTORY = { recursive: true, mode: 0o700 } as const;
 const MAX_BACKOFF_MS = 30_000;
 /** The writable layer of an instance (Cloud Foundry's default disk quota). */
 const DISK_MB = 1024;
@@ -73,11 +92,12 @@ export class LocalInstanceRunner {
   private ready: Promise<void> = Promise.resolve();
   private readonly log: Logger;
   private readonly logFile: string;
-  /** How long each step of the first start took (ms), logged once it runs: where a start's time goes. */
-  private readonly phases: Record<string, number> = {};
-  private startedAt = 0;
+  /** Each step of the first start, logged once the app answers: where a start's time goes. */
+  private readonly trace: StartTrace;
   /** The env for the first start, asked for while the network and identity are set up. */
   private firstEnv: Promise<Record<string, string> | null> | null = null;
+  /** The root filesystem for the first start, mounted first thing: the longest step before the create. */
+  private firstRootfs: Promise<string> | null = null;
   /** Reports go out in order, without holding up the start (see report()). */
   private reports: Promise<void> = Promise.resolve();
   private readonly certificates: InstanceCertificates;
@@ -91,6 +111,7 @@ export class LocalInstanceRunner {
     this.log = host.logger.child({ instance: local.guid, index: local.index });
     this.logFile = host.files.paths.logFile(local.appGuid, local.index);
     this.userns = host.userns && !local.outside ? slotUserns(local.uid - FIRST_UID) : null;
+    this.trace = new StartTrace(host.startSteps);
     this.certificates = new InstanceCertificates(
       local,
       host.api,
@@ -110,47 +131,59 @@ export class LocalInstanceRunner {
   /** Sets the instance up and starts its app, or takes over `adopted`, left running by an earlier cell. */
   async start(adopted: Container | null = null): Promise<void> {
     const { local, host } = this;
-    this.startedAt = performance.now();
-    await fs.mkdir(path.dirname(this.logFile), { recursive: true, mode: 0o700 });
-    // Independent of each other: the wiring, the identity the app reads as it starts, its env, and the 61443
-    // certificate, which only the proxy needs. The container is created in the namespace while the plugin
-    // wires it, and its app starts once the wiring is done (as runtimes do: create, CNI ADD, start).
-    const c2cIssued = this.timed('c2c certificate', this.certificates.issueC2c());
-    c2cIssued.catch(() => undefined);
-    if (!adopted && !local.outside) this.firstEnv = this.timed('env', this.freshEnv(this.app));
+    const time = this.time;
     const own = !adopted && !local.outside;
-    const identityIssued = this.timed('identity', this.certificates.issueIdentity());
+    if (own) {
+      this.firstEnv = time('env', this.freshEnv(this.app));
+      this.firstRootfs = this.rootfs();
+    }
+    const logDirectory = time('log directory', fs.mkdir(path.dirname(this.logFile), LOG_DIRECTORY));
+    // Independent of each other: the root filesystem, the wiring, the identity the app reads as it starts,
+    // its env, and the 61443 certificate, which only the proxy needs. The container is created in the namespace while the plugin
+    // wires it and the identity is issued, and its app starts once both are done (as runtimes do: create,
+    // CNI ADD, start).
+    const c2cIssued = time('c2c certificate', this.certificates.issueC2c());
+    c2cIssued.catch(() => undefined);
+    const identityIssued = time('identity', this.certificates.issueIdentity());
     identityIssued.catch(() => undefined);
-    if (own) await addInstanceNetns(local);
-    const wired = adopted ? Promise.resolve() : this.timed('network', this.attach());
+    const netns = own ? time('netns', addInstanceNetns(local)) : Promise.resolve();
+    const wired = adopted ? Promise.resolve() : netns.then(() => time('network', this.attach()));
     wired.catch(() => undefined);
-    const identity = await identityIssued;
     // The app starts while the proxy and kernel are set up: until the kernel holds its tag every flow to it
     // is denied, and it is reported running only once both are ready.
     let ready = () => {};
     this.ready = new Promise<void>((resolve) => (ready = resolve));
-    if (!local.outside) void this.run(adopted, wired);
+    const gates = { create: Promise.all([logDirectory, netns]), start: Promise.all([wired, identityIssued]) };
+    // Awaited only once the container gets that far; a failure before then is start()'s to report.
+    gates.create.catch(() => undefined);
+    gates.start.catch(() => undefined);
+    if (!local.outside) void this.run(adopted, gates);
     try {
+      await logDirectory;
+      const identity = await identityIssued;
       await wired;
       const c2c = await c2cIssued;
       this.served = c2c.names.join(',');
       const app = this.app;
-      await Promise.all(
-        local.proxyPorts.map((p) => {
-          const isC2c = p.port === C2C_TLS_PORT;
-          return host.proxy.addInstance({
-            guid: proxyGuid(local.guid, p.port),
-            listen: { host: host.gatewayIp, port: p.proxyPort },
-            backend: { host: local.ip, port: p.backendPort },
-            credentials: isC2c ? c2c : identity,
-            ...(isC2c && app.mtls ? { mtls: this.mtlsPolicy() } : {}),
-          });
-        }),
+      await time(
+        'proxy',
+        Promise.all(
+          local.proxyPorts.map((p) => {
+            const isC2c = p.port === C2C_TLS_PORT;
+            return host.proxy.addInstance({
+              guid: proxyGuid(local.guid, p.port),
+              listen: { host: host.gatewayIp, port: p.proxyPort },
+              backend: { host: local.ip, port: p.backendPort },
+              credentials: isC2c ? c2c : identity,
+              ...(isC2c && app.mtls ? { mtls: this.mtlsPolicy() } : {}),
+            });
+          }),
+        ),
       );
       this.serving = true;
       // Routes mapped while the instance was being set up are picked up here.
-      await this.refresh();
-      await this.timed('kernel', host.applyKernel());
+      await time('proxy refresh', this.refresh());
+      await time('kernel', host.applyKernel());
     } catch (err) {
       // The cell undoes this instance (stop()); the app must not be reported running meanwhile.
       this.stopping = true;
@@ -282,14 +315,15 @@ export class LocalInstanceRunner {
   }
 
   /** Runs the app until it is stopped, restarting it with backoff when it exits on its own. */
-  private async run(adopted: Container | null, wired: Promise<void>): Promise<void> {
+  private async run(adopted: Container | null, gates: StartGates): Promise<void> {
     let running = adopted;
     while (!this.stopping) {
       const app = this.app;
       const started = Date.now();
       // An adopted container keeps the env it was started with; a new one gets the app's env now.
-      const env = running ? await this.savedEnv() : await this.takeEnv(app);
-      this.container = running ?? (env ? await this.startApp(app, env, wired) : null);
+      const envAsked = running ? this.savedEnv() : this.takeEnv(app);
+      this.container = running ?? (await this.startApp(app, envAsked, gates));
+      const env = await envAsked;
       running = null;
       // stop() came while the container started: it stops the container once the start is done.
       if (this.stopping) return;
@@ -297,15 +331,13 @@ export class LocalInstanceRunner {
       if (this.container) {
         const exited = this.container.exited;
         const healthy = await Promise.race([
-          this.timed('health check', this.waitHealthy(app)).then(() => true),
+          this.time('health check', this.waitHealthy(app)).then(() => true),
           exited.then(() => false),
         ]);
         if (healthy) await this.ready;
         if (healthy && !this.stopping) await this.report('RUNNING');
-        if (healthy && this.restarts === 0) {
-          const total = Math.round(performance.now() - this.startedAt);
-          this.log.info({ ms: { ...this.phases, total } }, 'instance running');
-        }
+        const trace = healthy ? this.trace.finish() : null;
+        if (trace) this.log.info({ ms: trace }, 'instance running');
         const exit = await exited;
         if (this.stopping) return;
         this.note(`instance exited (${exit.code ?? exit.signal ?? 'status unknown'}); restarting`);
@@ -342,51 +374,80 @@ export class LocalInstanceRunner {
   /** Sets `container` before it resolves, so a stop() waiting on `starting` finds the container to stop. */
   private startApp(
     app: StreamApp,
-    env: Record<string, string>,
-    wired: Promise<void>,
+    env: Promise<Record<string, string> | null>,
+    gates: StartGates,
   ): Promise<Container | null> {
-    const starting = this.launch(app, env, wired).then((c) => (this.container = c));
+    const starting = this.launch(app, env, gates).then((c) => (this.container = c));
     this.starting = starting.then(() => undefined);
     return starting;
   }
 
+  /** Null when the env could not be had (a [CELL] line says why) or the container did not start. */
   private async launch(
     app: StreamApp,
-    env: Record<string, string>,
-    wired: Promise<void>,
+    envAsked: Promise<Record<string, string> | null>,
+    gates: StartGates,
   ): Promise<Container | null> {
     void this.report('STARTING');
+    const { containers, files } = this.host;
+    const { guid, uid } = this.local;
+    const rootfs = this.firstRootfs ?? this.rootfs();
+    this.firstRootfs = null;
     try {
       if (app.packageDigest === null) throw new Error('the app has no package yet: push its bits');
-      const appDir = await this.timed('package', this.host.packages.ensure(app.packageDigest));
-      return await this.timed(
+      const [appDir, env] = await Promise.all([
+        this.time('package', this.host.packages.ensure(app.packageDigest)),
+        envAsked,
+        // The credentials are bind-mounted as a directory: it is there at create, filled before the start.
+        this.time('credentials directory', this.certificates.credentialsDirectory()),
+        gates.create,
+      ]);
+      if (env === null) {
+        await this.discard(rootfs);
+        return null;
+      }
+      const spec = {
+        id: guid,
+        netnsPath: `/run/netns/${this.local.netns}`,
+        command: app.command,
+        cwd: APP_DIR,
+        env,
+        uid,
+        gid: uid,
+        memoryMb: app.memoryMb,
+        diskMb: DISK_MB,
+        pids: DEFAULT_PIDS,
+        hostname: guid.slice(0, 8),
+        mounts: containerMounts(files.paths, appDir, guid),
+        userns: this.userns,
+      };
+      return await this.time(
         'container',
-        startContainer(
-          this.host.containers,
-          {
-            id: this.local.guid,
-            netnsPath: `/run/netns/${this.local.netns}`,
-            command: app.command,
-            cwd: APP_DIR,
-            env,
-            uid: this.local.uid,
-            gid: this.local.uid,
-            memoryMb: app.memoryMb,
-            diskMb: DISK_MB,
-            pids: DEFAULT_PIDS,
-            hostname: this.local.guid.slice(0, 8),
-            mounts: containerMounts(this.host.files.paths, appDir, this.local.guid),
-            userns: this.userns,
-          },
-          this.logFile,
-          wired,
-        ),
+        startContainer(containers, spec, this.logFile, { gate: gates.start, rootfs, time: this.time }),
       );
     } catch (err) {
+      await this.discard(rootfs);
       this.log.error({ err: String(err) }, 'instance failed to start');
       this.note(`failed to start: ${String(err)}`);
       return null;
     }
+  }
+
+  /** The root filesystem needs neither the env nor the app's files: it is mounted while they come. */
+  private rootfs(): Promise<string> {
+    const { guid, uid } = this.local;
+    const spec = { id: guid, uid, gid: uid, diskMb: DISK_MB, userns: this.userns };
+    const mounted = prepareRootfs(this.host.containers, spec, this.time);
+    mounted.catch(() => undefined);
+    return mounted;
+  }
+
+  /** A start given up before its container runs: the root filesystem mounted for it goes. */
+  private async discard(rootfs: Promise<string>): Promise<void> {
+    await rootfs.catch(() => undefined);
+    await deleteContainer(this.host.containers, this.local.guid).catch((err: unknown) =>
+      this.log.warn({ err: String(err) }, 'could not remove the container of a failed start'),
+    );
   }
 
   /** Sent after every earlier report, so the control plane never sees them out of order; never rejects. */
@@ -401,13 +462,8 @@ export class LocalInstanceRunner {
     return this.reports;
   }
 
-  /** `p`, its duration noted under `phase` (the first start's only). */
-  private async timed<T>(phase: string, p: Promise<T>): Promise<T> {
-    const t0 = performance.now();
-    const value = await p;
-    this.phases[phase] ??= Math.round(performance.now() - t0);
-    return value;
-  }
+  /** `p`, its span noted under `step` in the first start's trace. */
+  private readonly time = <T>(step: string, p: Promise<T>): Promise<T> => this.trace.time(step, p);
 
   /** A line of the cell's own in the instance's log, as Cloud Foundry's [CELL] lines. */
   private note(message: string): void {

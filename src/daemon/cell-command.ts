@@ -119,6 +119,9 @@ interface StartedCell {
 
 async function runCell(access: ControlPlaneAccess, flags: CellFlags, logger: Logger): Promise<StartedCell> {
   const root = path.join(weftHome(), 'cell');
+  // Before the cell grows: each command it runs then forks from a small helper, not from the daemon.
+  const { spawnThroughHelper } = await import('../host/run.js');
+  await spawnThroughHelper();
   const { prepareContainers, describeContainers } = await import('../cell/containers.js');
   const { CellPaths } = await import('../cell/paths.js');
   const containers = await prepareContainers(

@@ -1,4 +1,6 @@
-import { spawn } from 'node:child_process';
+import { spawn, type StdioOptions } from 'node:child_process';
+import { open } from 'node:fs/promises';
+import { Spawner, type SpawnRequest, type SpawnResult } from './spawner.js';
 
 export class CommandError extends Error {
   constructor(
@@ -17,6 +19,14 @@ export class CommandError extends Error {
 const GROUP_STOP_SIGNALS: ReadonlySet<string> = new Set(['SIGINT', 'SIGTERM']);
 const MAX_ATTEMPTS = 10;
 
+/** Set in a daemon: its commands are started by the spawner (spawner.ts), not forked from the daemon. */
+let spawner: Spawner | null = null;
+
+/** From now on this process's commands start through a small helper process; see spawner.ts. */
+export async function spawnThroughHelper(): Promise<void> {
+  spawner ??= await Spawner.start();
+}
+
 /**
  * Runs a program from an argv array (never through a shell), feeding `input` on stdin; resolves with stdout.
  *
@@ -25,33 +35,49 @@ const MAX_ATTEMPTS = 10;
  * a signal to weft's group reaches a program in the instant between its fork and its setsid (its signals are
  * blocked then; it dies before its exec, having done nothing), and systemd signals every process of its unit.
  */
-export async function run(argv: string[], input?: string): Promise<string> {
+export function run(argv: string[], input?: string): Promise<string> {
+  return runRetried({ argv, ...(input === undefined ? {} : { input }) });
+}
+
+/** As run(), with the program's stdout and stderr appended to `file` (created 0600) instead of collected. */
+export async function runToFile(argv: string[], file: string): Promise<void> {
+  await runRetried({ argv, outputFile: file });
+}
+
+async function runRetried(request: SpawnRequest): Promise<string> {
   for (let attempt = 1; ; attempt++) {
-    try {
-      return await runOnce(argv, input);
-    } catch (err) {
-      const killedByStop =
-        err instanceof CommandError && err.signal !== null && GROUP_STOP_SIGNALS.has(err.signal);
-      if (!killedByStop || attempt >= MAX_ATTEMPTS) throw err;
-    }
+    const { code, signal, stdout, stderr } = await runOnce(request);
+    if (code === 0) return stdout;
+    const err = new CommandError(request.argv, code, stderr, signal);
+    const killedByStop = signal !== null && GROUP_STOP_SIGNALS.has(signal);
+    if (!killedByStop || attempt >= MAX_ATTEMPTS) throw err;
   }
 }
 
-function runOnce(argv: string[], input?: string): Promise<string> {
-  const [program, ...args] = argv;
-  if (program === undefined) throw new Error('run: empty argv');
-  return new Promise((resolve, reject) => {
-    const child = spawn(program, args, { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code, signal) =>
-      code === 0 ? resolve(stdout) : reject(new CommandError(argv, code, stderr, signal)),
-    );
-    // A program that fails before reading its input closes the pipe; its exit status tells what happened.
-    child.stdin.on('error', () => {});
-    child.stdin.end(input ?? '');
-  });
+function runOnce(request: SpawnRequest): Promise<SpawnResult> {
+  if (request.argv[0] === undefined) throw new Error('run: empty argv');
+  if (spawner?.alive) return spawner.run(request);
+  return spawnHere(request);
+}
+
+async function spawnHere({ argv, input, outputFile }: SpawnRequest): Promise<SpawnResult> {
+  const [program, ...args] = argv as [string, ...string[]];
+  const output = outputFile === undefined ? null : await open(outputFile, 'a', 0o600);
+  try {
+    return await new Promise((resolve, reject) => {
+      const stdio: StdioOptions = output === null ? 'pipe' : ['pipe', output.fd, output.fd];
+      const child = spawn(program, args, { stdio, detached: true });
+      let stdout = '';
+      let stderr = '';
+      child.stdout?.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+      child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+      child.on('error', reject);
+      child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+      // A program that fails before reading its input closes the pipe; its exit status tells what happened.
+      child.stdin?.on('error', () => {});
+      child.stdin?.end(input ?? '');
+    });
+  } finally {
+    await output?.close();
+  }
 }

@@ -75,12 +75,15 @@ export async function wireContainer(cfg: ContainerNetworkConfig): Promise<void> 
   const [addPair, ...hostRest] = hostSideBatch(cfg);
   // Its own step: a pair that exists already belongs to someone else's wiring, which a cleanup must not touch.
   await run(['ip', '-batch', '-'], `${addPair}\n`);
-  try {
-    await run(['ip', '-batch', '-'], hostRest.join('\n') + '\n');
-    await inNetns(cfg.netnsPath, ['ip', '-batch', '-'], containerSideBatch(cfg).join('\n') + '\n');
-  } catch (err) {
+  // Both ends exist now: each side is configured at once, each in its namespace.
+  const sides = await Promise.allSettled([
+    run(['ip', '-batch', '-'], hostRest.join('\n') + '\n'),
+    inNetns(cfg.netnsPath, ['ip', '-batch', '-'], containerSideBatch(cfg).join('\n') + '\n'),
+  ]);
+  const failed = sides.find((r) => r.status === 'rejected');
+  if (failed) {
     await unwireContainer(cfg);
-    throw err;
+    throw failed.reason;
   }
 }
 

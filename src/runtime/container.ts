@@ -1,13 +1,12 @@
 // Runs an app as an OCI container: a bundle (bundle.ts) over the stack's root filesystem (rootfs.ts),
 // started detached by runc or crun, so no weft or runtime process stays beside it and it outlives a cell
 // that stops without cleaning up; a later cell takes it back by the runtime's state (adoptContainer).
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { constants, mkdir, open, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { CommandError, run } from '../host/run.js';
+import { CommandError, run, runToFile } from '../host/run.js';
 import { removeEmptyCgroup } from './cgroup.js';
 import { assertContainerId, hostId, validateSpec, type ContainerSpec } from './container-spec.js';
 import { watchLogSize } from './log-rotation.js';
@@ -45,6 +44,11 @@ export interface ContainerHost {
   stackRootfs: string;
 }
 
+/** Notes how long a step of the start took (see cell/start-trace.ts); by default nothing is noted. */
+export type StepTimer = <T>(step: string, p: Promise<T>) => Promise<T>;
+
+const untimed: StepTimer = (_step, p) => p;
+
 /** How long an app has between SIGTERM and SIGKILL when weft stops its container (Cloud Foundry: 10 s). */
 export const STOP_GRACE_MS = 3_000;
 
@@ -71,30 +75,56 @@ export function removeContainersCgroupParent(): Promise<void> {
   return removeEmptyCgroup(CONTAINERS_CGROUP);
 }
 
+/** What the root filesystem needs: it can be mounted before the container's env and app are known. */
+export type RootfsSpec = Pick<ContainerSpec, 'id' | 'uid' | 'gid' | 'diskMb' | 'userns'>;
+
+export interface StartOptions {
+  /** The app starts once this resolves (e.g. its network is wired); if it rejects, the container goes. */
+  gate?: Promise<unknown>;
+  /** The root filesystem, mounted ahead by prepareRootfs; else it is mounted now. */
+  rootfs?: Promise<string>;
+  time?: StepTimer;
+}
+
+/**
+ * Removes what an earlier container of this id left and mounts the new one's root filesystem; resolves
+ * to it. Undone by deleteContainer (as a failed startContainer does).
+ */
+export async function prepareRootfs(
+  host: ContainerHost,
+  spec: RootfsSpec,
+  time: StepTimer = untimed,
+): Promise<string> {
+  if (leftBehind(host, spec.id)) await time('runtime leftovers', deleteContainer(host, spec.id));
+  // Checked in place: a call through the thread pool waits behind whatever else a busy cell has queued there.
+  if (!existsSync(host.bundles)) await mkdir(host.bundles, { recursive: true, mode: 0o700 });
+  const owner = {
+    uid: hostId(spec.userns, spec.uid),
+    gid: hostId(spec.userns, spec.gid),
+    ownDirs: [HOME_IN_CONTAINER, STATUS_DIR_IN_CONTAINER],
+  };
+  const at = spec.userns !== null ? usernsRootfs(spec.id) : undefined;
+  const bundle = bundleDir(host, spec.id);
+  const { rootfs } = await time('rootfs', mountRootfs(bundle, host.stackRootfs, spec.diskMb, owner, at));
+  return rootfs;
+}
+
 /**
  * Starts the container with the app writing to `logFile` (O_APPEND, capped and rotated by the cell);
- * resolves once the app's process runs. The container is created at once and its app started once `gate`
- * resolves (e.g. its network is wired); if `gate` rejects, the container is removed.
+ * resolves once the app's process runs. The container is created at once and its app started once the
+ * gate resolves; whatever fails, the container and its root filesystem are removed.
  */
 export async function startContainer(
   host: ContainerHost,
   spec: ContainerSpec,
   logFile: string,
-  gate: Promise<void> = Promise.resolve(),
+  { gate = Promise.resolve(), rootfs: mounted, time = untimed }: StartOptions = {},
 ): Promise<Container> {
   validateSpec(spec);
   const bundle = bundleDir(host, spec.id);
-  await deleteContainer(host, spec.id);
-  await mkdir(host.bundles, { recursive: true, mode: 0o700 });
   try {
+    const rootfs = await (mounted ?? prepareRootfs(host, spec, time));
     const ownUserns = spec.userns !== null;
-    const owner = {
-      uid: hostId(spec.userns, spec.uid),
-      gid: hostId(spec.userns, spec.gid),
-      ownDirs: [HOME_IN_CONTAINER, STATUS_DIR_IN_CONTAINER],
-    };
-    const at = ownUserns ? usernsRootfs(spec.id) : undefined;
-    const { rootfs } = await mountRootfs(bundle, host.stackRootfs, spec.diskMb, owner, at);
     const binds = await hostBinds(spec);
     if (ownUserns) await bindInto(rootfs, binds);
     const config = bundleConfig(spec, {
@@ -106,9 +136,9 @@ export async function startContainer(
     // It holds the app's environment: root's alone.
     await writeFile(path.join(bundle, 'config.json'), JSON.stringify(config), { mode: 0o600 });
     // The pid file, not the runtime's state: an app that exits at once is gone before a state query.
-    const pid = await createContainer(host, spec.id, bundle, logFile);
-    await gate;
-    await run(runtimeArgv(host.runtime, 'start', spec.id));
+    const pid = await time('runtime create', createContainer(host, spec.id, bundle, logFile));
+    await time('gate', gate);
+    await time('runtime start', run(runtimeArgv(host.runtime, 'start', spec.id)));
     return watchContainer(host, spec.id, pid, logFile);
   } catch (err) {
     await deleteContainer(host, spec.id).catch(() => undefined);
@@ -133,7 +163,6 @@ async function createContainer(
   bundle: string,
   logFile: string,
 ): Promise<number> {
-  const output = await open(logFile, 'a', 0o600);
   const runtimeLog = path.join(bundle, 'runtime.log');
   const pidFile = path.join(bundle, 'pid');
   const argv = [
@@ -148,20 +177,15 @@ async function createContainer(
     bundle,
     id,
   ];
-  const [program, ...args] = argv as [string, ...string[]];
   try {
-    const child = spawn(program, args, { stdio: ['ignore', output.fd, output.fd], detached: true });
-    const code = await new Promise<number | null>((resolve, reject) => {
-      child.on('error', reject);
-      child.on('close', resolve);
-    });
-    if (code !== 0) throw new CommandError(argv, code, await readFile(runtimeLog, 'utf8').catch(() => ''));
-    const pid = Number((await readFile(pidFile, 'utf8')).trim());
-    if (!Number.isInteger(pid) || pid <= 1) throw new Error(`the runtime left no pid for container ${id}`);
-    return pid;
-  } finally {
-    await output.close();
+    await runToFile(argv, logFile);
+  } catch (err) {
+    if (!(err instanceof CommandError)) throw err;
+    throw new CommandError(argv, err.code, await readFile(runtimeLog, 'utf8').catch(() => ''), err.signal);
   }
+  const pid = Number((await readFile(pidFile, 'utf8')).trim());
+  if (!Number.isInteger(pid) || pid <= 1) throw new Error(`the runtime left no pid for container ${id}`);
+  return pid;
 }
 
 interface RuntimeState {
@@ -183,6 +207,16 @@ async function state(host: { runtime: RuntimeRef }, id: string): Promise<Runtime
 async function statePid(host: ContainerHost, id: string): Promise<number | null> {
   const s = await state(host, id);
   return s?.status === 'running' && s.pid > 0 ? s.pid : null;
+}
+
+/**
+ * Whether an earlier container of this id left anything: its bundle is made before anything else of it
+ * (mounts, cgroups, the runtime's state) and removed last, so without it or a runtime state there is
+ * nothing to clean up, and no cgroup hierarchy need be asked (which can take tens of milliseconds).
+ */
+function leftBehind(host: ContainerHost, id: string): boolean {
+  assertContainerId(id);
+  return existsSync(bundleDir(host, id)) || existsSync(path.join(host.runtime.root, id));
 }
 
 /** Removes the container from the runtime, kills what is left of it, and undoes its mounts and bundle. */

@@ -4,6 +4,7 @@
 import { chmod, chown, mkdir, open, rm, rmdir } from 'node:fs/promises';
 import path from 'node:path';
 import { CommandError, run } from '../host/run.js';
+import { currentMountPoints, mountedAtOrUnder } from './mountinfo.js';
 
 export interface RootfsLayout {
   /** The tmpfs holding the overlay's upper and work directories. */
@@ -52,18 +53,20 @@ export async function mountRootfs(
   // A container in its own user namespace sets its root up as an unprivileged host uid: it must be able to
   // pass through the bundle (not list it; config.json, which holds the env, stays root's alone).
   await mkdir(bundle, { recursive: true, mode: 0o711 });
-  await mkdir(l.layer, { mode: 0o700 });
-  await mkdir(l.rootfs, { recursive: true, mode: 0o755 });
+  // Side by side where they do not depend on each other: each step waits its turn in a busy host's queues.
+  await Promise.all([mkdir(l.layer, { mode: 0o700 }), mkdir(l.rootfs, { recursive: true, mode: 0o755 })]);
   await run(['mount', '-t', 'tmpfs', '-o', `size=${diskMb}m,mode=0755,nosuid,nodev`, 'weft-layer', l.layer]);
   const work = path.join(l.layer, 'work');
-  await mkdir(work, { mode: 0o700 });
-  for (const dir of owner.ownDirs) {
-    const inUpper = path.join(l.upper, dir);
-    await mkdir(path.dirname(inUpper), { recursive: true, mode: 0o755 });
-    await mkdir(inUpper, { mode: 0o700 });
-    await chown(inUpper, owner.uid, owner.gid);
-  }
-  await mkdir(l.upper, { recursive: true, mode: 0o755 });
+  await mkdir(l.upper, { mode: 0o755 });
+  const ownDirs = async () => {
+    for (const dir of owner.ownDirs) {
+      const inUpper = path.join(l.upper, dir);
+      await mkdir(path.dirname(inUpper), { recursive: true, mode: 0o755 });
+      await mkdir(inUpper, { mode: 0o700 });
+      await chown(inUpper, owner.uid, owner.gid);
+    }
+  };
+  await Promise.all([mkdir(work, { mode: 0o700 }), ownDirs()]);
   await run([
     'mount',
     '-t',
@@ -130,11 +133,15 @@ async function unmount(dir: string): Promise<void> {
 /** Unmounts the overlay (wherever it went) and its layer and removes the bundle; safe on a half-built one. */
 export async function removeRootfs(bundle: string, id: string): Promise<void> {
   const l = rootfsLayout(bundle);
-  await unmount(l.rootfs);
-  await unmount(usernsRootfs(id));
+  const mounted = await currentMountPoints();
+  const unmountIfMounted = async (dir: string) => {
+    if (mountedAtOrUnder(mounted, dir)) await unmount(dir);
+  };
+  await unmountIfMounted(l.rootfs);
+  await unmountIfMounted(usernsRootfs(id));
   await rmdir(usernsRootfs(id)).catch((err: NodeJS.ErrnoException) => {
     if (err.code !== 'ENOENT') throw err;
   });
-  await unmount(l.layer);
+  await unmountIfMounted(l.layer);
   await rm(bundle, { recursive: true, force: true });
 }

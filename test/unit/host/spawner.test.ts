@@ -1,0 +1,68 @@
+// run() in a daemon, where the spawner starts its commands: the same behaviour as a fork of its own.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { CommandError, run, runToFile, spawnThroughHelper } from '../../../src/host/run.js';
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'weft-spawner-'));
+before(() => spawnThroughHelper());
+after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+test('commands run in the spawner, not in this process', async () => {
+  const parent = (await run(['/bin/sh', '-c', 'ps -o ppid= -p $$'])).trim();
+  assert.notEqual(Number(parent), process.pid);
+  const parentCommand = fs.readFileSync(`/proc/${parent}/cmdline`, 'utf8');
+  assert.match(parentCommand, /spawner-child\.js/);
+});
+
+test('input goes to stdin and stdout comes back', async () => {
+  assert.equal(await run(['tr', 'a-z', 'A-Z'], 'weft\n'), 'WEFT\n');
+});
+
+test('a failing command rejects with its status and stderr', async () => {
+  await assert.rejects(run(['/bin/sh', '-c', 'echo nope >&2; exit 3']), (err: unknown) => {
+    assert.ok(err instanceof CommandError);
+    assert.equal(err.code, 3);
+    assert.equal(err.stderr, 'nope\n');
+    return true;
+  });
+});
+
+test('a command killed by SIGTERM is run again, as without the spawner', async () => {
+  const file = path.join(dir, 'runs');
+  const script = `echo run >>"$1"; [ "$(wc -l <"$1")" -gt 1 ] && echo done || kill -TERM $$`;
+  assert.equal(await run(['/bin/sh', '-c', script, 'sh', file]), 'done\n');
+  assert.equal(fs.readFileSync(file, 'utf8'), 'run\nrun\n');
+});
+
+test('runToFile appends stdout and stderr to the file, created for root alone', async () => {
+  const file = path.join(dir, 'log');
+  fs.writeFileSync(file, 'before\n', { mode: 0o600 });
+  await runToFile(['/bin/sh', '-c', 'echo out; echo err >&2'], file);
+  assert.equal(fs.readFileSync(file, 'utf8'), 'before\nout\nerr\n');
+  const fresh = path.join(dir, 'fresh');
+  await runToFile(['echo', 'x'], fresh);
+  assert.equal(fs.statSync(fresh).mode & 0o777, 0o600);
+  await assert.rejects(runToFile(['/bin/sh', '-c', 'exit 4'], file), { code: 4 });
+});
+
+test('a program that does not exist rejects', async () => {
+  await assert.rejects(run(['/nonexistent/weft-no-such-program']));
+});
+
+// Last: it ends this process's spawner.
+test('once the spawner is gone, commands fork from this process again', async () => {
+  const spawnerPid = Number((await run(['/bin/sh', '-c', 'ps -o ppid= -p $$'])).trim());
+  process.kill(spawnerPid, 'SIGKILL');
+  let parent = spawnerPid;
+  // Commands sent before its exit is noticed may fail; one after it runs here.
+  while (parent !== process.pid) {
+    parent = await run(['/bin/sh', '-c', 'ps -o ppid= -p $$']).then(
+      (out) => Number(out.trim()),
+      () => spawnerPid,
+    );
+  }
+  assert.equal(await run(['echo', 'here']), 'here\n');
+});
