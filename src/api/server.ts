@@ -25,6 +25,9 @@ import { flowEndpoints } from './endpoints/flows.js';
 import { explainEndpoints } from './endpoints/explain.js';
 import { registerControlPlaneMetrics } from './metrics.js';
 import { CellQuestions } from './cell-questions.js';
+import { SessionBroker } from './sessions.js';
+import { sessionEndpoints } from './endpoints/sessions.js';
+import { routeUpgrades } from './upgrade.js';
 import { tenancyEndpoints } from './endpoints/tenancy.js';
 import { spaceEndpoints } from './endpoints/spaces.js';
 import type { ServerTls } from './server-certificate.js';
@@ -115,7 +118,11 @@ export async function buildApi(
   registerControlPlaneMetrics(metrics, store);
   installAuth(app, store);
   const certificates = new CertificateLedger(CERTIFICATES_REMEMBERED);
-  const deps = { store, options, metrics, ca, questions: new CellQuestions(), certificates };
+  const questions = new CellQuestions();
+  const sessions = new SessionBroker(store, (cellId, order) =>
+    Promise.resolve(questions.tell(cellId, order)),
+  );
+  const deps = { store, options, metrics, ca, questions, sessions, certificates };
   await app.register(tenancyEndpoints, deps);
   await app.register(spaceEndpoints, deps);
   await app.register(appEndpoints, deps);
@@ -126,6 +133,12 @@ export async function buildApi(
   await app.register(cellEndpoints, deps);
   await app.register(flowEndpoints, deps);
   await app.register(explainEndpoints, deps);
+  await app.register(sessionEndpoints, deps);
+  routeUpgrades(app);
+  app.addHook('onClose', (_app, done) => {
+    sessions.closeAll();
+    done();
+  });
   await app.register(platformEndpoints, deps);
   await app.register(tokenEndpoints, deps);
   await app.register(certificateEndpoints, deps);

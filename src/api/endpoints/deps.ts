@@ -4,6 +4,7 @@ import type { Registry } from 'prom-client';
 import type { Ca } from '../../ca/index.js';
 import type { CellQuestions } from '../cell-questions.js';
 import type { CertificateLedger } from '../certificate-ledger.js';
+import type { SessionBroker } from '../sessions.js';
 import type { Store } from '../../store/store.js';
 import type { ApiOptions } from '../options.js';
 
@@ -14,6 +15,8 @@ export interface EndpointDeps {
   ca: Ca;
   /** Questions to the cells following this server, answered from their hosts (weft explain). */
   questions: CellQuestions;
+  /** `weft ssh` and `weft logs` sessions, spliced between callers and the cells that dial back. */
+  sessions: SessionBroker;
   /** What this server last issued to each instance (the console shows names and expiry). */
   certificates: CertificateLedger;
 }
