@@ -134,7 +134,7 @@ export async function buildApi(
   await app.register(flowEndpoints, deps);
   await app.register(explainEndpoints, deps);
   await app.register(sessionEndpoints, deps);
-  routeUpgrades(app);
+  routeUpgrades(app.server, (req, res) => app.routing(req, res));
   app.addHook('onClose', (_app, done) => {
     sessions.closeAll();
     done();

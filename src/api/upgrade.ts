@@ -2,18 +2,21 @@
 // to fastify. They are routed through fastify all the same, so the token check, the roles a route admits,
 // its schemas and its error answers apply as to any request; a route switches protocols only once it
 // found everything in order.
-import { ServerResponse, type IncomingMessage } from 'node:http';
+import { ServerResponse, type IncomingMessage, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { SESSION_PROTOCOL } from '../contract/session.js';
 import { WeftError } from '../model/errors.js';
-import type { ApiApp } from './server.js';
 
 const upgrades = new WeakSet<IncomingMessage>();
 
-export function routeUpgrades(app: ApiApp): void {
-  app.server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
+/** `routing` is fastify's: it serves a request as if it had arrived the usual way. */
+export function routeUpgrades(
+  server: Server,
+  routing: (req: IncomingMessage, res: ServerResponse) => void,
+): void {
+  server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
     if (head.length > 0) socket.unshift(head);
     // Node's own timeouts no longer watch this socket; the session's limits do (session/relay.ts).
     socket.setTimeout(0);
@@ -22,7 +25,7 @@ export function routeUpgrades(app: ApiApp): void {
     res.shouldKeepAlive = false;
     res.assignSocket(socket);
     res.on('finish', () => socket.end());
-    app.routing(req, res);
+    routing(req, res);
   });
 }
 

@@ -74,6 +74,7 @@ export class FrameReader {
 
 /** The exit code an exit frame carries; 255 for one that does not say. */
 export function exitCode(payload: Buffer): number {
-  const code = Number(payload.toString());
-  return Number.isInteger(code) && code >= 0 && code <= 255 ? code : 255;
+  const text = payload.toString();
+  const code = Number(text);
+  return /^\d{1,3}$/.test(text) && code <= 255 ? code : 255;
 }
