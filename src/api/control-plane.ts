@@ -15,6 +15,8 @@ import { sweepPackages } from '../store/packages.js';
 import { ADMIN_TOKEN_FILE, DATABASE_FILE } from '../home/paths.js';
 import { enforceQuotas } from '../guards/quota.js';
 import { buildApi, type Api } from './server.js';
+import type { CellQuestions } from './cell-questions.js';
+import { hearNotice, SESSION_CHANNEL } from './session-orders.js';
 import { issueServerTls, renewServerTls } from './server-certificate.js';
 import type { ApiOptions } from './options.js';
 import { platformCa, type SealKeys } from './platform-ca.js';
@@ -50,8 +52,13 @@ export async function startControlPlane(config: ControlPlaneConfig, logger: Logg
   const store = new Store(opened.db, opened.dialect, [enforceQuotas]);
   const overlayCidr = await firstStartDefaults(store, config, logger);
   await store.hub.start();
+  // Session notices may arrive before the API exists; none can be for it then.
+  let questions: CellQuestions | null = null;
+  const hear = (payload: string) => {
+    if (questions !== null) hearNotice(questions, payload);
+  };
   const listener =
-    opened.postgresUrl !== null ? await listenForOtherServers(opened.postgresUrl, store, logger) : null;
+    opened.postgresUrl !== null ? await listenForOtherServers(opened.postgresUrl, store, hear, logger) : null;
   const stopPruning = store.pruneChangeLog((err) => logger.warn({ err }, 'pruning the change log failed'));
   const stopCleaning = cleanUpPoliciesRegularly(store, logger);
   const stopSweeping = sweepPackagesRegularly(store, logger);
@@ -59,6 +66,7 @@ export async function startControlPlane(config: ControlPlaneConfig, logger: Logg
   const ca = await platformCa(store, config.home, config.caSealKeys);
   const issueTls = () => issueServerTls(ca, config.host, config.apiNames);
   const api = await buildApi(store, ca, await issueTls(), logger, config.api);
+  questions = api.questions;
   const stopRenewing = renewServerTls(issueTls, (tls) => api.app.server.setSecureContext(tls), logger);
   await api.app.listen({ host: config.host, port: config.port });
   const address = api.app.server.address();
@@ -152,11 +160,24 @@ function sweepPackagesRegularly(store: Store, logger: Logger): () => void {
 }
 
 /** With PostgreSQL several servers may share the database: each hears the others' commits. */
-async function listenForOtherServers(url: string, store: Store, logger: Logger): Promise<pg.Client> {
+async function listenForOtherServers(
+  url: string,
+  store: Store,
+  hearSession: (payload: string) => void,
+  logger: Logger,
+): Promise<pg.Client> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
-  client.on('notification', () => void store.hub.poke());
+  client.on('notification', (n) => {
+    if (n.channel !== SESSION_CHANNEL) return void store.hub.poke();
+    try {
+      hearSession(n.payload ?? '');
+    } catch (err) {
+      logger.warn({ err: String(err) }, 'ignored a malformed session notice');
+    }
+  });
   client.on('error', (err) => logger.error({ err }, 'lost the PostgreSQL change listener'));
   await client.query('listen weft_changes');
+  await client.query(`listen ${SESSION_CHANNEL}`);
   return client;
 }

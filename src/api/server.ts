@@ -26,6 +26,7 @@ import { explainEndpoints } from './endpoints/explain.js';
 import { registerControlPlaneMetrics } from './metrics.js';
 import { CellQuestions } from './cell-questions.js';
 import { SessionBroker } from './sessions.js';
+import { tellCell } from './session-orders.js';
 import { sessionEndpoints } from './endpoints/sessions.js';
 import { routeUpgrades } from './upgrade.js';
 import { tenancyEndpoints } from './endpoints/tenancy.js';
@@ -77,6 +78,8 @@ export interface Api {
   options: ApiOptions;
   metrics: Registry;
   ca: Ca;
+  /** Questions and session orders for the cells whose streams are open here. */
+  questions: CellQuestions;
 }
 
 export async function buildApi(
@@ -119,9 +122,7 @@ export async function buildApi(
   installAuth(app, store);
   const certificates = new CertificateLedger(CERTIFICATES_REMEMBERED);
   const questions = new CellQuestions();
-  const sessions = new SessionBroker(store, (cellId, order) =>
-    Promise.resolve(questions.tell(cellId, order)),
-  );
+  const sessions = new SessionBroker(store, tellCell(store, questions));
   const deps = { store, options, metrics, ca, questions, sessions, certificates };
   await app.register(tenancyEndpoints, deps);
   await app.register(spaceEndpoints, deps);
@@ -145,5 +146,5 @@ export async function buildApi(
   await app.register(appCertificateEndpoints, deps);
   consoleRoutes(app);
   app.get('/v1/openapi.json', { config: { allow: DEVELOPERS }, schema: { hide: true } }, () => app.swagger());
-  return { app, store, options, metrics, ca };
+  return { app, store, options, metrics, ca, questions };
 }

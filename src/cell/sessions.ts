@@ -8,7 +8,7 @@ import { PassThrough, type Duplex, type Readable, type Writable } from 'node:str
 import type { Logger } from 'pino';
 import { SECRET_HEADER, type SessionRequest } from '../contract/session.js';
 import { anotherServerMayTry } from '../endpoints/failure.js';
-import { CONNECT_TIMEOUT_MS, type ApiEndpoints } from '../endpoints/failover.js';
+import { ApiEndpoints, CONNECT_TIMEOUT_MS } from '../endpoints/failover.js';
 import { execInContainer } from '../runtime/exec.js';
 import type { RuntimeRef } from '../runtime/oci/runtime-choice.js';
 import { dialSession, RefusedSession } from '../session/dial.js';
@@ -59,7 +59,9 @@ export class CellSessions {
     const { api, caPem, token, cellId } = this.config;
     const path = `/v1/cells/${encodeURIComponent(cellId)}/sessions/${encodeURIComponent(id)}`;
     const headers = { authorization: `Bearer ${token}`, [SECRET_HEADER]: secret };
-    return api.call(
+    // Its own list, the current server first: a session's 404s must not move the cell's other calls.
+    const servers = new ApiEndpoints([api.current, ...api.urls.filter((u) => u !== api.current)]);
+    return servers.call(
       (url) => dialSession(`${url}${path}`, caPem, headers, CONNECT_TIMEOUT_MS),
       (err) => (err instanceof RefusedSession ? err.status === 404 : anotherServerMayTry(err, 'GET')),
     );
