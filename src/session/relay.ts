@@ -94,18 +94,24 @@ export function relay(caller: Duplex, cells: Duplex[], limits: RelayLimits): Rel
   read(caller, CALLER_FRAMES, (f) => {
     if (onlyCell !== undefined) forward(onlyCell, [caller], f);
   });
-  caller.on('close', () => finish([]));
+  onClose(caller, () => finish([]));
   for (const cell of cells) {
     read(cell, INSTANCE_FRAMES, (f) => {
       if (f.type === FrameType.exit) cellEnded(cell, exitCode(f.payload));
       else forward(caller, cells, f);
     });
-    cell.on('close', () => cellEnded(cell, NO_EXIT_CODE));
+    onClose(cell, () => cellEnded(cell, NO_EXIT_CODE));
   }
   for (const side of everything) side.on('error', () => side.destroy());
 
-  const done = Promise.all(everything.map((s) => new Promise((r) => s.once('close', r)))).then(
+  const done = Promise.all(everything.map((s) => new Promise<void>((r) => onClose(s, r)))).then(
     () => undefined,
   );
   return { done, cut };
+}
+
+/** Calls `fn` once `s` is closed: at once if it closed already (a caller may leave while its cell dials back). */
+function onClose(s: Duplex, fn: () => void): void {
+  if (s.closed || s.destroyed) queueMicrotask(fn);
+  else s.once('close', fn);
 }

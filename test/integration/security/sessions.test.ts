@@ -12,8 +12,10 @@ import { dialSession, RefusedSession } from '../../../src/session/dial.js';
 import { encodeFrame, FrameReader, FrameType, type Frame } from '../../../src/session/frames.js';
 import type { TestServer } from '../../helpers/control-plane.js';
 import { created } from '../../helpers/fixtures.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { startServer } from '../../helpers/control-plane.js';
 import { watch, type Watch } from '../../helpers/watch.js';
-import { addressIn, startPlatform, type Platform } from './platform.js';
+import { addressIn, seedPlatform, startPlatform, type Platform } from './platform.js';
 
 type Order = Extract<FollowedMessage, { type: 'session' }>;
 const ALL_FRAMES = new Set(Object.values(FrameType));
@@ -225,5 +227,56 @@ describe('sessions through the control plane under attack', () => {
   test('no order reached a cell for any refused request', () => {
     const orders = c1Watch.messages.filter((m) => m.type === 'session');
     assert.equal(orders.length, taken.size);
+  });
+});
+
+describe('a session outlives the API’s request and idle timeouts', () => {
+  let server: TestServer;
+  let p: Platform;
+  let c1Watch: Watch;
+
+  before(async () => {
+    const timeouts = ['--headers-timeout', '1', '--request-timeout', '1', '--idle-timeout', '1'];
+    server = await startServer({ flags: timeouts });
+    p = await seedPlatform(server);
+    const instance = await p.instanceOf('a1');
+    await created(
+      server.api(
+        'PUT',
+        `/v1/cells/c1/instances/${instance.guid}`,
+        { state: 'RUNNING', ip: addressIn(p.c1.subnet, 10) },
+        p.c1.token,
+      ),
+    );
+    c1Watch = await watch(server, 0, p.c1.token);
+  });
+
+  after(async () => {
+    c1Watch.close();
+    await server.stop();
+  });
+
+  test('a quiet session lasting several timeouts still carries input and output', async () => {
+    const headers = (token: string) => ({ authorization: `Bearer ${token}` });
+    const caller = dialSession(
+      `${server.url}/v1/apps/${p.apps.a1!.guid}/instances/0/ssh?command=cat`,
+      server.caPem,
+      headers(p.devA),
+      5_000,
+    );
+    const order = (await c1Watch.until((m) => m.type === 'session', 'a session order')) as Order;
+    const cell = await dialSession(
+      `${server.url}/v1/cells/c1/sessions/${order.id}`,
+      server.caPem,
+      { ...headers(p.c1.token), [SECRET_HEADER]: order.secret },
+      5_000,
+    );
+    const stream = await caller;
+    const heard = framesOf(stream);
+    await sleep(3_000);
+    stream.write(encodeFrame(FrameType.stdin, 'still here'));
+    assert.equal((await nextFrame(cell, FrameType.stdin)).payload.toString(), 'still here');
+    cell.end(encodeFrame(FrameType.exit, '0'));
+    assert.equal(text(await heard, FrameType.exit), '0');
   });
 });

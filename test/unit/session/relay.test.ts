@@ -99,3 +99,14 @@ test('the caller’s stdin reaches the one cell; the caller leaving closes the c
   assert.equal(text(frames, FrameType.stdin), 'typed');
   assert.ok(frames.some((f) => f.type === FrameType.stdinEnd));
 });
+
+test('a caller that left before the splice ends the session at once, and the cell’s stream with it', async () => {
+  const [caller, callerInside] = await pair();
+  const [cell, cellInside] = await pair();
+  const cellClosed = new Promise((r) => cell.once('close', r));
+  caller.destroy();
+  await new Promise((r) => callerInside.once('close', r));
+  const session = relay(callerInside, [cellInside], LONG);
+  await cellClosed;
+  await session.done;
+});
