@@ -21,8 +21,8 @@ export function registerInstanceAccess(program: Command): void {
         command: flags.command,
         tty: tty ? 'true' : undefined,
         term: tty ? process.env.TERM : undefined,
-        cols: tty ? String(process.stdout.columns) : undefined,
-        rows: tty ? String(process.stdout.rows) : undefined,
+        cols: tty ? size(process.stdout.columns) : undefined,
+        rows: tty ? size(process.stdout.rows) : undefined,
       });
       // The container's pseudo-terminal echoes and edits lines; this terminal passes keys through as typed.
       if (tty) process.stdin.setRawMode(true);
@@ -51,4 +51,9 @@ export function registerInstanceAccess(program: Command): void {
         stderr: process.stderr,
       });
     });
+}
+
+/** A terminal that reports no size (0) leaves the default. */
+function size(n: number): string | undefined {
+  return n > 0 ? String(n) : undefined;
 }

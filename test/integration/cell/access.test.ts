@@ -19,8 +19,9 @@ describe('weft ssh and weft logs through the control plane', () => {
   let userDir: string;
 
   /** The CLI as user nobody, who can read no file of the cell. */
-  const asNobody = (args: string[], input?: string): Promise<RunResult> =>
-    run('setpriv', [...NOBODY, WEFT, ...args], {
+  const asNobody = (args: string[], input?: string): Promise<RunResult> => nobodyRuns([WEFT, ...args], input);
+  const nobodyRuns = (argv: string[], input?: string): Promise<RunResult> =>
+    run('setpriv', [...NOBODY, ...argv], {
       env: {
         PATH: process.env.PATH,
         HOME: userDir,
@@ -70,6 +71,16 @@ describe('weft ssh and weft logs through the control plane', () => {
     const input = 'x'.repeat(300_000);
     const counted = await asNobody(['ssh', 'access-app', '-c', 'wc -c'], input);
     assert.equal(counted.stdout.trim(), '300000', counted.stderr);
+  });
+
+  test('an interactive shell runs under a pseudo-terminal, sized, and hands back its exit code', async () => {
+    // script gives the CLI a terminal of its own, as a user's; the keys arrive as typed.
+    const typed = 'stty size; tty; echo typed-$((6*7))\nexit 3\n';
+    const r = await nobodyRuns(['script', '-qec', `${WEFT} ssh access-app`, '/dev/null'], typed);
+    assert.equal(r.code, 3, r.stdout);
+    assert.match(r.stdout, /\b24 80\r/);
+    assert.match(r.stdout, /\/dev\/pts\/\d+\r/);
+    assert.match(r.stdout, /typed-42\r/);
   });
 
   test('an instance that does not exist is refused by the API', async () => {
