@@ -4,6 +4,7 @@
 // reachable from here.
 import { randomUUID } from 'node:crypto';
 import type { CellAnswer, CellQuestion } from '../contract/inspect.js';
+import type { SessionOrder } from './sessions.js';
 
 const MAX_PENDING = 256;
 
@@ -12,7 +13,9 @@ interface Pending {
   resolve: (answer: CellAnswer | null) => void;
 }
 
-export type Ask = (id: string, question: CellQuestion) => boolean;
+/** What a cell's stream carries for it alone: questions, and orders to open a session (sessions.ts). */
+export type CellMessage = { type: 'question'; id: string; question: CellQuestion } | SessionOrder;
+export type Ask = (message: CellMessage) => boolean;
 
 export class CellQuestions {
   private readonly followers = new Map<string, Set<Ask>>();
@@ -46,9 +49,13 @@ export class CellQuestions {
           resolve(answer);
         },
       });
-      const sent = [...sends].some((send) => send(id, question));
-      if (!sent) this.settle(id, null);
+      if (!this.tell(cellId, { type: 'question', id, question })) this.settle(id, null);
     });
+  }
+
+  /** Writes `message` to a stream of the cell open here; false when none took it. */
+  tell(cellId: string, message: CellMessage): boolean {
+    return [...(this.followers.get(cellId) ?? [])].some((send) => send(message));
   }
 
   /** Takes an answer from `cellId`; false when no question of that id waits for that cell. */

@@ -6,7 +6,7 @@ import { invalid } from '../model/errors.js';
 import { chooseOverlay, readHostFacts } from '../network/overlay-choice.js';
 import { openDatabase } from '../store/open.js';
 import { COMMIT_CHANNEL, Store } from '../store/store.js';
-import { CommitListener } from '../store/commit-listener.js';
+import { NotificationListener } from '../store/notifications.js';
 import { getSetting, setSetting } from '../store/settings.js';
 import { createDomain, DEFAULT_INTERNAL_DOMAIN, listDomains } from '../store/routes.js';
 import { countTokens, createToken } from '../store/tokens.js';
@@ -15,6 +15,8 @@ import { sweepPackages } from '../store/packages.js';
 import { ADMIN_TOKEN_FILE, DATABASE_FILE } from '../home/paths.js';
 import { enforceQuotas } from '../guards/quota.js';
 import { buildApi, type Api } from './server.js';
+import type { CellQuestions } from './cell-questions.js';
+import { hearNotice, SESSION_CHANNEL } from './session-orders.js';
 import { issueServerTls, renewServerTls } from './server-certificate.js';
 import type { ApiOptions } from './options.js';
 import { platformCa, type SealKeys } from './platform-ca.js';
@@ -54,9 +56,19 @@ export async function startControlPlane(config: ControlPlaneConfig, logger: Logg
   const store = new Store(opened.db, opened.dialect, [enforceQuotas]);
   const overlayCidr = await firstStartDefaults(store, config, logger);
   await store.hub.start();
+  // Session notices may arrive before the API exists; none can be for it then.
+  let questions: CellQuestions | null = null;
+  const hear = (payload: string) => {
+    if (questions !== null) hearNotice(questions, payload);
+  };
   const listener =
     opened.postgresUrl !== null
-      ? new CommitListener(opened.postgresUrl, COMMIT_CHANNEL, () => void store.hub.poke(), logger)
+      ? new NotificationListener(
+          opened.postgresUrl,
+          { [COMMIT_CHANNEL]: () => void store.hub.poke(), [SESSION_CHANNEL]: hear },
+          () => void store.hub.poke(),
+          logger,
+        )
       : null;
   await listener?.start();
   const stopPruning = store.pruneChangeLog((err) => logger.warn({ err }, 'pruning the change log failed'));
@@ -67,6 +79,7 @@ export async function startControlPlane(config: ControlPlaneConfig, logger: Logg
   const ca = await platformCa(store, config.home, config.caSealKeys);
   const issueTls = () => issueServerTls(ca, config.host, config.apiNames);
   const api = await buildApi(store, ca, await issueTls(), logger, config.api);
+  questions = api.questions;
   const stopRenewing = renewServerTls(issueTls, (tls) => api.app.server.setSecureContext(tls), logger);
   await api.app.listen({ host: config.host, port: config.port });
   const address = api.app.server.address();

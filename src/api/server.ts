@@ -25,6 +25,10 @@ import { flowEndpoints } from './endpoints/flows.js';
 import { explainEndpoints } from './endpoints/explain.js';
 import { registerControlPlaneMetrics } from './metrics.js';
 import { CellQuestions } from './cell-questions.js';
+import { SessionBroker } from './sessions.js';
+import { tellCell } from './session-orders.js';
+import { sessionEndpoints } from './endpoints/sessions.js';
+import { routeUpgrades } from './upgrade.js';
 import { tenancyEndpoints } from './endpoints/tenancy.js';
 import { spaceEndpoints } from './endpoints/spaces.js';
 import type { ServerTls } from './server-certificate.js';
@@ -70,6 +74,8 @@ export interface Api {
   options: ApiOptions;
   metrics: Registry;
   ca: Ca;
+  /** Questions and session orders for the cells whose streams are open here. */
+  questions: CellQuestions;
 }
 
 export async function buildApi(
@@ -110,7 +116,9 @@ export async function buildApi(
   collectDefaultMetrics({ register: metrics });
   registerControlPlaneMetrics(metrics, store);
   installAuth(app, store);
-  const deps = { store, options, metrics, ca, questions: new CellQuestions() };
+  const questions = new CellQuestions();
+  const sessions = new SessionBroker(store, tellCell(store, questions));
+  const deps = { store, options, metrics, ca, questions, sessions };
   await app.register(tenancyEndpoints, deps);
   await app.register(spaceEndpoints, deps);
   await app.register(appEndpoints, deps);
@@ -121,11 +129,17 @@ export async function buildApi(
   await app.register(cellEndpoints, deps);
   await app.register(flowEndpoints, deps);
   await app.register(explainEndpoints, deps);
+  await app.register(sessionEndpoints, deps);
+  routeUpgrades(app.server, (req, res) => app.routing(req, res));
+  app.addHook('onClose', (_app, done) => {
+    sessions.closeAll();
+    done();
+  });
   await app.register(platformEndpoints, deps);
   await app.register(tokenEndpoints, deps);
   await app.register(certificateEndpoints, deps);
   await app.register(appCertificateEndpoints, deps);
   consoleRoutes(app);
   app.get('/v1/openapi.json', { config: { allow: DEVELOPERS }, schema: { hide: true } }, () => app.swagger());
-  return { app, store, options, metrics, ca };
+  return { app, store, options, metrics, ca, questions };
 }

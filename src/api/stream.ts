@@ -75,14 +75,14 @@ export function streamChanges(
     identity.expiresAt === null
       ? () => undefined
       : atTime(Date.parse(identity.expiresAt), () => end('its token expired'));
-  // A cell's own stream also carries the questions put to it; they wait for no change.
+  // A cell's own stream also carries the questions and session orders for it; they wait for no change.
   const { questions, cellId } = asked;
   const unask =
     cellId === null
       ? () => undefined
-      : questions.follow(cellId, (id, question) => {
+      : questions.follow(cellId, (message) => {
           if (!outbox.open) return false;
-          outbox.write(line({ type: 'question', id, question }));
+          outbox.write(line(message));
           return true;
         });
   res.on('close', () => {

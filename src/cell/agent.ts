@@ -18,6 +18,7 @@ import { answerQuestion } from './answers.js';
 import type { CellAnswer, CellQuestion, ProbeResult } from '../contract/inspect.js';
 import { namedNetnsPath } from '../network/named-netns.js';
 import { Prober, type ProbeRequest } from './probe.js';
+import { CellSessions } from './sessions.js';
 import { cellCniHandler } from './cni-handler.js';
 import { Converger } from './converger.js';
 import { stackLabel, type CellContainers } from './containers.js';
@@ -103,6 +104,7 @@ export class CellAgent {
   private readonly enforcer: Enforcer;
   private readonly proxy: TlsProxy;
   private readonly prober: Prober;
+  private readonly sessions: CellSessions;
   private readonly counts = new ReconcileCounts();
   private readonly kernelApply = kernelApplyHistogram();
   private readonly startSteps = instanceStartStepHistogram();
@@ -133,6 +135,15 @@ export class CellAgent {
     });
     this.proxy = new TlsProxy({ logger, runDir: this.files.paths.proxyDir });
     this.prober = new Prober(config.table, this.files.paths.trustBundle);
+    this.sessions = new CellSessions({
+      api,
+      caPem: config.caPem,
+      token: config.token,
+      cellId: config.cellId,
+      files: this.files,
+      runtime: config.containers.host.runtime,
+      logger,
+    });
     this.follower = new Follower(
       api,
       fetch,
@@ -259,6 +270,10 @@ export class CellAgent {
     if (m.type === 'heartbeat') return;
     if (m.type === 'question') {
       void this.answer(m.id, m.question);
+      return;
+    }
+    if (m.type === 'session') {
+      void this.sessions.open(m.id, m.secret, m.request);
       return;
     }
     if (m.type === 'snapshot') {

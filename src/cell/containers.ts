@@ -1,5 +1,5 @@
 // What the cell's containers run on: the OCI runtime it probed and the stack, found or built at start.
-// runtime.json tells `weft ssh` (a separate process) which runtime and state directory to exec through.
+// runtime.json tells tools on the host (tests, benchmarks) which runtime and state directory the cell uses.
 import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import type { ContainerHost } from '../runtime/container.js';
@@ -58,7 +58,7 @@ export function describeContainers(c: CellContainers): string {
   return `${c.host.runtime.version}, stack ${stackLabel(c.stack)}, ${userns}`;
 }
 
-/** The runtime the cell on this host uses, as `weft ssh` needs it; null if no cell ran here. */
+/** The runtime the cell on this host uses; null if no cell ran here. */
 export function readCellRuntime(paths: CellPaths): RuntimeRef | null {
   try {
     const r = JSON.parse(readFileSync(paths.runtimeFile, 'utf8')) as Partial<OciRuntime>;

@@ -2,7 +2,6 @@
 // state (to adopt its container after a restart, and for `weft ssh`). One writer and one checked reader
 // each: a file that is missing, torn or not of the expected shape reads as absent, never as a cast.
 import fs from 'node:fs/promises';
-import { readFileSync } from 'node:fs';
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { Cell, Env } from '../contract/resources.js';
 import { Snapshot } from '../contract/stream.js';
@@ -83,15 +82,4 @@ export class CellFiles {
   async removeInstance(guid: string): Promise<void> {
     await fs.rm(this.paths.instanceDir(guid), { recursive: true, force: true });
   }
-}
-
-/** For `weft ssh`, which reads one file once and exits. */
-export function readInstanceFileSync(file: string): InstanceFile | null {
-  let text: string | null;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch {
-    text = null;
-  }
-  return fromText(InstanceFile, text, file);
 }

@@ -48,7 +48,7 @@ export class CellPaths {
     return path.join(this.root, 'runtime');
   }
 
-  /** Which runtime the cell uses, for `weft ssh`. */
+  /** Which runtime the cell uses, for tools on the host. */
   get runtimeFile(): string {
     return path.join(this.root, 'runtime.json');
   }

@@ -7,14 +7,16 @@ import {
   type StreamMessage,
 } from '../contract/stream.js';
 import type { CellQuestion } from '../contract/inspect.js';
+import type { SessionRequest } from '../contract/session.js';
 import type { Change, Snapshot } from '../model/types.js';
 
-/** What the cell acts on: a whole snapshot, one change, a sign of life, or a question about its host. */
+/** What the cell acts on: a whole snapshot, one change, a sign of life, a question about its host, or a session to open. */
 export type FollowedMessage =
   | { type: 'snapshot'; snapshot: Snapshot }
   | { type: 'change'; change: Change }
   | { type: 'heartbeat'; revision: number }
-  | { type: 'question'; id: string; question: CellQuestion };
+  | { type: 'question'; id: string; question: CellQuestion }
+  | { type: 'session'; id: string; secret: string; request: SessionRequest };
 
 /** Splits text into lines; refuses a line longer than the bound instead of buffering it. */
 export class LineSplitter {
@@ -72,6 +74,7 @@ export class SnapshotAssembler {
         return m;
       case 'heartbeat':
       case 'question':
+      case 'session':
         return m;
     }
   }

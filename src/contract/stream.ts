@@ -5,6 +5,7 @@ import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { Guid } from './api.js';
 import { parsed } from './check.js';
 import { CellQuestion } from './inspect.js';
+import { SessionRequest, SessionSecret } from './session.js';
 import { Cell, Domain, Instance, Org, Policy, Route, Space, StreamApp } from './resources.js';
 
 const RESOURCES = {
@@ -98,6 +99,12 @@ export const StreamMessage = Type.Union([
   Type.Object({ type: Type.Literal('change'), change: Change }),
   Type.Object({ type: Type.Literal('heartbeat'), revision: Type.Integer() }),
   Type.Object({ type: Type.Literal('question'), id: Guid, question: CellQuestion }),
+  Type.Object({
+    type: Type.Literal('session'),
+    id: Guid,
+    secret: SessionSecret,
+    request: SessionRequest,
+  }),
 ]);
 export type StreamMessage =
   | { type: 'snapshot-start'; revision: number; overlayCidr: string }
@@ -106,7 +113,9 @@ export type StreamMessage =
   | { type: 'change'; change: Change }
   | { type: 'heartbeat'; revision: number }
   /** For this cell only, not part of the change log: answered with POST /v1/cells/:id/answers/:id. */
-  | { type: 'question'; id: string; question: CellQuestion };
+  | { type: 'question'; id: string; question: CellQuestion }
+  /** For this cell only: dial back to GET /v1/cells/:id/sessions/:id with the secret and serve the request. */
+  | { type: 'session'; id: string; secret: string; request: SessionRequest };
 
 /** One line of the stream, checked: the schema pairs each change's kind with its object's shape. */
 export function parseStreamLine(line: string): StreamMessage {

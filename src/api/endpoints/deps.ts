@@ -3,6 +3,7 @@ import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebo
 import type { Registry } from 'prom-client';
 import type { Ca } from '../../ca/index.js';
 import type { CellQuestions } from '../cell-questions.js';
+import type { SessionBroker } from '../sessions.js';
 import type { Store } from '../../store/store.js';
 import type { ApiOptions } from '../options.js';
 
@@ -13,6 +14,8 @@ export interface EndpointDeps {
   ca: Ca;
   /** Questions to the cells following this server, answered from their hosts (weft explain). */
   questions: CellQuestions;
+  /** `weft ssh` and `weft logs` sessions, spliced between callers and the cells that dial back. */
+  sessions: SessionBroker;
 }
 
 export type Endpoints = FastifyPluginCallbackTypebox<EndpointDeps>;

@@ -1,22 +1,9 @@
-// `weft ssh` and `weft logs`: they reach an instance through the cell that runs it, so they work on
-// that cell's host (the one host of `weft up`), as root.
-import { spawn } from 'node:child_process';
-import fs from 'node:fs';
-import { createInterface } from 'node:readline';
-import path from 'node:path';
+// `weft ssh` and `weft logs`: through the control plane, with the caller's token, to the cell that runs
+// the instance (see src/api/sessions.ts); they work from any machine that reaches the API.
 import type { Command } from 'commander';
-import { readCellRuntime } from '../../cell/containers.js';
-import { APP_DIR } from '../../cell/container-view.js';
-import { readInstanceFileSync } from '../../cell/files.js';
-import { CellPaths } from '../../cell/paths.js';
-import { weftHome } from '../../home/paths.js';
-import { execInContainer } from '../../runtime/exec.js';
+import { openInstanceSession, runInstanceSession } from '../instance-session.js';
 import { parseInstances } from './flags.js';
 import { findApp, openSession, requireTarget } from './session.js';
-
-function cellPaths(): CellPaths {
-  return new CellPaths(path.join(weftHome(), 'cell'));
-}
 
 export function registerInstanceAccess(program: Command): void {
   program
@@ -29,69 +16,44 @@ export function registerInstanceAccess(program: Command): void {
       const s = openSession();
       const app = await findApp(s, requireTarget(s).space, name);
       const index = parseInstances(flags.appInstanceIndex);
-      const instance = (await s.client.instances(app.guid)).find((i) => i.index === index);
-      if (!instance) throw new Error(`App '${name}' has no instance ${index}`);
-      const state = readInstanceFileSync(cellPaths().instanceState(instance.guid));
-      if (!state) {
-        throw new Error(
-          `Instance ${index} of '${name}' runs on cell '${instance.cellId}'; run 'weft ssh' on that host as root`,
-        );
-      }
-      if (state.pid === null || instance.state !== 'RUNNING') {
-        throw new Error(`Instance ${index} of '${name}' is ${instance.state.toLowerCase()}, not running`);
-      }
-      const runtime = readCellRuntime(cellPaths());
-      if (!runtime)
-        throw new Error("No cell has run on this host; run 'weft ssh' on the cell's host as root");
-      const interactive = flags.command === undefined;
-      const child = await execInContainer(runtime, instance.guid, {
-        uid: state.uid,
-        gid: state.uid,
-        command: interactive ? undefined : ['/bin/sh', '-c', flags.command ?? ''],
-        tty: interactive && process.stdin.isTTY,
-        env: { ...state.env, TERM: process.env.TERM ?? 'dumb' },
-        cwd: APP_DIR,
+      const tty = flags.command === undefined && process.stdin.isTTY && process.stdout.isTTY;
+      const stream = await openInstanceSession(s, `/v1/apps/${app.guid}/instances/${index}/ssh`, {
+        command: flags.command,
+        tty: tty ? 'true' : undefined,
+        term: tty ? process.env.TERM : undefined,
+        cols: tty ? size(process.stdout.columns) : undefined,
+        rows: tty ? size(process.stdout.rows) : undefined,
       });
-      process.stdin.pipe(child.stdin!);
-      child.stdout!.pipe(process.stdout);
-      child.stderr!.pipe(process.stderr);
-      const code = await new Promise<number>((resolve) => child.on('close', (c) => resolve(c ?? 1)));
-      process.stdin.unpipe(child.stdin!);
-      process.stdin.destroy();
-      process.exitCode = code;
+      // The container's pseudo-terminal echoes and edits lines; this terminal passes keys through as typed.
+      if (tty) process.stdin.setRawMode(true);
+      try {
+        process.exitCode = await runInstanceSession(stream, process);
+      } finally {
+        if (tty) process.stdin.setRawMode(false);
+        process.stdin.destroy();
+      }
     });
 
   program
     .command('logs')
     .argument('<app>', 'app name')
     .option('--recent', 'print what was logged and stop, instead of following')
-    .description('show an app’s output (every instance on this host), tagged as Cloud Foundry tags it')
+    .description('show an app’s output (every instance, on every cell), tagged as Cloud Foundry tags it')
     .action(async (name: string, flags: { recent?: boolean }) => {
       const s = openSession();
       const app = await findApp(s, requireTarget(s).space, name);
-      const dir = cellPaths().logDir(app.guid);
-      const files = fs.existsSync(dir)
-        ? fs
-            .readdirSync(dir)
-            .filter((f) => f.endsWith('.log'))
-            .sort()
-        : [];
-      if (files.length === 0) throw new Error(`No logs for '${name}' on this host`);
-      // tail names each file in a "==> FILE <==" line before its lines; that gives each line's instance.
-      const tail = spawn(
-        'tail',
-        ['-v', '-n', flags.recent ? '+1' : '20', ...(flags.recent ? [] : ['-F']), ...files],
-        {
-          cwd: dir,
-          stdio: ['ignore', 'pipe', 'inherit'],
-        },
-      );
-      let index = '?';
-      createInterface({ input: tail.stdout }).on('line', (line) => {
-        const header = /^==> (\d+)\.log <==$/.exec(line);
-        if (header) index = header[1] ?? '?';
-        else if (line !== '') console.log(`[APP/PROC/WEB/${index}] ${line}`);
+      const stream = await openInstanceSession(s, `/v1/apps/${app.guid}/logs`, {
+        recent: flags.recent === true ? 'true' : undefined,
       });
-      await new Promise((resolve) => tail.on('close', resolve));
+      process.exitCode = await runInstanceSession(stream, {
+        stdin: null,
+        stdout: process.stdout,
+        stderr: process.stderr,
+      });
     });
+}
+
+/** A terminal that reports no size (0) leaves the default. */
+function size(n: number): string | undefined {
+  return n > 0 ? String(n) : undefined;
 }

@@ -22,6 +22,7 @@ const CELL_MAY = new Set([
   'POST /v1/cells/{own}/flows',
   'POST /v1/cells/{own}/answers/{guid}',
   'GET /v1/cells/{own}/packages/{digest}',
+  'GET /v1/cells/{own}/sessions/{sid}',
   'POST /v1/cells/{own}/external-instances',
   'DELETE /v1/cells/{own}/external-instances/{guid}',
 ]);

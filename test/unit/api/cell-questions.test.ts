@@ -9,7 +9,7 @@ const A: CellAnswer = { flows: [], certificates: [] };
 test('a question reaches the cell’s stream and its answer the asker', async () => {
   const qs = new CellQuestions();
   const sent: string[] = [];
-  qs.follow('c1', (id) => (sent.push(id), true));
+  qs.follow('c1', (m) => (sent.push(m.id), true));
   const asked = qs.ask('c1', Q, 5_000);
   assert.equal(sent.length, 1);
   assert.equal(qs.answer('c1', sent[0]!, A), true);
@@ -19,7 +19,7 @@ test('a question reaches the cell’s stream and its answer the asker', async ()
 test('another cell cannot answer for it, and an unknown question is refused', async () => {
   const qs = new CellQuestions();
   const sent: string[] = [];
-  qs.follow('c1', (id) => (sent.push(id), true));
+  qs.follow('c1', (m) => (sent.push(m.id), true));
   const asked = qs.ask('c1', Q, 50);
   assert.equal(qs.answer('c2', sent[0]!, A), false);
   assert.equal(qs.answer('c1', 'no-such-question', A), false);

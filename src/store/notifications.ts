@@ -1,15 +1,19 @@
-// With PostgreSQL several servers share the database: each hears the others' commits through LISTEN.
-// The listening connection can die (PostgreSQL restarted, a network cut, an idle reaper); a server that
-// stopped hearing would silently stop passing other servers' changes to its followers. So the listener
-// reconnects, with a growing wait while it cannot, and pokes the hub once it can again: whatever was
-// committed meanwhile is read from the change log, not lost.
+// With PostgreSQL several servers share the database: each hears the others through LISTEN (their
+// commits; session orders for cells whose stream is open here). The listening connection can die
+// (PostgreSQL restarted, a network cut, an idle reaper); a server that stopped hearing would silently
+// stop passing other servers' changes to its followers. So the listener reconnects, with a growing wait
+// while it cannot, and says so once it can again: whatever was committed meanwhile is then read from
+// the change log, not lost.
 import pg from 'pg';
 import type { Logger } from 'pino';
 
 const FIRST_WAIT_MS = 100;
 const MAX_WAIT_MS = 5_000;
 
-export class CommitListener {
+/** What each channel's notifications are handed to, by channel name (fixed names, never input). */
+export type ChannelHandlers = Record<string, (payload: string) => void>;
+
+export class NotificationListener {
   private client: pg.Client | null = null;
   private stopped = false;
   private wait = FIRST_WAIT_MS;
@@ -17,9 +21,9 @@ export class CommitListener {
 
   constructor(
     private readonly url: string,
-    private readonly channel: string,
-    /** Called on every notification, and after every reconnection. */
-    private readonly heard: () => void,
+    private readonly channels: ChannelHandlers,
+    /** Called after every reconnection: notifications sent meanwhile were lost. */
+    private readonly reconnected: () => void,
     private readonly logger: Logger,
   ) {}
 
@@ -36,7 +40,13 @@ export class CommitListener {
 
   private async connect(): Promise<void> {
     const client = new pg.Client({ connectionString: this.url });
-    client.on('notification', () => this.heard());
+    client.on('notification', (n) => {
+      try {
+        this.channels[n.channel]?.(n.payload ?? '');
+      } catch (err) {
+        this.logger.warn({ err: String(err), channel: n.channel }, 'ignored a notification');
+      }
+    });
     // 'error' and 'end' both come when the connection dies; only the first one counts.
     const lost = (why: string) => {
       if (this.client !== client) return;
@@ -49,7 +59,7 @@ export class CommitListener {
     client.on('error', (err) => lost(err.message));
     client.on('end', () => lost('the connection ended'));
     await client.connect();
-    await client.query(`listen ${this.channel}`);
+    for (const channel of Object.keys(this.channels)) await client.query(`listen ${channel}`);
     this.client = client;
   }
 
@@ -60,7 +70,7 @@ export class CommitListener {
         .then(() => {
           this.wait = FIRST_WAIT_MS;
           this.logger.info('listening for other servers’ changes again');
-          this.heard();
+          this.reconnected();
         })
         .catch((err: unknown) => {
           this.logger.warn(
