@@ -104,6 +104,12 @@ describe('four hosts, two API servers, one PostgreSQL', () => {
     for (const cell of onA) assert.ok(!onB.has(cell), `app-a shares no host with app-b (${cell})`);
   });
 
+  test('logs of instances on two hosts reach the CLI off every host, through the control plane', async () => {
+    const logs = await hosts.cli('logs', 'app-b', '--recent');
+    assert.match(logs, /\[APP\/PROC\/WEB\/0\]/);
+    assert.match(logs, /\[APP\/PROC\/WEB\/1\]/);
+  });
+
   test('nothing crosses between hosts without a policy', async () => {
     assert.deepEqual(await matrix(closed), closed);
   });

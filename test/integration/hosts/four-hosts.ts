@@ -230,19 +230,16 @@ export class FourHosts {
     return r.stdout;
   }
 
-  /** Which URLs one instance reaches (curl verifies 61443 against the platform CA the container trusts). */
+  /**
+   * Which URLs one instance reaches (curl verifies 61443 against the platform CA the container trusts).
+   * `weft ssh` runs where the operator's CLI runs, off every host: the control plane reaches the instance
+   * through the cell that runs it.
+   */
   async reachOnce(app: string, index: number, urls: string[]): Promise<Record<string, Reach>> {
-    const instance = (await this.instances(app)).find((i) => i.index === index);
-    const cell = this.cells.find((c) => c.id === instance?.cellId);
-    if (!cell) throw new Error(`${app}/${index} is on no known cell (${instance?.cellId ?? 'none'})`);
     const script = urls
       .map((u) => `curl -sS -m 2 -o /dev/null ${u} 2>/dev/null && echo "${u} ok" || echo "${u} refused"`)
       .join('; ');
-    const r = await run(
-      'nsenter',
-      [`--net=/run/netns/${cell.netns}`, '--', WEFT, 'ssh', app, '-i', String(index), '-c', script],
-      { env: { ...this.env, WEFT_HOME: cell.home } },
-    );
+    const r = await run(WEFT, ['ssh', app, '-i', String(index), '-c', script], { env: this.env });
     if (r.code !== 0) throw new Error(`ssh ${app}/${index} failed (${r.code}): ${r.stdout}${r.stderr}`);
     const seen: Record<string, Reach> = {};
     for (const line of r.stdout.split('\n')) {
