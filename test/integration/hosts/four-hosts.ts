@@ -5,6 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { TestServer } from '../../helpers/control-plane.js';
+import { currentMountPoints } from '../../../src/runtime/mountinfo.js';
 import { run, waitFor } from '../../helpers/weft-host.js';
 
 const root = path.resolve(import.meta.dirname, '../../..');
@@ -41,7 +42,7 @@ export class FourHosts {
   /** The platform CA's certificate as an operator hands it to each host: a copy of its own. */
   private readonly caFile: string;
 
-  constructor(work: string) {
+  constructor(private readonly work: string) {
     this.caFile = path.join(work, 'ca.crt');
     this.env = {
       ...process.env,
@@ -271,6 +272,12 @@ export class FourHosts {
 
   async teardown(): Promise<void> {
     await Promise.all(this.cells.map((cell) => stopProcess(cell.process)));
+    // A cell stopped with --cleanup unmounts its containers' layers; whatever is left is said, then undone.
+    const mounts = (await currentMountPoints()).filter((m) => m.startsWith(`${this.work}/`)).reverse();
+    for (const m of mounts) {
+      console.log(`# left mounted after the cells stopped: ${m}`);
+      await run('umount', [m]);
+    }
     for (const cell of this.cells) await run('ip', ['netns', 'del', cell.netns]);
     await run('ip', ['link', 'del', this.bridge]);
   }
