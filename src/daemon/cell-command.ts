@@ -226,6 +226,7 @@ export function registerCellCommands(program: Command): void {
     await untilSignal(stillStopping(logger, flags.cleanup));
     metrics?.close();
     await agent.stop({ cleanup: flags.cleanup });
+    await (await import('../host/run.js')).stopSpawner();
     // Containers left running for the next cell (and their watchers) would keep the process alive.
     process.exit();
   });
@@ -245,6 +246,7 @@ export function registerCellCommands(program: Command): void {
     await untilSignal(stillStopping(logger, flags.cleanup));
     await agent.stop({ cleanup: flags.cleanup });
     await cp.close();
+    await (await import('../host/run.js')).stopSpawner();
     process.exit();
   });
 }

@@ -27,6 +27,13 @@ export async function spawnThroughHelper(): Promise<void> {
   spawner ??= await Spawner.start();
 }
 
+/** Ends the helper, once the daemon's last command has run; later commands fork from the daemon again. */
+export async function stopSpawner(): Promise<void> {
+  const helper = spawner;
+  spawner = null;
+  await helper?.close();
+}
+
 /**
  * Runs a program from an argv array (never through a shell), feeding `input` on stdin; resolves with stdout.
  *

@@ -59,6 +59,19 @@ export class Spawner {
     return !this.gone;
   }
 
+  /**
+   * Ends the helper and waits until it is gone, so that weft leaves nothing in its service's cgroup:
+   * closing the channel makes it exit; one that does not within a second is killed.
+   */
+  async close(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
+    if (this.child.connected) this.child.disconnect();
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), 1_000);
+    await exited;
+    clearTimeout(timer);
+  }
+
   run(request: SpawnRequest): Promise<SpawnResult> {
     const id = this.nextId++;
     const answered = new Promise<SpawnResult>((resolve, reject) => this.pending.set(id, { resolve, reject }));
