@@ -39,8 +39,10 @@ test('a denied connection shows up in `weft flows --denied` with both apps named
   const lines = await waitFor(
     'the denied flow in weft flows',
     async () => {
+      // The probe tries udp beside tcp, and either may be logged first: wait for the tcp one.
       const found = (await flowLines('--denied', '--app', 'flow-b')).filter(
-        (l) => l.includes(`flow-a/0 (${a.ip}:`) && l.includes(`flow-b/0 (${b.ip}:8080)`),
+        (l) =>
+          l.includes(`flow-a/0 (${a.ip}:`) && l.includes(`flow-b/0 (${b.ip}:8080)`) && l.includes(' tcp '),
       );
       return found.length > 0 ? found : undefined;
     },
