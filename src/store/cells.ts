@@ -1,5 +1,6 @@
 // Cells: each leases one subnet of the overlay and runs the instances placed on it (store/instances.ts).
 // A cell heartbeats (recordPresence); one silent too long is declared lost (cell-sweep.ts).
+import type { CellStatus } from '../contract/api.js';
 import type { Cell } from '../model/types.js';
 import { conflict, invalid } from '../model/errors.js';
 import { requireAliveCell } from './cell-state.js';
@@ -58,18 +59,6 @@ export async function registerCell(w: Writer, id: string, hostIp: string): Promi
   await w.audit('cell.register', `cell:${id}`, null, cell);
   await placeWaitingInstances(w);
   return cell;
-}
-
-export interface CellStatus extends Cell {
-  state: 'alive' | 'lost';
-  lastSeen: string | null;
-  lostAt: string | null;
-  /** Instances placed on the cell. */
-  instances: number;
-  /** Instances the cell said it runs in its last heartbeat. */
-  running: number | null;
-  /** Revisions its last heartbeat was behind the change stream. */
-  behind: number | null;
 }
 
 /** Every cell with its presence and load, for operators (`weft cells`). */
