@@ -110,8 +110,7 @@ export function ociSeccomp(
   kernel: string,
 ): OciSeccomp {
   const goArch = GO_ARCH[arch];
-  const entry = profile.archMap?.find((a) => a.architecture === arch);
-  if (goArch === undefined || entry === undefined) throw new Error(`the seccomp profile has no ${arch}`);
+  if (goArch === undefined || !profile.archMap?.some((a) => a.architecture === arch)) throw new Error(`the seccomp profile has no ${arch}`);
   const syscalls = (profile.syscalls ?? [])
     .filter((r) => applies(r, goArch, caps, kernel))
     .map((r): OciSeccompRule => {
@@ -136,7 +135,10 @@ export function ociSeccomp(
   return {
     defaultAction: profile.defaultAction,
     ...(profile.defaultErrnoRet !== undefined ? { defaultErrnoRet: profile.defaultErrnoRet } : {}),
-    architectures: [arch, ...(entry.subArchitectures ?? [])],
+    // The native ABI only, not the profile's sub-architectures (i386 and x32 on x86-64): their compat syscall
+    // tables are kernel attack surface no app of the 64-bit stack needs, and libseccomp compiles a filter
+    // for each listed one at every container start. A call through another ABI kills the process (SIGSYS).
+    architectures: [arch],
     syscalls,
   };
 }

@@ -129,6 +129,21 @@ test('a container runs its app isolated, unprivileged, limited, reachable, and s
     assert.match(inside, /^Seccomp:\s+2$/m);
   });
 
+  await t.test('the app cannot call the kernel through the 32-bit x86 ABI (int 0x80)', async () => {
+    // i386's getpid through int 0x80, from code mapped at run time: the compat syscall table is a large
+    // attack surface that no 64-bit app needs, so the filter admits the native ABI only.
+    const probe = [
+      'import ctypes, mmap',
+      'm = mmap.mmap(-1, 4096, prot=mmap.PROT_READ | mmap.PROT_WRITE | mmap.PROT_EXEC)',
+      "m.write(b'\\xb8\\x14\\x00\\x00\\x00\\xcd\\x80\\xc3')",
+      'fn = ctypes.CFUNCTYPE(ctypes.c_int)(ctypes.addressof(ctypes.c_char.from_buffer(m)))',
+      "print('native', __import__('os').getpid(), 'compat', fn(), flush=True)",
+    ].join('\n');
+    const got = await inContainer(['python3', '-c', probe]);
+    assert.doesNotMatch(got.stdout, /compat \d+/, 'a 32-bit syscall went through');
+    assert.equal(got.code, 128 + 31, `expected SIGSYS; ${got.stdout}${got.stderr}`);
+  });
+
   await t.test('the app gets its environment, the runtime that built the container does not', async () => {
     const environ = (await readFile(`/proc/${await appPid()}/environ`, 'utf8')).split('\0');
     assert.ok(environ.includes("TRICKY=it's\n$HOME"));
