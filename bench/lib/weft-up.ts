@@ -9,6 +9,7 @@ import { packApp } from '../../src/package/pack.js';
 import { readCellRuntime } from '../../src/cell/containers.js';
 import { CellPaths } from '../../src/cell/paths.js';
 import { deleteContainer, listContainers } from '../../src/runtime/container.js';
+import { removeLeftLayers } from '../../src/runtime/layer-pool.js';
 import { pinnedFetch } from '../../test/helpers/pinned-fetch.js';
 import { freePort } from '../../test/helpers/ports.js';
 import type { Scope } from './cleanup.js';
@@ -121,6 +122,7 @@ export function deferSweep(scope: Scope, overlay: string, prefix: string, table:
       for (const id of await listContainers(runtime))
         await deleteContainer({ runtime, bundles: cellPaths.bundles }, id);
     }
+    await removeLeftLayers(cellPaths.layerPool);
   });
 }
 

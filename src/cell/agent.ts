@@ -193,6 +193,10 @@ export class CellAgent {
     this.presence.start();
     void this.follower.run();
     await firstWorld;
+    // Once the instances it found are taken care of: mounting layers ahead is for the starts to come.
+    void this.config.containers.host.layers
+      ?.open()
+      .catch((err: unknown) => this.logger.warn({ err: String(err) }, 'no writable layers mounted ahead'));
   }
 
   /** Adds the cell's metrics to a Prometheus registry (the control plane's, or the cell's own). */
@@ -223,6 +227,7 @@ export class CellAgent {
     // Each step runs whatever the one before did: a failed step must not leave the rest behind.
     const steps: [string, () => Promise<void> | undefined][] = [
       ['releasing the instances', () => running?.instances.release(opts.cleanup)],
+      ['removing the writable layers mounted ahead', () => this.config.containers.host.layers?.close()],
       ['closing the CNI socket', () => running?.cni.close()],
       ['closing the proxy', () => this.proxy.close()],
       ['stopping DNS', () => running?.host.dns.stop()],

@@ -2,7 +2,9 @@
 // runtime.json tells tools on the host (tests, benchmarks) which runtime and state directory the cell uses.
 import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
-import type { ContainerHost } from '../runtime/container.js';
+import { APP_OWN_DIRS, type ContainerHost } from '../runtime/container.js';
+import { DEFAULT_DISK_MB } from '../runtime/container-spec.js';
+import { LayerPool } from '../runtime/layer-pool.js';
 import { USERNS_ROOTFS_DIR } from '../runtime/rootfs.js';
 import { probeUserns, type UsernsSupport } from '../runtime/userns.js';
 import {
@@ -13,6 +15,9 @@ import {
 } from '../runtime/oci/runtime-choice.js';
 import { ensureStack, stacksDir, type Stack } from '../runtime/stack/stack.js';
 import type { CellPaths } from './paths.js';
+
+/** Layers kept mounted ahead: a start or two at once takes one each; a burst beyond mounts its own. */
+const READY_LAYERS = 2;
 
 export interface CellContainers {
   host: ContainerHost;
@@ -34,6 +39,7 @@ export async function prepareContainers(
   paths: CellPaths,
   choices: ContainerChoices,
   progress: (line: string) => void,
+  onPoolError: (err: unknown) => void,
 ): Promise<CellContainers> {
   const stack = await ensureStack(stacksDir(choices.stackDir), progress);
   const runtime = await probeRuntime(paths.runtimeRoot, choices.runtime);
@@ -44,7 +50,19 @@ export async function prepareContainers(
   const userns: UsernsSupport = choices.userNamespace
     ? await probeUserns([USERNS_ROOTFS_DIR])
     : { enabled: false, reason: 'not asked for (--user-namespace)' };
-  return { host: { runtime, bundles: paths.bundles, stackRootfs: stack.rootfs }, stack, userns };
+  // Without a user namespace each, a start takes its root from layers mounted ahead (the agent opens the pool).
+  const layers = userns.enabled
+    ? undefined
+    : new LayerPool({
+        dir: paths.layerPool,
+        stackRootfs: stack.rootfs,
+        diskMb: DEFAULT_DISK_MB,
+        ownDirs: APP_OWN_DIRS,
+        size: READY_LAYERS,
+        onError: onPoolError,
+      });
+  const host = { runtime, bundles: paths.bundles, stackRootfs: stack.rootfs, ...(layers ? { layers } : {}) };
+  return { host, stack, userns };
 }
 
 /** How instances report their stack and `weft app` shows it: e.g. "weftlinux-bookworm 2026.11.27-1a2b3c4d". */

@@ -23,7 +23,7 @@ import {
   type Container,
   type ContainerHost,
 } from '../runtime/container.js';
-import { DEFAULT_PIDS, hostId, type UserNamespace } from '../runtime/container-spec.js';
+import { DEFAULT_DISK_MB, DEFAULT_PIDS, hostId, type UserNamespace } from '../runtime/container-spec.js';
 import { slotUserns } from '../runtime/userns.js';
 import { FIRST_UID } from './allocation.js';
 import type { CellApiClient } from './api-client.js';
@@ -73,8 +73,6 @@ interface StartGates {
 
 const LOG_DIRECTORY = { recursive: true, mode: 0o700 } as const;
 const MAX_BACKOFF_MS = 30_000;
-/** The writable layer of an instance (Cloud Foundry's default disk quota). */
-const DISK_MB = 1024;
 /** A refused connection costs next to nothing: poll often, the app is up sooner than a coarse poll sees. */
 const HEALTH_POLL_MS = 10;
 
@@ -415,7 +413,7 @@ export class LocalInstanceRunner {
         uid,
         gid: uid,
         memoryMb: app.memoryMb,
-        diskMb: DISK_MB,
+        diskMb: DEFAULT_DISK_MB,
         pids: DEFAULT_PIDS,
         hostname: guid.slice(0, 8),
         mounts: containerMounts(files.paths, appDir, guid),
@@ -436,7 +434,7 @@ export class LocalInstanceRunner {
   /** The root filesystem needs neither the env nor the app's files: it is mounted while they come. */
   private rootfs(): Promise<string> {
     const { guid, uid } = this.local;
-    const spec = { id: guid, uid, gid: uid, diskMb: DISK_MB, userns: this.userns };
+    const spec = { id: guid, uid, gid: uid, diskMb: DEFAULT_DISK_MB, userns: this.userns };
     const mounted = prepareRootfs(this.host.containers, spec, this.time);
     mounted.catch(() => undefined);
     return mounted;

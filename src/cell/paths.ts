@@ -58,6 +58,11 @@ export class CellPaths {
     return path.join(this.root, 'containers');
   }
 
+  /** Writable layers mounted ahead for starting containers (runtime/layer-pool.ts); beside the bundles. */
+  get layerPool(): string {
+    return path.join(this.root, 'layer-pool');
+  }
+
   /** The proxy's HAProxy files: configuration, keys, runtime socket. Emptied when the proxy starts. */
   get proxyDir(): string {
     return path.join(this.root, 'proxy');

@@ -128,6 +128,8 @@ async function runCell(access: ControlPlaneAccess, flags: CellFlags, logger: Log
     new CellPaths(root),
     { stackDir: flags.stackDir, runtime: flags.runtime, userNamespace: flags.userNamespace },
     (line) => console.log(line),
+    (err) =>
+      logger.warn({ err: String(err) }, 'could not mount a writable layer ahead; starts mount their own'),
   );
   const config: CellConfig = {
     ...access,

@@ -47,6 +47,9 @@ export function hostId(userns: UserNamespace | null, id: number): number {
 /** The default limit on processes and threads in one container. */
 export const DEFAULT_PIDS = 1024;
 
+/** The writable layer of a container (Cloud Foundry's default disk quota). */
+export const DEFAULT_DISK_MB = 1024;
+
 function assertContainerPath(what: string, p: string): void {
   if (!path.isAbsolute(p) || path.normalize(p) !== p || p.includes('\n') || p === '/') {
     throw new Error(`${what} must be a normalised absolute path below /, got ${JSON.stringify(p)}`);

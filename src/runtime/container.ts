@@ -13,13 +13,24 @@ import { watchLogSize } from './log-rotation.js';
 import { bundleConfig, INIT_IN_CONTAINER, STATUS_DIR_IN_CONTAINER } from './oci/bundle.js';
 import { runtimeArgv, type OciRuntime, type RuntimeRef } from './oci/runtime-choice.js';
 import { defaultSeccomp } from './oci/seccomp.js';
-import { bindInto, mountRootfs, removeRootfs, rootfsLayout, usernsRootfs, type HostBind } from './rootfs.js';
+import type { LayerPool } from './layer-pool.js';
+import {
+  bindInto,
+  giveOwnDirs,
+  mountRootfs,
+  removeRootfs,
+  rootfsLayout,
+  usernsRootfs,
+  type HostBind,
+} from './rootfs.js';
 
 export type { BindMount, ContainerSpec } from './container-spec.js';
 
 const INIT_SCRIPT = fileURLToPath(new URL('./container-init.sh', import.meta.url));
 const POLL_MS = 250;
 const HOME_IN_CONTAINER = '/home/vcap';
+/** Directories of the writable layer the app owns. */
+export const APP_OWN_DIRS: readonly string[] = [HOME_IN_CONTAINER, STATUS_DIR_IN_CONTAINER];
 
 export interface ContainerExit {
   /** The app's exit status, 128+N when signal N ended it; null when unknown (e.g. an adopted container). */
@@ -42,6 +53,8 @@ export interface ContainerHost {
   /** Holds one bundle directory per container. */
   bundles: string;
   stackRootfs: string;
+  /** Layers mounted ahead (on the bundles' filesystem); without it, each start mounts its own. */
+  layers?: LayerPool;
 }
 
 /** Notes how long a step of the start took (see cell/start-trace.ts); by default nothing is noted. */
@@ -101,12 +114,22 @@ export async function prepareRootfs(
   const owner = {
     uid: hostId(spec.userns, spec.uid),
     gid: hostId(spec.userns, spec.gid),
-    ownDirs: [HOME_IN_CONTAINER, STATUS_DIR_IN_CONTAINER],
+    ownDirs: [...APP_OWN_DIRS],
   };
-  const at = spec.userns !== null ? usernsRootfs(spec.id) : undefined;
   const bundle = bundleDir(host, spec.id);
-  const { rootfs } = await time('rootfs', mountRootfs(bundle, host.stackRootfs, spec.diskMb, owner, at));
-  return rootfs;
+  return time(
+    'rootfs',
+    (async () => {
+      // A root set up in the container's own user namespace lies outside the bundle: no pooled layer there.
+      const at = spec.userns !== null ? usernsRootfs(spec.id) : undefined;
+      const pooled = at === undefined && (await host.layers?.take(bundle, spec.diskMb)) === true;
+      const { rootfs } = pooled
+        ? rootfsLayout(bundle)
+        : await mountRootfs(bundle, host.stackRootfs, spec.diskMb, APP_OWN_DIRS, at);
+      await giveOwnDirs(rootfs, owner);
+      return rootfs;
+    })(),
+  );
 }
 
 /**

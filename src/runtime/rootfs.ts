@@ -37,14 +37,17 @@ export function usernsRootfs(id: string): string {
   return path.join(USERNS_ROOTFS_DIR, id);
 }
 
-/** The overlay goes on `rootfs`: the bundle's own mount point, or usernsRootfs(id). */
+/**
+ * Mounts a fresh writable layer and the overlay on `rootfs` (the bundle's own mount point, or
+ * usernsRootfs(id)), with `ownDirs` made in the layer, root's until giveOwnDirs.
+ */
 export async function mountRootfs(
   bundle: string,
   stackRootfs: string,
   diskMb: number,
-  owner: LayerOwner,
+  ownDirs: readonly string[],
   rootfs = rootfsLayout(bundle).rootfs,
-) {
+): Promise<RootfsLayout> {
   const l = { ...rootfsLayout(bundle), rootfs };
   if (rootfs !== rootfsLayout(bundle).rootfs) {
     await mkdir(USERNS_ROOTFS_DIR, { recursive: true, mode: 0o711 });
@@ -58,15 +61,14 @@ export async function mountRootfs(
   await run(['mount', '-t', 'tmpfs', '-o', `size=${diskMb}m,mode=0755,nosuid,nodev`, 'weft-layer', l.layer]);
   const work = path.join(l.layer, 'work');
   await mkdir(l.upper, { mode: 0o755 });
-  const ownDirs = async () => {
-    for (const dir of owner.ownDirs) {
+  const makeOwnDirs = async () => {
+    for (const dir of ownDirs) {
       const inUpper = path.join(l.upper, dir);
       await mkdir(path.dirname(inUpper), { recursive: true, mode: 0o755 });
       await mkdir(inUpper, { mode: 0o700 });
-      await chown(inUpper, owner.uid, owner.gid);
     }
   };
-  await Promise.all([mkdir(work, { mode: 0o700 }), ownDirs()]);
+  await Promise.all([mkdir(work, { mode: 0o700 }), makeOwnDirs()]);
   await run([
     'mount',
     '-t',
@@ -77,6 +79,11 @@ export async function mountRootfs(
     l.rootfs,
   ]);
   return l;
+}
+
+/** Gives the app its directories of the layer, through the overlay (which passes the change to the layer). */
+export async function giveOwnDirs(rootfs: string, owner: LayerOwner): Promise<void> {
+  await Promise.all(owner.ownDirs.map((dir) => chown(path.join(rootfs, dir), owner.uid, owner.gid)));
 }
 
 export interface MountPoint {
@@ -130,18 +137,23 @@ async function unmount(dir: string): Promise<void> {
   }
 }
 
-/** Unmounts the overlay (wherever it went) and its layer and removes the bundle; safe on a half-built one. */
-export async function removeRootfs(bundle: string, id: string): Promise<void> {
+/**
+ * Unmounts the overlay (wherever it went: usernsRootfs(id) when the container's `id` is given) and its
+ * layer and removes the bundle; safe on a half-built one.
+ */
+export async function removeRootfs(bundle: string, id?: string): Promise<void> {
   const l = rootfsLayout(bundle);
   const mounted = await currentMountPoints();
   const unmountIfMounted = async (dir: string) => {
     if (mountedAtOrUnder(mounted, dir)) await unmount(dir);
   };
   await unmountIfMounted(l.rootfs);
-  await unmountIfMounted(usernsRootfs(id));
-  await rmdir(usernsRootfs(id)).catch((err: NodeJS.ErrnoException) => {
-    if (err.code !== 'ENOENT') throw err;
-  });
+  if (id !== undefined) {
+    await unmountIfMounted(usernsRootfs(id));
+    await rmdir(usernsRootfs(id)).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOENT') throw err;
+    });
+  }
   await unmountIfMounted(l.layer);
   await rm(bundle, { recursive: true, force: true });
 }

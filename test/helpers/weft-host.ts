@@ -11,6 +11,7 @@ import { readCellRuntime } from '../../src/cell/containers.js';
 import { CellPaths } from '../../src/cell/paths.js';
 import { currentCgroup } from '../../src/runtime/cell-cgroup.js';
 import { deleteContainer, listContainers } from '../../src/runtime/container.js';
+import { removeLeftLayers } from '../../src/runtime/layer-pool.js';
 import { pinnedFetch as pinnedToCa } from '../../src/ca/pinned-fetch.js';
 import { pinnedFetch } from './pinned-fetch.js';
 import { freePort } from './ports.js';
@@ -321,6 +322,7 @@ export class WeftHost {
       const bundles = fs.existsSync(host.bundles) ? fs.readdirSync(host.bundles) : [];
       for (const id of bundles) await deleteContainer(host, id);
     }
+    await removeLeftLayers(cellPaths.layerPool);
     const instances = path.join(this.home, 'cell/instances');
     const guids = fs.existsSync(instances) ? fs.readdirSync(instances) : [];
     // A namespace whose veth is already gone holds no overlay address; the instance's files still name it.

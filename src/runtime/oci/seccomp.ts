@@ -110,7 +110,8 @@ export function ociSeccomp(
   kernel: string,
 ): OciSeccomp {
   const goArch = GO_ARCH[arch];
-  if (goArch === undefined || !profile.archMap?.some((a) => a.architecture === arch)) throw new Error(`the seccomp profile has no ${arch}`);
+  if (goArch === undefined || !profile.archMap?.some((a) => a.architecture === arch))
+    throw new Error(`the seccomp profile has no ${arch}`);
   const syscalls = (profile.syscalls ?? [])
     .filter((r) => applies(r, goArch, caps, kernel))
     .map((r): OciSeccompRule => {

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { afterEach, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { allCgroupMounts } from '../../../src/runtime/cgroup.js';
+import { currentMountPoints } from '../../../src/runtime/mountinfo.js';
 import { run, waitFor, WeftHost } from '../../helpers/weft-host.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../../..');
@@ -112,7 +113,7 @@ function emptyCgroupParents(): string[] {
     .filter((d) => !fs.readdirSync(d, { withFileTypes: true }).some((e) => e.isDirectory()));
 }
 
-/** Everything of this host's that is still there: processes, namespaces, links, routes, table, cgroups. */
+/** Everything of this host's that is still there: processes, namespaces, links, routes, table, cgroups, mounts. */
 async function leftovers(host: WeftHost, traces: ContainerTrace[]): Promise<string[]> {
   const left: string[] = [];
   for (const t of traces) {
@@ -135,6 +136,9 @@ async function leftovers(host: WeftHost, traces: ContainerTrace[]): Promise<stri
   left.push(...emptyCgroupParents().map((d) => `empty cgroup parent ${d}`));
   const mounts = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n');
   left.push(...mounts.filter((m) => traces.some((t) => m.includes(t.guid))).map((m) => `mount ${m}`));
+  // The writable layers the cell mounted ahead for starts to come go with it, whether or not it cleans up.
+  const pool = path.join(host.home, 'cell', 'layer-pool');
+  left.push(...(await currentMountPoints()).filter((m) => m.startsWith(`${pool}/`)).map((m) => `mount ${m}`));
   return left;
 }
 
