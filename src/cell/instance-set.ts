@@ -24,6 +24,8 @@ const START_RETRY_MS = 2_000;
 
 export class InstanceSet {
   private readonly runners = new Map<string, LocalInstanceRunner>();
+  /** Stops under way: a runner leaves `runners` as its stop begins, and the cell's own stop waits for them. */
+  private readonly stopping = new Set<Promise<void>>();
   /** Outside containers whose CNI ADD waits until the planner has started their instance. */
   private readonly waiting = new Map<string, WaitingAdd>();
 
@@ -87,7 +89,7 @@ export class InstanceSet {
     } catch (err) {
       this.logger.error({ err: String(err), instance: local.guid }, 'instance start failed; retrying');
       this.runners.delete(local.guid);
-      await runner.stop().catch(() => undefined);
+      await this.stopRunner(runner).catch(() => undefined);
       setTimeout(this.retry, START_RETRY_MS).unref();
     }
   }
@@ -104,15 +106,28 @@ export class InstanceSet {
     } catch (err) {
       this.logger.error({ err: String(err), instance: guid }, 'outside container could not join');
       this.runners.delete(guid);
-      await runner.stop().catch(() => undefined);
+      await this.stopRunner(runner).catch(() => undefined);
       add?.failed(err);
     }
   }
 
   async stop(guid: string): Promise<void> {
     const runner = this.runners.get(guid);
+    if (runner === undefined) return;
     this.runners.delete(guid);
-    await runner?.stop();
+    this.logger.info({ instance: guid }, 'stopping instance');
+    await this.stopRunner(runner);
+  }
+
+  private async stopRunner(runner: LocalInstanceRunner): Promise<void> {
+    const stopped = runner.stop();
+    const tracked = stopped.catch(() => undefined);
+    this.stopping.add(tracked);
+    try {
+      await stopped;
+    } finally {
+      this.stopping.delete(tracked);
+    }
   }
 
   /** Re-certifies and re-applies mutual TLS where the world changed what an instance should serve. */
@@ -160,8 +175,12 @@ export class InstanceSet {
   async release(cleanup: boolean): Promise<void> {
     const runners = [...this.runners.values()];
     this.runners.clear();
+    // A stop begun before (the app was stopped or deleted) finishes either way: a half-removed container
+    // is neither adoptable nor clean.
+    const begun = Promise.all(this.stopping);
     if (!cleanup) {
       for (const r of runners) r.abandon();
+      await begun;
       return;
     }
     // One instance that fails to stop must not keep the others, or the cell's own teardown, from running.
@@ -174,6 +193,7 @@ export class InstanceSet {
         );
       }
     });
+    await begun;
   }
 }
 

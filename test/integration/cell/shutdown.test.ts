@@ -196,6 +196,26 @@ describe('stopping weft up with a signal to its whole process group', () => {
     });
   }
 
+  test('with --cleanup, a signal while an app is being stopped waits for that stop: nothing is left half-removed', async () => {
+    host = await WeftHost.start({ cleanup: true });
+    await pushSlowToStop(host, 'slow');
+    await host.waitRunning('slow', 2);
+    traces = traceContainers(host);
+
+    // The app ignores SIGTERM: its instances take the whole grace period to stop, and the signal comes meanwhile.
+    await host.cliOk('stop', 'slow');
+    await waitFor(
+      'the cell to stop the instances',
+      () => (host?.logTail(200).match(/stopping instance/g)?.length === 2 ? true : undefined),
+      60_000,
+    );
+    host.signalGroup('SIGTERM');
+    const exit = await host.exited();
+
+    assert.deepEqual(await leftovers(host, traces), [], host.logTail());
+    assert.deepEqual(exit, { code: 0, signal: null }, host.logTail());
+  });
+
   test('with --cleanup, SIGINT to the group over and over until weft exits cuts none of its commands short', async () => {
     host = await WeftHost.start({ cleanup: true });
     await host.push('quick', 'http-app', 2);
