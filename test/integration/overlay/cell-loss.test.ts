@@ -2,63 +2,20 @@
 // killed outright. Each time its instances come back on the other host, reachable by route name on 8080
 // and 61443 exactly as policy says; each time the cell, back again, rejoins and removes the containers
 // of the instances it no longer owns.
-import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
+import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { ROOT, run, TwoHosts } from './two-hosts.js';
 
-const run = promisify(execFile);
-const root = path.resolve(import.meta.dirname, '../../..');
-const weft = path.join(root, 'bin/weft');
-const tag = `${process.pid % 10000}`;
-const hosts = [`cl${tag}a`, `cl${tag}b`];
-const subnet = `172.30.${(process.pid % 200) + 20}`;
-const work = fs.mkdtempSync(path.join(os.tmpdir(), 'weft-cell-loss-'));
-const homes = [path.join(work, 'h1'), path.join(work, 'h2')];
-const env = { ...process.env, WEFT_CLI_CONFIG: path.join(work, 'cli.json') };
-const api = `https://${subnet}.1:9090`;
+const hosts = new TwoHosts('cl', '172.30');
+const homes = hosts.homes;
 const LOST_AFTER = '3s';
 const DEADLINE_MS = 120_000;
-const daemons: ChildProcess[] = [];
 
-// Hosts are network namespaces entered with nsenter (see multi-host.test.ts for why not ip netns exec).
-const onHost = (host: string): string[] => ['--net=/run/netns/' + host, '--'];
-
-function startIn(host: string, home: string, args: string[], ready: string): Promise<ChildProcess> {
-  const child = spawn('nsenter', [...onHost(host), weft, ...args], { env: { ...env, WEFT_HOME: home } });
-  daemons.push(child);
-  let out = '';
-  let err = '';
-  child.stderr.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-4000)));
-  return new Promise((resolve, reject) => {
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (out.includes(ready)) resolve(child);
-    });
-    child.on('exit', (code) => reject(new Error(`weft ${args[0]} exited (${code}): ${err}`)));
-  });
-}
-
-async function cli(...args: string[]): Promise<{ code: number; out: string }> {
-  try {
-    const r = await run('nsenter', [...onHost(hosts[0]!), weft, ...args], {
-      env: { ...env, WEFT_HOME: homes[0]! },
-    });
-    return { code: 0, out: r.stdout + r.stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, out: err.stdout + err.stderr };
-  }
-}
-
-async function ok(...args: string[]): Promise<string> {
-  const r = await cli(...args);
-  assert.equal(r.code, 0, r.out);
-  return r.out;
-}
+// The CLI runs on cell-1's host, where app-a runs.
+const cli = (...args: string[]) => hosts.cli(0, ...args);
+const ok = (...args: string[]) => hosts.ok(0, ...args);
 
 async function until<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {
   const end = Date.now() + DEADLINE_MS;
@@ -72,26 +29,11 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>): Prom
 
 /** The containers cell-2's runtime holds (their ids are instance GUIDs). */
 async function containersOfCell2(): Promise<string[]> {
-  const r = await run('runc', ['--root', path.join(homes[1]!, 'cell', 'runtime'), 'list', '--quiet']);
+  const r = await run('runc', ['--root', path.join(homes[1], 'cell', 'runtime'), 'list', '--quiet']);
   return r.stdout.split('\n').filter((l) => l !== '');
 }
 
-const CELL_2_ARGS = [
-  'cell',
-  '--cleanup',
-  '--id',
-  'cell-2',
-  '--heartbeat-interval',
-  '500ms',
-  '--api',
-  api,
-  '--ca-cert',
-  path.join(homes[0]!, 'ca', 'ca.crt'),
-  '--token-file',
-  path.join(work, 'cell-2.token'),
-  '--cni-socket',
-  path.join(homes[1]!, 'cni.sock'),
-];
+const CELL_2_FLAGS = ['--heartbeat-interval', '500ms'];
 
 /** Which cell each app-b instance is on, by index, as `weft app` shows its addresses (10.96.N.x is cell N's). */
 async function placement(): Promise<string[]> {
@@ -135,44 +77,10 @@ describe('a cell host lost and back', () => {
   let cell2: ChildProcess;
 
   before(async () => {
-    for (const h of hosts) await run('ip', ['netns', 'add', h]);
-    await run('ip', ['link', 'add', `${hosts[0]}v`, 'type', 'veth', 'peer', 'name', `${hosts[1]}v`]);
-    for (const [i, h] of hosts.entries()) {
-      await run('ip', ['link', 'set', `${h}v`, 'netns', h]);
-      await run('ip', ['-n', h, 'addr', 'add', `${subnet}.${i + 1}/24`, 'dev', `${h}v`]);
-      await run('ip', ['-n', h, 'link', 'set', `${h}v`, 'up']);
-      await run('ip', ['-n', h, 'link', 'set', 'lo', 'up']);
-    }
-    await startIn(
-      hosts[0]!,
-      homes[0]!,
-      [
-        'up',
-        '--cleanup',
-        '--id',
-        'cell-1',
-        '--listen',
-        `${subnet}.1:9090`,
-        '--overlay',
-        '10.96.0.0/16',
-        '--cell-lost-after',
-        LOST_AFTER,
-        '--heartbeat-interval',
-        '500ms',
-        '--cni-socket',
-        path.join(homes[0]!, 'cni.sock'),
-      ],
-      'weft is up',
-    );
-    const token = fs.readFileSync(path.join(homes[0]!, 'admin-token'), 'utf8').trim();
-    fs.writeFileSync(path.join(work, 'cell-2.token'), `${token}\n`, { mode: 0o600 });
-    cell2 = await startIn(hosts[1]!, homes[1]!, CELL_2_ARGS, 'running');
-    await ok('api', api, '--ca-cert', path.join(homes[0]!, 'ca', 'ca.crt'));
-    await ok('login', '--token', token);
-    await ok('create-org', 'o');
-    await ok('create-space', 's', '-o', 'o');
-    await ok('target', '-o', 'o', '-s', 's');
-    const app = path.join(root, 'examples/http-app');
+    await hosts.link();
+    await hosts.startControlPlane(['--cell-lost-after', LOST_AFTER, '--heartbeat-interval', '500ms']);
+    cell2 = await hosts.startCell2(CELL_2_FLAGS);
+    const app = path.join(ROOT, 'examples/http-app');
     // Placement is least-loaded, by cell id on a tie: app-a on cell-1, app-b's #0 and #2 on cell-2.
     await ok('push', 'app-a', '-p', app, '-c', 'node server.js', '-i', '1');
     await ok('push', 'app-b', '-p', app, '-c', 'node server.js', '-i', '3');
@@ -182,17 +90,7 @@ describe('a cell host lost and back', () => {
     await answeringAgain(3, Date.now());
   });
 
-  after(async () => {
-    for (const d of daemons) if (d.exitCode === null && d.signalCode === null) d.kill('SIGTERM');
-    await Promise.all(
-      daemons.map(
-        (d) =>
-          new Promise((r) => (d.exitCode !== null || d.signalCode !== null ? r(null) : d.once('exit', r))),
-      ),
-    );
-    for (const h of hosts) await run('ip', ['netns', 'del', h]).catch(() => undefined);
-    fs.rmSync(work, { recursive: true, force: true });
-  });
+  after(() => hosts.remove());
 
   test('cell-2 runs instances of app-b before it is lost', async () => {
     assert.deepEqual(await placement(), ['0:cell-2', '1:cell-1', '2:cell-2']);
@@ -201,7 +99,7 @@ describe('a cell host lost and back', () => {
 
   test('cut off the network, cell-2 is declared lost and its instances answer again on cell-1', async (t) => {
     const cut = Date.now();
-    await run('ip', ['-n', hosts[1]!, 'link', 'set', `${hosts[1]}v`, 'down']);
+    await run('ip', ['-n', hosts.names[1], 'link', 'set', `${hosts.names[1]}v`, 'down']);
     const took = await answeringAgain(3, cut);
     t.diagnostic(
       `partitioned cell → every instance answering on the other cell: ${took} ms (--cell-lost-after ${LOST_AFTER})`,
@@ -218,7 +116,7 @@ describe('a cell host lost and back', () => {
   });
 
   test('reconnected, cell-2 rejoins with its lease and stops the containers it no longer owns', async () => {
-    await run('ip', ['-n', hosts[1]!, 'link', 'set', `${hosts[1]}v`, 'up']);
+    await run('ip', ['-n', hosts.names[1], 'link', 'set', `${hosts.names[1]}v`, 'up']);
     await until('cell-2 alive', async () => ((await cellState('cell-2')) === 'alive' ? true : undefined));
     await until('cell-2 without containers', async () =>
       (await containersOfCell2()).length === 0 ? true : undefined,
@@ -245,7 +143,7 @@ describe('a cell host lost and back', () => {
     assert.ok((await placement()).every((p) => p.endsWith(':cell-1')));
     // The killed cell's containers outlive it until it comes back.
     assert.deepEqual((await containersOfCell2()).sort(), left.sort());
-    cell2 = await startIn(hosts[1]!, homes[1]!, CELL_2_ARGS, 'running');
+    cell2 = await hosts.startCell2(CELL_2_FLAGS);
     assert.equal(await cellState('cell-2'), 'alive');
     assert.deepEqual(await containersOfCell2(), []);
     await answeringAgain(5, Date.now());
