@@ -2,6 +2,7 @@
 // (CF_INSTANCE_CERT, written into its credentials directory) and the 61443 certificate naming the app's
 // routes, which the proxy serves. Both are short-lived and renewed together before the 61443 one expires.
 import { X509Certificate } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import type { Logger } from 'pino';
 import { generateKeyAndCsr } from '../ca/index.js';
@@ -48,9 +49,10 @@ export class InstanceCertificates {
   ) {}
 
   /** The directory the identity goes to, made now (root's alone until it holds the identity). */
-  async credentialsDirectory(): Promise<string> {
+  credentialsDirectory(): string {
     const dir = this.paths.credentialsDir(this.local.guid);
-    await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+    // In place: on the start's path, a call through the thread pool waits behind whatever a busy cell queued.
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
     return dir;
   }
 
@@ -59,7 +61,7 @@ export class InstanceCertificates {
     const { keyPem, csrPem } = await generateKeyAndCsr(this.local.guid);
     const issued = await this.api.certificate(this.local.guid, 'identity', csrPem, this.local.ip);
     const certPem = pemChain(issued.certificate, issued.ca);
-    const dir = await this.credentialsDirectory();
+    const dir = this.credentialsDirectory();
     await fs.writeFile(`${dir}/instance.crt`, certPem, { mode: 0o444 });
     await fs.writeFile(`${dir}/instance.key`, keyPem, { mode: 0o400 });
     await fs.chown(`${dir}/instance.key`, this.hostUid, this.hostUid);

@@ -1,5 +1,6 @@
 // One instance on this cell, from placement to removal: network, proxy listeners, the container itself,
 // health, reports to the control plane, and restarts with backoff. Its certificates live in certificates.ts.
+import { mkdirSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import net from 'node:net';
@@ -71,7 +72,15 @@ interface StartGates {
   start: Promise<unknown>;
 }
 
-const LOG_DIRECTORY = { recursive: true, mode: 0o700 } as const;
+/** Made in place, as the credentials directory is: see InstanceCertificates.credentialsDirectory. */
+function makeDirectory(dir: string): Promise<void> {
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    return Promise.resolve();
+  } catch (err) {
+    return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+  }
+}
 const MAX_BACKOFF_MS = 30_000;
 /** A refused connection costs next to nothing: poll often, the app is up sooner than a coarse poll sees. */
 const HEALTH_POLL_MS = 10;
@@ -135,7 +144,7 @@ export class LocalInstanceRunner {
       this.firstEnv = time('env', this.freshEnv(this.app));
       this.firstRootfs = this.rootfs();
     }
-    const logDirectory = time('log directory', fs.mkdir(path.dirname(this.logFile), LOG_DIRECTORY));
+    const logDirectory = time('log directory', makeDirectory(path.dirname(this.logFile)));
     // Independent of each other: the root filesystem, the wiring, the identity the app reads as it starts,
     // its env, and the 61443 certificate, which only the proxy needs. The container is created in the namespace while the plugin
     // wires it and the identity is issued, and its app starts once both are done (as runtimes do: create,
@@ -393,11 +402,11 @@ export class LocalInstanceRunner {
     this.firstRootfs = null;
     try {
       if (app.packageDigest === null) throw new Error('the app has no package yet: push its bits');
+      // The credentials are bind-mounted as a directory: it is there at create, filled before the start.
+      this.certificates.credentialsDirectory();
       const [appDir, env] = await Promise.all([
         this.time('package', this.host.packages.ensure(app.packageDigest)),
         envAsked,
-        // The credentials are bind-mounted as a directory: it is there at create, filled before the start.
-        this.time('credentials directory', this.certificates.credentialsDirectory()),
         gates.create,
       ]);
       if (env === null) {

@@ -1,8 +1,8 @@
 // Runs an app as an OCI container: a bundle (bundle.ts) over the stack's root filesystem (rootfs.ts),
 // started detached by runc or crun, so no weft or runtime process stays beside it and it outlives a cell
 // that stops without cleaning up; a later cell takes it back by the runtime's state (adoptContainer).
-import { existsSync } from 'node:fs';
-import { constants, mkdir, open, readFile, stat, writeFile } from 'node:fs/promises';
+import { existsSync, statSync, writeFileSync } from 'node:fs';
+import { constants, mkdir, open, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
@@ -148,7 +148,7 @@ export async function startContainer(
   try {
     const rootfs = await (mounted ?? prepareRootfs(host, spec, time));
     const ownUserns = spec.userns !== null;
-    const binds = await hostBinds(spec);
+    const binds = hostBinds(spec);
     if (ownUserns) await bindInto(rootfs, binds);
     const config = bundleConfig(spec, {
       rootfs,
@@ -156,8 +156,9 @@ export async function startContainer(
       seccomp: await defaultSeccomp(),
       cgroupsPath: containerCgroup(spec.id),
     });
-    // It holds the app's environment: root's alone.
-    await writeFile(path.join(bundle, 'config.json'), JSON.stringify(config), { mode: 0o600 });
+    // It holds the app's environment: root's alone. Written in place, as the binds are looked at: on the start's
+    // path, a call through the thread pool waits behind whatever else a busy cell has queued there.
+    writeFileSync(path.join(bundle, 'config.json'), JSON.stringify(config), { mode: 0o600 });
     // The pid file, not the runtime's state: an app that exits at once is gone before a state query.
     const pid = await time('runtime create', createContainer(host, spec.id, bundle, logFile));
     await time('gate', gate);
@@ -170,9 +171,9 @@ export async function startContainer(
 }
 
 /** The host files a container sees: the init, and the spec's mounts (files or directories). */
-async function hostBinds(spec: ContainerSpec): Promise<HostBind[]> {
+function hostBinds(spec: ContainerSpec): HostBind[] {
   const binds = [{ source: INIT_SCRIPT, target: INIT_IN_CONTAINER, readOnly: true }, ...spec.mounts];
-  return Promise.all(binds.map(async (m) => ({ ...m, directory: (await stat(m.source)).isDirectory() })));
+  return binds.map((m) => ({ ...m, directory: statSync(m.source).isDirectory() }));
 }
 
 /**
