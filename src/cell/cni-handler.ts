@@ -44,7 +44,7 @@ export function cellCniHandler(cell: CniCellSide): CniHandler {
       if (req.config.app !== undefined) return addOutside(cell.outside, req, req.config.app);
       const cfg = wiring(req);
       await wireContainer(cfg);
-      const macs = await pairMacs(cfg);
+      const macs = pairMacs(cfg.ip);
       return addResult({
         hostIface: cfg.hostIface,
         hostMac: macs.host,

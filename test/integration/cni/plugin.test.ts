@@ -142,6 +142,27 @@ test('ADD wires the namespace, CHECK passes, CHECK fails once a route is deleted
   assert.equal((await run(['ip', 'route', 'show', `${p.local.ip}/32`])).trim(), '');
 });
 
+test("ADD's result lists the MACs both ends hold, and CHECK fails once the container's MAC is changed", async (t) => {
+  const p = await withPlugin(t);
+  const add = await shim(p.env());
+  assert.equal(add.code, 0, add.stderr);
+  const listed = (JSON.parse(add.stdout) as { interfaces: { name: string; mac: string }[] }).interfaces;
+  const mac = (out: string) => (JSON.parse(out) as { address: string }[])[0]?.address;
+  const held = [
+    mac(await run(['ip', '-j', 'link', 'show', 'dev', p.local.hostIface])),
+    mac(await run(['ip', '-n', p.netns, '-j', 'link', 'show', 'dev', 'eth0'])),
+  ];
+  assert.deepEqual(
+    listed.map((i) => i.mac),
+    held,
+  );
+
+  await run(['ip', '-n', p.netns, 'link', 'set', 'dev', 'eth0', 'address', '0a:58:00:00:00:01']);
+  const drifted = await shim(p.env({ CNI_COMMAND: 'CHECK' }));
+  assert.equal(errorCode(drifted), 100);
+  assert.match(drifted.stdout, /eth0 has MAC 0a:58:00:00:00:01/);
+});
+
 test('a second ADD is refused and leaves the first wiring intact', async (t) => {
   const p = await withPlugin(t);
   assert.equal((await shim(p.env())).code, 0);
