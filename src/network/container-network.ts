@@ -6,6 +6,7 @@
 import { access, stat } from 'node:fs/promises';
 import { parseIpv4 } from './cidr.js';
 import { ignoreMissing } from './ignore-missing.js';
+import { ipv4Mac } from './mac.js';
 import { WEFT_LINK_ALIAS_PREFIX, WEFT_ROUTE_PROTO } from './marks.js';
 import { assertIfaceName, assertNetnsPath } from './names.js';
 import { run } from '../host/run.js';
@@ -22,18 +23,16 @@ export interface ContainerNetworkConfig {
   gatewayIp: string;
 }
 
-// Locally administered unicast prefixes; the container's IPv4 address, unique in the overlay, completes each.
-const HOST_MAC_PREFIX = 'aa:aa';
-const CONTAINER_MAC_PREFIX = '0a:58';
+// Locally administered unicast; the container's IPv4 address, unique in the overlay, completes each.
+const HOST_MAC_PREFIX = [0xaa, 0xaa] as const;
+const CONTAINER_MAC_PREFIX = [0x0a, 0x58] as const;
 
 /**
  * The MAC addresses a pair is made with, derived from the container's IP as silk-cni does, so a CNI result
  * lists them without reading them back from the kernel.
  */
 export function pairMacs(ip: string): { host: string; container: string } {
-  const n = parseIpv4(ip);
-  const tail = [24, 16, 8, 0].map((shift) => ((n >>> shift) & 0xff).toString(16).padStart(2, '0')).join(':');
-  return { host: `${HOST_MAC_PREFIX}:${tail}`, container: `${CONTAINER_MAC_PREFIX}:${tail}` };
+  return { host: ipv4Mac(HOST_MAC_PREFIX, ip), container: ipv4Mac(CONTAINER_MAC_PREFIX, ip) };
 }
 
 /** `ip -batch` lines run in the host namespace; they create the pair with its peer already inside the netns. */
