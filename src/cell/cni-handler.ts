@@ -7,6 +7,7 @@ import { addResult, CniCode, CniError, INSTANCE_ARG, type CniRequest } from '../
 import type { CniHandler } from '../network/cni/server.js';
 import type { CellLinks } from './links.js';
 import type { LocalInstance } from './local.js';
+import { instanceNetnsMade } from './instance-network.js';
 import { addOutside, checkOutside, delOutside, gcOutside, type OutsideSide } from './cni-outside.js';
 
 export interface CniCellSide {
@@ -42,9 +43,11 @@ export function cellCniHandler(cell: CniCellSide): CniHandler {
   return {
     async add(req) {
       if (req.config.app !== undefined) return addOutside(cell.outside, req, req.config.app);
+      // The cell calls the plugin for its own instance while it still makes the namespace.
+      await instanceNetnsMade(instanceGuid(req));
       const cfg = wiring(req);
       await wireContainer(cfg);
-      const macs = await pairMacs(cfg);
+      const macs = pairMacs(cfg.ip);
       return addResult({
         hostIface: cfg.hostIface,
         hostMac: macs.host,

@@ -65,7 +65,7 @@ export async function addOutside(side: OutsideSide, req: CniRequest, appGuid: st
   }
   const local = side.instances.find(instance.guid);
   if (!local) throw new CniError(CniCode.tryAgainLater, 'the instance stopped as it started');
-  const macs = await pairMacs({ netnsPath: req.netns, ifname, hostIface: local.hostIface });
+  const macs = pairMacs(local.ip);
   return addResult({
     hostIface: local.hostIface,
     hostMac: macs.host,

@@ -154,7 +154,8 @@ export class LocalInstanceRunner {
     const identityIssued = time('identity', this.certificates.issueIdentity());
     identityIssued.catch(() => undefined);
     const netns = own ? time('netns', addInstanceNetns(local)) : Promise.resolve();
-    const wired = adopted ? Promise.resolve() : netns.then(() => time('network', this.attach()));
+    // Not after the namespace: the plugin's ADD waits for it in the cell, so the plugin starts meanwhile.
+    const wired = adopted ? Promise.resolve() : time('network', this.attach());
     wired.catch(() => undefined);
     // The app starts while the proxy and kernel are set up: until the kernel holds its tag every flow to it
     // is denied, and it is reported running only once both are ready.

@@ -6,6 +6,7 @@
 import { access, stat } from 'node:fs/promises';
 import { parseIpv4 } from './cidr.js';
 import { ignoreMissing } from './ignore-missing.js';
+import { ipv4Mac } from './mac.js';
 import { WEFT_LINK_ALIAS_PREFIX, WEFT_ROUTE_PROTO } from './marks.js';
 import { assertIfaceName, assertNetnsPath } from './names.js';
 import { run } from '../host/run.js';
@@ -22,10 +23,23 @@ export interface ContainerNetworkConfig {
   gatewayIp: string;
 }
 
+// Locally administered unicast; the container's IPv4 address, unique in the overlay, completes each.
+const HOST_MAC_PREFIX = [0xaa, 0xaa] as const;
+const CONTAINER_MAC_PREFIX = [0x0a, 0x58] as const;
+
+/**
+ * The MAC addresses a pair is made with, derived from the container's IP as silk-cni does, so a CNI result
+ * lists them without reading them back from the kernel.
+ */
+export function pairMacs(ip: string): { host: string; container: string } {
+  return { host: ipv4Mac(HOST_MAC_PREFIX, ip), container: ipv4Mac(CONTAINER_MAC_PREFIX, ip) };
+}
+
 /** `ip -batch` lines run in the host namespace; they create the pair with its peer already inside the netns. */
 export function hostSideBatch(cfg: ContainerNetworkConfig): string[] {
+  const macs = pairMacs(cfg.ip);
   return [
-    `link add ${cfg.hostIface} type veth peer name ${cfg.ifname} netns ${cfg.netnsPath}`,
+    `link add ${cfg.hostIface} address ${macs.host} type veth peer name ${cfg.ifname} address ${macs.container} netns ${cfg.netnsPath}`,
     `link set dev ${cfg.hostIface} alias ${WEFT_LINK_ALIAS_PREFIX}container`,
     `addr add ${CONTAINER_NEXT_HOP}/32 dev ${cfg.hostIface} scope link`,
     `link set dev ${cfg.hostIface} up`,
@@ -60,31 +74,31 @@ function inNetns(netnsPath: string, argv: string[], input?: string): Promise<str
 export async function wireContainer(cfg: ContainerNetworkConfig): Promise<void> {
   validate(cfg);
   if (await isHostNetns(cfg.netnsPath)) throw new Error(`${cfg.netnsPath} is the host's own namespace`);
-  try {
-    // Before the interface exists, so it is born without IPv6: the overlay and the policies are IPv4 only.
-    await inNetns(cfg.netnsPath, [
-      'sysctl',
-      '-q',
-      '-w',
-      'net.ipv6.conf.all.disable_ipv6=1',
-      'net.ipv6.conf.default.disable_ipv6=1',
-    ]);
-  } catch (err) {
+  // IPv6 goes off while the pair is made: the overlay and the policies are IPv4 only. Every interface of the
+  // namespace stays down until the container side's batch, which waits for this, so none ever holds an IPv6
+  // address or sends an IPv6 packet ('all' turns it off on the interfaces there already, 'default' on later ones).
+  const ipv6Off = inNetns(cfg.netnsPath, [
+    'sysctl',
+    '-q',
+    '-w',
+    'net.ipv6.conf.all.disable_ipv6=1',
+    'net.ipv6.conf.default.disable_ipv6=1',
+  ]).catch((err: unknown) => {
     throw new Error(`cannot enter ${cfg.netnsPath}: ${err instanceof Error ? err.message : String(err)}`);
-  }
+  });
   const [addPair, ...hostRest] = hostSideBatch(cfg);
   // Its own step: a pair that exists already belongs to someone else's wiring, which a cleanup must not touch.
-  await run(['ip', '-batch', '-'], `${addPair}\n`);
-  // Both ends exist now: each side is configured at once, each in its namespace.
-  const sides = await Promise.allSettled([
-    run(['ip', '-batch', '-'], hostRest.join('\n') + '\n'),
+  const added = run(['ip', '-batch', '-'], `${addPair}\n`);
+  // Then each side is configured at once, each in its namespace.
+  const hostSide = added.then(() => run(['ip', '-batch', '-'], hostRest.join('\n') + '\n'));
+  const containerSide = Promise.all([ipv6Off, added]).then(() =>
     inNetns(cfg.netnsPath, ['ip', '-batch', '-'], containerSideBatch(cfg).join('\n') + '\n'),
-  ]);
-  const failed = sides.find((r) => r.status === 'rejected');
-  if (failed) {
-    await unwireContainer(cfg);
-    throw failed.reason;
-  }
+  );
+  const [pair, entered, ...sides] = await Promise.allSettled([added, ipv6Off, hostSide, containerSide]);
+  const failed = [entered, pair, ...sides].find((r) => r.status === 'rejected');
+  if (!failed) return;
+  if (pair.status === 'fulfilled') await unwireContainer(cfg);
+  throw failed.reason;
 }
 
 /** A namespace file names the namespace by its inode: the host's is the one this process is in. */
@@ -107,6 +121,7 @@ async function exists(p: string): Promise<boolean> {
 }
 
 interface IpAddr {
+  address?: string;
   addr_info?: { family?: string; local?: string; prefixlen?: number }[];
 }
 interface IpRoute {
@@ -122,12 +137,18 @@ export async function wiringDrift(cfg: ContainerNetworkConfig): Promise<string[]
   const link = await run(['ip', '-j', 'link', 'show', 'dev', cfg.hostIface]).catch(() => null);
   if (link === null) return [`host link ${cfg.hostIface} is gone`];
   const drift: string[] = [];
+  const macs = pairMacs(cfg.ip);
+  const hostMac = (JSON.parse(link) as IpAddr[])[0]?.address;
+  if (hostMac !== macs.host) drift.push(`${cfg.hostIface} has MAC ${hostMac}, not ${macs.host}`);
   if (!(await hasHostRoute(cfg))) drift.push(`host route to ${cfg.ip}/32 via ${cfg.hostIface} is missing`);
   const addrs = await inNetns(cfg.netnsPath, ['ip', '-j', 'addr', 'show', 'dev', cfg.ifname]).catch(
     () => null,
   );
   if (addrs === null) return [...drift, `interface ${cfg.ifname} is gone from the container`];
-  const held = (JSON.parse(addrs) as IpAddr[]).flatMap((a) => a.addr_info ?? []);
+  const iface = (JSON.parse(addrs) as IpAddr[])[0];
+  if (iface?.address !== macs.container)
+    drift.push(`${cfg.ifname} has MAC ${iface?.address}, not ${macs.container}`);
+  const held = iface?.addr_info ?? [];
   if (!held.some((a) => a.family === 'inet' && a.local === cfg.ip && a.prefixlen === 32))
     drift.push(`${cfg.ifname} does not hold ${cfg.ip}/32`);
   const routes = JSON.parse(
@@ -141,18 +162,6 @@ export async function wiringDrift(cfg: ContainerNetworkConfig): Promise<string[]
 async function hasHostRoute(cfg: ContainerNetworkConfig): Promise<boolean> {
   const out = await run(['ip', '-j', 'route', 'show', 'to', 'exact', `${cfg.ip}/32`]);
   return (JSON.parse(out) as IpRoute[]).some((r) => r.dev === cfg.hostIface);
-}
-
-/** The MAC addresses of both ends, which a CNI result lists (runtimes refuse one without them). */
-export async function pairMacs(
-  cfg: Pick<ContainerNetworkConfig, 'netnsPath' | 'ifname' | 'hostIface'>,
-): Promise<{ host: string; container: string }> {
-  const mac = (out: string) => (JSON.parse(out) as { address?: string }[])[0]?.address ?? '';
-  const [host, container] = await Promise.all([
-    run(['ip', '-j', 'link', 'show', 'dev', cfg.hostIface]),
-    inNetns(cfg.netnsPath, ['ip', '-j', 'link', 'show', 'dev', cfg.ifname]),
-  ]);
-  return { host: mac(host), container: mac(container) };
 }
 
 export type HostSideState = 'intact' | 'repaired' | 'gone';

@@ -1,8 +1,9 @@
 // The overlay between cells: one VXLAN link per cell, with static forwarding entries for every other
 // cell (flannel's and silk's way: no multicast, no learning). A remote cell's subnet is routed via its
 // gateway address, whose MAC is derived from that address, so no cell needs to ask another for it.
-import { parseCidr, parseIpv4 } from './cidr.js';
+import { parseCidr } from './cidr.js';
 import { ignoreMissing } from './ignore-missing.js';
+import { ipv4Mac } from './mac.js';
 import { WEFT_LINK_ALIAS_PREFIX, WEFT_ROUTE_PROTO } from './marks.js';
 import { assertIfaceName } from './names.js';
 import { run } from '../host/run.js';
@@ -27,9 +28,7 @@ export interface RemoteCell {
 
 /** A locally administered unicast MAC that encodes the cell's gateway address: 02:77:a.b.c.d. */
 export function vxlanMac(gatewayIp: string): string {
-  const n = parseIpv4(gatewayIp);
-  const bytes = [0x02, 0x77, n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255];
-  return bytes.map((b) => b.toString(16).padStart(2, '0')).join(':');
+  return ipv4Mac([0x02, 0x77], gatewayIp);
 }
 
 /** `ip -batch` lines making this cell's VXLAN link reach exactly `remotes` (replace is idempotent). */

@@ -4,18 +4,20 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
 import { cellCniHandler } from '../../../src/cell/cni-handler.js';
+import { addInstanceNetns, detachInstance } from '../../../src/cell/instance-network.js';
 import { cellLinks } from '../../../src/cell/links.js';
 import type { LocalInstance } from '../../../src/cell/local.js';
 import { run } from '../../../src/host/run.js';
 import { nthAddress } from '../../../src/network/cidr.js';
 import { CNI_SHIM } from '../../../src/network/cni/client.js';
+import { CniCode } from '../../../src/network/cni/protocol.js';
 import { CniServer } from '../../../src/network/cni/server.js';
-import { addNamedNetns, deleteNamedNetns } from '../../../src/network/named-netns.js';
+import { addNamedNetns, deleteNamedNetns, namedNetnsPath } from '../../../src/network/named-netns.js';
 import { pid, withCell } from '../runtime/fixture.js';
 
 const GUID = `0b7c3d5e-1f2a-4b6c-8d9e-${pid.toString(16).padStart(12, '0')}`;
@@ -41,7 +43,7 @@ function shim(env: Record<string, string>, input = CONFIG): Promise<Outcome> {
   });
 }
 
-async function withPlugin(t: { after: (fn: () => Promise<void>) => void }) {
+async function withPlugin(t: { after: (fn: () => Promise<void>) => void }, makeNetns = true) {
   const cell = await withCell((fn) => t.after(fn));
   const dir = await mkdtemp(path.join(os.tmpdir(), 'weft-cni-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
@@ -91,7 +93,7 @@ async function withPlugin(t: { after: (fn: () => Promise<void>) => void }) {
     await run(['ip', 'link', 'del', 'dev', local.hostIface]).catch(() => '');
     await deleteNamedNetns(netns);
   });
-  await addNamedNetns(netns);
+  if (makeNetns) await addNamedNetns(netns);
   const env = (over: Record<string, string> = {}) => ({
     CNI_COMMAND: 'ADD',
     CNI_CONTAINERID: 'c0ffee',
@@ -140,6 +142,27 @@ test('ADD wires the namespace, CHECK passes, CHECK fails once a route is deleted
   assert.equal((await shim(p.env({ CNI_COMMAND: 'DEL' }))).code, 0);
   assert.equal((await shim(p.env({ CNI_COMMAND: 'DEL', CNI_NETNS: '' }))).code, 0);
   assert.equal((await run(['ip', 'route', 'show', `${p.local.ip}/32`])).trim(), '');
+});
+
+test("ADD's result lists the MACs both ends hold, and CHECK fails once the container's MAC is changed", async (t) => {
+  const p = await withPlugin(t);
+  const add = await shim(p.env());
+  assert.equal(add.code, 0, add.stderr);
+  const listed = (JSON.parse(add.stdout) as { interfaces: { name: string; mac: string }[] }).interfaces;
+  const mac = (out: string) => (JSON.parse(out) as { address: string }[])[0]?.address;
+  const held = [
+    mac(await run(['ip', '-j', 'link', 'show', 'dev', p.local.hostIface])),
+    mac(await run(['ip', '-n', p.netns, '-j', 'link', 'show', 'dev', 'eth0'])),
+  ];
+  assert.deepEqual(
+    listed.map((i) => i.mac),
+    held,
+  );
+
+  await run(['ip', '-n', p.netns, 'link', 'set', 'dev', 'eth0', 'address', '0a:58:00:00:00:01']);
+  const drifted = await shim(p.env({ CNI_COMMAND: 'CHECK' }));
+  assert.equal(errorCode(drifted), 100);
+  assert.match(drifted.stdout, /eth0 has MAC 0a:58:00:00:00:01/);
 });
 
 test('a second ADD is refused and leaves the first wiring intact', async (t) => {
@@ -234,4 +257,40 @@ test('GC (CNI 1.1) keeps the listed attachments and refuses a malformed list', a
   assert.equal(fine.code, 0, fine.stdout);
   assert.equal(errorCode(await gc([{ containerID: '../x', ifname: 'eth0' }])), 7);
   assert.equal(errorCode(await gc('all')), 7);
+});
+
+// detachInstance, as the instance's stop runs it, also ends the cell's note of the namespace it made.
+test("the cell's ADD for its own instance waits for the namespace the cell is still making", async (t) => {
+  const p = await withPlugin(t, false);
+  try {
+    // The plugin starts first, as the cell starts it; the namespace is made meanwhile.
+    const [add] = await Promise.all([shim(p.env()), addInstanceNetns(p.local)]);
+    assert.equal(add.code, 0, add.stdout);
+    assert.equal((await shim(p.env({ CNI_COMMAND: 'CHECK' }))).code, 0);
+  } finally {
+    await detachInstance(p.socket, p.local);
+  }
+});
+
+test("the cell's ADD for its own instance fails as making its namespace fails, and wires nothing", async (t) => {
+  const p = await withPlugin(t, false);
+  // A plain file where the namespace goes: `ip netns add` refuses it.
+  const squatter = namedNetnsPath(p.netns);
+  await writeFile(squatter, '');
+  try {
+    const [add, made] = await Promise.all([
+      shim(p.env()),
+      addInstanceNetns(p.local).then(
+        () => null,
+        (err: unknown) => err,
+      ),
+    ]);
+    assert.ok(made instanceof Error);
+    assert.equal(errorCode(add), CniCode.io);
+    assert.match(add.stdout, /ip netns add/);
+    await assert.rejects(run(['ip', 'link', 'show', 'dev', p.local.hostIface]));
+  } finally {
+    await rm(squatter, { force: true });
+    await detachInstance(p.socket, p.local);
+  }
 });

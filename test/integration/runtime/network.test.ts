@@ -1,4 +1,5 @@
-import { test } from 'node:test';
+import { spawn } from 'node:child_process';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
@@ -76,6 +77,73 @@ test('an attached container has its /32 on eth0, no IPv6, and reaches the gatewa
     `telnet://${cell.gatewayIp}:${port}`,
   ]);
   assert.equal(got.stdout, 'hello from the gateway\n', got.stderr);
+});
+
+/** Every link and address event of a namespace, one per line, from before the wiring to after it. */
+function watchNetns(t: TestContext, netns: string): { until(mark: RegExp): Promise<string> } {
+  const monitor = spawn('ip', ['-n', netns, '-o', 'monitor', 'link', 'address'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  t.after(() => monitor.kill('SIGKILL'));
+  let seen = '';
+  let waiting: (() => void) | null = null;
+  monitor.stdout.setEncoding('utf8').on('data', (d: string) => {
+    seen += d;
+    waiting?.();
+  });
+  return {
+    until: (mark) =>
+      new Promise((resolve) => {
+        waiting = () => {
+          if (mark.test(seen)) resolve(seen);
+        };
+        waiting();
+      }),
+  };
+}
+
+test('a wired namespace never holds an IPv6 address, not even for a moment, and sends no IPv6 packet', async (t) => {
+  const cell = await withCell((fn) => t.after(fn));
+  const net = testContainerNet(cell, 5);
+  t.after(() => detachTestNet(net));
+  await addNamedNetns(net.netns);
+  const ipv6Out =
+    'table inet weft_it_v6 { chain out { type filter hook output priority 0; meta nfproto ipv6 counter; }; }';
+  await run(['ip', 'netns', 'exec', net.netns, 'nft', '-f', '-'], ipv6Out);
+  const events = watchNetns(t, net.netns);
+  // A link made and removed around the wiring marks where the monitor's view begins and ends.
+  await run(['ip', '-n', net.netns, 'link', 'add', 'mark0', 'type', 'veth', 'peer', 'name', 'mark1']);
+  await events.until(/mark0/);
+  await wireContainer(net);
+  await run(['ip', '-n', net.netns, 'link', 'del', 'mark0']);
+  const seen = await events.until(/Deleted[^\n]*mark0/);
+
+  assert.match(seen, /eth0/, 'the monitor saw the wiring');
+  assert.doesNotMatch(seen, /inet6/);
+  assert.equal((await run(['ip', '-n', net.netns, '-6', 'addr'])).trim(), '');
+  const sysctl = await run([
+    'ip',
+    'netns',
+    'exec',
+    net.netns,
+    'sysctl',
+    '-n',
+    'net.ipv6.conf.eth0.disable_ipv6',
+    'net.ipv6.conf.lo.disable_ipv6',
+  ]);
+  assert.deepEqual(sysctl.trim().split('\n'), ['1', '1']);
+  const counters = await run([
+    'ip',
+    'netns',
+    'exec',
+    net.netns,
+    'nft',
+    'list',
+    'table',
+    'inet',
+    'weft_it_v6',
+  ]);
+  assert.match(counters, /counter packets 0 bytes 0/);
 });
 
 test('unwiring removes the veth pair and the host route and may be repeated', async (t) => {

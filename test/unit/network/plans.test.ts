@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cellNetworkBatch } from '../../../src/network/cell-network.js';
-import { containerSideBatch, hostSideBatch } from '../../../src/network/container-network.js';
+import { containerSideBatch, hostSideBatch, pairMacs } from '../../../src/network/container-network.js';
 
 const cell = {
   gatewayIp: '10.99.3.1',
@@ -34,12 +34,30 @@ test('a cell alone in a one-subnet overlay gets one unreachable route', () => {
 
 test('the host end holds 169.254.0.1 and routes the container /32 from the gateway address', () => {
   assert.deepEqual(hostSideBatch(container), [
-    'link add s-abc type veth peer name eth0 netns /run/netns/weft-abc',
+    'link add s-abc address aa:aa:0a:63:03:02 type veth peer name eth0 address 0a:58:0a:63:03:02 netns /run/netns/weft-abc',
     'link set dev s-abc alias weft:container',
     'addr add 169.254.0.1/32 dev s-abc scope link',
     'link set dev s-abc up',
     'route replace 10.99.3.2/32 dev s-abc src 10.99.3.1 proto 87',
   ]);
+});
+
+test("a pair's MACs are locally administered unicast ones that carry the container's address", () => {
+  assert.deepEqual(pairMacs('10.99.3.2'), { host: 'aa:aa:0a:63:03:02', container: '0a:58:0a:63:03:02' });
+  assert.deepEqual(pairMacs('255.0.171.16'), { host: 'aa:aa:ff:00:ab:10', container: '0a:58:ff:00:ab:10' });
+  for (const mac of Object.values(pairMacs('10.99.3.2'))) {
+    const first = parseInt(mac.slice(0, 2), 16);
+    assert.equal(first & 0b11, 0b10, `${mac}: local bit set, multicast bit clear`);
+  }
+});
+
+test('the MACs of two containers differ, and so do the two ends of one pair', () => {
+  const [a, b] = [pairMacs('10.99.3.2'), pairMacs('10.99.3.3')];
+  assert.equal(new Set([a.host, a.container, b.host, b.container]).size, 4);
+});
+
+test('no MAC is derived from what is not an IPv4 address', () => {
+  assert.throws(() => pairMacs('10.99.3.256'), /not an IPv4 address/);
 });
 
 test('the container sends everything via 169.254.0.1 from its own address', () => {
