@@ -79,7 +79,12 @@ export class Spawner {
     this.child.ref();
     this.child.channel?.ref();
     this.child.send({ id, ...request }, (err) => {
-      if (err) this.settle({ id, error: `could not reach the spawner: ${err.message}` });
+      if (!err) return;
+      // A channel that fails a write is broken: the helper is given up at once (and killed, should it still
+      // run), so that commands fork here from now on. Waiting for its exit to be noticed is not enough: a
+      // caller retrying at once fails at once each time and never lets that event in.
+      this.child.kill('SIGKILL');
+      this.lost();
     });
     return answered;
   }
