@@ -5,6 +5,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { benchCa } from './lib/certs.js';
 import { haproxyTls, httpBackend, nginxStreamTls, nodeTlsFloor } from './lib/peers.js';
+import { Interference } from './lib/interference.js';
 import { cpuBetween, cpuSample, tempDir } from './lib/proc.js';
 import { fmt } from './lib/report.js';
 import type { Figure } from './lib/report.js';
@@ -89,6 +90,23 @@ async function cpuOf(
   return { result, cpu: cpuBetween(before, cpuSample(pid)) };
 }
 
+/** Other processes' CPU, as a share of one core, under which a round counts as quiet. */
+const QUIET_SHARE = 0.1;
+const MIN_QUIET_ROUNDS = 3;
+
+/** The samples of the rounds marked true. */
+function keepRounds(all: Record<Name, Samples>, keep: readonly boolean[]): Record<Name, Samples> {
+  const pick = (s: Samples): Samples =>
+    Object.fromEntries(METRICS.map((m) => [m, s[m].filter((_, r) => keep[r])])) as unknown as Samples;
+  return {
+    direct: pick(all.direct),
+    weft: pick(all.weft),
+    nginx: pick(all.nginx),
+    haproxy: pick(all.haproxy),
+    node: pick(all.node),
+  };
+}
+
 /** Per-round ratios a[r] ÷ b[r]: both measured in the same round, so a slow round slows both. */
 function paired(a: readonly number[], b: readonly number[]): number[] {
   return a.map((x, r) => x / (b[r] ?? NaN));
@@ -125,14 +143,19 @@ server's default TLS 1.3 suite and group. The client is wrk (one thread) on the 
   HAProxy's logs), alike for every server (all issue session tickets by default). Client, proxy and backend
   share the 2 cores, so rates are lower than on separate machines; the per-CPU figures are the fair
   comparison.
-7 rounds; within each the direct backend, then the proxies in turn, in reverse every other round. Each
-figure is the median over rounds, with min–max. Other work on the machine moves single rounds by more than
-the targets' margins, so the targets are judged on ratios paired within a round (weft's figure ÷ nginx's of
-the same round, and the added latency against the direct backend of the same round), median over rounds;
-plain HAProxy's paired ratio stands beside weft's, showing what weft's configuration adds to HAProxy's own.`,
+Rounds: within each the direct backend, then the proxies in turn, in reverse every other round. Other work
+on the machine moves single rounds by more than the targets' margins, so each round also measures the CPU
+that processes other than the benchmark's used (/proc/stat's busy time minus the benchmark's process trees
+and its reaped wrk runs); a round is quiet while that stays under 10% of one core. Rounds run until 7 are
+quiet, 8 at most; the figures are those of the quiet rounds when there are at least 3, else of every round,
+as the last note says. Each figure is the median over those rounds, with min–max. The targets are judged on
+ratios paired within a round (weft's figure ÷ nginx's of the same round; the added latency against the
+direct backend of the same round); plain HAProxy's paired ratio stands beside weft's, showing what weft's
+configuration adds to HAProxy's own.`,
 
   async run(mode, scope, figures) {
     const rounds = mode.quick ? 1 : 7;
+    const maxRounds = mode.quick ? 1 : 8;
     const seconds: Durations = mode.quick
       ? { keepAlive: 1, latency: 1, handshakes: 1 }
       : { keepAlive: 2, latency: 3, handshakes: 2 };
@@ -152,21 +175,32 @@ plain HAProxy's paired ratio stands beside weft's, showing what weft's configura
       haproxy: { url: `https://127.0.0.1:${haproxy.port}/`, child: haproxy.child },
       node: { url: `https://127.0.0.1:${node.port}/`, child: node.child },
     };
-    const samples: Record<Name, Samples> = {
+    const measured: Record<Name, Samples> = {
       direct: empty(),
       weft: empty(),
       nginx: empty(),
       haproxy: empty(),
       node: empty(),
     };
-    for (let r = 0; r < rounds; r++) {
+    const interference = new Interference(() =>
+      [backend.child, weft.child, nginx.child, haproxy.child, node.child].map((c) => c.pid ?? 0),
+    );
+    const foreign: number[] = [];
+    const quietRounds = () => foreign.filter((f) => f < QUIET_SHARE).length;
+    for (let r = 0; r < maxRounds && quietRounds() < rounds; r++) {
+      const start = interference.mark();
       // Every other round runs the targets in reverse, so none is always measured first or last in a round.
-      const order =
-        r % 2 === 0 ? (['direct', ...PROXIES] as const) : (['direct', ...PROXIES].reverse() as Name[]);
-      for (const name of order) await measure(targets[name], seconds, paced, samples[name]);
+      const proxies: Name[] = r % 2 === 0 ? [...PROXIES] : [...PROXIES].reverse();
+      for (const name of ['direct', ...proxies] as const)
+        await measure(targets[name], seconds, paced, measured[name]);
+      foreign.push(Interference.between(start, interference.mark()));
     }
-    const errors = Object.entries(samples).filter(([, s]) => s.errors.some((e) => e > 0));
+    const errors = Object.entries(measured).filter(([, s]) => s.errors.some((e) => e > 0));
     if (errors.length > 0) throw new Error(`wrk saw errors against ${errors.map(([n]) => n).join(', ')}`);
+    // The figures are those of the quiet rounds when there are enough of them to take a median from.
+    const kept =
+      quietRounds() >= MIN_QUIET_ROUNDS ? foreign.map((f) => f < QUIET_SHARE) : foreign.map(() => true);
+    const samples = keepRounds(measured, kept);
 
     const added = (name: Name, q: 'p50' | 'p99') => summarize(pairedMs(samples[name][q], samples.direct[q]));
     const add = (f: Omit<Figure, 'peer'>, peer: keyof typeof PEER_NAME, peerValue: Figure['weft']) =>
@@ -261,6 +295,15 @@ plain HAProxy's paired ratio stands beside weft's, showing what weft's configura
         note:
           `${summarize(samples.direct.p50).median} µs / ${summarize(samples.direct.p99).median} µs; ` +
           `${summarize(samples.direct.latencySamples).median} paced requests per target and round`,
+      },
+      {
+        metric: 'other processes during a round (share of one core)',
+        unit: '',
+        better: 'lower',
+        weft: null,
+        note:
+          `${foreign.map((f) => `${(f * 100).toFixed(0)}%`).join(', ')}; ${quietRounds()} of ${foreign.length} rounds quiet ` +
+          `(< ${QUIET_SHARE * 100}%), figures over ${kept.every(Boolean) ? 'every round' : 'the quiet ones'}`,
       },
     );
   },
