@@ -142,9 +142,8 @@ server's default TLS 1.3 suite and group. The client is wrk (one thread) on the 
   connections are TLS 1.3 resumptions (PSK with ECDHE: no certificate, no signature; over 99% in nginx's and
   HAProxy's logs), alike for every server (all issue session tickets by default). wrk sends the address as
   SNI, so weft's listener answers from its crt-list's default entry, which asks for a client certificate
-  in a full handshake only. Client, proxy and backend
-  share the 2 cores, so rates are lower than on separate machines; the per-CPU figures are the fair
-  comparison.
+  in a full handshake only. Client, proxy and backend share the 2 cores, so rates are lower than on
+  separate machines; the per-CPU figures are the fair comparison.
 Rounds: within each the direct backend, then the proxies in turn, in reverse every other round. Other work
 on the machine moves single rounds by more than the targets' margins, so each round also measures the CPU
 that processes other than the benchmark's used (/proc/stat's busy time minus the benchmark's process trees
