@@ -146,13 +146,13 @@ server's default TLS 1.3 suite and group. The client is wrk (one thread) on the 
   separate machines; the per-CPU figures are the fair comparison.
 Rounds: within each the direct backend, then the proxies in turn, in reverse every other round. Other work
 on the machine moves single rounds by more than the targets' margins, so each round also measures the CPU
-that processes other than the benchmark's used (/proc/stat's busy time minus the benchmark's process trees
-and its reaped wrk runs); a round is quiet while that stays under 10% of one core. Rounds run until 7 are
-quiet, 8 at most; the figures are those of the quiet rounds when there are at least 3, else of every round,
-as the last note says. Each figure is the median over those rounds, with min–max. The targets are judged on
-ratios paired within a round (weft's figure ÷ nginx's of the same round; the added latency against the
-direct backend of the same round); plain HAProxy's paired ratio stands beside weft's, showing what weft's
-configuration adds to HAProxy's own.`,
+that processes other than the benchmark's used (/proc/stat's user, system and steal time minus the
+benchmark's process trees and its reaped wrk runs); a round is quiet while that stays under 10% of one
+core. Rounds run until 7 are quiet, 8 at most; the figures are those of the quiet rounds when there are at
+least 3, else of every round, as the last note says. Each figure is the median over those rounds, with
+min–max. The targets are judged on ratios paired within a round (weft's figure ÷ nginx's of the same round;
+the added latency against the direct backend of the same round); plain HAProxy's paired ratio stands
+beside weft's, showing what weft's configuration adds to HAProxy's own.`,
 
   async run(mode, scope, figures) {
     const rounds = mode.quick ? 1 : 7;

@@ -1,5 +1,5 @@
-// Other work on the machine during a measurement: the CPU the whole machine spent (/proc/stat, steal
-// included) minus what the benchmark's own processes spent. On a shared 2-core machine, a round during which
+// Other work on the machine during a measurement: the CPU the whole machine's processes spent (/proc/stat,
+// steal included) minus what the benchmark's own processes spent. On a shared 2-core machine, a round during which
 // neighbours ran measures them as much as the proxies.
 import { readFileSync } from 'node:fs';
 import { cpuSplitMicros } from './proc.js';
@@ -19,16 +19,19 @@ function fieldsAfterName(stat: string): number[] {
     .map(Number);
 }
 
-/** CPU the machine spent on anything but idling: user, nice, system, irq, softirq, steal. */
+/**
+ * CPU the machine's processes spent, and what the hypervisor took: user, nice, system, steal. Interrupts and
+ * softirqs are left out: they are mostly the benchmark's own loopback traffic, charged to no process.
+ */
 function machineBusyMicros(): number {
-  const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = (
+  const [user = 0, nice = 0, system = 0, , , , , steal = 0] = (
     readFileSync('/proc/stat', 'utf8').split('\n', 1)[0] ?? ''
   )
     .trim()
     .split(/\s+/)
     .slice(1)
     .map(Number);
-  return (user + nice + system + irq + softirq + steal) * TICK_MICROS;
+  return (user + nice + system + steal) * TICK_MICROS;
 }
 
 /** This process and its children already waited for (every wrk run), from utime, stime, cutime, cstime. */
