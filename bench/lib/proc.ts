@@ -99,6 +99,41 @@ export function cpuSplitMicros(pid: number): { user: number; kernel: number } {
   return { user: (user * 1e6) / CLK_TCK, kernel: (kernel * 1e6) / CLK_TCK };
 }
 
+export interface CpuSample {
+  /** Microseconds from the scheduler's nanosecond counters (schedstat). */
+  precise: number;
+  /** Microseconds from utime and stime, in 10 ms ticks. */
+  user: number;
+  kernel: number;
+}
+
+/** A snapshot of a process tree's CPU time; cpuBetween reads two of them. */
+export function cpuSample(pid: number): CpuSample {
+  let nanos = 0;
+  for (const p of processTree(pid)) {
+    try {
+      for (const tid of readdirSync(`/proc/${p}/task`)) {
+        nanos += Number(readFileSync(`/proc/${p}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+      }
+    } catch {
+      // exited in between
+    }
+  }
+  return { precise: nanos / 1000, ...cpuSplitMicros(pid) };
+}
+
+/**
+ * CPU microseconds spent between two samples, split into user space and kernel in the proportion of the
+ * ticks: a run of a few seconds needs more precision than /proc/PID/stat's 10 ms ticks give.
+ */
+export function cpuBetween(a: CpuSample, b: CpuSample): { total: number; user: number; kernel: number } {
+  const total = b.precise - a.precise;
+  const user = b.user - a.user;
+  const ticks = user + b.kernel - a.kernel;
+  const userShare = ticks > 0 ? user / ticks : 0;
+  return { total, user: total * userShare, kernel: total * (1 - userShare) };
+}
+
 export function rssMiB(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN);

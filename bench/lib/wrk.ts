@@ -19,10 +19,11 @@ function micros(text: string): number {
 
 export async function wrk(
   url: string,
-  opts: { connections: number; seconds: number; close?: boolean },
+  opts: { connections: number; seconds: number; close?: boolean; script?: string },
 ): Promise<WrkResult> {
   const args = ['-t1', `-c${opts.connections}`, `-d${opts.seconds}s`, '--latency'];
   if (opts.close) args.push('-H', 'Connection: close');
+  if (opts.script) args.push('-s', opts.script);
   const out = await sh('wrk', [...args, url]);
   const requests = Number(/(\d+) requests in/.exec(out)?.[1]);
   const errors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
@@ -34,4 +35,12 @@ export async function wrk(
     p99: micros(/\s99%\s+(\S+)/.exec(out)?.[1] ?? ''),
     errors: non2xx + (errors ? errors.slice(1).reduce((s, x) => s + Number(x), 0) : 0),
   };
+}
+
+/**
+ * A wrk script that waits `ms` before each request on a connection: an open, light load, so latency is the
+ * path's own and not a queue behind a saturated CPU. wrk starts a request's clock after the wait.
+ */
+export function pacedScript(ms: number): string {
+  return `function delay()\n  return ${ms}\nend\n`;
 }

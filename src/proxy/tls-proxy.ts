@@ -10,7 +10,10 @@ import {
   backendKey,
   backendName,
   groupName,
+  openEntry,
+  openEntryLines,
   renderConfig,
+  renderCrtList,
   type Backend,
   type ListenerGroup,
   type ProxyFiles,
@@ -267,6 +270,7 @@ export class TlsProxy {
         pemOf(groupState.credentials ?? this.placeholderCredentials()),
       );
       await writePrivate(files.callers(g), callerLines(groupState.mtls));
+      await writePrivate(files.crtList(g), renderCrtList(files.certificate(g), wantsOpenEntry(groupState)));
       mtlsLines.push(`${groupName(g)} ${groupState.mtls ? 1 : 0}`);
     }
     await writePrivate(files.mtlsMap, `${mtlsLines.join('\n')}\n`);
@@ -320,6 +324,10 @@ export class TlsProxy {
       await engine.command(`commit ssl ca-file ${files.clientCa}`);
     }
     const name = groupName(group);
+    const open = wantsOpenEntry(this.groupState(group));
+    // Callers by name are asked for a certificate before the rules below require one, and not asked once
+    // the rules no longer do: no window in which a caller is refused for want of being asked.
+    if (!open) await this.setOpenEntry(group, false);
     if (!mtls) await engine.command(`set map ${files.mtlsMap} ${name} 0`);
     const version = /(\d+)/.exec(await engine.command(`prepare acl ${callersFile}`))?.[1];
     if (version === undefined) throw new Error(`haproxy gave no version for ${callersFile}`);
@@ -328,6 +336,23 @@ export class TlsProxy {
     );
     await engine.command([...adds, `commit acl @${version} ${callersFile}`].join('; '));
     if (mtls) await engine.command(`set map ${files.mtlsMap} ${name} 1`);
+    if (open) await this.setOpenEntry(group, true);
+  }
+
+  /** Brings the group's open entry to `open`, reading what HAProxy holds rather than trusting a copy of it. */
+  private async setOpenEntry(group: number, open: boolean): Promise<void> {
+    const files = this.requireFiles();
+    const engine = await this.ready();
+    const list = files.crtList(group);
+    const certificate = files.certificate(group);
+    await writePrivate(list, renderCrtList(certificate, open));
+    const lines = openEntryLines(await engine.command(`show ssl crt-list -n ${list}`), certificate);
+    if (open && lines.length === 0) {
+      await engine.command(withPayload(`add ssl crt-list ${list}`, openEntry(certificate)));
+    }
+    if (!open) {
+      for (const line of lines) await engine.command(`del ssl crt-list ${list} ${certificate}:${line}`);
+    }
   }
 
   private onConnectionEnd(end: ConnectionEnd | HandshakeEnd): void {
@@ -448,6 +473,11 @@ function checkCredentials(credentials: Credentials): number {
     throw new Error('the private key does not match the certificate');
   }
   return Date.parse(cert.validTo);
+}
+
+/** A listener in use whose instance has mutual TLS off serves its names without asking for a certificate. */
+function wantsOpenEntry(groupState: GroupState): boolean {
+  return groupState.users.size > 0 && groupState.mtls === null;
 }
 
 function sameMtls(a: MtlsPolicy | null, b: MtlsPolicy | null): boolean {

@@ -34,6 +34,8 @@ export interface ProxyFiles {
   /** Group name → 1 while its callers must present an admitted instance identity. */
   mtlsMap: string;
   certificate(group: number): string;
+  /** The group's crt-list: its certificate as the default entry, plus the open entry while mutual TLS is off. */
+  crtList(group: number): string;
   callers(group: number): string;
 }
 
@@ -47,6 +49,36 @@ export function backendName(group: number, port: number): string {
 
 export function backendKey(group: number, port: number): string {
   return `${group}/${port}`;
+}
+
+// A name no client asks for: the default entry of a crt-list then matches only clients whose SNI matches no
+// other entry, or who send none (callers by address), and it asks them for a certificate.
+const NO_SNI_MATCH = 'default.weft.invalid';
+
+/**
+ * The SSL options of the entry that serves a listener's own names while its instance has mutual TLS off: no
+ * CertificateRequest, a few percent of a full handshake's CPU (docs/architecture.md).
+ */
+export const OPEN_ENTRY_OPTIONS = '[verify none]';
+
+/** The line `add ssl crt-list` takes for the open entry: no filter, so the certificate's own names select it. */
+export function openEntry(certificate: string): string {
+  return `${certificate} ${OPEN_ENTRY_OPTIONS}`;
+}
+
+/** A group's crt-list file as HAProxy reads it when it starts. */
+export function renderCrtList(certificate: string, open: boolean): string {
+  const lines = [`${certificate} ${NO_SNI_MATCH}`];
+  if (open) lines.push(openEntry(certificate));
+  return `${lines.join('\n')}\n`;
+}
+
+/** The line numbers of the open entries in `show ssl crt-list -n`: one, or none. */
+export function openEntryLines(shown: string, certificate: string): number[] {
+  return shown
+    .split('\n')
+    .filter((line) => line.startsWith(`${certificate}:`) && line.includes(OPEN_ENTRY_OPTIONS))
+    .map((line) => Number(/^:(\d+)/.exec(line.slice(certificate.length))?.[1]));
 }
 
 /** Placeholder address of a backend no instance uses: it is also held in maintenance, so nothing connects. */
@@ -110,7 +142,8 @@ function renderGroup(inputs: ConfigInputs, group: ListenerGroup, g: number): str
   const lines = [
     `frontend ${groupName(g)}`,
     // Verification is decided per connection below: a listener's client CA cannot change without a reload.
-    `  bind ${group.host}:${ports} ssl crt ${files.certificate(g)} ca-file ${files.clientCa} verify optional ca-ignore-err all crt-ignore-err all`,
+    // The crt-list's open entry (verify none) serves the instance's names while its mutual TLS is off.
+    `  bind ${group.host}:${ports} ssl crt-list ${files.crtList(g)} ca-file ${files.clientCa} verify optional ca-ignore-err all crt-ignore-err all`,
     '  tcp-request connection track-sc0 src table per_source',
     '  tcp-request connection track-sc1 int(1) table totals',
     `  tcp-request connection sc-inc-gpc(0,1) if { sc0_conn_cur gt ${limits.maxConnectionsPerSource} }`,

@@ -22,6 +22,7 @@ export async function proxyDirectory(at?: string): Promise<ProxyFiles & { dir: s
     clientCa: join(dir, 'client-ca.pem'),
     mtlsMap: join(dir, 'mtls.map'),
     certificate: (group) => join(dir, 'certs', `g${group}.pem`),
+    crtList: (group) => join(dir, 'certs', `g${group}.crtlist`),
     callers: (group) => join(dir, 'certs', `g${group}.callers`),
   };
 }

@@ -1,6 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { backendKey, renderConfig, type ProxyFiles } from '../../../src/proxy/haproxy/config.js';
+import {
+  backendKey,
+  openEntryLines,
+  renderConfig,
+  renderCrtList,
+  type ProxyFiles,
+} from '../../../src/proxy/haproxy/config.js';
 import { DEFAULT_PROXY_LIMITS, DEFAULT_TLS_SETTINGS } from '../../../src/proxy/index.js';
 import { proxyListeners } from '../../../src/cell/allocation.js';
 
@@ -9,6 +15,7 @@ const files: ProxyFiles = {
   clientCa: '/run/p/client-ca.pem',
   mtlsMap: '/run/p/mtls.map',
   certificate: (g) => `/run/p/g${g}.pem`,
+  crtList: (g) => `/run/p/g${g}.crtlist`,
   callers: (g) => `/run/p/g${g}.callers`,
 };
 
@@ -26,10 +33,37 @@ function render(backends = new Map([[backendKey(0, 20000), { host: '10.0.0.2', p
   });
 }
 
-test('each listener group binds its ports with its own certificate file', () => {
+test('each listener group binds its ports with its own crt-list', () => {
   const config = render();
-  assert.match(config, /bind 10\.0\.0\.1:20000 ssl crt \/run\/p\/g0\.pem /);
-  assert.match(config, /bind 10\.0\.0\.1:20001-20003 ssl crt \/run\/p\/g1\.pem /);
+  assert.match(config, /bind 10\.0\.0\.1:20000 ssl crt-list \/run\/p\/g0\.crtlist /);
+  assert.match(config, /bind 10\.0\.0\.1:20001-20003 ssl crt-list \/run\/p\/g1\.crtlist /);
+});
+
+test('a listener asks every caller for a certificate unless its crt-list holds the open entry', () => {
+  assert.match(render(), /crtlist ca-file \/run\/p\/client-ca\.pem verify optional /);
+  const closed = renderCrtList('/run/p/g0.pem', false);
+  assert.equal(closed.trim().split('\n').length, 1);
+  assert.doesNotMatch(closed, /verify none/);
+  const open = renderCrtList('/run/p/g0.pem', true).trim().split('\n');
+  // The default entry stays first and asks; the open entry's filters are the certificate's own names.
+  assert.match(open[0] ?? '', /^\/run\/p\/g0\.pem \S+\.invalid$/);
+  assert.equal(open[1], '/run/p/g0.pem [verify none]');
+});
+
+test("the open entry's line numbers are read from show ssl crt-list -n, none when it is absent", () => {
+  const shown = [
+    '# /run/p/g0.crtlist',
+    '/run/p/g0.pem:1 default.weft.invalid',
+    '/run/p/g0.pem:4 [verify none]',
+    '/run/p/g0.pem:7 [verify none]',
+    '',
+  ].join('\n');
+  assert.deepEqual(openEntryLines(shown, '/run/p/g0.pem'), [4, 7]);
+  assert.deepEqual(openEntryLines(shown, '/run/p/g1.pem'), []);
+  assert.deepEqual(
+    openEntryLines('# /run/p/g0.crtlist\n/run/p/g0.pem:1 default.weft.invalid\n', '/run/p/g0.pem'),
+    [],
+  );
 });
 
 test('a port in use points at its instance; one not in use at a server held in maintenance', () => {
