@@ -2,7 +2,7 @@
 // of instances with it off only when they come by address (no SNI), where the listener's default entry
 // answers. Asking costs a few percent of a full handshake; not asking while mutual TLS is on would refuse
 // every caller, so each change of state is checked from both sides.
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { TlsProxy } from '../../../src/proxy/index.js';
 import {
@@ -27,7 +27,8 @@ async function asksForCertificate(port: number, servername: string | null): Prom
   return /CertificateRequest/.test(stdout);
 }
 
-test('callers by name are asked for a certificate exactly while mutual TLS is on, across renames and restarts', async (t) => {
+/** A CA, a backend and a proxy of one listener, all gone once `t` ends. */
+async function startProxy(t: TestContext) {
   const ca = await newCa();
   const backend = await startBackend();
   const proxy = new TlsProxy({ listeners: await loopbackListeners(1) });
@@ -35,6 +36,11 @@ test('callers by name are asked for a certificate exactly while mutual TLS is on
     await proxy.close();
     await backend.close();
   });
+  return { ca, backend, proxy };
+}
+
+test('callers by name are asked for a certificate exactly while mutual TLS is on, across renames and restarts', async (t) => {
+  const { ca, backend, proxy } = await startProxy(t);
   const { port } = await proxy.addInstance({
     guid: 'instance-b-0',
     listen: { host: '127.0.0.1', port: 0 },
@@ -82,13 +88,7 @@ test('callers by name are asked for a certificate exactly while mutual TLS is on
 });
 
 test('a listener no instance holds keeps no open entry, and a new instance with mutual TLS on starts closed', async (t) => {
-  const ca = await newCa();
-  const backend = await startBackend();
-  const proxy = new TlsProxy({ listeners: await loopbackListeners(1) });
-  t.after(async () => {
-    await proxy.close();
-    await backend.close();
-  });
+  const { ca, backend, proxy } = await startProxy(t);
   const add = async (mtls: { caPem: string; callers: Set<string> } | undefined) =>
     proxy.addInstance({
       guid: 'instance-b-0',
