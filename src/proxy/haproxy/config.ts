@@ -117,6 +117,10 @@ export function renderConfig(inputs: ConfigInputs): string {
     // Connections that never became a stream (failed or timed-out handshakes) log this instead.
     `  error-log-format "${ERROR_LOG_FORMAT}"`,
     '  timeout connect 5s',
+    // A refused connect closes the caller's connection at once, as a direct connect to the app would be
+    // refused. HAProxy would retry it only after a second's pause, so a caller that comes just before the
+    // app listens (a start, a restart) would wait that second.
+    '  retries 0',
     // The client timeout bounds the handshake; once both sides are joined the tunnel timeout takes over.
     `  timeout client ${settings.handshakeTimeoutMs}`,
     `  timeout server ${limits.idleTimeoutMs}`,

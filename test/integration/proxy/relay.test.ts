@@ -107,6 +107,28 @@ test('an app that is not listening gets the client disconnected and is counted, 
   assert.equal(stats?.activeConnections, 0);
 });
 
+test('a connection the app refused is closed at once, not held and retried once the app listens', async () => {
+  const app = createServer();
+  await new Promise<void>((resolve) => app.listen(0, '127.0.0.1', resolve));
+  const appPort = (app.address() as AddressInfo).port;
+  await new Promise((resolve) => app.close(resolve));
+  const { port } = await addInstance(appPort);
+  const socket = await tlsClient(port);
+  const ended = readToEnd(socket).catch(() => Buffer.alloc(0));
+  // The app comes up while the caller still waits, if it does: HAProxy retries a refused connect after
+  // a second, so a caller that came early would be held that long and then served.
+  await Promise.race([ended, new Promise((resolve) => setTimeout(resolve, 1500))]);
+  let reached = 0;
+  const late = createServer((s) => (reached++, s.end('late app\n')));
+  await new Promise<void>((resolve) => late.listen(appPort, '127.0.0.1', resolve));
+  try {
+    assert.equal((await ended).length, 0, 'the caller was served by an app that was not listening');
+    assert.equal(reached, 0, 'the proxy retried the app');
+  } finally {
+    await new Promise((resolve) => late.close(resolve));
+  }
+});
+
 /** The error code a plain TCP connect to the port ends with, or undefined when it connects. */
 function connectError(port: number): Promise<string | undefined> {
   return new Promise((resolve) => {
