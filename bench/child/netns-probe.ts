@@ -32,9 +32,10 @@ function run(r: ProbeRequest): Promise<number> {
         giveUpMs: 60_000,
       });
     case 'https':
+      // Paced as HTTP is: each attempt is a handshake, both here and in the proxy.
       return until('HTTPS answer', () => httpsAnswers(target, 200), {
-        everyMs: 5,
-        maxInFlight: 8,
+        everyMs: 2,
+        maxInFlight: 1,
         giveUpMs: 30_000,
       });
   }
