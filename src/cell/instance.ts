@@ -146,11 +146,8 @@ export class LocalInstanceRunner {
     }
     const logDirectory = time('log directory', makeDirectory(path.dirname(this.logFile)));
     // Independent of each other: the root filesystem, the wiring, the identity the app reads as it starts,
-    // its env, and the 61443 certificate, which only the proxy needs. The container is created in the namespace while the plugin
-    // wires it and the identity is issued, and its app starts once both are done (as runtimes do: create,
-    // CNI ADD, start).
-    const c2cIssued = time('c2c certificate', this.certificates.issueC2c());
-    c2cIssued.catch(() => undefined);
+    // and its env. The container is created in the namespace while the plugin wires it and the identity is
+    // issued, and its app starts once both are done (as runtimes do: create, CNI ADD, start).
     const identityIssued = time('identity', this.certificates.issueIdentity());
     identityIssued.catch(() => undefined);
     const netns = own ? time('netns', addInstanceNetns(local)) : Promise.resolve();
@@ -165,6 +162,13 @@ export class LocalInstanceRunner {
     // Awaited only once the container gets that far; a failure before then is start()'s to report.
     gates.create.catch(() => undefined);
     gates.start.catch(() => undefined);
+    // Only the proxy needs the 61443 certificate, and an app takes far longer to listen than it takes to
+    // issue: asked for once the app may start, it keeps its CPU off the path to the start (on two cores).
+    const c2cIssued = time(
+      'c2c certificate',
+      gates.start.then(() => this.certificates.issueC2c()),
+    );
+    c2cIssued.catch(() => undefined);
     if (!local.outside) void this.run(adopted, gates);
     try {
       await logDirectory;
