@@ -50,7 +50,12 @@ export interface ControlPlane {
   close(): Promise<void>;
 }
 
-export async function startControlPlane(config: ControlPlaneConfig, logger: Logger): Promise<ControlPlane> {
+/** `moreMetrics`: what another thread of this process adds to /metrics (see control-plane-thread.ts). */
+export async function startControlPlane(
+  config: ControlPlaneConfig,
+  logger: Logger,
+  moreMetrics: (() => Promise<string>) | null = null,
+): Promise<ControlPlane> {
   fs.mkdirSync(config.home, { recursive: true, mode: 0o700 });
   const opened = await openDatabase(config.database ?? path.join(config.home, DATABASE_FILE));
   const store = new Store(opened.db, opened.dialect, [enforceQuotas]);
@@ -78,7 +83,7 @@ export async function startControlPlane(config: ControlPlaneConfig, logger: Logg
 
   const ca = await platformCa(store, config.home, config.caSealKeys);
   const issueTls = () => issueServerTls(ca, config.host, config.apiNames);
-  const api = await buildApi(store, ca, await issueTls(), logger, config.api);
+  const api = await buildApi(store, ca, await issueTls(), logger, config.api, moreMetrics);
   questions = api.questions;
   const stopRenewing = renewServerTls(issueTls, (tls) => api.app.server.setSecureContext(tls), logger);
   await api.app.listen({ host: config.host, port: config.port });

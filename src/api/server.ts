@@ -84,6 +84,7 @@ export async function buildApi(
   tls: ServerTls,
   logger: Logger,
   options: ApiOptions,
+  moreMetrics: (() => Promise<string>) | null = null,
 ): Promise<Api> {
   const app = createApp(logger, options.bodyLimit, options.connections, tls);
   app.server.maxConnections = options.connections.maxConnections;
@@ -118,7 +119,7 @@ export async function buildApi(
   installAuth(app, store);
   const questions = new CellQuestions();
   const sessions = new SessionBroker(store, tellCell(store, questions));
-  const deps = { store, options, metrics, ca, questions, sessions };
+  const deps = { store, options, metrics, moreMetrics, ca, questions, sessions };
   await app.register(tenancyEndpoints, deps);
   await app.register(spaceEndpoints, deps);
   await app.register(appEndpoints, deps);

@@ -239,16 +239,23 @@ export function registerCellCommands(program: Command): void {
     ),
   ).action(async (flags: CellFlags & ServerFlags) => {
     const logger = createLogger('weft');
-    const { startControlPlane } = await import('../api/control-plane.js');
-    const cp = await startControlPlane(controlPlaneConfig(flags), logger);
+    const { startControlPlaneThread } = await import('./control-plane-thread.js');
+    const { Registry } = await import('prom-client');
+    // The cell's metrics, served by the control plane's /metrics beside its own.
+    const cellMetrics = new Registry();
+    const cp = await startControlPlaneThread(controlPlaneConfig(flags), () => cellMetrics.metrics());
     const token = fs.readFileSync(path.join(weftHome(), ADMIN_TOKEN_FILE), 'utf8').trim();
     const { agent, containers } = await runCell({ api: [cp.url], caPem: cp.caPem, token }, flags, logger);
-    agent.registerMetrics(cp.api.metrics);
+    agent.registerMetrics(cellMetrics);
     console.log(`weft is up: API ${cp.url}, overlay ${cp.overlayCidr}, containers: ${containers}`);
-    await untilSignal(stillStopping(logger, flags.cleanup));
+    const failure = cp.failed.then((err) => {
+      logger.fatal({ err: String(err) }, 'the control plane failed; stopping the cell');
+      return err;
+    });
+    const failed = await Promise.race([untilSignal(stillStopping(logger, flags.cleanup)), failure]);
     await agent.stop({ cleanup: flags.cleanup });
-    await cp.close();
+    if (!(failed instanceof Error)) await cp.close();
     await (await import('../host/run.js')).stopSpawner();
-    process.exit();
+    process.exit(failed instanceof Error ? 1 : 0);
   });
 }

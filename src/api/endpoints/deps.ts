@@ -11,6 +11,8 @@ export interface EndpointDeps {
   store: Store;
   options: ApiOptions;
   metrics: Registry;
+  /** Metrics of another thread of this process, appended to /metrics: `weft up`'s cell. */
+  moreMetrics: (() => Promise<string>) | null;
   ca: Ca;
   /** Questions to the cells following this server, answered from their hosts (weft explain). */
   questions: CellQuestions;

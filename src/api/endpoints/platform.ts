@@ -7,7 +7,7 @@ import { listEvents } from '../../store/events.js';
 import { getSetting } from '../../store/settings.js';
 import { AuditEvent, Closed, Health, Info } from '../../contract/api.js';
 
-export const platformEndpoints: Endpoints = (app, { store, metrics, options }, done) => {
+export const platformEndpoints: Endpoints = (app, { store, metrics, moreMetrics, options }, done) => {
   app.get('/healthz', { config: { open: true }, schema: { response: { 200: Health } } }, () => ({
     ok: true,
   }));
@@ -48,7 +48,8 @@ export const platformEndpoints: Endpoints = (app, { store, metrics, options }, d
   );
 
   app.get('/metrics', async (_req, reply) => {
-    return reply.type(metrics.contentType).send(await metrics.metrics());
+    const more = moreMetrics === null ? '' : await moreMetrics();
+    return reply.type(metrics.contentType).send((await metrics.metrics()) + more);
   });
   done();
 };
