@@ -18,6 +18,8 @@ import type { CellPaths } from './paths.js';
 
 /** Layers kept mounted ahead: a start or two at once takes one each; a burst beyond mounts its own. */
 const READY_LAYERS = 2;
+/** A second after the last start took one: the start's own commands go first (see LayerPool). */
+const REFILL_DELAY_MS = 1000;
 
 export interface CellContainers {
   host: ContainerHost;
@@ -59,6 +61,7 @@ export async function prepareContainers(
         diskMb: DEFAULT_DISK_MB,
         ownDirs: APP_OWN_DIRS,
         size: READY_LAYERS,
+        refillDelayMs: REFILL_DELAY_MS,
         onError: onPoolError,
       });
   const host = { runtime, bundles: paths.bundles, stackRootfs: stack.rootfs, ...(layers ? { layers } : {}) };

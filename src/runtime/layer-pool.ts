@@ -18,6 +18,11 @@ export interface LayerPoolConfig {
   ownDirs: readonly string[];
   /** How many layers are kept ready. */
   size: number;
+  /**
+   * The pool refills this long after the last take, not at once: the mounts would compete with the start
+   * that took the layer (and the starts of a burst) for the spawner and the CPU.
+   */
+  refillDelayMs: number;
   /** A layer that could not be made: the pool stops filling until the next take. */
   onError: (err: unknown) => void;
 }
@@ -26,6 +31,7 @@ export class LayerPool {
   private readonly ready: string[] = [];
   /** The fill in progress, if any; close() waits for it. */
   private filling: Promise<void> | null = null;
+  private refill: NodeJS.Timeout | null = null;
   /** open()'s clearing of what an earlier cell left; no layer is made before it is done. */
   private opening: Promise<void> | null = null;
   private opened = false;
@@ -45,13 +51,13 @@ export class LayerPool {
   }
 
   /**
-   * Moves a ready layer to `bundle` (which must not exist) and starts making its replacement; false when
-   * none is ready or the size differs: the caller then mounts a layer itself.
+   * Moves a ready layer to `bundle` (which must not exist), its replacement made once starts pause; false
+   * when none is ready or the size differs: the caller then mounts a layer itself.
    */
   async take(bundle: string, diskMb: number): Promise<boolean> {
     if (this.closed || diskMb !== this.cfg.diskMb) return false;
     const layer = this.ready.shift();
-    this.fill();
+    this.refillLater();
     if (layer === undefined) return false;
     try {
       await rename(layer, bundle);
@@ -65,11 +71,21 @@ export class LayerPool {
   /** Stops filling and removes the layers left unused. */
   async close(): Promise<void> {
     this.closed = true;
+    if (this.refill !== null) clearTimeout(this.refill);
     // A cell stopped as it starts still clears what the one before it left.
     await this.opening?.catch(() => undefined);
     await this.filling;
     const left = this.ready.splice(0);
     for (const layer of left) await removeRootfs(layer);
+  }
+
+  private refillLater(): void {
+    if (this.refill !== null) clearTimeout(this.refill);
+    this.refill = setTimeout(() => {
+      this.refill = null;
+      this.fill();
+    }, this.cfg.refillDelayMs);
+    this.refill.unref();
   }
 
   private fill(): void {

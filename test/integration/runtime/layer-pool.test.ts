@@ -44,6 +44,7 @@ test('starts take writable layers mounted ahead, each used once, and nothing is 
     diskMb: DEFAULT_DISK_MB,
     ownDirs: APP_OWN_DIRS,
     size: READY,
+    refillDelayMs: 200,
     onError: (err: unknown) => errors.push(err),
   };
   const pool = new LayerPool(config);
@@ -58,7 +59,7 @@ test('starts take writable layers mounted ahead, each used once, and nothing is 
   });
 
   await t.test(
-    'a start moves a ready layer into its bundle, the app owns its dirs, and the pool refills',
+    'a start moves a ready layer into its bundle, the app owns its dirs, and the pool refills after it',
     async () => {
       const before = await readdir(dir);
       const rootfs = await prepareRootfs(pooled, spec('pool-a'));
