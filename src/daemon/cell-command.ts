@@ -131,6 +131,9 @@ async function runCell(access: ControlPlaneAccess, flags: CellFlags, logger: Log
     (err) =>
       logger.warn({ err: String(err) }, 'could not mount a writable layer ahead; starts mount their own'),
   );
+  // The plugin every container joins the network through, compiled now if this version never was.
+  const { cniPlugin } = await import('../network/cni/plugin-binary.js');
+  await cniPlugin();
   const config: CellConfig = {
     ...access,
     cellId: flags.id,

@@ -4,7 +4,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { CNI_SHIM, DEFAULT_CNI_SOCKET } from '../../network/cni/client.js';
+import { DEFAULT_CNI_SOCKET } from '../../network/cni/client.js';
+import { cniPlugin } from '../../network/cni/plugin-binary.js';
 import { appConfList, appNetworkName } from '../../network/cni/conflist.js';
 import { ok, progress, say } from '../output.js';
 import { findApp, inTarget, openSession, requireTarget } from './session.js';
@@ -13,15 +14,16 @@ import { findApp, inTarget, openSession, requireTarget } from './session.js';
 const DEFAULT_PLUGIN_DIR = '/usr/lib/cni';
 
 /**
- * Puts this weft's shim in `dir` as weft-cni, replaced whole: a runtime never runs a half-written one. A
- * cell on another socket than the default is named in weft-cni.socket beside it, where the shim looks.
+ * Puts this weft's plugin in `dir` as weft-cni, replaced whole: a runtime never runs a half-written one. A
+ * cell on another socket than the default is named in weft-cni.socket beside it, where the plugin looks.
  */
-function installPlugin(dir: string, socket: string | undefined): void {
+async function installPlugin(dir: string, socket: string | undefined): Promise<void> {
   const target = path.join(dir, 'weft-cni');
+  const plugin = await cniPlugin();
   fs.mkdirSync(dir, { recursive: true });
-  if (path.resolve(target) !== CNI_SHIM) {
+  if (path.resolve(target) !== plugin) {
     const temp = `${target}.${process.pid}.tmp`;
-    fs.copyFileSync(CNI_SHIM, temp);
+    fs.copyFileSync(plugin, temp);
     fs.chmodSync(temp, 0o755);
     fs.renameSync(temp, target);
   }
@@ -62,7 +64,7 @@ export function registerCni(program: Command): void {
       }
       const file = path.join(flags.install, `${appNetworkName(app.name)}.conflist`);
       progress(`Installing CNI network ${appNetworkName(app.name)} for app ${name} ${inTarget(t)}`);
-      installPlugin(flags.pluginDir, flags.cniSocket);
+      await installPlugin(flags.pluginDir, flags.cniSocket);
       fs.mkdirSync(flags.install, { recursive: true });
       fs.writeFileSync(file, text, { mode: 0o644 });
       ok();

@@ -2,9 +2,9 @@
 // the network configuration on stdin, the result on stdout. The cell joins its own instances this way.
 import path from 'node:path';
 import { run } from '../../host/run.js';
+import { cniPlugin } from './plugin-binary.js';
 import { CNI_VERSION, INSTANCE_ARG, type CniCommand } from './protocol.js';
 
-export const CNI_SHIM = path.resolve(import.meta.dirname, '../../../bin/weft-cni');
 export const DEFAULT_CNI_SOCKET = '/run/weft/cni.sock';
 /** The network name weft's own instances are attached under. */
 export const OWN_NETWORK = 'weft';
@@ -17,8 +17,9 @@ export interface CniCall {
 }
 
 /** The plugin's stdout; a failed call rejects with the CNI error the plugin printed. */
-export function invokeCni(socket: string, command: CniCommand, call: CniCall): Promise<string> {
+export async function invokeCni(socket: string, command: CniCommand, call: CniCall): Promise<string> {
   const config = { cniVersion: CNI_VERSION, name: OWN_NETWORK, type: 'weft-cni' };
+  const plugin = await cniPlugin();
   return run(
     [
       'env',
@@ -29,9 +30,9 @@ export function invokeCni(socket: string, command: CniCommand, call: CniCall): P
       `CNI_NETNS=${call.netnsPath}`,
       `CNI_IFNAME=${call.ifname}`,
       `CNI_ARGS=${INSTANCE_ARG}=${call.instanceGuid}`,
-      `CNI_PATH=${path.dirname(CNI_SHIM)}`,
+      `CNI_PATH=${path.dirname(plugin)}`,
       `WEFT_CNI_SOCKET=${socket}`,
-      CNI_SHIM,
+      plugin,
     ],
     JSON.stringify(config),
   );

@@ -14,7 +14,7 @@ import { cellLinks } from '../../../src/cell/links.js';
 import type { LocalInstance } from '../../../src/cell/local.js';
 import { run } from '../../../src/host/run.js';
 import { nthAddress } from '../../../src/network/cidr.js';
-import { CNI_SHIM } from '../../../src/network/cni/client.js';
+import { cniPlugin } from '../../../src/network/cni/plugin-binary.js';
 import { CniCode } from '../../../src/network/cni/protocol.js';
 import { CniServer } from '../../../src/network/cni/server.js';
 import { addNamedNetns, deleteNamedNetns, namedNetnsPath } from '../../../src/network/named-netns.js';
@@ -22,6 +22,7 @@ import { pid, withCell } from '../runtime/fixture.js';
 
 const GUID = `0b7c3d5e-1f2a-4b6c-8d9e-${pid.toString(16).padStart(12, '0')}`;
 const CONFIG = JSON.stringify({ cniVersion: '1.0.0', name: 'weft', type: 'weft-cni' });
+const CNI_PLUGIN = await cniPlugin();
 
 interface Outcome {
   code: number | null;
@@ -31,7 +32,7 @@ interface Outcome {
 
 function shim(env: Record<string, string>, input = CONFIG): Promise<Outcome> {
   return new Promise((resolve, reject) => {
-    const child = spawn(CNI_SHIM, [], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: 'pipe' });
+    const child = spawn(CNI_PLUGIN, [], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: 'pipe' });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -100,7 +101,7 @@ async function withPlugin(t: { after: (fn: () => Promise<void>) => void }, makeN
     CNI_NETNS: `/run/netns/${netns}`,
     CNI_IFNAME: 'eth0',
     CNI_ARGS: `WEFT_INSTANCE=${GUID}`,
-    CNI_PATH: path.dirname(CNI_SHIM),
+    CNI_PATH: path.dirname(CNI_PLUGIN),
     WEFT_CNI_SOCKET: socket,
     ...over,
   });
@@ -211,7 +212,7 @@ test('only root reaches the socket; an unreachable agent is "try again later" (c
     supportedVersions: ['1.0.0', '1.1.0'],
   });
   const nobody = await new Promise<Outcome>((resolve) => {
-    const child = spawn('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', CNI_SHIM], {
+    const child = spawn('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', CNI_PLUGIN], {
       env: { PATH: process.env.PATH ?? '', ...p.env() },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
@@ -229,7 +230,7 @@ test('STATUS (CNI 1.1) answers whether the cell takes ADDs: code 50 while it sta
   const config = JSON.stringify({ cniVersion: '1.1.0', name: 'weft', type: 'weft-cni' });
   const status = (over: Record<string, string> = {}) =>
     shim(
-      { CNI_COMMAND: 'STATUS', CNI_PATH: path.dirname(CNI_SHIM), WEFT_CNI_SOCKET: p.socket, ...over },
+      { CNI_COMMAND: 'STATUS', CNI_PATH: path.dirname(CNI_PLUGIN), WEFT_CNI_SOCKET: p.socket, ...over },
       config,
     );
   assert.equal(errorCode(await status()), 50);
@@ -245,7 +246,7 @@ test('GC (CNI 1.1) keeps the listed attachments and refuses a malformed list', a
   p.setReady(true);
   const gc = (valid: unknown) =>
     shim(
-      { CNI_COMMAND: 'GC', CNI_PATH: path.dirname(CNI_SHIM), WEFT_CNI_SOCKET: p.socket },
+      { CNI_COMMAND: 'GC', CNI_PATH: path.dirname(CNI_PLUGIN), WEFT_CNI_SOCKET: p.socket },
       JSON.stringify({
         cniVersion: '1.1.0',
         name: 'weft',

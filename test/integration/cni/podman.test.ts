@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { gatewayAddress } from '../../../src/network/cidr.js';
-import { CNI_SHIM } from '../../../src/network/cni/client.js';
+import { cniPlugin } from '../../../src/network/cni/plugin-binary.js';
 import { run, waitFor, WeftHost } from '../../helpers/weft-host.js';
 
 /** An empty root with mount points: podman mounts the host's /usr read-only over it (merged-/usr Debian). */
@@ -82,9 +82,9 @@ describe('podman containers join weft apps through weft-cni', () => {
       '--cni-socket',
       host.cniSocket,
     );
-    assert.equal(
-      fs.readFileSync(path.join(pluginDir, 'weft-cni'), 'utf8'),
-      fs.readFileSync(CNI_SHIM, 'utf8'),
+    assert.deepEqual(
+      fs.readFileSync(path.join(pluginDir, 'weft-cni')),
+      fs.readFileSync(await cniPlugin()),
     );
     const [cell] = await host.api<{ subnet: string }[]>('GET', '/v1/cells');
     gateway = gatewayAddress(cell!.subnet);
