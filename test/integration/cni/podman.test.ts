@@ -82,10 +82,7 @@ describe('podman containers join weft apps through weft-cni', () => {
       '--cni-socket',
       host.cniSocket,
     );
-    assert.deepEqual(
-      fs.readFileSync(path.join(pluginDir, 'weft-cni')),
-      fs.readFileSync(await cniPlugin()),
-    );
+    assert.deepEqual(fs.readFileSync(path.join(pluginDir, 'weft-cni')), fs.readFileSync(await cniPlugin()));
     const [cell] = await host.api<{ subnet: string }[]>('GET', '/v1/cells');
     gateway = gatewayAddress(cell!.subnet);
   });
