@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
 import { teardownCellNetwork } from '../../../src/network/cell-network.js';
-import { unwireContainer, wireContainer } from '../../../src/network/container-network.js';
+import { pairMacs, unwireContainer, wireContainer } from '../../../src/network/container-network.js';
 import { addNamedNetns } from '../../../src/network/named-netns.js';
 import {
   checkOverlay,
@@ -62,6 +62,19 @@ test('an attached container has its /32 on eth0, no IPv6, and reaches the gatewa
     defaults.map((r) => [r.gateway, r.prefsrc]),
     [['169.254.0.1', net.ip]],
   );
+  // No ARP across the pair: each end's entry for the other is static, with the MAC its address gives.
+  type Neigh = { dst: string; lladdr: string; state: string[] }[];
+  const macs = pairMacs(net.ip);
+  const inside = JSON.parse(await inNs(['-j', 'neigh', 'show', 'dev', 'eth0'])) as Neigh;
+  assert.deepEqual(
+    inside.map((n) => [n.dst, n.lladdr, n.state]),
+    [['169.254.0.1', macs.host, ['PERMANENT']]],
+  );
+  const outside = JSON.parse(await run(['ip', '-j', 'neigh', 'show', 'dev', net.hostIface])) as Neigh;
+  assert.deepEqual(
+    outside.map((n) => [n.dst, n.lladdr, n.state]),
+    [[net.ip, macs.container, ['PERMANENT']]],
+  );
   const server = createServer((c) => c.end('hello from the gateway\n'));
   t.after(() => server.close());
   await new Promise<void>((resolve) => server.listen(0, cell.gatewayIp, resolve));
@@ -79,27 +92,45 @@ test('an attached container has its /32 on eth0, no IPv6, and reaches the gatewa
   assert.equal(got.stdout, 'hello from the gateway\n', got.stderr);
 });
 
-/** Every link and address event of a namespace, one per line, from before the wiring to after it. */
-function watchNetns(t: TestContext, netns: string): { until(mark: RegExp): Promise<string> } {
+interface NetnsEvents {
+  /** Everything seen once `mark` is; null if it is not within `ms`. */
+  until(mark: RegExp, ms: number): Promise<string | null>;
+}
+
+/**
+ * Every link and address event of a namespace, one per line. `ip monitor` gives no sign that it listens,
+ * so links are made until it reports one: from then on it misses nothing (marks the end of the watch).
+ */
+async function watchNetns(t: TestContext, netns: string): Promise<NetnsEvents> {
   const monitor = spawn('ip', ['-n', netns, '-o', 'monitor', 'link', 'address'], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   t.after(() => monitor.kill('SIGKILL'));
   let seen = '';
-  let waiting: (() => void) | null = null;
+  const waiting = new Set<() => void>();
   monitor.stdout.setEncoding('utf8').on('data', (d: string) => {
     seen += d;
-    waiting?.();
+    for (const w of waiting) w();
   });
-  return {
-    until: (mark) =>
+  const events: NetnsEvents = {
+    until: (mark, ms) =>
       new Promise((resolve) => {
-        waiting = () => {
-          if (mark.test(seen)) resolve(seen);
+        const check = () => {
+          if (!mark.test(seen)) return;
+          finish();
+          resolve(seen);
         };
-        waiting();
+        const timer = setTimeout(() => (finish(), resolve(null)), ms);
+        const finish = () => (clearTimeout(timer), waiting.delete(check));
+        waiting.add(check);
+        check();
       }),
   };
+  for (let i = 0; i < 50; i++) {
+    await run(['ip', '-n', netns, 'link', 'add', `start${i}`, 'type', 'veth', 'peer', 'name', `start${i}p`]);
+    if ((await events.until(new RegExp(`start${i}\\b`), 200)) !== null) return events;
+  }
+  throw new Error(`ip monitor in ${netns} reported none of 50 links made`);
 }
 
 test('a wired namespace never holds an IPv6 address, not even for a moment, and sends no IPv6 packet', async (t) => {
@@ -110,13 +141,13 @@ test('a wired namespace never holds an IPv6 address, not even for a moment, and 
   const ipv6Out =
     'table inet weft_it_v6 { chain out { type filter hook output priority 0; meta nfproto ipv6 counter; }; }';
   await run(['ip', 'netns', 'exec', net.netns, 'nft', '-f', '-'], ipv6Out);
-  const events = watchNetns(t, net.netns);
-  // A link made and removed around the wiring marks where the monitor's view begins and ends.
-  await run(['ip', '-n', net.netns, 'link', 'add', 'mark0', 'type', 'veth', 'peer', 'name', 'mark1']);
-  await events.until(/mark0/);
+  const events = await watchNetns(t, net.netns);
   await wireContainer(net);
+  // A link removed after the wiring marks where the monitor's view ends.
+  await run(['ip', '-n', net.netns, 'link', 'add', 'mark0', 'type', 'veth', 'peer', 'name', 'mark1']);
   await run(['ip', '-n', net.netns, 'link', 'del', 'mark0']);
-  const seen = await events.until(/Deleted[^\n]*mark0/);
+  const seen = await events.until(/Deleted[^\n]*mark0/, 30_000);
+  assert.ok(seen !== null, 'the monitor did not report the end mark within 30 s');
 
   assert.match(seen, /eth0/, 'the monitor saw the wiring');
   assert.doesNotMatch(seen, /inet6/);
