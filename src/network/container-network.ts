@@ -53,6 +53,8 @@ export function containerSideBatch(cfg: ContainerNetworkConfig): string[] {
     'link set dev lo up',
     `addr add ${cfg.ip}/32 dev ${cfg.ifname}`,
     `link set dev ${cfg.ifname} up`,
+    // Static, as silk-cni's: no ARP on the pair (see hostRouteBatch).
+    `neigh replace ${CONTAINER_NEXT_HOP} lladdr ${pairMacs(cfg.ip).host} dev ${cfg.ifname} nud permanent`,
     `route add ${CONTAINER_NEXT_HOP} dev ${cfg.ifname} scope link`,
     `route add default via ${CONTAINER_NEXT_HOP} dev ${cfg.ifname} src ${cfg.ip}`,
   ];
@@ -180,6 +182,14 @@ export async function repairHostSide(cfg: ContainerNetworkConfig): Promise<HostS
   return 'repaired';
 }
 
+/**
+ * The route to the container, and its neighbour entry made static (both MACs follow from its address):
+ * a first packet resolved over ARP while the container's end was still coming up waited a second for
+ * ARP's retry, and a container can't poison a permanent entry with ARP of its own.
+ */
 function hostRouteBatch(cfg: ContainerNetworkConfig): string[] {
-  return [`route replace ${cfg.ip}/32 dev ${cfg.hostIface} src ${cfg.gatewayIp} proto ${WEFT_ROUTE_PROTO}`];
+  return [
+    `route replace ${cfg.ip}/32 dev ${cfg.hostIface} src ${cfg.gatewayIp} proto ${WEFT_ROUTE_PROTO}`,
+    `neigh replace ${cfg.ip} lladdr ${pairMacs(cfg.ip).container} dev ${cfg.hostIface} nud permanent`,
+  ];
 }

@@ -39,6 +39,7 @@ test('the host end holds 169.254.0.1 and routes the container /32 from the gatew
     'addr add 169.254.0.1/32 dev s-abc scope link',
     'link set dev s-abc up',
     'route replace 10.99.3.2/32 dev s-abc src 10.99.3.1 proto 87',
+    'neigh replace 10.99.3.2 lladdr 0a:58:0a:63:03:02 dev s-abc nud permanent',
   ]);
 });
 
@@ -65,6 +66,7 @@ test('the container sends everything via 169.254.0.1 from its own address', () =
     'link set dev lo up',
     'addr add 10.99.3.2/32 dev eth0',
     'link set dev eth0 up',
+    'neigh replace 169.254.0.1 lladdr aa:aa:0a:63:03:02 dev eth0 nud permanent',
     'route add 169.254.0.1 dev eth0 scope link',
     'route add default via 169.254.0.1 dev eth0 src 10.99.3.2',
   ]);
