@@ -10,6 +10,7 @@ import { readCellRuntime } from '../../src/cell/containers.js';
 import { CellPaths } from '../../src/cell/paths.js';
 import { deleteContainer, listContainers } from '../../src/runtime/container.js';
 import { removeLeftLayers } from '../../src/runtime/layer-pool.js';
+import { netnsPoolPrefix, removeLeftNetns } from '../../src/network/netns-pool.js';
 import { pinnedFetch } from '../../test/helpers/pinned-fetch.js';
 import { freePort } from '../../test/helpers/ports.js';
 import type { Scope } from './cleanup.js';
@@ -123,6 +124,7 @@ export function deferSweep(scope: Scope, overlay: string, prefix: string, table:
         await deleteContainer({ runtime, bundles: cellPaths.bundles }, id);
     }
     await removeLeftLayers(cellPaths.layerPool);
+    await removeLeftNetns(netnsPoolPrefix(prefix));
   });
 }
 

@@ -44,9 +44,13 @@ import { cellReconcilers, FOLLOWS, type ReconcilerName } from './reconcilers.js'
 import type { FollowedMessage } from './stream-reader.js';
 import { World } from './world.js';
 import { removeContainersCgroupParent } from '../runtime/container.js';
+import { NetnsPool, netnsPoolPrefix } from '../network/netns-pool.js';
 
 /** Logged denials per source address and second (burst twice that): Cloud Foundry rate-limits its denied-packet logs the same way. */
 const DENIED_FLOWS_PER_SOURCE_PER_SECOND = 20;
+/** Namespaces kept ready, refilled a second after the last start took one (as the layer pool is). */
+const READY_NETNS = 2;
+const NETNS_REFILL_DELAY_MS = 1000;
 
 /** 1000..65535: NFLOG groups below are left to the host's own use. */
 function nflogGroup(table: string): number {
@@ -112,12 +116,19 @@ export class CellAgent {
   private readonly presence: Presence;
   /** Declared lost, its lease went to another cell: its network here is of no use any more. */
   private leaseGone = false;
+  private readonly netnsPool: NetnsPool;
 
   constructor(
     private readonly config: CellConfig,
     private readonly logger: Logger,
   ) {
     this.links = cellLinks(config.linkPrefix);
+    this.netnsPool = new NetnsPool({
+      prefix: netnsPoolPrefix(config.linkPrefix),
+      size: READY_NETNS,
+      refillDelayMs: NETNS_REFILL_DELAY_MS,
+      onError: (err) => logger.warn({ err: String(err) }, 'could not make a network namespace ahead'),
+    });
     const fetch = pinnedFetch(config.caPem, { connectTimeoutMs: CONNECT_TIMEOUT_MS });
     const api = new ApiEndpoints(config.api);
     this.client = new CellApiClient(api, fetch, config.token, config.cellId);
@@ -193,10 +204,13 @@ export class CellAgent {
     this.presence.start();
     void this.follower.run();
     await firstWorld;
-    // Once the instances it found are taken care of: mounting layers ahead is for the starts to come.
+    // Once the instances it found are taken care of: layers and namespaces ahead are for the starts to come.
     void this.config.containers.host.layers
       ?.open()
       .catch((err: unknown) => this.logger.warn({ err: String(err) }, 'no writable layers mounted ahead'));
+    void this.netnsPool
+      .open()
+      .catch((err: unknown) => this.logger.warn({ err: String(err) }, 'no network namespaces made ahead'));
   }
 
   /** Adds the cell's metrics to a Prometheus registry (the control plane's, or the cell's own). */
@@ -228,6 +242,7 @@ export class CellAgent {
     const steps: [string, () => Promise<void> | undefined][] = [
       ['releasing the instances', () => running?.instances.release(opts.cleanup)],
       ['removing the writable layers mounted ahead', () => this.config.containers.host.layers?.close()],
+      ['removing the network namespaces made ahead', () => this.netnsPool.close()],
       ['closing the CNI socket', () => running?.cni.close()],
       ['closing the proxy', () => this.proxy.close()],
       ['stopping DNS', () => running?.host.dns.stop()],
@@ -377,6 +392,7 @@ export class CellAgent {
         applyKernel,
         packages: this.packages,
         containers: this.config.containers.host,
+        netnsPool: this.netnsPool,
         stack: stackLabel(this.config.containers.stack),
         userns: this.config.containers.userns.enabled,
         startSteps: this.startSteps,

@@ -1,50 +1,93 @@
 // An instance of weft's own joins the network the one way every container does, through the weft-cni
-// plugin: the cell makes a named namespace for it, then calls the plugin as a runtime would.
+// plugin: the cell gives it a namespace, then calls the plugin as a runtime would.
+import { writeFile } from 'node:fs/promises';
+import { run } from '../host/run.js';
 import { invokeCni } from '../network/cni/client.js';
 import { addNamedNetns, deleteNamedNetns, namedNetnsPath } from '../network/named-netns.js';
+import type { NetnsPool } from '../network/netns-pool.js';
 import type { LocalInstance } from './local.js';
 
 export const CONTAINER_IFNAME = 'eth0';
 
-function call(local: Pick<LocalInstance, 'guid' | 'netns'>) {
+function call(local: Pick<LocalInstance, 'guid' | 'netns'>, netnsPath = namedNetnsPath(local.netns)) {
   return {
     containerId: local.guid,
-    netnsPath: namedNetnsPath(local.netns),
+    netnsPath,
     ifname: CONTAINER_IFNAME,
     instanceGuid: local.guid,
   };
 }
 
-/** The namespace the cell made or is making for each of its instances, by GUID, until it is detached. */
-const made = new Map<string, Promise<void>>();
-
-/** The instance's namespace, empty: its container is created in it while the plugin wires it. */
-export function addInstanceNetns(local: Pick<LocalInstance, 'guid' | 'netns'>): Promise<void> {
-  const adding = addNamedNetns(local.netns).then(() => undefined);
-  made.set(local.guid, adding);
-  return adding;
+export interface InstanceNetns {
+  /** Where the container is created and wired: a pooled namespace's path, or the instance's own. */
+  path: Promise<string>;
+  /** Once the namespace has the instance's own name (/run/netns/weft-…), as tools and restarts find it. */
+  named: Promise<void>;
 }
 
-/** Settles as the namespace the cell makes for instance `guid` is made, or fails to be (at once if it makes none). */
+/** The namespace the cell gave each of its instances, by GUID, until it is detached. */
+const made = new Map<string, InstanceNetns & { pooled: string | null }>();
+
+/**
+ * The instance's namespace, empty: its container is created in it while the plugin wires it. A pooled
+ * one is used at once and named for the instance meanwhile; without one ready, one is made.
+ */
+export function addInstanceNetns(
+  local: Pick<LocalInstance, 'guid' | 'netns'>,
+  pool: NetnsPool | null,
+): InstanceNetns {
+  const pooled = pool?.take() ?? null;
+  const path = pooled === null ? addNamedNetns(local.netns) : Promise.resolve(namedNetnsPath(pooled));
+  const named = pooled === null ? path.then(() => undefined) : nameNetns(pooled, local.netns);
+  named.catch(() => undefined);
+  const entry = { path, named, pooled };
+  made.set(local.guid, entry);
+  return entry;
+}
+
+/** Binds the pooled namespace to the instance's own name too, as `ip netns add` would have named it. */
+async function nameNetns(pooled: string, name: string): Promise<void> {
+  const target = namedNetnsPath(name);
+  await writeFile(target, '', { flag: 'wx', mode: 0o444 });
+  await run(['mount', '--bind', namedNetnsPath(pooled), target]);
+}
+
+/**
+ * Drops the pool's name of the instance's namespace once the first container's create and the plugin's
+ * ADD, which were given that name, are done with it; the instance's own name is all that stays.
+ */
+export async function releasePooledName(guid: string): Promise<void> {
+  const entry = made.get(guid);
+  if (!entry?.pooled) return;
+  await entry.named;
+  await deleteNamedNetns(entry.pooled);
+  entry.pooled = null;
+}
+
+/** Settles as the namespace the cell gives instance `guid` is ready, or fails to be (at once if it gives none). */
 export function instanceNetnsMade(guid: string): Promise<void> {
-  return made.get(guid) ?? Promise.resolve();
+  return made.get(guid)?.path.then(() => undefined) ?? Promise.resolve();
 }
 
 /**
  * CNI ADD; a failure leaves the namespace for the instance's stop (detachInstance) to remove. It may be
- * called as soon as addInstanceNetns is: the plugin's start (a shell and curl, ~15 ms, far more on a busy
- * host) then overlaps making the namespace, and the cell's ADD waits for it (instanceNetnsMade).
+ * called as soon as addInstanceNetns is: the plugin's start then overlaps making the namespace, and the
+ * cell's ADD waits for it (instanceNetnsMade).
  */
 export async function wireInstance(cniSocket: string, local: LocalInstance): Promise<void> {
-  await invokeCni(cniSocket, 'ADD', call(local));
+  const netnsPath = await (made.get(local.guid)?.path ?? Promise.resolve(namedNetnsPath(local.netns)));
+  await invokeCni(cniSocket, 'ADD', call(local, netnsPath));
 }
 
-/** CNI DEL, then the namespace goes; both may be repeated. */
+/** CNI DEL, then the namespace goes, under both its names; all may be repeated. */
 export async function detachInstance(
   cniSocket: string,
   local: Pick<LocalInstance, 'guid' | 'netns'>,
 ): Promise<void> {
+  const entry = made.get(local.guid);
+  await entry?.named.catch(() => undefined);
   await invokeCni(cniSocket, 'DEL', call(local));
   await deleteNamedNetns(local.netns);
+  if (entry?.pooled) await deleteNamedNetns(entry.pooled);
   made.delete(local.guid);
 }

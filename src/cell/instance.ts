@@ -14,6 +14,7 @@ import {
   type HostSideState,
 } from '../network/container-network.js';
 import { namedNetnsPath } from '../network/named-netns.js';
+import type { NetnsPool } from '../network/netns-pool.js';
 import type { TlsProxy } from '../proxy/index.js';
 import type { Histogram } from 'prom-client';
 import {
@@ -36,7 +37,13 @@ import type { PackageCache } from './packages.js';
 import type { PolicyIndex } from './policy-index.js';
 import type { World } from './world.js';
 import { APP_DIR, containerEnv, containerMounts } from './container-view.js';
-import { addInstanceNetns, CONTAINER_IFNAME, detachInstance, wireInstance } from './instance-network.js';
+import {
+  addInstanceNetns,
+  CONTAINER_IFNAME,
+  detachInstance,
+  releasePooledName,
+  wireInstance,
+} from './instance-network.js';
 import { StartTrace } from './start-trace.js';
 
 export interface InstanceHost {
@@ -57,6 +64,8 @@ export interface InstanceHost {
   packages: PackageCache;
   /** The OCI runtime and the stack the containers run on. */
   containers: ContainerHost;
+  /** Namespaces made ahead for the next starts, if the cell keeps any. */
+  netnsPool: NetnsPool | null;
   /** The stack's name and version, reported with each instance's state. */
   stack: string;
   /** Whether each container gets a user namespace of its own (see runtime/userns.ts). */
@@ -105,6 +114,8 @@ export class LocalInstanceRunner {
   private firstEnv: Promise<Record<string, string> | null> | null = null;
   /** The root filesystem for the first start, mounted first thing: the longest step before the create. */
   private firstRootfs: Promise<string> | null = null;
+  /** The first start's namespace (perhaps a pooled one, not yet named for the instance); restarts use its name. */
+  private firstNetns: Promise<string> | null = null;
   /** Reports go out in order, without holding up the start (see report()). */
   private reports: Promise<void> = Promise.resolve();
   private readonly certificates: InstanceCertificates;
@@ -150,7 +161,9 @@ export class LocalInstanceRunner {
     // issued, and its app starts once both are done (as runtimes do: create, CNI ADD, start).
     const identityIssued = time('identity', this.certificates.issueIdentity());
     identityIssued.catch(() => undefined);
-    const netns = own ? time('netns', addInstanceNetns(local)) : Promise.resolve();
+    const netns = own ? addInstanceNetns(local, host.netnsPool) : null;
+    this.firstNetns = netns?.path ?? null;
+    const netnsReady = netns ? time('netns', netns.path) : Promise.resolve();
     // Not after the namespace: the plugin's ADD waits for it in the cell, so the plugin starts meanwhile.
     const wired = adopted ? Promise.resolve() : time('network', this.attach());
     wired.catch(() => undefined);
@@ -158,7 +171,10 @@ export class LocalInstanceRunner {
     // is denied, and it is reported running only once both are ready.
     let ready = () => {};
     this.ready = new Promise<void>((resolve) => (ready = resolve));
-    const gates = { create: Promise.all([logDirectory, netns]), start: Promise.all([wired, identityIssued]) };
+    const gates = {
+      create: Promise.all([logDirectory, netnsReady]),
+      start: Promise.all([wired, identityIssued]),
+    };
     // Awaited only once the container gets that far; a failure before then is start()'s to report.
     gates.create.catch(() => undefined);
     gates.start.catch(() => undefined);
@@ -174,6 +190,8 @@ export class LocalInstanceRunner {
       await logDirectory;
       const identity = await identityIssued;
       await wired;
+      // Tools, restarts and the cell's checks find the namespace by the instance's own name.
+      if (netns) await time('netns named', netns.named);
       const c2c = await c2cIssued;
       this.served = c2c.names.join(',');
       const app = this.app;
@@ -405,6 +423,8 @@ export class LocalInstanceRunner {
     const { guid, uid } = this.local;
     const rootfs = this.firstRootfs ?? this.rootfs();
     this.firstRootfs = null;
+    const firstNetns = this.firstNetns;
+    this.firstNetns = null;
     try {
       if (app.packageDigest === null) throw new Error('the app has no package yet: push its bits');
       // The credentials are bind-mounted as a directory: it is there at create, filled before the start.
@@ -418,9 +438,10 @@ export class LocalInstanceRunner {
         await this.discard(rootfs);
         return null;
       }
+      const netnsPath = await (firstNetns ?? namedNetnsPath(this.local.netns));
       const spec = {
         id: guid,
-        netnsPath: `/run/netns/${this.local.netns}`,
+        netnsPath,
         command: app.command,
         cwd: APP_DIR,
         env,
@@ -442,6 +463,12 @@ export class LocalInstanceRunner {
       this.log.error({ err: String(err) }, 'instance failed to start');
       this.note(`failed to start: ${String(err)}`);
       return null;
+    } finally {
+      // The first create and the plugin's ADD are done with a pooled namespace's name; restarts use its own.
+      if (firstNetns)
+        void releasePooledName(guid).catch((err: unknown) =>
+          this.log.warn({ err: String(err) }, 'could not drop the pool’s name of the namespace'),
+        );
     }
   }
 

@@ -13,6 +13,7 @@ import { currentCgroup } from '../../src/runtime/cell-cgroup.js';
 import { deleteContainer, listContainers } from '../../src/runtime/container.js';
 import { removeLeftLayers } from '../../src/runtime/layer-pool.js';
 import { pinnedFetch as pinnedToCa } from '../../src/ca/pinned-fetch.js';
+import { netnsPoolPrefix, removeLeftNetns } from '../../src/network/netns-pool.js';
 import { pinnedFetch } from './pinned-fetch.js';
 import { freePort } from './ports.js';
 
@@ -323,6 +324,7 @@ export class WeftHost {
       for (const id of bundles) await deleteContainer(host, id);
     }
     await removeLeftLayers(cellPaths.layerPool);
+    await removeLeftNetns(netnsPoolPrefix(this.ifacePrefix));
     const instances = path.join(this.home, 'cell/instances');
     const guids = fs.existsSync(instances) ? fs.readdirSync(instances) : [];
     // A namespace whose veth is already gone holds no overlay address; the instance's files still name it.

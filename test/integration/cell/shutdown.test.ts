@@ -8,6 +8,7 @@ import { afterEach, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { allCgroupMounts } from '../../../src/runtime/cgroup.js';
 import { currentMountPoints } from '../../../src/runtime/mountinfo.js';
+import { netnsPoolPrefix } from '../../../src/network/netns-pool.js';
 import { run, waitFor, WeftHost } from '../../helpers/weft-host.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../../..');
@@ -139,6 +140,14 @@ async function leftovers(host: WeftHost, traces: ContainerTrace[]): Promise<stri
   // The writable layers the cell mounted ahead for starts to come go with it, whether or not it cleans up.
   const pool = path.join(host.home, 'cell', 'layer-pool');
   left.push(...(await currentMountPoints()).filter((m) => m.startsWith(`${pool}/`)).map((m) => `mount ${m}`));
+  // So do the network namespaces it made ahead.
+  const poolNetns = netnsPoolPrefix(host.ifacePrefix);
+  left.push(
+    ...fs
+      .readdirSync('/run/netns')
+      .filter((n) => n.startsWith(poolNetns))
+      .map((n) => `netns ${n}`),
+  );
   return left;
 }
 

@@ -265,7 +265,7 @@ test("the cell's ADD for its own instance waits for the namespace the cell is st
   const p = await withPlugin(t, false);
   try {
     // The plugin starts first, as the cell starts it; the namespace is made meanwhile.
-    const [add] = await Promise.all([shim(p.env()), addInstanceNetns(p.local)]);
+    const [add] = await Promise.all([shim(p.env()), addInstanceNetns(p.local, null).path]);
     assert.equal(add.code, 0, add.stdout);
     assert.equal((await shim(p.env({ CNI_COMMAND: 'CHECK' }))).code, 0);
   } finally {
@@ -281,7 +281,7 @@ test("the cell's ADD for its own instance fails as making its namespace fails, a
   try {
     const [add, made] = await Promise.all([
       shim(p.env()),
-      addInstanceNetns(p.local).then(
+      addInstanceNetns(p.local, null).path.then(
         () => null,
         (err: unknown) => err,
       ),
