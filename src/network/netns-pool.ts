@@ -4,6 +4,7 @@
 // A namespace serves one container only and goes with it: nothing of one tenant's network reaches another.
 import { randomBytes } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
+import { ReadyPool } from '../host/ready-pool.js';
 import { addNamedNetns, deleteNamedNetns } from './named-netns.js';
 
 export interface NetnsPoolConfig {
@@ -18,66 +19,36 @@ export interface NetnsPoolConfig {
 }
 
 export class NetnsPool {
-  private readonly ready: string[] = [];
-  private filling: Promise<void> | null = null;
-  private opening: Promise<void> | null = null;
-  private refill: NodeJS.Timeout | null = null;
-  private opened = false;
-  private closed = false;
+  private readonly pool: ReadyPool<string>;
 
-  constructor(private readonly cfg: NetnsPoolConfig) {}
+  constructor(cfg: NetnsPoolConfig) {
+    this.pool = new ReadyPool({
+      size: cfg.size,
+      refillDelayMs: cfg.refillDelayMs,
+      onError: cfg.onError,
+      clearLeft: () => removeLeftNetns(cfg.prefix),
+      make: async () => {
+        const name = `${cfg.prefix}${randomBytes(4).toString('hex')}`;
+        await addNamedNetns(name);
+        return name;
+      },
+      discard: (name) => deleteNamedNetns(name),
+    });
+  }
 
   /** Removes what a cell that did not stop cleanly left in the pool, then fills it in the background. */
   open(): Promise<void> {
-    this.opening ??= (async () => {
-      await removeLeftNetns(this.cfg.prefix);
-      this.opened = true;
-      this.fill();
-    })();
-    return this.opening;
+    return this.pool.open();
   }
 
   /** A ready namespace's name, now no longer the pool's; null when none is ready. */
   take(): string | null {
-    if (this.closed) return null;
-    const name = this.ready.shift() ?? null;
-    this.refillLater();
-    return name;
+    return this.pool.take();
   }
 
   /** Stops filling and removes the namespaces left unused. */
-  async close(): Promise<void> {
-    this.closed = true;
-    if (this.refill !== null) clearTimeout(this.refill);
-    await this.opening?.catch(() => undefined);
-    await this.filling;
-    for (const name of this.ready.splice(0)) await deleteNamedNetns(name);
-  }
-
-  private refillLater(): void {
-    if (this.refill !== null) clearTimeout(this.refill);
-    this.refill = setTimeout(() => {
-      this.refill = null;
-      this.fill();
-    }, this.cfg.refillDelayMs);
-    this.refill.unref();
-  }
-
-  private fill(): void {
-    if (!this.opened || this.closed || this.filling !== null) return;
-    this.filling = (async () => {
-      try {
-        while (!this.closed && this.ready.length < this.cfg.size) {
-          const name = `${this.cfg.prefix}${randomBytes(4).toString('hex')}`;
-          await addNamedNetns(name);
-          this.ready.push(name);
-        }
-      } catch (err) {
-        this.cfg.onError(err);
-      } finally {
-        this.filling = null;
-      }
-    })();
+  close(): Promise<void> {
+    return this.pool.close();
   }
 }
 

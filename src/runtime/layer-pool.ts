@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, rename } from 'node:fs/promises';
 import path from 'node:path';
+import { ReadyPool } from '../host/ready-pool.js';
 import { mountRootfs, removeRootfs } from './rootfs.js';
 
 export interface LayerPoolConfig {
@@ -28,26 +29,34 @@ export interface LayerPoolConfig {
 }
 
 export class LayerPool {
-  private readonly ready: string[] = [];
-  /** The fill in progress, if any; close() waits for it. */
-  private filling: Promise<void> | null = null;
-  private refill: NodeJS.Timeout | null = null;
-  /** open()'s clearing of what an earlier cell left; no layer is made before it is done. */
-  private opening: Promise<void> | null = null;
-  private opened = false;
-  private closed = false;
+  private readonly pool: ReadyPool<string>;
 
-  constructor(private readonly cfg: LayerPoolConfig) {}
+  constructor(private readonly cfg: LayerPoolConfig) {
+    this.pool = new ReadyPool({
+      size: cfg.size,
+      refillDelayMs: cfg.refillDelayMs,
+      onError: cfg.onError,
+      clearLeft: async () => {
+        await removeLeftLayers(cfg.dir);
+        await mkdir(cfg.dir, { recursive: true, mode: 0o700 });
+      },
+      make: async () => {
+        const layer = path.join(cfg.dir, randomBytes(8).toString('hex'));
+        try {
+          await mountRootfs(layer, cfg.stackRootfs, cfg.diskMb, cfg.ownDirs);
+        } catch (err) {
+          await removeRootfs(layer);
+          throw err;
+        }
+        return layer;
+      },
+      discard: (layer) => removeRootfs(layer),
+    });
+  }
 
   /** Removes what a cell that did not stop cleanly left in the pool, then fills it in the background. */
   open(): Promise<void> {
-    this.opening ??= (async () => {
-      await removeLeftLayers(this.cfg.dir);
-      await mkdir(this.cfg.dir, { recursive: true, mode: 0o700 });
-      this.opened = true;
-      this.fill();
-    })();
-    return this.opening;
+    return this.pool.open();
   }
 
   /**
@@ -55,10 +64,9 @@ export class LayerPool {
    * when none is ready or the size differs: the caller then mounts a layer itself.
    */
   async take(bundle: string, diskMb: number): Promise<boolean> {
-    if (this.closed || diskMb !== this.cfg.diskMb) return false;
-    const layer = this.ready.shift();
-    this.refillLater();
-    if (layer === undefined) return false;
+    if (diskMb !== this.cfg.diskMb) return false;
+    const layer = this.pool.take();
+    if (layer === null) return false;
     try {
       await rename(layer, bundle);
     } catch (err) {
@@ -69,45 +77,8 @@ export class LayerPool {
   }
 
   /** Stops filling and removes the layers left unused. */
-  async close(): Promise<void> {
-    this.closed = true;
-    if (this.refill !== null) clearTimeout(this.refill);
-    // A cell stopped as it starts still clears what the one before it left.
-    await this.opening?.catch(() => undefined);
-    await this.filling;
-    const left = this.ready.splice(0);
-    for (const layer of left) await removeRootfs(layer);
-  }
-
-  private refillLater(): void {
-    if (this.refill !== null) clearTimeout(this.refill);
-    this.refill = setTimeout(() => {
-      this.refill = null;
-      this.fill();
-    }, this.cfg.refillDelayMs);
-    this.refill.unref();
-  }
-
-  private fill(): void {
-    if (!this.opened || this.closed || this.filling !== null) return;
-    this.filling = (async () => {
-      try {
-        while (!this.closed && this.ready.length < this.cfg.size) {
-          const layer = path.join(this.cfg.dir, randomBytes(8).toString('hex'));
-          try {
-            await mountRootfs(layer, this.cfg.stackRootfs, this.cfg.diskMb, this.cfg.ownDirs);
-          } catch (err) {
-            await removeRootfs(layer);
-            throw err;
-          }
-          this.ready.push(layer);
-        }
-      } catch (err) {
-        this.cfg.onError(err);
-      } finally {
-        this.filling = null;
-      }
-    })();
+  close(): Promise<void> {
+    return this.pool.close();
   }
 }
 
