@@ -19,14 +19,17 @@ function call(local: Pick<LocalInstance, 'guid' | 'netns'>, netnsPath = namedNet
 }
 
 export interface InstanceNetns {
-  /** Where the container is created and wired: a pooled namespace's path, or the instance's own. */
+  /**
+   * Where the container is created and wired: a pooled namespace's path until the first start is done
+   * with it (releasePooledName), then the instance's own.
+   */
   path: Promise<string>;
   /** Once the namespace has the instance's own name (/run/netns/weft-…), as tools and restarts find it. */
   named: Promise<void>;
 }
 
 /** The namespace the cell gave each of its instances, by GUID, until it is detached. */
-const made = new Map<string, InstanceNetns & { pooled: string | null }>();
+const made = new Map<string, InstanceNetns & { own: string; pooled: string | null }>();
 
 /**
  * The instance's namespace, empty: its container is created in it while the plugin wires it. A pooled
@@ -40,7 +43,7 @@ export function addInstanceNetns(
   const path = pooled === null ? addNamedNetns(local.netns) : Promise.resolve(namedNetnsPath(pooled));
   const named = pooled === null ? path.then(() => undefined) : nameNetns(pooled, local.netns);
   named.catch(() => undefined);
-  const entry = { path, named, pooled };
+  const entry = { path, named, own: local.netns, pooled };
   made.set(local.guid, entry);
   return entry;
 }
@@ -60,8 +63,14 @@ export async function releasePooledName(guid: string): Promise<void> {
   const entry = made.get(guid);
   if (!entry?.pooled) return;
   await entry.named;
+  entry.path = Promise.resolve(namedNetnsPath(entry.own));
   await deleteNamedNetns(entry.pooled);
   entry.pooled = null;
+}
+
+/** Where the instance's container is created and wired now (see InstanceNetns.path). */
+export function instanceNetnsPath(local: Pick<LocalInstance, 'guid' | 'netns'>): Promise<string> {
+  return made.get(local.guid)?.path ?? Promise.resolve(namedNetnsPath(local.netns));
 }
 
 /** Settles as the namespace the cell gives instance `guid` is ready, or fails to be (at once if it gives none). */
@@ -75,8 +84,7 @@ export function instanceNetnsMade(guid: string): Promise<void> {
  * cell's ADD waits for it (instanceNetnsMade).
  */
 export async function wireInstance(cniSocket: string, local: LocalInstance): Promise<void> {
-  const netnsPath = await (made.get(local.guid)?.path ?? Promise.resolve(namedNetnsPath(local.netns)));
-  await invokeCni(cniSocket, 'ADD', call(local, netnsPath));
+  await invokeCni(cniSocket, 'ADD', call(local, await instanceNetnsPath(local)));
 }
 
 /** CNI DEL, then the namespace goes, under both its names; all may be repeated. */

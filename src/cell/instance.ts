@@ -41,6 +41,7 @@ import {
   addInstanceNetns,
   CONTAINER_IFNAME,
   detachInstance,
+  instanceNetnsPath,
   releasePooledName,
   wireInstance,
 } from './instance-network.js';
@@ -114,8 +115,6 @@ export class LocalInstanceRunner {
   private firstEnv: Promise<Record<string, string> | null> | null = null;
   /** The root filesystem for the first start, mounted first thing: the longest step before the create. */
   private firstRootfs: Promise<string> | null = null;
-  /** The first start's namespace (perhaps a pooled one, not yet named for the instance); restarts use its name. */
-  private firstNetns: Promise<string> | null = null;
   /** Reports go out in order, without holding up the start (see report()). */
   private reports: Promise<void> = Promise.resolve();
   private readonly certificates: InstanceCertificates;
@@ -162,7 +161,6 @@ export class LocalInstanceRunner {
     const identityIssued = time('identity', this.certificates.issueIdentity());
     identityIssued.catch(() => undefined);
     const netns = own ? addInstanceNetns(local, host.netnsPool) : null;
-    this.firstNetns = netns?.path ?? null;
     const netnsReady = netns ? time('netns', netns.path) : Promise.resolve();
     // Not after the namespace: the plugin's ADD waits for it in the cell, so the plugin starts meanwhile.
     const wired = adopted ? Promise.resolve() : time('network', this.attach());
@@ -423,8 +421,6 @@ export class LocalInstanceRunner {
     const { guid, uid } = this.local;
     const rootfs = this.firstRootfs ?? this.rootfs();
     this.firstRootfs = null;
-    const firstNetns = this.firstNetns;
-    this.firstNetns = null;
     try {
       if (app.packageDigest === null) throw new Error('the app has no package yet: push its bits');
       // The credentials are bind-mounted as a directory: it is there at create, filled before the start.
@@ -438,7 +434,7 @@ export class LocalInstanceRunner {
         await this.discard(rootfs);
         return null;
       }
-      const netnsPath = await (firstNetns ?? namedNetnsPath(this.local.netns));
+      const netnsPath = await instanceNetnsPath(this.local);
       const spec = {
         id: guid,
         netnsPath,
@@ -465,10 +461,9 @@ export class LocalInstanceRunner {
       return null;
     } finally {
       // The first create and the plugin's ADD are done with a pooled namespace's name; restarts use its own.
-      if (firstNetns)
-        void releasePooledName(guid).catch((err: unknown) =>
-          this.log.warn({ err: String(err) }, 'could not drop the pool’s name of the namespace'),
-        );
+      void releasePooledName(guid).catch((err: unknown) =>
+        this.log.warn({ err: String(err) }, 'could not drop the pool’s name of the namespace'),
+      );
     }
   }
 
