@@ -2,7 +2,7 @@
 // cache named after its source's hash, so a changed source is compiled again and a stale binary is never
 // run. Root's cache, as the stack's: the plugin runs as root under every runtime.
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { chmod, mkdir, readFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { run } from '../../host/run.js';
@@ -22,13 +22,27 @@ export function cniPlugin(): Promise<string> {
   return compiled;
 }
 
+function rootsOnly(file: string): void {
+  const { uid, mode } = statSync(file);
+  if (uid !== 0 || (mode & 0o022) !== 0) {
+    throw new Error(
+      `${file} is not root's alone (owner ${uid}, mode ${(mode & 0o777).toString(8)}): refusing the weft-cni plugin there`,
+    );
+  }
+}
+
 async function compile(): Promise<string> {
   const source = await readFile(PLUGIN_SOURCE);
   const hash = createHash('sha256').update(source).digest('hex').slice(0, 16);
   const dir = process.env[PLUGIN_CACHE_ENV] ?? DEFAULT_CACHE;
   const binary = path.join(dir, `weft-cni-${hash}`);
-  if (existsSync(binary)) return binary;
   await mkdir(dir, { recursive: true, mode: 0o755 });
+  // Every runtime runs the plugin as root: one that anyone but root could have written is never run.
+  rootsOnly(dir);
+  if (existsSync(binary)) {
+    rootsOnly(binary);
+    return binary;
+  }
   // Written aside and renamed: another process compiling at the same time never runs a half-written one.
   const temp = `${binary}.${process.pid}.tmp`;
   try {
