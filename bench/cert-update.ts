@@ -77,7 +77,7 @@ one RSA-2048 key generation on this machine, the step of CF's path that weft's P
     });
     const [p50, p99] = [fig(50), fig(99)];
     p99.peer = { name: 'CF convergence backstop, documented', value: CF_CONVERGENCE };
-    p99.target = { text: 'p99 ≤ 200 ms', met: p(mapped, 99) <= 200 };
+    p99.target = { text: 'p99 ≤ 50 ms', met: p(mapped, 99) <= 50 };
     const rsa = summarize(rsaKeyMs(mode.quick ? 3 : 10));
     p50.note =
       `unmap-route answered → the name is refused: p50 ${fmt(p(unmapped, 50))} ms, ` +

@@ -31,10 +31,8 @@ per container, shown as the range ${fmt(ENVOY_MIB.min)}–${fmt(ENVOY_MIB.max)} 
     const counts = mode.quick ? [10, 100] : [10, 100, 250];
     const reps = mode.quick ? 1 : 3;
     const dir = tempDir(scope, 'weft-bench-mem-');
-    const ca = await benchCa();
-    const creds = await Promise.all(
-      Array.from({ length: Math.max(...counts) }, (_, i) => ca.issue(`app-${i}`)),
-    );
+    const ca = benchCa();
+    const creds = Array.from({ length: Math.max(...counts) }, (_, i) => ca.issue(`app-${i}`));
     const backend = await httpBackend(scope, dir);
     const slopes: number[] = [];
     const rssAt = new Map<number, number[]>();

@@ -163,7 +163,7 @@ beside weft's, showing what weft's configuration adds to HAProxy's own.`,
     const dir = tempDir(scope, 'weft-bench-tls-');
     const paced = path.join(dir, 'paced.lua');
     writeFileSync(paced, pacedScript(LATENCY_PACE_MS));
-    const creds = await (await benchCa()).issue('app-b');
+    const creds = benchCa().issue('app-b');
     const backend = await httpBackend(scope, dir);
     const weft = await weftProxy(scope, dir, backend.port, [creds]);
     const nginx = await nginxStreamTls(scope, dir, creds, backend.port);

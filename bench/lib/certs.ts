@@ -5,18 +5,18 @@ import type { Credentials } from '../../src/proxy/index.js';
 
 export interface BenchCa {
   caPem: string;
-  issue(host: string): Promise<Credentials>;
+  issue(host: string): Credentials;
 }
 
-export async function benchCa(): Promise<BenchCa> {
-  const material = await createCa({ commonName: 'weft bench CA' });
-  const ca = await loadCa(material.certPem, material.keyPem);
+export function benchCa(): BenchCa {
+  const material = createCa({ commonName: 'weft bench CA' });
+  const ca = loadCa(material.certPem, material.keyPem);
   return {
     caPem: material.certPem,
-    async issue(host) {
+    issue(host) {
       const instanceGuid = randomUUID();
-      const { keyPem, csrPem } = await generateKeyAndCsr(instanceGuid);
-      const certPem = await ca.issueC2c({
+      const { keyPem, csrPem } = generateKeyAndCsr(instanceGuid);
+      const certPem = ca.issueC2c({
         csrPem,
         dnsNames: [`${host}.apps.internal`],
         instanceGuid,

@@ -83,7 +83,7 @@ export async function startControlPlane(
 
   const ca = await platformCa(store, config.home, config.caSealKeys);
   const issueTls = () => issueServerTls(ca, config.host, config.apiNames);
-  const api = await buildApi(store, ca, await issueTls(), logger, config.api, moreMetrics);
+  const api = await buildApi(store, ca, issueTls(), logger, config.api, moreMetrics);
   questions = api.questions;
   const stopRenewing = renewServerTls(issueTls, (tls) => api.app.server.setSecureContext(tls), logger);
   await api.app.listen({ host: config.host, port: config.port });

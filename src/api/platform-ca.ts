@@ -49,7 +49,7 @@ export async function platformCa(store: Store, home: string, keys: SealKeys): Pr
     keyPem = opened(held, previous);
     await resealCa(store.db, held.sealedKey, seal(keyPem, sealKey.key, held.certPem));
   }
-  const ca = await loadCa(held.certPem, keyPem);
+  const ca = loadCa(held.certPem, keyPem);
   writeCertificateFile(home, held.certPem);
   return ca;
 }
@@ -67,7 +67,7 @@ function opened(held: StoredCa, key: SealKey): string {
 
 /** A CA this home already has (a server from before the CA moved into the database), or a new one. */
 async function firstCa(home: string): Promise<CaMaterial> {
-  return (await readCaFiles(path.join(home, CA_DIR))) ?? (await createCa());
+  return (await readCaFiles(path.join(home, CA_DIR))) ?? createCa();
 }
 
 function sealed(ca: CaMaterial, key: Buffer) {

@@ -16,27 +16,29 @@ export interface ServerTls {
   cert: string;
 }
 
-export async function issueServerTls(ca: Ca, listenHost: string, apiNames: string[]): Promise<ServerTls> {
+export function issueServerTls(ca: Ca, listenHost: string, apiNames: string[]): ServerTls {
   const names = apiCertificateNames({
     listenHost,
     hostname: os.hostname(),
     interfaces: os.networkInterfaces(),
     apiNames,
   });
-  const issued = await ca.issueServer({ ...names, validityHours: VALIDITY_HOURS });
+  const issued = ca.issueServer({ ...names, validityHours: VALIDITY_HOURS });
   return { key: issued.keyPem, cert: `${issued.certPem.trim()}\n${ca.certPem.trim()}\n` };
 }
 
 /** Re-issues the certificate every day; new handshakes get the new one, open connections carry on. */
 export function renewServerTls(
-  issue: () => Promise<ServerTls>,
+  issue: () => ServerTls,
   install: (tls: ServerTls) => void,
   logger: Logger,
 ): () => void {
   const timer = setInterval(() => {
-    issue()
-      .then(install)
-      .catch((err: unknown) => logger.error({ err }, 'renewing the API certificate failed'));
+    try {
+      install(issue());
+    } catch (err) {
+      logger.error({ err }, 'renewing the API certificate failed');
+    }
   }, RENEW_EVERY_MS);
   timer.unref();
   return () => clearInterval(timer);

@@ -1,15 +1,32 @@
 import { X509Certificate, createPrivateKey } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
+import { AsnConvert } from '@peculiar/asn1-schema';
+import {
+  AuthorityKeyIdentifier,
+  BasicConstraints,
+  Certificate,
+  ExtendedKeyUsage,
+  GeneralName,
+  KeyIdentifier,
+  KeyUsage,
+  KeyUsageFlags,
+  SubjectAlternativeName,
+  SubjectKeyIdentifier,
+  id_ce_authorityKeyIdentifier,
+  id_ce_basicConstraints,
+  id_ce_extKeyUsage,
+  id_ce_keyUsage,
+  id_ce_subjectAltName,
+  id_ce_subjectKeyIdentifier,
+  id_kp_clientAuth,
+  id_kp_serverAuth,
+} from '@peculiar/asn1-x509';
+import type { Extension, Name, SubjectPublicKeyInfo } from '@peculiar/asn1-x509';
 import { verifiedCsrPublicKey } from './csr.js';
 import { CertificateRequestError } from './errors.js';
 import { assertDnsName, assertIp, instanceSubject, type InstanceIdentity } from './instance-subject.js';
-import {
-  P256_SIGNING_ALGORITHM,
-  generateP256KeyPair,
-  importP256PrivateKey,
-  privateKeyToPem,
-  x509,
-} from './webcrypto.js';
-
+import { generateP256Keys, keyIdentifier, privateKeyPem, spkiOf } from './p256.js';
+import { distinguishedName, extension, fromPem, signCertificate } from './x509-der.js';
 const MINUTE_MS = 60_000;
 const HOUR_MS = 60 * MINUTE_MS;
 const DAY_MS = 24 * HOUR_MS;
@@ -44,71 +61,89 @@ export interface ServerCertificateRequest {
 }
 
 /** Creates a self-signed ECDSA P-256 platform CA that may sign leaf certificates only. */
-export async function createCa(
-  opts: { commonName?: string; validityDays?: number } = {},
-): Promise<CaMaterial> {
-  const keys = await generateP256KeyPair();
+export function createCa(opts: { commonName?: string; validityDays?: number } = {}): CaMaterial {
+  const keys = generateP256Keys();
+  const name = distinguishedName([['CN', opts.commonName ?? 'weft platform CA']]);
+  const publicKey = spkiOf(keys.publicKey);
   const now = Date.now();
-  const cert = await x509.X509CertificateGenerator.createSelfSigned({
-    name: [{ CN: [opts.commonName ?? 'weft platform CA'] }],
-    keys,
-    notBefore: new Date(now - BACKDATE_MS),
-    notAfter: new Date(now + (opts.validityDays ?? DEFAULT_CA_VALIDITY_DAYS) * DAY_MS),
-    signingAlgorithm: P256_SIGNING_ALGORITHM,
-    extensions: [
-      new x509.BasicConstraintsExtension(true, 0, true),
-      new x509.KeyUsagesExtension(
-        x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature,
-        true,
-      ),
-      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
-    ],
-  });
-  return { certPem: cert.toString('pem'), keyPem: privateKeyToPem(keys.privateKey) };
+  const usage = KeyUsageFlags.keyCertSign | KeyUsageFlags.cRLSign | KeyUsageFlags.digitalSignature;
+  const certPem = signCertificate(
+    {
+      subject: name,
+      issuer: name,
+      publicKey,
+      notBefore: new Date(now - BACKDATE_MS),
+      notAfter: new Date(now + (opts.validityDays ?? DEFAULT_CA_VALIDITY_DAYS) * DAY_MS),
+      extensions: [
+        extension(id_ce_basicConstraints, true, new BasicConstraints({ cA: true, pathLenConstraint: 0 })),
+        extension(id_ce_keyUsage, true, new KeyUsage(usage)),
+        extension(id_ce_subjectKeyIdentifier, false, new SubjectKeyIdentifier(keyIdentifier(publicKey))),
+      ],
+    },
+    keys.privateKey,
+  );
+  return { certPem, keyPem: privateKeyPem(keys.privateKey) };
 }
 
 /** Loads a CA from PEM, refusing a key that does not belong to the certificate or a non-CA certificate. */
-export async function loadCa(certPem: string, keyPem: string): Promise<Ca> {
+export function loadCa(certPem: string, keyPem: string): Ca {
   const nodeCert = new X509Certificate(certPem);
   if (!nodeCert.ca) throw new Error('CA certificate lacks basicConstraints CA:true');
-  if (!nodeCert.checkPrivateKey(createPrivateKey(keyPem))) {
-    throw new Error('CA private key does not match the CA certificate');
+  const key = createPrivateKey(keyPem);
+  if (key.asymmetricKeyType !== 'ec' || key.asymmetricKeyDetails?.namedCurve !== 'prime256v1') {
+    throw new Error('private key is not an EC P-256 key');
   }
-  return new Ca(new x509.X509Certificate(certPem), await importP256PrivateKey(keyPem));
+  if (!nodeCert.checkPrivateKey(key)) throw new Error('CA private key does not match the CA certificate');
+  const der = fromPem('CERTIFICATE', certPem) ?? nodeCert.raw;
+  return new Ca(nodeCert, AsnConvert.parse(der, Certificate), key);
 }
 
 export class Ca {
   readonly certPem: string;
+  private readonly subject: Name;
+  private readonly notAfter: number;
+  /** Points leaves at the CA's own subject key identifier so chain builders match it, whoever made the CA. */
+  private readonly authorityKeyId: Extension;
 
   constructor(
-    private readonly cert: x509.X509Certificate,
-    private readonly signingKey: CryptoKey,
+    nodeCert: X509Certificate,
+    cert: Certificate,
+    private readonly signingKey: KeyObject,
   ) {
-    this.certPem = cert.toString('pem');
+    this.certPem = nodeCert.toString();
+    const tbs = cert.tbsCertificate;
+    this.subject = tbs.subject;
+    this.notAfter = Date.parse(nodeCert.validTo);
+    const ski = tbs.extensions?.find((e) => e.extnID === id_ce_subjectKeyIdentifier);
+    const keyId = ski
+      ? AsnConvert.parse(ski.extnValue.buffer, SubjectKeyIdentifier)
+      : keyIdentifier(tbs.subjectPublicKeyInfo);
+    this.authorityKeyId = extension(
+      id_ce_authorityKeyIdentifier,
+      false,
+      new AuthorityKeyIdentifier({ keyIdentifier: new KeyIdentifier(keyId) }),
+    );
   }
 
   /** The certificate served on 61443: names are the app's internal routes plus the instance GUID. */
-  async issueC2c(req: C2cCertificateRequest): Promise<string> {
+  issueC2c(req: C2cCertificateRequest): string {
     req.dnsNames.forEach(assertDnsName);
     // DNS matching ignores case; lower-casing lets duplicates collapse.
     const names = [...new Set([...req.dnsNames, req.instanceGuid].map((name) => name.toLowerCase()))];
     return this.issue(
       req,
-      names.map((value) => ({ type: 'dns', value })),
-      [x509.ExtendedKeyUsage.serverAuth],
+      names.map((dNSName) => new GeneralName({ dNSName })),
+      [id_kp_serverAuth],
     );
   }
 
   /** The instance identity certificate (CF_INSTANCE_CERT), usable for both ends of a TLS connection. */
-  async issueIdentity(req: IdentityCertificateRequest): Promise<string> {
+  issueIdentity(req: IdentityCertificateRequest): string {
     assertIp(req.ip);
     return this.issue(
       req,
-      [
-        { type: 'dns', value: req.instanceGuid },
-        { type: 'ip', value: req.ip },
-      ],
-      [x509.ExtendedKeyUsage.serverAuth, x509.ExtendedKeyUsage.clientAuth],
+      [new GeneralName({ dNSName: req.instanceGuid }), new GeneralName({ iPAddress: req.ip })],
+      [id_kp_serverAuth, id_kp_clientAuth],
     );
   }
 
@@ -116,75 +151,66 @@ export class Ca {
    * The control plane's own HTTPS certificate. Its key is made here, in the control plane's memory, and
    * is returned rather than stored: the server holds it only while it runs.
    */
-  async issueServer(req: ServerCertificateRequest): Promise<CaMaterial> {
+  issueServer(req: ServerCertificateRequest): CaMaterial {
     req.dnsNames.forEach(assertDnsName);
     req.ips.forEach(assertIp);
-    const keys = await generateP256KeyPair();
-    const altNames: x509.JsonGeneralNames = [
-      ...[...new Set(req.dnsNames.map((n) => n.toLowerCase()))].map((value) => ({
-        type: 'dns' as const,
-        value,
-      })),
-      ...[...new Set(req.ips)].map((value) => ({ type: 'ip' as const, value })),
+    const keys = generateP256Keys();
+    const altNames = [
+      ...[...new Set(req.dnsNames.map((n) => n.toLowerCase()))].map(
+        (dNSName) => new GeneralName({ dNSName }),
+      ),
+      ...[...new Set(req.ips)].map((iPAddress) => new GeneralName({ iPAddress })),
     ];
-    const certPem = await this.sign(
+    const certPem = this.sign(
       {
-        subject: [{ CN: ['weft control plane'] }],
-        publicKey: keys.publicKey,
+        subject: distinguishedName([['CN', 'weft control plane']]),
+        publicKey: spkiOf(keys.publicKey),
         validityHours: req.validityHours,
       },
       altNames,
-      [x509.ExtendedKeyUsage.serverAuth],
+      [id_kp_serverAuth],
     );
-    return { certPem, keyPem: privateKeyToPem(keys.privateKey) };
+    return { certPem, keyPem: privateKeyPem(keys.privateKey) };
   }
 
-  private async issue(
+  private issue(
     req: InstanceIdentity & { csrPem: string; validityHours?: number },
-    altNames: x509.JsonGeneralNames,
-    extendedUsages: x509.ExtendedKeyUsage[],
-  ): Promise<string> {
+    altNames: GeneralName[],
+    extendedUsages: string[],
+  ): string {
     const subject = instanceSubject(req);
-    const publicKey = await verifiedCsrPublicKey(req.csrPem);
+    const publicKey = verifiedCsrPublicKey(req.csrPem);
     return this.sign({ subject, publicKey, validityHours: req.validityHours }, altNames, extendedUsages);
   }
 
-  private async sign(
-    leaf: { subject: x509.JsonName; publicKey: x509.PublicKey | CryptoKey; validityHours?: number },
-    altNames: x509.JsonGeneralNames,
-    extendedUsages: x509.ExtendedKeyUsage[],
-  ): Promise<string> {
+  private sign(
+    leaf: { subject: Name; publicKey: SubjectPublicKeyInfo; validityHours?: number },
+    altNames: GeneralName[],
+    extendedUsages: string[],
+  ): string {
     const { subject, publicKey } = leaf;
     const hours = leaf.validityHours ?? DEFAULT_LEAF_VALIDITY_HOURS;
     if (!(hours > 0)) throw new CertificateRequestError(`validityHours must be positive, got ${hours}`);
     const now = Date.now();
     // A leaf that outlives its CA would fail verification after the CA expires; stop it there.
-    const notAfter = Math.min(now + hours * HOUR_MS, this.cert.notAfter.getTime());
-    const cert = await x509.X509CertificateGenerator.create({
-      subject,
-      issuer: this.cert.subjectName,
-      publicKey,
-      signingKey: this.signingKey,
-      signingAlgorithm: P256_SIGNING_ALGORITHM,
-      notBefore: new Date(now - BACKDATE_MS),
-      notAfter: new Date(notAfter),
-      extensions: [
-        new x509.BasicConstraintsExtension(false, undefined, true),
-        new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
-        new x509.ExtendedKeyUsageExtension(extendedUsages),
-        new x509.SubjectAlternativeNameExtension(altNames),
-        await x509.SubjectKeyIdentifierExtension.create(publicKey),
-        await this.authorityKeyIdentifier(),
-      ],
-    });
-    return cert.toString('pem');
-  }
-
-  // Point at the CA's own subject key identifier so chain builders match it, whoever made the CA.
-  private async authorityKeyIdentifier(): Promise<x509.AuthorityKeyIdentifierExtension> {
-    const ski = this.cert.getExtension(x509.SubjectKeyIdentifierExtension);
-    return ski
-      ? new x509.AuthorityKeyIdentifierExtension(ski.keyId)
-      : x509.AuthorityKeyIdentifierExtension.create(this.cert.publicKey);
+    const notAfter = Math.min(now + hours * HOUR_MS, this.notAfter);
+    return signCertificate(
+      {
+        subject,
+        issuer: this.subject,
+        publicKey,
+        notBefore: new Date(now - BACKDATE_MS),
+        notAfter: new Date(notAfter),
+        extensions: [
+          extension(id_ce_basicConstraints, true, new BasicConstraints({ cA: false })),
+          extension(id_ce_keyUsage, true, new KeyUsage(KeyUsageFlags.digitalSignature)),
+          extension(id_ce_extKeyUsage, false, new ExtendedKeyUsage(extendedUsages)),
+          extension(id_ce_subjectAltName, false, new SubjectAlternativeName(altNames)),
+          extension(id_ce_subjectKeyIdentifier, false, new SubjectKeyIdentifier(keyIdentifier(publicKey))),
+          this.authorityKeyId,
+        ],
+      },
+      this.signingKey,
+    );
   }
 }

@@ -1,35 +1,54 @@
+import { AsnConvert } from '@peculiar/asn1-schema';
+import { CertificationRequest, CertificationRequestInfo } from '@peculiar/asn1-csr';
+import type { SubjectPublicKeyInfo } from '@peculiar/asn1-x509';
 import { CertificateRequestError } from './errors.js';
 import {
-  P256_SIGNING_ALGORITHM,
-  generateP256KeyPair,
-  isP256PublicKey,
-  privateKeyToPem,
-  x509,
-} from './webcrypto.js';
+  ecdsaWithSha256,
+  generateP256Keys,
+  isEcdsaWithSha256,
+  isP256Spki,
+  privateKeyPem,
+  signSha256,
+  spkiOf,
+  verifySha256,
+} from './p256.js';
+import { distinguishedName, fromPem, toPem } from './x509-der.js';
+
+const CSR_LABEL = 'CERTIFICATE REQUEST';
 
 /** Makes a fresh P-256 key and a CSR for it; runs where the key will be used so it never travels. */
-export async function generateKeyAndCsr(commonName: string): Promise<{ keyPem: string; csrPem: string }> {
-  const keys = await generateP256KeyPair();
-  const csr = await x509.Pkcs10CertificateRequestGenerator.create({
-    name: [{ CN: [commonName] }],
-    keys,
-    signingAlgorithm: P256_SIGNING_ALGORITHM,
+export function generateKeyAndCsr(commonName: string): { keyPem: string; csrPem: string } {
+  const keys = generateP256Keys();
+  const info = new CertificationRequestInfo({
+    subject: distinguishedName([['CN', commonName]]),
+    subjectPKInfo: spkiOf(keys.publicKey),
   });
-  return { keyPem: privateKeyToPem(keys.privateKey), csrPem: csr.toString('pem') };
+  const csr = new CertificationRequest({
+    certificationRequestInfo: info,
+    signatureAlgorithm: ecdsaWithSha256(),
+    signature: signSha256(AsnConvert.serialize(info), keys.privateKey),
+  });
+  return { keyPem: privateKeyPem(keys.privateKey), csrPem: toPem(CSR_LABEL, AsnConvert.serialize(csr)) };
 }
 
 /** Parses a CSR, checks its self-signature (proof of key possession) and that its key is EC P-256. */
-export async function verifiedCsrPublicKey(csrPem: string): Promise<x509.PublicKey> {
-  let csr: x509.Pkcs10CertificateRequest;
+export function verifiedCsrPublicKey(csrPem: string): SubjectPublicKeyInfo {
+  const der = fromPem(CSR_LABEL, csrPem);
+  let csr: CertificationRequest;
   try {
-    csr = new x509.Pkcs10CertificateRequest(csrPem);
+    if (!der) throw new Error(`no ${CSR_LABEL} PEM block`);
+    csr = AsnConvert.parse(der, CertificationRequest);
   } catch (err) {
     throw new CertificateRequestError(`CSR is not a valid PKCS#10 request: ${(err as Error).message}`);
   }
-  if (!isP256PublicKey(csr.publicKey)) {
+  const { certificationRequestInfo: info, certificationRequestInfoRaw: signed } = csr;
+  if (!isP256Spki(info.subjectPKInfo)) {
     throw new CertificateRequestError('CSR key must be an EC P-256 key');
   }
-  const signatureValid = await csr.verify().catch(() => false);
+  const signatureValid =
+    signed !== undefined &&
+    isEcdsaWithSha256(csr.signatureAlgorithm) &&
+    verifySha256(signed, info.subjectPKInfo, csr.signature);
   if (!signatureValid) throw new CertificateRequestError('CSR signature does not verify');
-  return csr.publicKey;
+  return info.subjectPKInfo;
 }

@@ -11,7 +11,7 @@ export async function loadOrCreateCa(dir: string): Promise<Ca> {
   await chmod(dir, 0o700);
   const existing = await readPair(certPath, keyPath);
   if (existing) return loadCa(existing.certPem, existing.keyPem);
-  const created = await createCa();
+  const created = createCa();
   // The key goes first and exclusively: a concurrent creator fails here instead of mixing pairs.
   await writeFile(keyPath, created.keyPem, { mode: 0o600, flag: 'wx' });
   await writeFile(certPath, created.certPem, { mode: 0o644, flag: 'wx' });

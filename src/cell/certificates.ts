@@ -58,7 +58,7 @@ export class InstanceCertificates {
 
   /** Issues the app's identity and writes it where only the app (and root) can read it. */
   async issueIdentity(): Promise<Credentials> {
-    const { keyPem, csrPem } = await generateKeyAndCsr(this.local.guid);
+    const { keyPem, csrPem } = generateKeyAndCsr(this.local.guid);
     const issued = await this.api.certificate(this.local.guid, 'identity', csrPem, this.local.ip);
     const certPem = pemChain(issued.certificate, issued.ca);
     const dir = this.credentialsDirectory();
@@ -83,7 +83,7 @@ export class InstanceCertificates {
 
   /** Issues a 61443 certificate for the instance's routes now, and schedules the next renewal from it. */
   async issueC2c(): Promise<IssuedC2c> {
-    const { keyPem, csrPem } = await generateKeyAndCsr(this.local.guid);
+    const { keyPem, csrPem } = generateKeyAndCsr(this.local.guid);
     const issued = await this.api.certificate(this.local.guid, 'c2c', csrPem, this.local.ip);
     this.scheduleRenewal(issued.certificate);
     return { certPem: issued.certificate, keyPem, names: issued.names };

@@ -243,7 +243,7 @@ export class TlsProxy {
   private async start(): Promise<HaproxyEngine> {
     const files = await proxyDirectory(this.runDir);
     this.files = files;
-    const ca = await createCa();
+    const ca = createCa();
     this.placeholder = { certPem: ca.certPem, keyPem: ca.keyPem };
     this.logReader = new LogReader((end) => this.onConnectionEnd(end));
     const logPort = await this.logReader.listen();

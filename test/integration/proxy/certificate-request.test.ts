@@ -29,7 +29,7 @@ async function asksForCertificate(port: number, servername: string | null): Prom
 
 /** A CA, a backend and a proxy of one listener, all gone once `t` ends. */
 async function startProxy(t: TestContext) {
-  const ca = await newCa();
+  const ca = newCa();
   const backend = await startBackend();
   const proxy = new TlsProxy({ listeners: await loopbackListeners(1) });
   t.after(async () => {
@@ -45,7 +45,7 @@ test('callers by name are asked for a certificate exactly while mutual TLS is on
     guid: 'instance-b-0',
     listen: { host: '127.0.0.1', port: 0 },
     backend: { host: '127.0.0.1', port: backend.port },
-    credentials: await serverCredentials(ca, [ROUTE]),
+    credentials: serverCredentials(ca, [ROUTE]),
   });
   const mtls = { caPem: ca.certPem, callers: new Set([CALLER_APP]) };
   const get = (client?: { certPem: string; keyPem: string }) =>
@@ -58,10 +58,10 @@ test('callers by name are asked for a certificate exactly while mutual TLS is on
   await proxy.setMtls('instance-b-0', mtls);
   assert.equal(await asksForCertificate(port, ROUTE), true, 'not asked with mutual TLS on');
   await assert.rejects(get());
-  assert.equal((await get(await identityCredentials(ca, CALLER_APP))).body, 'backend says hi to /');
+  assert.equal((await get(identityCredentials(ca, CALLER_APP))).body, 'backend says hi to /');
 
   // A new name taken while mutual TLS is on is asked too; once it is off, neither name is.
-  await proxy.updateCredentials('instance-b-0', await serverCredentials(ca, [ROUTE, NEW_ROUTE]));
+  await proxy.updateCredentials('instance-b-0', serverCredentials(ca, [ROUTE, NEW_ROUTE]));
   assert.equal(await asksForCertificate(port, NEW_ROUTE), true);
   await proxy.setMtls('instance-b-0', null);
   assert.equal(await asksForCertificate(port, NEW_ROUTE), false);
@@ -69,7 +69,7 @@ test('callers by name are asked for a certificate exactly while mutual TLS is on
 
   // A restarted HAProxy reads the same state from its files: with mutual TLS on, callers by name are asked.
   await proxy.setMtls('instance-b-0', mtls);
-  const caller = await identityCredentials(ca, CALLER_APP);
+  const caller = identityCredentials(ca, CALLER_APP);
   const killed = proxy.enginePid;
   assert.ok(killed);
   process.kill(killed, 'SIGKILL');
@@ -94,7 +94,7 @@ test('a listener no instance holds keeps no open entry, and a new instance with 
       guid: 'instance-b-0',
       listen: { host: '127.0.0.1', port: 0 },
       backend: { host: '127.0.0.1', port: backend.port },
-      credentials: await serverCredentials(ca, [ROUTE]),
+      credentials: serverCredentials(ca, [ROUTE]),
       ...(mtls && { mtls }),
     });
   const { port } = await add(undefined);

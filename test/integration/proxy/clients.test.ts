@@ -35,7 +35,7 @@ let caFile: string;
 let port: number;
 
 before(async () => {
-  const ca = await newCa();
+  const ca = newCa();
   backend = await startBackend();
   scratch = await scratchDir();
   caFile = await scratch.write('ca.crt', ca.certPem);
@@ -44,7 +44,7 @@ before(async () => {
     guid: 'instance-b-0',
     listen: { host: '127.0.0.1', port: 0 },
     backend: { host: '127.0.0.1', port: backend.port },
-    credentials: await serverCredentials(ca, [ROUTE, `0.${ROUTE}`]),
+    credentials: serverCredentials(ca, [ROUTE, `0.${ROUTE}`]),
   });
   port = bound.port;
 });

@@ -12,27 +12,23 @@ import { TlsProxy, type ListenerGroup, type TlsProxyOptions } from '../../../src
 
 export const APP_B = { appGuid: 'app-b-guid', spaceGuid: 'space-guid', orgGuid: 'org-guid' };
 
-export async function newCa(): Promise<Ca> {
-  const { certPem, keyPem } = await createCa();
+export function newCa(): Ca {
+  const { certPem, keyPem } = createCa();
   return loadCa(certPem, keyPem);
 }
 
 /** Key and c2c certificate for an instance of app-b serving the given internal route names. */
-export async function serverCredentials(
-  ca: Ca,
-  dnsNames: string[],
-  instanceGuid = 'instance-b-0',
-): Promise<Credentials> {
-  const { keyPem, csrPem } = await generateKeyAndCsr(instanceGuid);
-  const certPem = await ca.issueC2c({ ...APP_B, instanceGuid, csrPem, dnsNames });
+export function serverCredentials(ca: Ca, dnsNames: string[], instanceGuid = 'instance-b-0'): Credentials {
+  const { keyPem, csrPem } = generateKeyAndCsr(instanceGuid);
+  const certPem = ca.issueC2c({ ...APP_B, instanceGuid, csrPem, dnsNames });
   return { certPem, keyPem };
 }
 
 /** Key and instance identity certificate, as a calling container would hold them. */
-export async function identityCredentials(ca: Ca, appGuid: string): Promise<Credentials> {
+export function identityCredentials(ca: Ca, appGuid: string): Credentials {
   const instanceGuid = `instance-of-${appGuid}`;
-  const { keyPem, csrPem } = await generateKeyAndCsr(instanceGuid);
-  const certPem = await ca.issueIdentity({ ...APP_B, appGuid, instanceGuid, csrPem, ip: '10.99.0.7' });
+  const { keyPem, csrPem } = generateKeyAndCsr(instanceGuid);
+  const certPem = ca.issueIdentity({ ...APP_B, appGuid, instanceGuid, csrPem, ip: '10.99.0.7' });
   return { certPem, keyPem };
 }
 
@@ -209,14 +205,14 @@ export async function serveInstance(
   names: string[],
   options: TlsProxyOptions = {},
 ): Promise<ServedInstance> {
-  const ca = await newCa();
+  const ca = newCa();
   const backend = await startBackend();
   const proxy = new TlsProxy({ listeners: await loopbackListeners(1), ...options });
   const { port } = await proxy.addInstance({
     guid,
     listen: { host: '127.0.0.1', port: 0 },
     backend: { host: '127.0.0.1', port: backend.port },
-    credentials: await serverCredentials(ca, names),
+    credentials: serverCredentials(ca, names),
   });
   return {
     ca,

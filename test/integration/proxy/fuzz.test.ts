@@ -121,7 +121,7 @@ test('a client that stalls mid-handshake is dropped after the handshake timeout'
       guid: 'impatient',
       listen: { host: '127.0.0.1', port: 0 },
       backend: { host: '127.0.0.1', port: backend.port },
-      credentials: await serverCredentials(ca, [ROUTE]),
+      credentials: serverCredentials(ca, [ROUTE]),
     });
     const hello = await captureClientHello();
     await new Promise<void>((resolve) => {

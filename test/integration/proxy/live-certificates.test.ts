@@ -46,13 +46,13 @@ function servedSans(socket: TLSSocket): string {
 }
 
 test('a mapped route is served to new handshakes at once while an open connection goes on', async () => {
-  await proxy.updateCredentials(GUID, await serverCredentials(ca, [ROUTE]));
+  await proxy.updateCredentials(GUID, serverCredentials(ca, [ROUTE]));
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
   try {
     const before = await get(ROUTE, agent);
     await assert.rejects(get(ROUTE_V2), { code: 'ERR_TLS_CERT_ALTNAME_INVALID' });
 
-    const mapped = await serverCredentials(ca, [ROUTE, ROUTE_V2]);
+    const mapped = serverCredentials(ca, [ROUTE, ROUTE_V2]);
     await proxy.updateCredentials(GUID, mapped);
 
     assert.equal((await get(ROUTE_V2)).body, 'backend says hi to /');
@@ -81,11 +81,11 @@ test('a mapped route is served to new handshakes at once while an open connectio
 });
 
 test('an unmapped route is refused to new handshakes while an open connection goes on', async () => {
-  await proxy.updateCredentials(GUID, await serverCredentials(ca, [ROUTE, ROUTE_V2]));
+  await proxy.updateCredentials(GUID, serverCredentials(ca, [ROUTE, ROUTE_V2]));
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
   try {
     const before = await get(ROUTE_V2, agent);
-    await proxy.updateCredentials(GUID, await serverCredentials(ca, [ROUTE]));
+    await proxy.updateCredentials(GUID, serverCredentials(ca, [ROUTE]));
     await assert.rejects(get(ROUTE_V2), { code: 'ERR_TLS_CERT_ALTNAME_INVALID' });
     const after = await get(ROUTE_V2, agent);
     assert.equal(after.socket, before.socket);
@@ -97,7 +97,7 @@ test('an unmapped route is refused to new handshakes while an open connection go
 
 test('100 certificate swaps under keep-alive and new-connection traffic fail no request', async () => {
   const certificates = [];
-  for (let i = 0; i < 100; i++) certificates.push(await serverCredentials(ca, [ROUTE, `${i}.${ROUTE}`]));
+  for (let i = 0; i < 100; i++) certificates.push(serverCredentials(ca, [ROUTE, `${i}.${ROUTE}`]));
 
   const failures: unknown[] = [];
   let completed = 0;
@@ -137,7 +137,7 @@ test('100 certificate swaps under keep-alive and new-connection traffic fail no 
 
 test('sessions issued before a swap still resume after it', async () => {
   const first = await requestOnNewConnection({ port, servername: ROUTE, caPem: ca.certPem });
-  await proxy.updateCredentials(GUID, await serverCredentials(ca, [ROUTE]));
+  await proxy.updateCredentials(GUID, serverCredentials(ca, [ROUTE]));
   const resumed = await requestOnNewConnection({
     port,
     servername: ROUTE,
@@ -148,8 +148,8 @@ test('sessions issued before a swap still resume after it', async () => {
 });
 
 test('credentials whose key does not match the certificate are refused and the old ones keep serving', async () => {
-  const good = await serverCredentials(ca, [ROUTE]);
-  const other = await serverCredentials(ca, [ROUTE_V2]);
+  const good = serverCredentials(ca, [ROUTE]);
+  const other = serverCredentials(ca, [ROUTE_V2]);
   await proxy.updateCredentials(GUID, good);
   await assert.rejects(proxy.updateCredentials(GUID, { certPem: other.certPem, keyPem: good.keyPem }));
   const res = await get(ROUTE);

@@ -27,13 +27,13 @@ async function rssKiB(pid: number | undefined): Promise<number> {
 }
 
 test('200 instances each serve their own certificate from one proxy; reports its RSS per instance', async (t) => {
-  const ca = await newCa();
+  const ca = newCa();
   const backend = await startBackend();
   const proxy = new TlsProxy({ listeners: await loopbackListeners(INSTANCES) });
   const ports = new Map<string, number>();
   const credentials: Credentials[] = [];
   for (let i = 0; i < INSTANCES; i++)
-    credentials.push(await serverCredentials(ca, [ROUTE, `${i}.${ROUTE}`], `instance-${i}`));
+    credentials.push(serverCredentials(ca, [ROUTE, `${i}.${ROUTE}`], `instance-${i}`));
   const addRange = async (from: number, to: number) => {
     for (let i = from; i < to; i++) {
       const guid = `instance-${i}`;

@@ -31,11 +31,11 @@ const refusals: LogLine[] = [];
 const mtls = () => ({ caPem: ca.certPem, callers: new Set([ALLOWED_APP]) });
 
 before(async () => {
-  ca = await newCa();
+  ca = newCa();
   backend = await startBackend();
-  allowedCaller = await identityCredentials(ca, ALLOWED_APP);
-  otherCaller = await identityCredentials(ca, OTHER_APP);
-  foreignCaller = await identityCredentials(await newCa(), ALLOWED_APP);
+  allowedCaller = identityCredentials(ca, ALLOWED_APP);
+  otherCaller = identityCredentials(ca, OTHER_APP);
+  foreignCaller = identityCredentials(newCa(), ALLOWED_APP);
   const logger = pino(
     { level: 'warn' },
     { write: (line: string) => refusals.push(JSON.parse(line) as LogLine) },
@@ -45,7 +45,7 @@ before(async () => {
     guid: GUID,
     listen: { host: '127.0.0.1', port: 0 },
     backend: { host: '127.0.0.1', port: backend.port },
-    credentials: await serverCredentials(ca, [ROUTE]),
+    credentials: serverCredentials(ca, [ROUTE]),
     mtls: mtls(),
   }));
 });

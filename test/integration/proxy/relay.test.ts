@@ -27,7 +27,7 @@ function startEchoBackend(): Promise<Server> {
 }
 
 before(async () => {
-  ca = await newCa();
+  ca = newCa();
   echo = await startEchoBackend();
   echoPort = (echo.address() as AddressInfo).port;
   proxy = new TlsProxy({ listeners: await loopbackListeners(16) });
@@ -45,7 +45,7 @@ async function addInstance(backendPort = echoPort): Promise<{ guid: string; port
     guid,
     listen: { host: '127.0.0.1', port: 0 },
     backend: { host: '127.0.0.1', port: backendPort },
-    credentials: await serverCredentials(ca, [ROUTE], guid),
+    credentials: serverCredentials(ca, [ROUTE], guid),
   });
   return { guid, port: bound.port };
 }
@@ -157,7 +157,7 @@ test('removing an instance ends its open connections and frees its port', async 
 
 test('a taken port or a duplicate GUID is refused and leaves nothing behind', async () => {
   const { guid, port } = await addInstance();
-  const credentials = await serverCredentials(ca, [ROUTE]);
+  const credentials = serverCredentials(ca, [ROUTE]);
   const spec = {
     listen: { host: '127.0.0.1', port },
     backend: { host: '127.0.0.1', port: echoPort },
@@ -183,7 +183,7 @@ test('an instance removed while its listener is still binding does not stay list
     guid,
     listen: { host: '127.0.0.1', port: 0 },
     backend: { host: '127.0.0.1', port: echoPort },
-    credentials: await serverCredentials(ca, [ROUTE], guid),
+    credentials: serverCredentials(ca, [ROUTE], guid),
   });
   const removing = proxy.removeInstance(guid);
   const { port } = await adding;

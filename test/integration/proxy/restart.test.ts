@@ -27,7 +27,7 @@ function servedNames(port: number, ca: Ca): Promise<string | null> {
 }
 
 test('HAProxy killed with SIGKILL is back serving every instance with its latest certificate and mutual TLS', async (t) => {
-  const ca = await newCa();
+  const ca = newCa();
   const backend = await startBackend();
   const proxy = new TlsProxy({ listeners: await loopbackListeners(3) });
   t.after(async () => {
@@ -40,15 +40,12 @@ test('HAProxy killed with SIGKILL is back serving every instance with its latest
       guid: `instance-${i}`,
       listen: { host: '127.0.0.1', port: 0 },
       backend: { host: '127.0.0.1', port: backend.port },
-      credentials: await serverCredentials(ca, [ROUTE], `instance-${i}`),
+      credentials: serverCredentials(ca, [ROUTE], `instance-${i}`),
     });
     ports.push(port);
   }
   // What the proxy holds differs from what HAProxy read at its start: a renamed instance, and mutual TLS.
-  await proxy.updateCredentials(
-    'instance-1',
-    await serverCredentials(ca, [ROUTE, `v2.${ROUTE}`], 'instance-1'),
-  );
+  await proxy.updateCredentials('instance-1', serverCredentials(ca, [ROUTE, `v2.${ROUTE}`], 'instance-1'));
   await proxy.setMtls('instance-2', { caPem: ca.certPem, callers: new Set([CALLER_APP]) });
   await proxy.removeInstance('instance-0');
 
@@ -67,5 +64,5 @@ test('HAProxy killed with SIGKILL is back serving every instance with its latest
   const get = (client?: { certPem: string; keyPem: string }) =>
     httpsGet({ port: mtls, servername: ROUTE, caPem: ca.certPem, client });
   await assert.rejects(get());
-  assert.equal((await get(await identityCredentials(ca, CALLER_APP))).body, 'backend says hi to /');
+  assert.equal((await get(identityCredentials(ca, CALLER_APP))).body, 'backend says hi to /');
 });

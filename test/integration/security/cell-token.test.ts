@@ -199,7 +199,7 @@ describe('cell tokens', () => {
   });
 
   test('a cell gets certificates and env only for instances placed on it', async () => {
-    const { csrPem } = await generateKeyAndCsr('instance');
+    const { csrPem } = generateKeyAndCsr('instance');
     const mine = await p.instanceOf('a1');
     const theirs = await p.instanceOf('b3');
     const ask = (cell: string, guid: string, token: string) =>

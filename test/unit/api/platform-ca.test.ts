@@ -55,7 +55,7 @@ test('the database holds no CA key in the clear, neither PEM nor DER', async () 
   assert.ok(!row.sealed_key.includes('PRIVATE KEY'));
   assert.ok(!file.includes('PRIVATE KEY'));
   // The key as the database would hold it after a dump: any of its encodings would do an attacker.
-  const imported = await createCa();
+  const imported = createCa();
   const { store: other, home: otherHome } = await fresh();
   fs.mkdirSync(path.join(otherHome, 'ca'), { mode: 0o700 });
   fs.writeFileSync(path.join(otherHome, 'ca', 'ca.crt'), imported.certPem);
@@ -81,7 +81,7 @@ test('a CA certificate swapped in the database does not open with the sealed key
   const { home, store } = await fresh();
   const key = sealKey();
   await platformCa(store, home, only(key));
-  const attacker = await createCa({ commonName: 'attacker' });
+  const attacker = createCa({ commonName: 'attacker' });
   await store.db.updateTable('certificate_authority').set({ cert_pem: attacker.certPem }).execute();
   await assert.rejects(platformCa(store, home, only(key)), /authentication failed/);
 });
