@@ -376,6 +376,7 @@ export class CellAgent {
     const { dns } = host;
     const identity = { ...host.identity, flowLog: await this.startFlowLog(host.identity) };
     this.proxy.listenOn(proxyListeners(cell.subnet, identity.gatewayIp));
+    this.proxy.warm();
     let converger: Converger<ReconcilerName> | null = null;
     const applyKernel = () => converger?.kick('kernel') ?? Promise.resolve();
     const instances = new InstanceSet(

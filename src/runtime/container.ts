@@ -126,7 +126,7 @@ export async function prepareRootfs(
       const { rootfs } = pooled
         ? rootfsLayout(bundle)
         : await mountRootfs(bundle, host.stackRootfs, spec.diskMb, APP_OWN_DIRS, at);
-      await giveOwnDirs(rootfs, owner);
+      giveOwnDirs(rootfs, owner);
       return rootfs;
     })(),
   );

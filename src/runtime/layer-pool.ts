@@ -3,8 +3,8 @@
 // A layer serves one container only: it leaves the pool unused and goes with its container, so nothing an
 // app wrote can reach another. Mounts below a directory follow it when it is renamed.
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { mkdir, readdir, rename } from 'node:fs/promises';
+import { existsSync, renameSync } from 'node:fs';
+import { mkdir, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { ReadyPool } from '../host/ready-pool.js';
 import { mountRootfs, removeRootfs } from './rootfs.js';
@@ -68,7 +68,8 @@ export class LayerPool {
     const layer = this.pool.take();
     if (layer === null) return false;
     try {
-      await rename(layer, bundle);
+      // In place, as giveOwnDirs: a rename is one system call, and the thread pool may be queued up.
+      renameSync(layer, bundle);
     } catch (err) {
       await removeRootfs(layer);
       throw err;

@@ -1,7 +1,8 @@
 // A container's root filesystem on the host: the stack, read-only and shared, under an overlay whose
 // writable layer lives on a tmpfs of the instance's disk size, so a full layer stops at ENOSPC there and
 // never reaches the host's disk.
-import { chmod, chown, mkdir, open, rm, rmdir } from 'node:fs/promises';
+import { chownSync } from 'node:fs';
+import { chmod, mkdir, open, rm, rmdir } from 'node:fs/promises';
 import path from 'node:path';
 import { CommandError, run } from '../host/run.js';
 import { currentMountPoints, mountedAtOrUnder } from './mountinfo.js';
@@ -81,9 +82,12 @@ export async function mountRootfs(
   return l;
 }
 
-/** Gives the app its directories of the layer, through the overlay (which passes the change to the layer). */
-export async function giveOwnDirs(rootfs: string, owner: LayerOwner): Promise<void> {
-  await Promise.all(owner.ownDirs.map((dir) => chown(path.join(rootfs, dir), owner.uid, owner.gid)));
+/**
+ * Gives the app its directories of the layer, through the overlay (which passes the change to the layer).
+ * In place: on the start's path, a call through the thread pool waits behind whatever a busy cell queued.
+ */
+export function giveOwnDirs(rootfs: string, owner: LayerOwner): void {
+  for (const dir of owner.ownDirs) chownSync(path.join(rootfs, dir), owner.uid, owner.gid);
 }
 
 export interface MountPoint {

@@ -100,6 +100,21 @@ function processesIn(netnsLinks: Set<string>): number[] {
   return found;
 }
 
+/** The HAProxy processes started with a configuration under this host's home. */
+function haproxyOf(host: WeftHost): number[] {
+  return fs.readdirSync('/proc').flatMap((entry) => {
+    if (!/^\d+$/.test(entry)) return [];
+    try {
+      const argv = fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+      return path.basename(argv[0] ?? '') === 'haproxy' && argv.some((a) => a.startsWith(host.home))
+        ? [Number(entry)]
+        : [];
+    } catch {
+      return [];
+    }
+  });
+}
+
 const cgroupRoots = () => allCgroupMounts(fs.readFileSync('/proc/self/mountinfo', 'utf8'));
 
 function cgroupDirs(guids: string[]): string[] {
@@ -140,6 +155,8 @@ async function leftovers(host: WeftHost, traces: ContainerTrace[]): Promise<stri
   // The writable layers the cell mounted ahead for starts to come go with it, whether or not it cleans up.
   const pool = path.join(host.home, 'cell', 'layer-pool');
   left.push(...(await currentMountPoints()).filter((m) => m.startsWith(`${pool}/`)).map((m) => `mount ${m}`));
+  // And its HAProxy, which the cell starts as it comes up (its configuration lives under the host's home).
+  left.push(...haproxyOf(host).map((pid) => `haproxy ${pid}`));
   // So do the network namespaces it made ahead.
   const poolNetns = netnsPoolPrefix(host.ifacePrefix);
   left.push(
@@ -204,6 +221,17 @@ describe('stopping weft up with a signal to its whole process group', () => {
       assert.match(host.logTail(200), /still cleaning up/);
     });
   }
+
+  test('the cell’s HAProxy runs before any app does, and a signal while it loads leaves none behind', async () => {
+    host = await WeftHost.start({ cleanup: true });
+    const started = host;
+    await waitFor('the cell’s HAProxy', () => (haproxyOf(started).length > 0 ? true : undefined), 60_000);
+    host.signalGroup('SIGTERM');
+    const exit = await host.exited();
+
+    assert.deepEqual(await leftovers(host, []), [], host.logTail());
+    assert.deepEqual(exit, { code: 0, signal: null }, host.logTail());
+  });
 
   test('with --cleanup, a signal while an app is being stopped waits for that stop: nothing is left half-removed', async () => {
     host = await WeftHost.start({ cleanup: true });
