@@ -48,9 +48,9 @@ import { NetnsPool, netnsPoolPrefix } from '../network/netns-pool.js';
 
 /** Logged denials per source address and second (burst twice that): Cloud Foundry rate-limits its denied-packet logs the same way. */
 const DENIED_FLOWS_PER_SOURCE_PER_SECOND = 20;
-/** Namespaces kept ready, refilled a second after the last start took one (as the layer pool is). */
+/** Namespaces kept ready, refilled 300 ms after the last start took one (as the layer pool is). */
 const READY_NETNS = 2;
-const NETNS_REFILL_DELAY_MS = 1000;
+const NETNS_REFILL_DELAY_MS = 300;
 
 /** 1000..65535: NFLOG groups below are left to the host's own use. */
 function nflogGroup(table: string): number {

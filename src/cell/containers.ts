@@ -18,8 +18,11 @@ import type { CellPaths } from './paths.js';
 
 /** Layers kept mounted ahead: a start or two at once takes one each; a burst beyond mounts its own. */
 const READY_LAYERS = 2;
-/** A second after the last start took one: the start's own commands go first (see LayerPool). */
-const REFILL_DELAY_MS = 1000;
+/**
+ * After the last start took one, once that start's own commands are done (~100 ms) and its app has had
+ * the CPU to boot (~150 ms more here). A second was too long: starts one a second apart found it empty.
+ */
+const REFILL_DELAY_MS = 300;
 
 export interface CellContainers {
   host: ContainerHost;
