@@ -269,19 +269,16 @@ export class TlsProxy {
 
   /** Writes the whole state out for a starting HAProxy: configuration, certificates, maps, client CA. */
   private async render(files: ProxyFiles & { config: string }, logPort: number): Promise<string> {
-    await writePrivate(files.clientCa, this.clientCaPem ?? this.placeholderCredentials().certPem);
+    writePrivate(files.clientCa, this.clientCaPem ?? this.placeholderCredentials().certPem);
     const mtlsLines: string[] = [];
     for (let g = 0; g < this.groups.length; g++) {
       const groupState = this.groupState(g);
-      await writePrivate(
-        files.certificate(g),
-        pemOf(groupState.credentials ?? this.placeholderCredentials()),
-      );
-      await writePrivate(files.callers(g), callerLines(groupState.mtls));
-      await writePrivate(files.crtList(g), renderCrtList(files.certificate(g), wantsOpenEntry(groupState)));
+      writePrivate(files.certificate(g), pemOf(groupState.credentials ?? this.placeholderCredentials()));
+      writePrivate(files.callers(g), callerLines(groupState.mtls));
+      writePrivate(files.crtList(g), renderCrtList(files.certificate(g), wantsOpenEntry(groupState)));
       mtlsLines.push(`${groupName(g)} ${groupState.mtls ? 1 : 0}`);
     }
-    await writePrivate(files.mtlsMap, `${mtlsLines.join('\n')}\n`);
+    writePrivate(files.mtlsMap, `${mtlsLines.join('\n')}\n`);
     const config = renderConfig({
       groups: this.groups,
       backends: this.backends,
@@ -314,7 +311,7 @@ export class TlsProxy {
     const pem = pemOf(this.groupState(group).credentials ?? this.placeholderCredentials());
     const file = files.certificate(group);
     // Written first: a HAProxy that restarts from here on reads the file, whatever the API got.
-    await writePrivate(file, pem);
+    writePrivate(file, pem);
     await engine.command(withPayload(`set ssl cert ${file}`, pem));
     await engine.command(`commit ssl cert ${file}`);
   }
@@ -324,10 +321,10 @@ export class TlsProxy {
     const engine = await this.ready();
     const mtls = this.groupState(group).mtls;
     const callersFile = files.callers(group);
-    await writePrivate(callersFile, callerLines(mtls));
+    writePrivate(callersFile, callerLines(mtls));
     if (mtls && mtls.caPem !== this.clientCaPem) {
       this.clientCaPem = mtls.caPem;
-      await writePrivate(files.clientCa, mtls.caPem);
+      writePrivate(files.clientCa, mtls.caPem);
       await engine.command(withPayload(`set ssl ca-file ${files.clientCa}`, mtls.caPem));
       await engine.command(`commit ssl ca-file ${files.clientCa}`);
     }
@@ -353,7 +350,7 @@ export class TlsProxy {
     const engine = await this.ready();
     const list = files.crtList(group);
     const certificate = files.certificate(group);
-    await writePrivate(list, renderCrtList(certificate, open));
+    writePrivate(list, renderCrtList(certificate, open));
     const lines = openEntryLines(await engine.command(`show ssl crt-list -n ${list}`), certificate);
     if (open && lines.length === 0) {
       await engine.command(withPayload(`add ssl crt-list ${list}`, openEntry(certificate)));

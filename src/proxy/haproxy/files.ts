@@ -1,4 +1,5 @@
-import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { writeFileSync } from 'node:fs';
+import { chmod, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ProxyFiles } from './config.js';
@@ -27,9 +28,13 @@ export async function proxyDirectory(at?: string): Promise<ProxyFiles & { dir: s
   };
 }
 
-/** Writes a file only its owner may read: certificates here carry their private keys. */
-export function writePrivate(path: string, text: string): Promise<void> {
-  return writeFile(path, text, { mode: 0o600 });
+/**
+ * Writes a file only its owner may read: certificates here carry their private keys. In place: these are
+ * a few KiB each, and through the thread pool each waited behind whatever else a busy cell queued there,
+ * on the path of every start, map-route and policy change.
+ */
+export function writePrivate(path: string, text: string): void {
+  writeFileSync(path, text, { mode: 0o600 });
 }
 
 export function removeDirectory(dir: string): Promise<void> {
