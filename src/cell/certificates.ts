@@ -2,7 +2,7 @@
 // (CF_INSTANCE_CERT, written into its credentials directory) and the 61443 certificate naming the app's
 // routes, which the proxy serves. Both are short-lived and renewed together before the 61443 one expires.
 import { X509Certificate } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, writeFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import type { Logger } from 'pino';
 import { generateKeyAndCsr } from '../ca/index.js';
@@ -62,13 +62,14 @@ export class InstanceCertificates {
     const issued = await this.api.certificate(this.local.guid, 'identity', csrPem, this.local.ip);
     const certPem = pemChain(issued.certificate, issued.ca);
     const dir = this.credentialsDirectory();
-    await fs.writeFile(`${dir}/instance.crt`, certPem, { mode: 0o444 });
-    await fs.writeFile(`${dir}/instance.key`, keyPem, { mode: 0o400 });
-    await fs.chown(`${dir}/instance.key`, this.hostUid, this.hostUid);
+    // In place, as the directory is made: the start waits for these, and the thread pool may be queued up.
+    writeFileSync(`${dir}/instance.crt`, certPem, { mode: 0o444 });
+    writeFileSync(`${dir}/instance.key`, keyPem, { mode: 0o400 });
+    chownSync(`${dir}/instance.key`, this.hostUid, this.hostUid);
     // The app reads this directory through its bind mount; no other container sees the host's files, and
     // on the host only root and this uid may read it.
-    await fs.chown(dir, this.hostUid, this.hostUid);
-    await fs.chmod(dir, 0o500);
+    chownSync(dir, this.hostUid, this.hostUid);
+    chmodSync(dir, 0o500);
     return { certPem, keyPem };
   }
 
