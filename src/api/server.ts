@@ -88,10 +88,6 @@ export async function buildApi(
 ): Promise<Api> {
   const app = createApp(logger, options.bodyLimit, options.connections, tls);
   app.server.maxConnections = options.connections.maxConnections;
-  app.addHook('onResponse', (req, reply, done) => {
-    process.stderr.write(JSON.stringify({ msg: 'SRV', url: req.url.split('/').slice(-1)[0], S1: Date.now(), el: reply.elapsedTime }) + '\n');
-    done();
-  });
   app.addHook('onRequest', (_req, reply, done) => {
     void reply.headers(SECURITY_HEADERS);
     done();

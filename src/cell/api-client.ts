@@ -129,9 +129,7 @@ export class CellApiClient {
     path: string,
     body?: unknown,
   ): Promise<Static<T>> {
-    const C0 = Date.now();
     const text = await this.send(method, path, body);
-    process.stderr.write(JSON.stringify({ msg: 'CALL', path: path.split('/').slice(-1)[0], C0, C1: Date.now() }) + '\n');
     return checked(schema, JSON.parse(text), `${method} ${path}`);
   }
 
