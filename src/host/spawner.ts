@@ -1,10 +1,18 @@
-// weft's end of the spawner (spawner-child.js): a daemon starts its commands through that small process,
-// because a fork from the daemon itself stops its event loop for as long as copying its page tables takes
-// (~20 ms at 250 MB: every request, stream message and start waits meanwhile).
-import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+// weft's end of the spawner (weft-spawner.c beside this file): a daemon starts its commands through that
+// small process, because a fork from the daemon itself stops its event loop for as long as copying its
+// page tables takes (~20 ms at 250 MB: every request, stream message and start waits meanwhile). The
+// spawner is C: the Node helper it replaces cost about a millisecond of CPU per command, ~15 ms of every
+// instance start, on a host whose two cores the start keeps busy.
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import type { Socket } from 'node:net';
+import { constants } from 'node:os';
+import path from 'node:path';
+import type { Readable, Writable } from 'node:stream';
+import { compiledProgram } from './compiled-program.js';
 
-const CHILD = fileURLToPath(new URL('./spawner-child.js', import.meta.url));
+export const SPAWNER_SOURCE = path.join(import.meta.dirname, 'weft-spawner.c');
+export const SPAWNER_CACHE_ENV = 'WEFT_SPAWNER_CACHE';
+const DEFAULT_CACHE = '/var/cache/weft/spawner';
 
 export interface SpawnRequest {
   argv: string[];
@@ -20,36 +28,68 @@ export interface SpawnResult {
   stderr: string;
 }
 
-type Answer = { id: number; error: string } | ({ id: number } & SpawnResult);
-
 interface Pending {
+  argv0: string;
   resolve: (r: SpawnResult) => void;
   reject: (err: Error) => void;
+}
+
+/** How the spawner's answer says a command ended (weft-spawner.c). */
+const EXITED = 0;
+const SIGNALED = 1;
+
+const SIGNAL_NAMES = new Map<number, NodeJS.Signals>(
+  Object.entries(constants.signals).map(([name, n]) => [n, name as NodeJS.Signals]),
+);
+const ERRNO_NAMES = new Map<number, string>(Object.entries(constants.errno).map(([name, n]) => [n, name]));
+
+/** One request as weft-spawner.c reads it: u32 length, then id, argc, the strings, then the input. */
+export function encodeRequest(id: number, { argv, input, outputFile }: SpawnRequest): Buffer {
+  const strings = [...argv, outputFile ?? ''].map((s) => {
+    if (s.includes('\0')) throw new Error('run: an argument holds a NUL character');
+    return Buffer.from(`${s}\0`);
+  });
+  const head = Buffer.alloc(12);
+  const body = [...strings, Buffer.from(input ?? '')];
+  head.writeUInt32LE(8 + body.reduce((n, b) => n + b.length, 0), 0);
+  head.writeUInt32LE(id, 4);
+  head.writeUInt32LE(argv.length, 8);
+  return Buffer.concat([head, ...body]);
 }
 
 export class Spawner {
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
   private gone = false;
+  private received: Buffer = Buffer.alloc(0);
 
-  private constructor(private readonly child: ChildProcess) {
-    child.on('message', (m: Answer) => this.settle(m));
-    // Its channel closes as it dies: what it was running for weft is lost, and weft forks its own again.
-    child.once('disconnect', () => this.lost());
+  /** Its pipes: with 'pipe' stdio, sockets, which can stop holding weft's event loop open. */
+  private readonly requests: Socket;
+  private readonly answers: Socket;
+
+  private constructor(private readonly child: ChildProcessByStdio<Writable, Readable, null>) {
+    this.requests = child.stdin as Socket;
+    this.answers = child.stdout as Socket;
+    this.answers.on('data', (chunk: Buffer) => this.read(chunk));
+    // Its pipes close as it dies: what it was running for weft is lost, and weft forks its own again.
+    this.requests.on('error', () => this.lost());
+    this.answers.on('error', () => this.lost());
+    child.on('error', () => this.lost());
     child.once('exit', () => this.lost());
     this.idle();
   }
 
-  /** Starts the helper; it runs with plain node (no loader) in a process group of its own. */
+  /** Compiles the helper if need be and starts it, in a process group of its own. */
   static async start(): Promise<Spawner> {
-    const child = spawn(process.execPath, [CHILD], {
-      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-      detached: true,
+    const binary = await compiledProgram({
+      name: 'weft-spawner',
+      source: SPAWNER_SOURCE,
+      cacheDir: process.env[SPAWNER_CACHE_ENV] ?? DEFAULT_CACHE,
     });
+    const child = spawn(binary, [], { stdio: ['pipe', 'pipe', 'inherit'], detached: true });
     await new Promise<void>((resolve, reject) => {
-      child.once('message', () => resolve());
+      child.once('spawn', () => resolve());
       child.once('error', reject);
-      child.once('exit', (code, signal) => reject(new Error(`the spawner exited (${code ?? signal})`)));
     });
     child.removeAllListeners();
     return new Spawner(child);
@@ -61,12 +101,12 @@ export class Spawner {
 
   /**
    * Ends the helper and waits until it is gone, so that weft leaves nothing in its service's cgroup:
-   * closing the channel makes it exit; one that does not within a second is killed.
+   * the end of its input makes it exit; one that does not within a second is killed.
    */
   async close(): Promise<void> {
     if (this.child.exitCode !== null || this.child.signalCode !== null) return;
     const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
-    if (this.child.connected) this.child.disconnect();
+    this.requests.end();
     const timer = setTimeout(() => this.child.kill('SIGKILL'), 1_000);
     await exited;
     clearTimeout(timer);
@@ -74,19 +114,41 @@ export class Spawner {
 
   run(request: SpawnRequest): Promise<SpawnResult> {
     const id = this.nextId++;
-    const answered = new Promise<SpawnResult>((resolve, reject) => this.pending.set(id, { resolve, reject }));
+    const frame = encodeRequest(id, request);
+    const answered = new Promise<SpawnResult>((resolve, reject) =>
+      this.pending.set(id, { argv0: request.argv[0] ?? '', resolve, reject }),
+    );
     // While a command runs, the helper keeps weft's event loop alive (e.g. a cleanup's last commands).
     this.child.ref();
-    this.child.channel?.ref();
-    this.child.send({ id, ...request }, (err) => {
+    this.requests.ref();
+    this.answers.ref();
+    this.requests.write(frame, (err) => {
       if (!err) return;
-      // A channel that fails a write is broken: the helper is given up at once (and killed, should it still
+      // A pipe that fails a write is broken: the helper is given up at once (and killed, should it still
       // run), so that commands fork here from now on. Waiting for its exit to be noticed is not enough: a
       // caller retrying at once fails at once each time and never lets that event in.
       this.child.kill('SIGKILL');
       this.lost();
     });
     return answered;
+  }
+
+  /** Answers as weft-spawner.c writes them: u32 length, id, kind, value, stdout's length, stdout, stderr. */
+  private read(chunk: Buffer): void {
+    this.received = this.received.length === 0 ? chunk : Buffer.concat([this.received, chunk]);
+    while (this.received.length >= 4) {
+      const length = this.received.readUInt32LE(0);
+      if (this.received.length < 4 + length) return;
+      const frame = this.received.subarray(4, 4 + length);
+      this.received = this.received.subarray(4 + length);
+      const id = frame.readUInt32LE(0);
+      const kind = frame.readInt32LE(4);
+      const value = frame.readInt32LE(8);
+      const outLength = frame.readUInt32LE(12);
+      const stdout = frame.toString('utf8', 16, 16 + outLength);
+      const stderr = frame.toString('utf8', 16 + outLength);
+      this.settle(id, kind, value, stdout, stderr);
+    }
   }
 
   private lost(): void {
@@ -96,19 +158,21 @@ export class Spawner {
     this.idle();
   }
 
-  private settle(answer: Answer): void {
-    const p = this.pending.get(answer.id);
+  private settle(id: number, kind: number, value: number, stdout: string, stderr: string): void {
+    const p = this.pending.get(id);
     if (!p) return;
-    this.pending.delete(answer.id);
-    if ('error' in answer) p.reject(new Error(answer.error));
-    else
-      p.resolve({ code: answer.code, signal: answer.signal, stdout: answer.stdout, stderr: answer.stderr });
+    this.pending.delete(id);
+    if (kind === EXITED) p.resolve({ code: value, signal: null, stdout, stderr });
+    else if (kind === SIGNALED)
+      p.resolve({ code: null, signal: SIGNAL_NAMES.get(value) ?? 'SIGKILL', stdout, stderr });
+    else p.reject(new Error(`spawn ${p.argv0} ${ERRNO_NAMES.get(value) ?? `errno ${value}`}`));
     if (this.pending.size === 0) this.idle();
   }
 
   /** Idle, the helper does not keep weft running; it exits once weft does. */
   private idle(): void {
     this.child.unref();
-    this.child.channel?.unref();
+    this.requests.unref();
+    this.answers.unref();
   }
 }

@@ -35,12 +35,12 @@ test('a planted plugin in a cache others may write to is refused, and a root-onl
   chmodSync(dir, 0o777);
   const openDir = await pluginIn(dir);
   assert.equal(openDir.ok, false, openDir.out);
-  assert.match(openDir.out, /not root's alone/);
+  assert.match(openDir.out, /not this user's alone/);
 
   chmodSync(dir, 0o755);
   const openFile = await pluginIn(dir);
   assert.equal(openFile.ok, false, openFile.out);
-  assert.match(openFile.out, /not root's alone/);
+  assert.match(openFile.out, /not this user's alone/);
 
   rmSync(planted);
   const own = await pluginIn(dir);

@@ -5,8 +5,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { CommandError, run, runToFile, spawnThroughHelper } from '../../../src/host/run.js';
+import { SPAWNER_CACHE_ENV } from '../../../src/host/spawner.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'weft-spawner-'));
+// A cache of this test's own: the spawner is compiled here, by whoever runs the test.
+process.env[SPAWNER_CACHE_ENV] = path.join(dir, 'cache');
 before(() => spawnThroughHelper());
 after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
@@ -14,7 +17,41 @@ test('commands run in the spawner, not in this process', async () => {
   const parent = (await run(['/bin/sh', '-c', 'ps -o ppid= -p $$'])).trim();
   assert.notEqual(Number(parent), process.pid);
   const parentCommand = fs.readFileSync(`/proc/${parent}/cmdline`, 'utf8');
-  assert.match(parentCommand, /spawner-child\.js/);
+  assert.match(parentCommand, /weft-spawner-[0-9a-f]{16}/);
+});
+
+test('commands run in sessions of their own, with every standard signal at its default', async () => {
+  const out = await run([
+    '/bin/sh',
+    '-c',
+    'ps -o sid= -p $$; echo $$; grep -E "^Sig(Blk|Ign)" /proc/$$/status',
+  ]);
+  const [sid, pid, blocked, ignored] = out
+    .trim()
+    .split('\n')
+    .map((l) => l.trim());
+  assert.equal(sid, pid);
+  // Signals 1-31 (the spawner ignores INT, TERM, HUP and PIPE); 32 and up are the C library's own.
+  const standard = (line = '') => BigInt(`0x${line.split('\t')[1] ?? ''}`) & 0x7fffffffn;
+  assert.equal(standard(blocked), 0n, out);
+  assert.equal(standard(ignored), 0n, out);
+});
+
+test('megabytes of input and output pass whole, and a command that reads none of its input is answered', async () => {
+  const big = 'weft '.repeat(1_000_000);
+  assert.equal(await run(['cat'], big), big);
+  assert.equal(await run(['/bin/sh', '-c', 'head -c 3000000 /dev/zero | tr "\\0" x']), 'x'.repeat(3_000_000));
+  assert.equal(await run(['/bin/sh', '-c', 'echo early'], big), 'early\n');
+});
+
+test('many commands at once each get their own answer', async () => {
+  const answers = await Promise.all(
+    Array.from({ length: 200 }, (_, i) => run(['/bin/sh', '-c', `sleep 0.0$((${i} % 5)); echo ${i}`])),
+  );
+  assert.deepEqual(
+    answers,
+    Array.from({ length: 200 }, (_, i) => `${i}\n`),
+  );
 });
 
 test('input goes to stdin and stdout comes back', async () => {
