@@ -4,7 +4,6 @@ import { createHash } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
 import { chmod, mkdir, readFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { run } from './run.js';
 
 export interface CProgram {
   /** The binary's name, before its hash. */
@@ -13,14 +12,17 @@ export interface CProgram {
   cacheDir: string;
 }
 
+/** Runs a command (run.ts's run, passed in: the spawner that run.ts drives is one of these programs). */
+export type Runner = (argv: string[]) => Promise<string>;
+
 const compiled = new Map<string, Promise<string>>();
 
 /** The program's path, compiled now if this source never was; the same promise for the whole process. */
-export function compiledProgram(program: CProgram): Promise<string> {
+export function compiledProgram(program: CProgram, run: Runner): Promise<string> {
   const key = `${program.cacheDir}\0${program.source}`;
   let binary = compiled.get(key);
   if (!binary) {
-    binary = compile(program);
+    binary = compile(program, run);
     compiled.set(key, binary);
     binary.catch(() => compiled.delete(key));
   }
@@ -37,7 +39,7 @@ function ownOnly(file: string, name: string): void {
   }
 }
 
-async function compile({ name, source, cacheDir }: CProgram): Promise<string> {
+async function compile({ name, source, cacheDir }: CProgram, run: Runner): Promise<string> {
   const text = await readFile(source);
   const hash = createHash('sha256').update(text).digest('hex').slice(0, 16);
   const binary = path.join(cacheDir, `${name}-${hash}`);

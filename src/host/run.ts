@@ -1,6 +1,14 @@
 import { spawn, type StdioOptions } from 'node:child_process';
 import { open } from 'node:fs/promises';
-import { Spawner, type SpawnRequest, type SpawnResult } from './spawner.js';
+import { compiledProgram } from './compiled-program.js';
+import {
+  SPAWNER_CACHE_ENV,
+  SPAWNER_DEFAULT_CACHE,
+  SPAWNER_SOURCE,
+  Spawner,
+  type SpawnRequest,
+  type SpawnResult,
+} from './spawner.js';
 
 export class CommandError extends Error {
   constructor(
@@ -24,7 +32,16 @@ let spawner: Spawner | null = null;
 
 /** From now on this process's commands start through a small helper process; see spawner.ts. */
 export async function spawnThroughHelper(): Promise<void> {
-  spawner ??= await Spawner.start();
+  if (spawner) return;
+  const binary = await compiledProgram(
+    {
+      name: 'weft-spawner',
+      source: SPAWNER_SOURCE,
+      cacheDir: process.env[SPAWNER_CACHE_ENV] ?? SPAWNER_DEFAULT_CACHE,
+    },
+    run,
+  );
+  spawner ??= await Spawner.start(binary);
 }
 
 /** Ends the helper, once the daemon's last command has run; later commands fork from the daemon again. */

@@ -8,11 +8,10 @@ import type { Socket } from 'node:net';
 import { constants } from 'node:os';
 import path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
-import { compiledProgram } from './compiled-program.js';
 
 export const SPAWNER_SOURCE = path.join(import.meta.dirname, 'weft-spawner.c');
 export const SPAWNER_CACHE_ENV = 'WEFT_SPAWNER_CACHE';
-const DEFAULT_CACHE = '/var/cache/weft/spawner';
+export const SPAWNER_DEFAULT_CACHE = '/var/cache/weft/spawner';
 
 export interface SpawnRequest {
   argv: string[];
@@ -79,13 +78,8 @@ export class Spawner {
     this.idle();
   }
 
-  /** Compiles the helper if need be and starts it, in a process group of its own. */
-  static async start(): Promise<Spawner> {
-    const binary = await compiledProgram({
-      name: 'weft-spawner',
-      source: SPAWNER_SOURCE,
-      cacheDir: process.env[SPAWNER_CACHE_ENV] ?? DEFAULT_CACHE,
-    });
+  /** Starts the helper, compiled from SPAWNER_SOURCE (run.ts), in a process group of its own. */
+  static async start(binary: string): Promise<Spawner> {
     const child = spawn(binary, [], { stdio: ['pipe', 'pipe', 'inherit'], detached: true });
     await new Promise<void>((resolve, reject) => {
       child.once('spawn', () => resolve());
