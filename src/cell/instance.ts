@@ -176,14 +176,15 @@ export class LocalInstanceRunner {
     // Awaited only once the container gets that far; a failure before then is start()'s to report.
     gates.create.catch(() => undefined);
     gates.start.catch(() => undefined);
+    if (!local.outside) void this.run(adopted, gates);
     // Only the proxy needs the 61443 certificate, and an app takes far longer to listen than it takes to
-    // issue: asked for once the app may start, it keeps its CPU off the path to the start (on two cores).
+    // issue it and set the proxy up: asked for once the app has started (`starting`, set by run() at once),
+    // they keep their CPU off the path to the start, which keeps two cores busy.
     const c2cIssued = time(
       'c2c certificate',
-      gates.start.then(() => this.certificates.issueC2c()),
+      this.starting.then(() => this.certificates.issueC2c()),
     );
     c2cIssued.catch(() => undefined);
-    if (!local.outside) void this.run(adopted, gates);
     try {
       await logDirectory;
       const identity = await identityIssued;
