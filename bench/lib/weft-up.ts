@@ -8,7 +8,11 @@ import { fileURLToPath } from 'node:url';
 import { packApp } from '../../src/package/pack.js';
 import { readCellRuntime } from '../../src/cell/containers.js';
 import { CellPaths } from '../../src/cell/paths.js';
-import { deleteContainer, listContainers } from '../../src/runtime/container.js';
+import {
+  deleteContainer,
+  listContainers,
+  removeContainersCgroupParent,
+} from '../../src/runtime/container.js';
 import { removeLeftLayers } from '../../src/runtime/layer-pool.js';
 import { netnsPoolPrefix, removeLeftNetns } from '../../src/network/netns-pool.js';
 import { pinnedFetch } from '../../test/helpers/pinned-fetch.js';
@@ -125,6 +129,7 @@ export function deferSweep(scope: Scope, overlay: string, prefix: string, table:
     }
     await removeLeftLayers(cellPaths.layerPool);
     await removeLeftNetns(netnsPoolPrefix(prefix));
+    await removeContainersCgroupParent();
   });
 }
 

@@ -10,7 +10,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { readCellRuntime } from '../../src/cell/containers.js';
 import { CellPaths } from '../../src/cell/paths.js';
 import { currentCgroup } from '../../src/runtime/cell-cgroup.js';
-import { deleteContainer, listContainers } from '../../src/runtime/container.js';
+import {
+  deleteContainer,
+  listContainers,
+  removeContainersCgroupParent,
+} from '../../src/runtime/container.js';
 import { removeLeftLayers } from '../../src/runtime/layer-pool.js';
 import { pinnedFetch as pinnedToCa } from '../../src/ca/pinned-fetch.js';
 import { netnsPoolPrefix, removeLeftNetns } from '../../src/network/netns-pool.js';
@@ -354,6 +358,8 @@ export class WeftHost {
     for (const name of fs.readdirSync(here.dir).filter((n) => n.startsWith(`weft-cell-${this.table}-`))) {
       fs.rmdirSync(path.join(here.dir, name));
     }
+    // As a cell's stop with --cleanup does: the containers' parent goes once no host's container is in it.
+    await removeContainersCgroupParent();
   }
 
   cli(...args: string[]): Promise<RunResult> {
