@@ -203,7 +203,8 @@ A real \`weft up\` (as in 2b) running app-a, with a probe in app-a's network nam
 - weft: POST /v1/apps (examples/http-app, 1 instance) and, as soon as it answers, POST tcp/8080 and
   tcp/61443 policies app-a → the new app (the host itself reaches no container); GET
   /v1/apps/:guid/instances every 10 ms until the instance has an IP; then from app-a's namespace HTTP GET to
-  INSTANCE_IP:8080 every 2 ms until it answers 200, then HTTPS GET to INSTANCE_IP:61443 (verified against
+  INSTANCE_IP:8080 every 2 ms until it answers 200 (up to 32 attempts in flight, each given 200 ms: one whose
+  SYN was dropped while the policies reached the kernel does not hold the later ones back), then HTTPS GET to INSTANCE_IP:61443 (verified against
   the platform CA, SNI = the instance GUID, which the certificate always carries) every 2 ms until it answers
   200 too. 61443 forwards to 8080, so asking it sooner would only spend handshakes, here and in the proxy,
   on the CPU the app needs to start. The app is deleted after each round; the next one starts once its namespace
