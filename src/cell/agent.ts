@@ -204,6 +204,9 @@ export class CellAgent {
     this.presence.start();
     void this.follower.run();
     await firstWorld;
+    // HAProxy loads while the first app is pushed, rather than in the first start (see TlsProxy.warm) or
+    // in the cell's own start, whose CPU it would take.
+    this.proxy.warm();
     // Once the instances it found are taken care of: layers and namespaces ahead are for the starts to come.
     void this.config.containers.host.layers
       ?.open()
@@ -376,7 +379,6 @@ export class CellAgent {
     const { dns } = host;
     const identity = { ...host.identity, flowLog: await this.startFlowLog(host.identity) };
     this.proxy.listenOn(proxyListeners(cell.subnet, identity.gatewayIp));
-    this.proxy.warm();
     let converger: Converger<ReconcilerName> | null = null;
     const applyKernel = () => converger?.kick('kernel') ?? Promise.resolve();
     const instances = new InstanceSet(
