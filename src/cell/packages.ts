@@ -20,6 +20,7 @@ const TEMP_PREFIX = '.partial-';
 
 export class PackageCache {
   private readonly inFlight = new Map<string, Promise<string>>();
+  private closed = false;
 
   constructor(
     readonly dir: string,
@@ -37,6 +38,7 @@ export class PackageCache {
   /** The directory holding the package's files, fetched and unpacked first if the cache lacks it. */
   ensure(digest: string): Promise<string> {
     const target = this.pathOf(digest);
+    if (this.closed) return Promise.reject(closedError());
     const running = this.inFlight.get(digest);
     if (running) return running;
     const done = this.load(digest, target).finally(() => this.inFlight.delete(digest));
@@ -59,8 +61,13 @@ export class PackageCache {
     return evicted;
   }
 
-  /** Removes the whole cache: a cell stopped with --cleanup runs nothing from it any more. */
+  /**
+   * Removes the whole cache: a cell stopped with --cleanup runs nothing from it any more. A fetch still in
+   * flight (an instance's start the stop overtook) is waited out first, or it would make the folder again.
+   */
   async removeAll(): Promise<void> {
+    this.closed = true;
+    await Promise.allSettled(this.inFlight.values());
     await fsp.rm(this.dir, { recursive: true, force: true });
   }
 
@@ -71,6 +78,7 @@ export class PackageCache {
     try {
       const archive = path.join(work, 'package.tgz');
       await this.download(digest, archive);
+      if (this.closed) throw closedError();
       const unpacked = path.join(work, 'app');
       await fsp.mkdir(unpacked);
       await fsp.chmod(unpacked, 0o755);
@@ -109,6 +117,10 @@ export class PackageCache {
     const got = hash.digest('hex');
     if (got !== digest) throw new Error(`package ${digest}: the bytes received hash to ${got}; refused`);
   }
+}
+
+function closedError(): Error {
+  return new Error('the package cache is closed: the cell is stopping');
 }
 
 async function isDirectory(p: string): Promise<boolean> {
