@@ -33,6 +33,9 @@ interface Pending {
   reject: (err: Error) => void;
 }
 
+/** As many commands as weft-spawner.c runs at once (its MAX_JOBS); more wait here for a slot. */
+const MAX_RUNNING = 1024;
+
 /** How the spawner's answer says a command ended (weft-spawner.c). */
 const EXITED = 0;
 const SIGNALED = 1;
@@ -59,6 +62,7 @@ export function encodeRequest(id: number, { argv, input, outputFile }: SpawnRequ
 export class Spawner {
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
+  private readonly queued: (Pending & { request: SpawnRequest })[] = [];
   private gone = false;
   private received: Buffer = Buffer.alloc(0);
 
@@ -107,6 +111,13 @@ export class Spawner {
   }
 
   run(request: SpawnRequest): Promise<SpawnResult> {
+    if (this.pending.size < MAX_RUNNING) return this.send(request);
+    return new Promise((resolve, reject) =>
+      this.queued.push({ argv0: request.argv[0] ?? '', request, resolve, reject }),
+    );
+  }
+
+  private send(request: SpawnRequest): Promise<SpawnResult> {
     const id = this.nextId++;
     const frame = encodeRequest(id, request);
     const answered = new Promise<SpawnResult>((resolve, reject) =>
@@ -147,8 +158,9 @@ export class Spawner {
 
   private lost(): void {
     this.gone = true;
-    for (const p of this.pending.values()) p.reject(new Error('the spawner exited'));
+    for (const p of [...this.pending.values(), ...this.queued]) p.reject(new Error('the spawner exited'));
     this.pending.clear();
+    this.queued.length = 0;
     this.idle();
   }
 
@@ -160,7 +172,9 @@ export class Spawner {
     else if (kind === SIGNALED)
       p.resolve({ code: null, signal: SIGNAL_NAMES.get(value) ?? 'SIGKILL', stdout, stderr });
     else p.reject(new Error(`spawn ${p.argv0} ${ERRNO_NAMES.get(value) ?? `errno ${value}`}`));
-    if (this.pending.size === 0) this.idle();
+    const next = this.queued.shift();
+    if (next) this.send(next.request).then(next.resolve, next.reject);
+    else if (this.pending.size === 0) this.idle();
   }
 
   /** Idle, the helper does not keep weft running; it exits once weft does. */

@@ -54,6 +54,23 @@ test('many commands at once each get their own answer', async () => {
   );
 });
 
+test('more commands than the spawner runs at once wait their turn, and all are answered', async () => {
+  // Each waits until the last has been handed over, so more than the spawner's 1,024 are in flight at once.
+  const gate = path.join(dir, 'gate');
+  const count = 1100;
+  const answers = Promise.all(
+    Array.from({ length: count }, (_, i) =>
+      run(['/bin/sh', '-c', `while [ ! -e ${gate} ]; do sleep 0.05; done; echo ${i}`]),
+    ),
+  );
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  fs.writeFileSync(gate, '');
+  assert.deepEqual(
+    await answers,
+    Array.from({ length: count }, (_, i) => `${i}\n`),
+  );
+});
+
 test('input goes to stdin and stdout comes back', async () => {
   assert.equal(await run(['tr', 'a-z', 'A-Z'], 'weft\n'), 'WEFT\n');
 });
