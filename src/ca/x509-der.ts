@@ -73,9 +73,9 @@ export function signCertificate(fields: CertificateFields, signingKey: KeyObject
   return toPem('CERTIFICATE', AsnConvert.serialize(certificate));
 }
 
-export function toPem(label: string, der: ArrayBuffer): string {
+export function toPem(label: string, der: ArrayBuffer | Uint8Array): string {
   const lines =
-    Buffer.from(der)
+    Buffer.from(der instanceof ArrayBuffer ? new Uint8Array(der) : der)
       .toString('base64')
       .match(/.{1,64}/g) ?? [];
   return `-----BEGIN ${label}-----\n${lines.join('\n')}\n-----END ${label}-----\n`;

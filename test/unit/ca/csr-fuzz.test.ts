@@ -5,20 +5,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
 import { CertificateRequestError, createCa, generateKeyAndCsr, loadCa } from '../../../src/ca/index.js';
+import { requestDer, requestPem } from './csr-pem.js';
 import { prng } from '../../helpers/fuzz.js';
 
 const identity = { instanceGuid: 'inst-1', appGuid: 'app-1', spaceGuid: 'space-1', orgGuid: 'org-1' };
 const material = createCa();
 const ca = loadCa(material.certPem, material.keyPem);
-
-function pem(der: Buffer): string {
-  const lines = der.toString('base64').match(/.{1,64}/g) ?? [];
-  return `-----BEGIN CERTIFICATE REQUEST-----\n${lines.join('\n')}\n-----END CERTIFICATE REQUEST-----\n`;
-}
-
-function der(csrPem: string): Buffer {
-  return Buffer.from(csrPem.replace(/-----[^-]+-----/g, '').replace(/\s+/g, ''), 'base64');
-}
 
 /** Flips, drops, inserts or truncates bytes: lengths and tags of the DER go wrong in every way. */
 function mutate(input: Buffer, random: () => number): Buffer {
@@ -38,11 +30,11 @@ function mutate(input: Buffer, random: () => number): Buffer {
 test('mutated CSRs are refused as bad requests, or signed only for the key that signed them', () => {
   const random = prng(0x5eed);
   const { csrPem } = generateKeyAndCsr('inst-1');
-  const original = der(csrPem);
+  const original = requestDer(csrPem);
   const signedKey = new X509Certificate(ca.issueC2c({ ...identity, csrPem, dnsNames: [] })).publicKey;
   let refused = 0;
   for (let round = 0; round < 2000; round++) {
-    const mutated = pem(mutate(original, random));
+    const mutated = requestPem(mutate(original, random));
     try {
       const issued = new X509Certificate(ca.issueC2c({ ...identity, csrPem: mutated, dnsNames: [] }));
       assert.ok(issued.publicKey.equals(signedKey), `round ${round}: certified a key that did not sign`);

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { createPrivateKey } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { Ca, CertificateRequestError, createCa, generateKeyAndCsr, loadCa } from '../../../src/ca/index.js';
+import { requestDer, requestPem } from './csr-pem.js';
 import { openssl, scratchDir } from './openssl.js';
 
 const identity = { instanceGuid: 'inst-1', appGuid: 'app-1', spaceGuid: 'space-1', orgGuid: 'org-1' };
@@ -36,15 +37,6 @@ async function opensslCsr(name: string, ...newKeyArgs: string[]): Promise<string
   );
   assert.equal(result.code, 0, result.output);
   return readFile(out, 'utf8');
-}
-
-function toPem(der: Buffer): string {
-  const lines = der.toString('base64').match(/.{1,64}/g) ?? [];
-  return `-----BEGIN CERTIFICATE REQUEST-----\n${lines.join('\n')}\n-----END CERTIFICATE REQUEST-----\n`;
-}
-
-function pemBody(pem: string): Buffer {
-  return Buffer.from(pem.replace(/-----[^-]+-----/g, '').replace(/\s+/g, ''), 'base64');
 }
 
 test('generateKeyAndCsr makes a P-256 key and a CSR openssl verifies', async () => {
@@ -83,25 +75,25 @@ for (const [kind, args] of [
 
 test('a CSR whose signed content was altered is refused', () => {
   const { csrPem } = generateKeyAndCsr('aaaaaaaa');
-  const der = pemBody(csrPem);
+  const der = requestDer(csrPem);
   const at = der.indexOf('aaaaaaaa');
   assert.ok(at > 0);
   der[at] = 'b'.charCodeAt(0);
   assert.throws(
-    () => ca.issueC2c({ ...identity, csrPem: toPem(der), dnsNames: [] }),
+    () => ca.issueC2c({ ...identity, csrPem: requestPem(der), dnsNames: [] }),
     /CSR signature does not verify/,
   );
 });
 
 test('a CSR naming a key other than the one that signed it is refused', () => {
-  const signed = pemBody(generateKeyAndCsr('same-name').csrPem);
-  const other = pemBody(generateKeyAndCsr('same-name').csrPem);
+  const signed = requestDer(generateKeyAndCsr('same-name').csrPem);
+  const other = requestDer(generateKeyAndCsr('same-name').csrPem);
   // An uncompressed P-256 point is the BIT STRING 03 42 00 04 followed by 64 bytes.
   const pointAt = (der: Buffer): number => der.indexOf(Buffer.from([0x03, 0x42, 0x00, 0x04])) + 3;
   assert.ok(pointAt(signed) > 3 && pointAt(other) > 3);
   other.copy(signed, pointAt(signed), pointAt(other), pointAt(other) + 65);
   assert.throws(
-    () => ca.issueC2c({ ...identity, csrPem: toPem(signed), dnsNames: [] }),
+    () => ca.issueC2c({ ...identity, csrPem: requestPem(signed), dnsNames: [] }),
     /CSR signature does not verify/,
   );
 });
