@@ -30,12 +30,14 @@ const METRICS = [
   'hsPerCore',
   'userPerHs',
   'kernelPerHs',
-  'errors',
 ] as const;
 /** One value per round, index r for round r: every target is measured in every round. */
 type Samples = Record<(typeof METRICS)[number], number[]>;
 
 const empty = (): Samples => Object.fromEntries(METRICS.map((m) => [m, []])) as unknown as Samples;
+
+/** Failed requests wrk counted against each target, over every run. */
+type Errors = Partial<Record<Name, number>>;
 
 /** The milliseconds wrk waits before each request of the latency run: about 1,000 requests/s, one at a time. */
 const LATENCY_PACE_MS = 1;
@@ -46,38 +48,39 @@ interface Durations {
   handshakes: number;
 }
 
-async function measure(
-  target: { url: string; child: ChildProcess | null },
-  seconds: Durations,
-  pacedScript: string,
-  into: Samples,
-): Promise<void> {
-  const { url, child } = target;
-  const keepAlive = child
-    ? await cpuOf(child, () => wrk(url, { connections: 32, seconds: seconds.keepAlive }))
-    : null;
-  if (keepAlive) {
-    into.rps.push(keepAlive.result.rps);
-    into.cpuPerReq.push(keepAlive.cpu.total / keepAlive.result.requests);
-    into.userPerReq.push(keepAlive.cpu.user / keepAlive.result.requests);
-    into.kernelPerReq.push(keepAlive.cpu.kernel / keepAlive.result.requests);
-  }
-  const single = await wrk(url, { connections: 1, seconds: seconds.latency, script: pacedScript });
-  into.p50.push(single.p50);
-  into.p99.push(single.p99);
-  into.latencySamples.push(single.requests);
-  let errors = (keepAlive?.result.errors ?? 0) + single.errors;
-  if (child) {
-    const fresh = await cpuOf(child, () =>
+type Target = { url: string; child: ChildProcess | null };
+type Phase = (target: Target, into: Samples) => Promise<number>;
+
+/** The three loads, each run against every target in turn before the next starts (see the method). */
+function phases(seconds: Durations, pacedScript: string): Phase[] {
+  const keepAlive: Phase = async ({ url, child }, into) => {
+    if (!child) return 0;
+    const run = await cpuOf(child, () => wrk(url, { connections: 32, seconds: seconds.keepAlive }));
+    into.rps.push(run.result.rps);
+    into.cpuPerReq.push(run.cpu.total / run.result.requests);
+    into.userPerReq.push(run.cpu.user / run.result.requests);
+    into.kernelPerReq.push(run.cpu.kernel / run.result.requests);
+    return run.result.errors;
+  };
+  const latency: Phase = async ({ url }, into) => {
+    const single = await wrk(url, { connections: 1, seconds: seconds.latency, script: pacedScript });
+    into.p50.push(single.p50);
+    into.p99.push(single.p99);
+    into.latencySamples.push(single.requests);
+    return single.errors;
+  };
+  const handshakes: Phase = async ({ url, child }, into) => {
+    if (!child) return 0;
+    const run = await cpuOf(child, () =>
       wrk(url, { connections: 16, seconds: seconds.handshakes, close: true }),
     );
-    into.handshakes.push(fresh.result.rps);
-    into.hsPerCore.push(fresh.result.requests / (fresh.cpu.total / 1e6));
-    into.userPerHs.push(fresh.cpu.user / fresh.result.requests);
-    into.kernelPerHs.push(fresh.cpu.kernel / fresh.result.requests);
-    errors += fresh.result.errors;
-  }
-  into.errors.push(errors);
+    into.handshakes.push(run.result.rps);
+    into.hsPerCore.push(run.result.requests / (run.cpu.total / 1e6));
+    into.userPerHs.push(run.cpu.user / run.result.requests);
+    into.kernelPerHs.push(run.cpu.kernel / run.result.requests);
+    return run.result.errors;
+  };
+  return [keepAlive, latency, handshakes];
 }
 
 async function cpuOf(
@@ -144,7 +147,11 @@ server's default TLS 1.3 suite and group. The client is wrk (one thread) on the 
   SNI, so weft's listener answers from its crt-list's default entry, which asks for a client certificate
   in a full handshake only. Client, proxy and backend share the 2 cores, so rates are lower than on
   separate machines; the per-CPU figures are the fair comparison.
-Rounds: within each the direct backend, then the proxies in turn, in reverse every other round. Other work
+Before the rounds, every load runs once for 1 s against every target, not counted (a fresh server's first
+connections pay for what it sets up once). Rounds: within each, the keep-alive load runs against the direct
+backend, then the proxies in turn (in reverse every other round), then the latency load likewise, then the
+handshake load, so the runs a ratio pairs are seconds apart and every keep-alive run follows another
+keep-alive run, never the thousands of closed connections of a handshake run. Other work
 on the machine moves single rounds by more than the targets' margins, so each round also measures the CPU
 that processes other than the benchmark's used (/proc/stat's user, system and steal time minus the
 benchmark's process trees and its reaped wrk runs); a round is quiet while that stays under 10% of one
@@ -188,16 +195,24 @@ beside weft's, showing what weft's configuration adds to HAProxy's own.`,
     );
     const foreign: number[] = [];
     const quietRounds = () => foreign.filter((f) => f < QUIET_SHARE).length;
+    // A warm-up pass of every load, not counted: the first connections of a fresh server pay for what it
+    // sets up once (buffers, pools, and in HAProxy what its poller learns from the first shutdowns).
+    const warmUp = phases({ keepAlive: 1, latency: 1, handshakes: 1 }, paced);
+    for (const phase of warmUp)
+      for (const name of ['direct', ...PROXIES] as const) await phase(targets[name], empty());
+    const loads = phases(seconds, paced);
+    const errors: Errors = {};
     for (let r = 0; r < maxRounds && quietRounds() < rounds; r++) {
       const start = interference.mark();
       // Every other round runs the targets in reverse, so none is always measured first or last in a round.
       const proxies: Name[] = r % 2 === 0 ? [...PROXIES] : [...PROXIES].reverse();
-      for (const name of ['direct', ...proxies] as const)
-        await measure(targets[name], seconds, paced, measured[name]);
+      for (const phase of loads)
+        for (const name of ['direct', ...proxies] as const)
+          errors[name] = (errors[name] ?? 0) + (await phase(targets[name], measured[name]));
       foreign.push(Interference.between(start, interference.mark()));
     }
-    const errors = Object.entries(measured).filter(([, s]) => s.errors.some((e) => e > 0));
-    if (errors.length > 0) throw new Error(`wrk saw errors against ${errors.map(([n]) => n).join(', ')}`);
+    const failed = Object.entries(errors).filter(([, n]) => n > 0);
+    if (failed.length > 0) throw new Error(`wrk saw errors against ${failed.map(([n]) => n).join(', ')}`);
     // The figures are those of the quiet rounds when there are enough of them to take a median from.
     const kept =
       quietRounds() >= MIN_QUIET_ROUNDS ? foreign.map((f) => f < QUIET_SHARE) : foreign.map(() => true);
