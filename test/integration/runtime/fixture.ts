@@ -20,7 +20,7 @@ import {
   removeContainersCgroupParent,
   type ContainerHost,
 } from '../../../src/runtime/container.js';
-import { probeRuntime } from '../../../src/runtime/oci/runtime-choice.js';
+import { probeRuntime, type OciRuntime } from '../../../src/runtime/oci/runtime-choice.js';
 import { ensureStack, stacksDir } from '../../../src/runtime/stack/stack.js';
 import { addNamedNetns, deleteNamedNetns } from '../../../src/network/named-netns.js';
 
@@ -97,16 +97,23 @@ export function capture(
 /** runc or crun as the cell would pick it, its state and the bundles in a temp dir, and the shared stack. */
 export async function withContainerHost(after: (fn: () => Promise<void>) => void): Promise<ContainerHost> {
   const dir = await mkdtemp(`/var/tmp/weft-it-rt-${pid}-`);
-  const runtime = await probeRuntime(path.join(dir, 'runtime'));
   const bundles = path.join(dir, 'bundles');
-  // Whatever a test left running goes before its directory, or the directory's mounts would stay busy.
+  const probed: { runtime?: OciRuntime } = {};
+  // Registered before anything can fail, so that not even an empty directory is left behind. Whatever a
+  // test left running goes before its directory, or the directory's mounts would stay busy.
   after(async () => {
-    for (const id of await listContainers(runtime)) await deleteContainer({ runtime, bundles }, id);
-    for (const id of await readdir(bundles).catch(() => [])) await deleteContainer({ runtime, bundles }, id);
+    const { runtime } = probed;
+    if (runtime) {
+      const host = { runtime, bundles };
+      for (const id of await listContainers(runtime)) await deleteContainer(host, id);
+      for (const id of await readdir(bundles).catch(() => [])) await deleteContainer(host, id);
+    }
     await rm(dir, { recursive: true, force: true });
     // As a cell's stop with --cleanup does: the containers' parent cgroup goes once it is empty.
     await removeContainersCgroupParent();
   });
+  const runtime = await probeRuntime(path.join(dir, 'runtime'));
+  probed.runtime = runtime;
   const stack = await ensureStack(stacksDir(), (line) => console.log(line));
   return { runtime, bundles, stackRootfs: stack.rootfs };
 }
