@@ -135,7 +135,7 @@ export class CellAgent {
     this.files = new CellFiles(new CellPaths(config.root));
     this.packages = new PackageCache(
       this.files.paths.packagesDir,
-      (digest) => this.client.fetchPackage(digest),
+      (digest, signal) => this.client.fetchPackage(digest, signal),
       () => this.packagesInUse(),
       logger,
     );

@@ -94,12 +94,12 @@ export class CellApiClient {
   }
 
   /** The package's bytes as they arrive; the caller checks them against the digest. */
-  async fetchPackage(digest: string): Promise<Readable> {
+  async fetchPackage(digest: string, signal: AbortSignal): Promise<Readable> {
     const path = `/v1/cells/${this.cellId}/packages/${digest}`;
     const res = await this.attempt('GET', path, (url) =>
       this.fetch(`${url}${path}`, {
         headers: { authorization: `Bearer ${this.token}` },
-        signal: AbortSignal.timeout(PACKAGE_FETCH_TIMEOUT_MS),
+        signal: AbortSignal.any([signal, AbortSignal.timeout(PACKAGE_FETCH_TIMEOUT_MS)]),
       }),
     );
     if (!res.ok || res.body === null) {

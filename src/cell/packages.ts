@@ -14,13 +14,15 @@ import { isDigest, newHash } from '../package/digest.js';
 import { extractPackage } from '../package/extract.js';
 import { MAX_FETCHED_PACKAGE_BYTES } from '../package/limits.js';
 
-export type FetchPackage = (digest: string) => Promise<Readable>;
+/** Fetches a package's bytes; `signal` aborts the download when the cache closes. */
+export type FetchPackage = (digest: string, signal: AbortSignal) => Promise<Readable>;
 
 const TEMP_PREFIX = '.partial-';
 
 export class PackageCache {
   private readonly inFlight = new Map<string, Promise<string>>();
-  private closed = false;
+  /** Aborted as the cache closes: a download in flight is cut short rather than waited out. */
+  private readonly closing = new AbortController();
 
   constructor(
     readonly dir: string,
@@ -38,7 +40,7 @@ export class PackageCache {
   /** The directory holding the package's files, fetched and unpacked first if the cache lacks it. */
   ensure(digest: string): Promise<string> {
     const target = this.pathOf(digest);
-    if (this.closed) return Promise.reject(closedError());
+    if (this.closing.signal.aborted) return Promise.reject(closedError());
     const running = this.inFlight.get(digest);
     if (running) return running;
     const done = this.load(digest, target).finally(() => this.inFlight.delete(digest));
@@ -63,10 +65,11 @@ export class PackageCache {
 
   /**
    * Removes the whole cache: a cell stopped with --cleanup runs nothing from it any more. A fetch still in
-   * flight (an instance's start the stop overtook) is waited out first, or it would make the folder again.
+   * flight (an instance's start the stop overtook) is cut short and waited out first, or it would make the
+   * folder again.
    */
   async removeAll(): Promise<void> {
-    this.closed = true;
+    this.closing.abort(closedError());
     await Promise.allSettled(this.inFlight.values());
     await fsp.rm(this.dir, { recursive: true, force: true });
   }
@@ -78,7 +81,7 @@ export class PackageCache {
     try {
       const archive = path.join(work, 'package.tgz');
       await this.download(digest, archive);
-      if (this.closed) throw closedError();
+      this.closing.signal.throwIfAborted();
       const unpacked = path.join(work, 'app');
       await fsp.mkdir(unpacked);
       await fsp.chmod(unpacked, 0o755);
@@ -110,9 +113,10 @@ export class PackageCache {
       },
     });
     await pipeline(
-      await this.fetchPackage(digest),
+      await this.fetchPackage(digest, this.closing.signal),
       check,
       fs.createWriteStream(file, { flags: 'wx', mode: 0o600 }),
+      { signal: this.closing.signal },
     );
     const got = hash.digest('hex');
     if (got !== digest) throw new Error(`package ${digest}: the bytes received hash to ${got}; refused`);

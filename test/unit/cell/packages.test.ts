@@ -86,26 +86,26 @@ test('packages no instance uses are evicted when another is unpacked', async () 
   assert.deepEqual(await fs.readdir(cacheDir), [current]);
 });
 
-test('removing the cache waits out a fetch in flight, which then leaves nothing, and refuses new ones', async () => {
+test('removing the cache cuts a fetch in flight short, which then leaves nothing, and refuses new ones', async () => {
   const digest = await makePackage('late');
   inUse.add(digest);
-  let release: () => void = () => undefined;
-  const held = new Promise<void>((resolve) => (release = resolve));
+  let started: () => void = () => undefined;
+  const fetching = new Promise<void>((resolve) => (started = resolve));
   const c = new PackageCache(
     cacheDir,
-    async (d) => {
-      await held;
-      return Readable.from([packages.get(d) ?? Buffer.alloc(0)]);
-    },
+    // A download that would go on for minutes: only the signal ends it.
+    (_digest, signal) =>
+      new Promise((_resolve, reject) => {
+        started();
+        signal.addEventListener('abort', () => reject(signal.reason as Error), { once: true });
+      }),
     () => inUse,
     pino({ level: 'silent' }),
   );
   const loading = c.ensure(digest);
-  await new Promise((resolve) => setTimeout(resolve, 20));
-  const removing = c.removeAll();
-  release();
+  await fetching;
+  await c.removeAll();
   await assert.rejects(loading, /the package cache is closed/);
-  await removing;
   await assert.rejects(fs.access(cacheDir));
   await assert.rejects(c.ensure(digest), /the package cache is closed/);
   await assert.rejects(fs.access(cacheDir));
