@@ -62,7 +62,7 @@ export function encodeRequest(id: number, { argv, input, outputFile }: SpawnRequ
 export class Spawner {
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
-  private readonly queued: (Pending & { request: SpawnRequest })[] = [];
+  private readonly queued: (Omit<Pending, 'argv0'> & { request: SpawnRequest })[] = [];
   private gone = false;
   private received: Buffer = Buffer.alloc(0);
 
@@ -112,9 +112,7 @@ export class Spawner {
 
   run(request: SpawnRequest): Promise<SpawnResult> {
     if (this.pending.size < MAX_RUNNING) return this.send(request);
-    return new Promise((resolve, reject) =>
-      this.queued.push({ argv0: request.argv[0] ?? '', request, resolve, reject }),
-    );
+    return new Promise((resolve, reject) => this.queued.push({ request, resolve, reject }));
   }
 
   private send(request: SpawnRequest): Promise<SpawnResult> {

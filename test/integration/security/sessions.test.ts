@@ -25,7 +25,6 @@ function framesOf(stream: Duplex): Promise<Frame[]> {
   const reader = new FrameReader(ALL_FRAMES);
   const frames: Frame[] = [];
   stream.on('data', (chunk: Buffer) => frames.push(...reader.push(chunk)));
-  stream.on('error', () => undefined);
   return new Promise((resolve) => stream.once('close', () => resolve(frames)));
 }
 
@@ -51,6 +50,17 @@ const text = (frames: Frame[], type: FrameType) =>
     .map((f) => f.payload.toString())
     .join('');
 
+/**
+ * A session stream as the tests dial it. The server destroys a cell's stream once its session ended, which
+ * may reset the test's end of it: what each test checks is the frames and the close, and an unheard
+ * 'error' would fail the whole run.
+ */
+async function openSession(url: string, caPem: string, headers: Record<string, string>): Promise<Duplex> {
+  const s = await dialSession(url, caPem, headers, 5_000);
+  s.on('error', () => undefined);
+  return s;
+}
+
 async function refusal(attempt: Promise<Duplex>): Promise<RefusedSession> {
   try {
     (await attempt).destroy();
@@ -70,15 +80,10 @@ describe('sessions through the control plane under attack', () => {
   const opened: Duplex[] = [];
 
   const dial = async (path: string, token: string, headers: Record<string, string> = {}) => {
-    const s = await dialSession(
-      `${server.url}${path}`,
-      server.caPem,
-      { authorization: `Bearer ${token}`, ...headers },
-      5_000,
-    );
-    // The server destroys a cell's stream once its session ended, which may reset the test's end of it;
-    // what each test checks is the frames and the close, and an unheard 'error' would fail the whole run.
-    s.on('error', () => undefined);
+    const s = await openSession(`${server.url}${path}`, server.caPem, {
+      authorization: `Bearer ${token}`,
+      ...headers,
+    });
     opened.push(s);
     return s;
   };
@@ -261,19 +266,16 @@ describe('a session outlives the API’s request and idle timeouts', () => {
 
   test('a quiet session lasting several timeouts still carries input and output', async () => {
     const headers = (token: string) => ({ authorization: `Bearer ${token}` });
-    const caller = dialSession(
+    const caller = openSession(
       `${server.url}/v1/apps/${p.apps.a1!.guid}/instances/0/ssh?command=cat`,
       server.caPem,
       headers(p.devA),
-      5_000,
     );
     const order = (await c1Watch.until((m) => m.type === 'session', 'a session order')) as Order;
-    const cell = await dialSession(
-      `${server.url}/v1/cells/c1/sessions/${order.id}`,
-      server.caPem,
-      { ...headers(p.c1.token), [SECRET_HEADER]: order.secret },
-      5_000,
-    );
+    const cell = await openSession(`${server.url}/v1/cells/c1/sessions/${order.id}`, server.caPem, {
+      ...headers(p.c1.token),
+      [SECRET_HEADER]: order.secret,
+    });
     const stream = await caller;
     const heard = framesOf(stream);
     await sleep(3_000);
